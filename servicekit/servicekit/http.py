@@ -1,0 +1,139 @@
+"""HTTP conventions every service shares: RFC 9457 problem details, the caller's identity as
+forwarded by the gateway, and correlation ids on requests."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from servicekit import metrics
+from servicekit.context import bind_correlation_id, new_correlation_id
+
+PROBLEM_JSON = "application/problem+json"
+
+Role = Literal["buyer", "seller", "agent", "operator", "carrier"]
+ROLES: tuple[Role, ...] = ("buyer", "seller", "agent", "operator", "carrier")
+
+
+class Problem(Exception):
+    """An error answered as problem details. `extra` members are added to the body."""
+
+    def __init__(self, status: int, title: str, detail: str | None = None, *,
+                 slug: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail or title
+        self.slug = slug or title.lower().replace(" ", "-")
+        self.extra = extra
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "Not found", f"No {what} with that id is visible to you",
+                   slug="not-found")
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "Forbidden", detail, slug="forbidden")
+
+
+def problem_body(status: int, title: str, detail: str, slug: str,
+                 **extra: Any) -> dict[str, Any]:
+    return {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
+            **extra}
+
+
+def problem_response(status: int, title: str, detail: str, slug: str,
+                     **extra: Any) -> JSONResponse:
+    return JSONResponse(problem_body(status, title, detail, slug, **extra), status_code=status,
+                        media_type=PROBLEM_JSON)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, error: Problem) -> JSONResponse:
+        return problem_response(error.status, error.title, error.detail, error.slug,
+                                **error.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")}
+                  for e in error.errors()]
+        return problem_response(422, "Invalid request", "The request body or parameters are "
+                                "not valid; see errors", "validation-error", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
+        return problem_response(error.status_code, title, str(error.detail),
+                                title.lower().replace(" ", "-"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        return problem_response(500, "Internal error", "Something went wrong on our side; it "
+                                "has been logged", "internal-error")
+
+
+def install_request_context(app: FastAPI) -> None:
+    """Bind a correlation id (the caller's `X-Correlation-ID` or a new one) and time requests."""
+
+    @app.middleware("http")
+    async def _context(request: Request,
+                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        correlation_id = request.headers.get("x-correlation-id") or new_correlation_id()
+        bind_correlation_id(correlation_id)
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        metrics.HTTP_REQUESTS.labels(
+            request.method, getattr(route, "path", "unmatched"), str(response.status_code)
+        ).observe(time.perf_counter() - started)
+        response.headers["X-Correlation-ID"] = correlation_id
+        return response
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, as authenticated by the gateway."""
+
+    id: str
+    role: Role
+
+
+def caller_dependency(internal_token: str) -> Callable[..., Caller]:
+    """A FastAPI dependency that reads the caller the gateway forwards.
+
+    Services are reached only through the gateway; where `internal_token` is set, a request
+    without the matching `X-Internal-Token` is refused, so a caller cannot claim an identity
+    by reaching a service directly.
+    """
+
+    def caller(
+        x_principal_id: Annotated[str | None, Header()] = None,
+        x_principal_role: Annotated[str | None, Header()] = None,
+        x_internal_token: Annotated[str | None, Header()] = None,
+    ) -> Caller:
+        if internal_token and not hmac.compare_digest(x_internal_token or "", internal_token):
+            raise Problem(401, "Unauthenticated", "Requests must come through the gateway",
+                          slug="unauthenticated")
+        if not x_principal_id or x_principal_role not in ROLES:
+            raise Problem(401, "Unauthenticated", "No authenticated caller",
+                          slug="unauthenticated")
+        return Caller(id=x_principal_id, role=x_principal_role)  # type: ignore[arg-type]
+
+    return caller
+
+
+def require_role(caller: Caller, *roles: Role) -> None:
+    if caller.role not in roles:
+        raise forbidden(f"This action is for {' or '.join(roles)} accounts")
+
+

@@ -1,0 +1,184 @@
+"""The outbox relay: publishes committed outbox rows in batches and marks them published.
+
+A batch is read, every message is handed to the producer at once (keyed by aggregate id so
+one order's events keep their order), and the relay waits once for the whole batch to be
+acknowledged (`acks="all"`). Only then are the rows marked. A crash between publishing and
+marking publishes those rows again on restart: at-least-once, and consumers deduplicate by
+event id in their inbox.
+
+On PostgreSQL, a session advisory lock makes sure only one relay per database publishes at a
+time (several replicas may run), which keeps the per-key order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from servicekit import metrics
+from servicekit.clock import Clock
+from servicekit.db import outbox
+
+log = structlog.get_logger(__name__)
+
+
+def make_producer(bootstrap_servers: str, *, idempotence: bool = False,
+                  client_id: str | None = None) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=idempotence,
+        linger_ms=2,
+        max_batch_size=1024 * 1024,
+        request_timeout_ms=30000,
+    )
+
+
+class OutboxRelay:
+    def __init__(self, engine: AsyncEngine, producer: AIOKafkaProducer, clock: Clock, *,
+                 batch_size: int = 500, poll_seconds: float = 0.5,
+                 keep_published: timedelta = timedelta(days=1),
+                 lock_name: str = "outbox-relay") -> None:
+        self.engine = engine
+        self.producer = producer
+        self.clock = clock
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.keep_published = keep_published
+        self._lock_key = zlib.crc32(lock_name.encode())
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._lock_connection: AsyncConnection | None = None
+
+    def wake(self) -> None:
+        """Something was written to the outbox: publish now rather than at the next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Publish what is left (bounded by the producer's timeouts), then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, timeout=30)
+            except TimeoutError:
+                self._task.cancel()
+        await self._release_lock()
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        purge_due = self.clock.now()
+        while True:
+            try:
+                if not await self._holds_lock():
+                    published = 0
+                else:
+                    published = await self.publish_batch()
+                    if self.clock.now() >= purge_due:
+                        await self.purge_published()
+                        purge_due = self.clock.now() + timedelta(minutes=10)
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                metrics.RELAY_FAILURES.inc()
+                log.warning("outbox relay pass failed, retrying", error=repr(error),
+                            delay=backoff)
+                await self._release_lock()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if self._stopping and published < self.batch_size:
+                return
+            if published < self.batch_size:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                except TimeoutError:
+                    pass
+
+    async def publish_batch(self) -> int:
+        """Publish up to one batch of unpublished rows; answer how many were published."""
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(
+                select(outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.payload,
+                       outbox.c.headers)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.id)
+                .limit(self.batch_size)
+            )).all()
+            await connection.rollback()
+        if not rows:
+            metrics.OUTBOX_BACKLOG.set(0)
+            return 0
+        sends = [
+            await self.producer.send(
+                row.topic, row.payload, key=row.message_key.encode(),
+                headers=[(k, v.encode()) for k, v in row.headers],
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*sends)  # one wait for the whole batch
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(outbox).where(outbox.c.id.in_([row.id for row in rows]))
+                .values(published_at=self.clock.now())
+            )
+        for row in rows:
+            metrics.OUTBOX_PUBLISHED.labels(row.topic).inc()
+        return len(rows)
+
+    async def backlog(self) -> int:
+        async with self.engine.connect() as connection:
+            count = await connection.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            )
+        metrics.OUTBOX_BACKLOG.set(count or 0)
+        return int(count or 0)
+
+    async def purge_published(self) -> None:
+        cutoff = self.clock.now() - self.keep_published
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                delete(outbox).where(outbox.c.published_at < cutoff)
+            )
+
+    async def _holds_lock(self) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            return True  # SQLite: one process owns the file
+        if self._lock_connection is None:
+            connection = await self.engine.connect()
+            acquired: Any = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}
+            )
+            await connection.commit()
+            if not acquired:
+                await connection.close()
+                await asyncio.sleep(self.poll_seconds)
+                return False
+            self._lock_connection = connection
+        return True
+
+    async def _release_lock(self) -> None:
+        connection, self._lock_connection = self._lock_connection, None
+        if connection is not None:
+            # Invalidate rather than return to the pool: a pooled connection would keep
+            # holding the session-level advisory lock.
+            try:
+                await connection.invalidate()
+                await connection.close()
+            except Exception as error:  # the connection may be the thing that failed
+                log.debug("closing the relay's lock connection failed", error=repr(error))

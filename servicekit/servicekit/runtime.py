@@ -1,0 +1,176 @@
+"""The composition every service shares: database, broker, relay and timers, started and
+stopped in the right order, plus the operational endpoints.
+
+A service's `app.py` builds a `ServiceRuntime` from its settings, registers its event
+handlers and timer jobs, and asks for the ASGI app:
+
+    runtime = ServiceRuntime(settings, migrations=MIGRATIONS)
+    runtime.consume(router)
+    app = runtime.fastapi_app(api_router, title="orders")
+
+Start-up: migrate the database, start the relay, start consuming, start the timers.
+Shutdown (SIGTERM): stop consuming (the batch in hand finishes, or is not acknowledged),
+stop the timers, let the relay publish what is left, close connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Header
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from servicekit import migrations
+from servicekit.broker import make_broker
+from servicekit.clock import Clock, ManualClock
+from servicekit.consumer import BatchProcessor, EventRouter, subscribe
+from servicekit.http import (
+    Problem,
+    caller_dependency,
+    install_problem_handlers,
+    install_request_context,
+)
+from servicekit.logs import configure_logging
+from servicekit.relay import OutboxRelay, make_producer
+from servicekit.settings import KitSettings
+from servicekit.timers import TimerLoop
+from servicekit.db import make_engine
+from servicekit.uow import Database
+
+log = structlog.get_logger(__name__)
+
+
+class ClockMove(BaseModel):
+    now: AwareDatetime
+
+
+class ServiceRuntime:
+    def __init__(self, settings: KitSettings, *, migrations_dir: Path,
+                 clock: Clock | None = None, engine: AsyncEngine | None = None) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        self.migrations_dir = migrations_dir
+        self.clock = clock or settings.make_clock()
+        self.engine = engine or make_engine(settings.resolved_database_url())
+        self.producer = make_producer(settings.kafka_bootstrap_servers,
+                                      idempotence=settings.kafka_idempotence,
+                                      client_id=f"{self.name}-relay")
+        self.relay = OutboxRelay(self.engine, self.producer, self.clock,
+                                 batch_size=settings.relay_batch_size,
+                                 poll_seconds=settings.relay_poll_seconds,
+                                 lock_name=f"{self.name}-outbox-relay")
+        self.db = Database(self.engine, source=self.name, clock=self.clock,
+                           on_outbox_written=self.relay.wake)
+        self.broker = make_broker(settings.kafka_bootstrap_servers, service_name=self.name)
+        self.timers = TimerLoop(self.clock, interval=settings.timer_interval_seconds)
+        self.caller = caller_dependency(getattr(settings, "internal_token", ""))
+        self._consuming = False
+
+    def consume(self, router: EventRouter) -> None:
+        """Handle `router`'s event types as the consumer group named after the service."""
+        processor = BatchProcessor(self.db, router, group=self.name,
+                                   handler_attempts=self.settings.handler_attempts)
+        subscribe(self.broker, processor, batch_size=self.settings.consumer_batch_size)
+        self._consuming = True
+
+    async def start(self) -> None:
+        configure_logging(self.name, level=self.settings.log_level,
+                          fmt=self.settings.log_format)
+        await migrations.upgrade(self.engine, self.migrations_dir)
+        await self.producer.start()
+        await self.relay.start()
+        if self._consuming:
+            await self.broker.start()
+        await self.timers.start()
+        log.info("service started", consuming=self._consuming,
+                 database=self.engine.url.render_as_string(hide_password=True))
+
+    async def stop(self) -> None:
+        if self._consuming:
+            await self.broker.stop()
+        await self.timers.stop()
+        await self.relay.stop()
+        await self.producer.stop()
+        await self.engine.dispose()
+        log.info("service stopped")
+
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"database": False, "broker": not self._consuming}
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception as error:
+            log.warning("readiness: database unreachable", error=repr(error))
+        if self._consuming:
+            try:
+                checks["broker"] = bool(await asyncio.wait_for(self.broker.ping(2.0), 3.0))
+            except Exception as error:
+                log.warning("readiness: broker unreachable", error=repr(error))
+        return checks
+
+    def ops_router(self) -> APIRouter:
+        router = APIRouter(tags=["operations"])
+
+        @router.get("/health")
+        async def health() -> dict[str, str]:
+            return {"status": "ok", "service": self.name}
+
+        @router.get("/ready")
+        async def ready() -> JSONResponse:
+            checks = await self.ready()
+            ok = all(checks.values())
+            return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+        @router.get("/metrics")
+        async def metrics() -> PlainTextResponse:
+            await self.relay.backlog()
+            return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+        if isinstance(self.clock, ManualClock):
+            internal_token = getattr(self.settings, "internal_token", "")
+
+            def internal_only(x_internal_token: str | None = Header(None)) -> None:
+                if internal_token and x_internal_token != internal_token:
+                    raise Problem(401, "Unauthenticated", "Internal endpoint",
+                                  slug="unauthenticated")
+
+            @router.put("/internal/clock", dependencies=[Depends(internal_only)])
+            async def move_clock(move: ClockMove) -> dict[str, Any]:
+                fired = await self.timers.advance_to(move.now)
+                return {"now": self.clock.now().isoformat(), "fired": fired}
+
+            @router.get("/internal/clock", dependencies=[Depends(internal_only)])
+            async def read_clock() -> dict[str, datetime]:
+                return {"now": self.clock.now()}
+
+        return router
+
+    def fastapi_app(self, api: APIRouter | None = None, *, title: str,
+                    version: str = "0.1.0") -> FastAPI:
+        app = FastAPI(title=title, version=version, lifespan=self.lifespan)
+        install_problem_handlers(app)
+        install_request_context(app)
+        app.include_router(self.ops_router())
+        if api is not None:
+            app.include_router(api)
+        app.state.runtime = self
+        return app

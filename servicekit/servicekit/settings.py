@@ -1,0 +1,52 @@
+"""Settings every service shares, read from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, AwareDatetime, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from servicekit.clock import Clock, ManualClock, SystemClock
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class KitSettings(BaseSettings):
+    """Subclass per service, setting `service_name` and adding the service's own settings."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str
+    database_url: str = Field(
+        "", validation_alias=_env("DATABASE_URL"),
+        description="SQLAlchemy async URL; empty means an SQLite file under data_dir",
+    )
+    data_dir: str = Field("data", validation_alias=_env("MARKETPLACE_DATA_DIR"))
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias=_env("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    kafka_idempotence: bool = Field(
+        False, validation_alias=_env("KAFKA_IDEMPOTENCE"),
+        description="Idempotent producer; Apache Kafka supports it, the embedded broker does not",
+    )
+    clock: Literal["system", "manual"] = Field("system", validation_alias=_env("MARKETPLACE_CLOCK"))
+    clock_start: AwareDatetime | None = Field(None, validation_alias=_env("MARKETPLACE_CLOCK_START"))
+    consumer_batch_size: int = Field(500, ge=1, validation_alias=_env("CONSUMER_BATCH_SIZE"))
+    relay_batch_size: int = Field(500, ge=1, validation_alias=_env("RELAY_BATCH_SIZE"))
+    relay_poll_seconds: float = Field(0.5, gt=0, validation_alias=_env("RELAY_POLL_SECONDS"))
+    handler_attempts: int = Field(3, ge=1, validation_alias=_env("HANDLER_ATTEMPTS"))
+    timer_interval_seconds: float = Field(1.0, gt=0, validation_alias=_env("TIMER_INTERVAL_SECONDS"))
+    log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
+    log_format: Literal["json", "console"] = Field("json", validation_alias=_env("LOG_FORMAT"))
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/{self.service_name}.db"
+
+    def make_clock(self) -> Clock:
+        if self.clock == "manual":
+            return ManualClock(self.clock_start)
+        return SystemClock()
+

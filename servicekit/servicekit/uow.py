@@ -1,0 +1,140 @@
+"""Unit of work: one database transaction that holds state changes, the events they cause
+(outbox rows) and the ids of the events handled (inbox rows). Nothing is published here:
+the relay publishes what a committed transaction left in the outbox."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from contracts import Event, encode_envelope
+from servicekit.clock import Clock
+from servicekit.context import current_correlation_id
+from servicekit.db import inbox, insert_ignoring_duplicates, outbox
+
+
+@dataclass(frozen=True)
+class HandledEvent:
+    """What the inbox records of an event: enough to recognise it again."""
+
+    event_id: str
+    event_type: str
+    topic: str
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession, *, source: str, clock: Clock,
+                 correlation_id: str, causation_id: str | None) -> None:
+        self.session = session
+        self.source = source
+        self.clock = clock
+        self.correlation_id = correlation_id
+        self.causation_id = causation_id
+        self._outgoing: list[dict[str, Any]] = []
+        self.committed = False
+
+    @property
+    def emitted(self) -> int:
+        return len(self._outgoing)
+
+    def emit(self, event: Event) -> uuid.UUID:
+        """Queue `event` for publication; it is written to the outbox on commit."""
+        event_id = uuid.uuid4()
+        now = self.clock.now()
+        body = encode_envelope(event, event_id=event_id, source=self.source, time=now,
+                               correlation_id=self.correlation_id,
+                               causation_id=self.causation_id)
+        self._outgoing.append({
+            "topic": event.topic,
+            "message_key": event.subject(),
+            "event_id": str(event_id),
+            "event_type": event.type,
+            "payload": json.dumps(body, separators=(",", ":")).encode(),
+            "headers": [
+                ["ce_id", str(event_id)],
+                ["ce_type", event.type],
+                ["ce_source", self.source],
+                ["correlation_id", self.correlation_id],
+            ],
+            "created_at": now,
+        })
+        return event_id
+
+    def emit_raw(self, *, topic: str, key: str, event_id: str, event_type: str, payload: bytes,
+                 headers: list[list[str]]) -> None:
+        """Queue an already-encoded message (a dead letter, a replay) for the relay."""
+        self._outgoing.append({
+            "topic": topic, "message_key": key, "event_id": event_id, "event_type": event_type,
+            "payload": payload, "headers": headers, "created_at": self.clock.now(),
+        })
+
+    def mark(self) -> int:
+        """A point to return to with `discard_since` when a savepoint is rolled back."""
+        return len(self._outgoing)
+
+    def discard_since(self, mark: int) -> None:
+        del self._outgoing[mark:]
+
+    async def claim(self, events: Sequence[HandledEvent]) -> set[str]:
+        """Record `events` in the inbox; answer the ids not seen before (the ones to handle)."""
+        if not events:
+            return set()
+        now = self.clock.now()
+        statement = insert_ignoring_duplicates(self.session.bind, inbox).returning(
+            inbox.c.event_id
+        )
+        rows = [
+            {"event_id": e.event_id, "event_type": e.event_type, "topic": e.topic,
+             "handled_at": now}
+            for e in events
+        ]
+        # One statement for the whole batch: the duplicates are the ids it did not return.
+        result = await self.session.execute(statement.values(rows))
+        return {row[0] for row in result}
+
+    async def commit(self) -> None:
+        await self.session.flush()
+        if self._outgoing:
+            await self.session.execute(insert(outbox), self._outgoing)
+        await self.session.commit()
+        self.committed = True
+
+
+class Database:
+    """The service's database handle: engine, sessions and units of work.
+
+    `on_outbox_written` is called after a commit that wrote outbox rows; the relay uses it
+    to publish without waiting for its next poll.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, source: str, clock: Clock,
+                 on_outbox_written: Callable[[], None] | None = None) -> None:
+        self.engine = engine
+        self.source = source
+        self.clock = clock
+        self.on_outbox_written = on_outbox_written or (lambda: None)
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, correlation_id: str | None = None,
+                           causation_id: str | None = None) -> AsyncIterator[UnitOfWork]:
+        async with self.sessions() as session:
+            uow = UnitOfWork(session, source=self.source, clock=self.clock,
+                             correlation_id=correlation_id or current_correlation_id(),
+                             causation_id=causation_id)
+            try:
+                yield uow
+            except BaseException:
+                await session.rollback()
+                raise
+            if not uow.committed:
+                await session.rollback()
+            elif uow.emitted:
+                self.on_outbox_written()
