@@ -229,7 +229,7 @@ class BatchProcessor:
         counter.labels(self.group, "duplicate_or_failed").inc(failed)
 
 
-async def _raw_body(message: KafkaMessage, *_: Any) -> bytes:
+async def _raw_body(message: KafkaMessage) -> bytes:
     """Leave bodies undecoded: the processor decodes each record itself."""
     return message.body
 

@@ -112,18 +112,27 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish up to one batch of unpublished rows; answer how many were published."""
+        rows = await self._unpublished()
+        if not rows:
+            metrics.OUTBOX_BACKLOG.set(0)
+            return 0
+        await self._send(rows)
+        await self._mark_published([row.id for row in rows])
+        for row in rows:
+            metrics.OUTBOX_PUBLISHED.labels(row.topic).inc()
+        return len(rows)
+
+    async def _unpublished(self) -> list[Any]:
         async with self.engine.connect() as connection:
-            rows = (await connection.execute(
+            return list((await connection.execute(
                 select(outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.payload,
                        outbox.c.headers)
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.id)
                 .limit(self.batch_size)
-            )).all()
-            await connection.rollback()
-        if not rows:
-            metrics.OUTBOX_BACKLOG.set(0)
-            return 0
+            )).all())
+
+    async def _send(self, rows: list[Any]) -> None:
         sends = [
             await self.producer.send(
                 row.topic, row.payload, key=row.message_key.encode(),
@@ -132,14 +141,12 @@ class OutboxRelay:
             for row in rows
         ]
         await asyncio.gather(*sends)  # one wait for the whole batch
+
+    async def _mark_published(self, ids: list[int]) -> None:
         async with self.engine.begin() as connection:
             await connection.execute(
-                update(outbox).where(outbox.c.id.in_([row.id for row in rows]))
-                .values(published_at=self.clock.now())
+                update(outbox).where(outbox.c.id.in_(ids)).values(published_at=self.clock.now())
             )
-        for row in rows:
-            metrics.OUTBOX_PUBLISHED.labels(row.topic).inc()
-        return len(rows)
 
     async def backlog(self) -> int:
         async with self.engine.connect() as connection:
