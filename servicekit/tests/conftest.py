@@ -51,7 +51,14 @@ def db(engine, clock):
 
 
 @pytest.fixture
-async def topic(kafka_bootstrap):
+def group():
+    """A consumer group per test: a group's new member would otherwise wait for the
+    previous test's member to time out."""
+    return f"kit-group-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def topic(kafka_bootstrap, group):
     name = f"kit-test-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(kafka_bootstrap, {name: 3, f"{name}.kit-test.dlq": 1})
+    await ensure_topics(kafka_bootstrap, {name: 3, f"{name}.{group}.dlq": 1})
     return name

@@ -28,11 +28,11 @@ def message(event, event_id=None):
 
 
 @asynccontextmanager
-async def consuming(db, kafka_bootstrap, topic, handler, attempts=3):
+async def consuming(db, kafka_bootstrap, topic, group, handler, attempts=3):
     router = EventRouter()
     router.add(OrderPlaced, handler)
     broker = make_broker(kafka_bootstrap, service_name="kit-test")
-    processor = BatchProcessor(db, router, group="kit-test", handler_attempts=attempts,
+    processor = BatchProcessor(db, router, group=group, handler_attempts=attempts,
                                max_backoff_seconds=0.2)
     subscribe(broker, processor, batch_size=100, topics=[topic])
     producer = make_producer(kafka_bootstrap)
@@ -59,12 +59,13 @@ async def handled(engine):
     return sorted(row.order_id for row in rows)
 
 
-async def test_a_redelivered_event_is_handled_once(db, engine, kafka_bootstrap, topic):
+async def test_a_redelivered_event_is_handled_once(
+        db, engine, kafka_bootstrap, topic, group):
     same_id = uuid.uuid4()
     messages = [message(placed("o1"), same_id), message(placed("o2")),
                 message(placed("o1"), same_id)]
     await produce(kafka_bootstrap, topic, messages)
-    async with consuming(db, kafka_bootstrap, topic, record_order):
+    async with consuming(db, kafka_bootstrap, topic, group, record_order):
         await eventually(lambda: _count_at_least(engine, 2))
         await produce(kafka_bootstrap, topic, [message(placed("o1"), same_id),
                                                message(placed("o3"))])
@@ -78,7 +79,7 @@ async def _count_at_least(engine, n):
 
 
 async def test_invalid_messages_are_dead_lettered_with_the_reason_and_the_partition_flows(
-        db, engine, kafka_bootstrap, topic):
+        db, engine, kafka_bootstrap, topic, group):
     _, good = envelope_bytes(placed("o1"))
     schema_invalid = json.loads(envelope_bytes(placed("o2"))[1])
     schema_invalid["data"]["quantity"] = "many"
@@ -88,9 +89,9 @@ async def test_invalid_messages_are_dead_lettered_with_the_reason_and_the_partit
         ("o1", good, {"ce_type": OrderPlaced.type}),
     ]
     await produce(kafka_bootstrap, topic, messages)
-    async with consuming(db, kafka_bootstrap, topic, record_order):
+    async with consuming(db, kafka_bootstrap, topic, group, record_order):
         await eventually(lambda: _count_at_least(engine, 1))
-        dead = await read_topic(kafka_bootstrap, f"{topic}.kit-test.dlq", expect=2)
+        dead = await read_topic(kafka_bootstrap, f"{topic}.{group}.dlq", expect=2)
 
     assert await handled(engine) == ["o1"]
     assert [d.value for d in dead] == [b"{not json", json.dumps(schema_invalid).encode()]
@@ -99,13 +100,13 @@ async def test_invalid_messages_are_dead_lettered_with_the_reason_and_the_partit
     assert "not a valid event envelope" in first["x-dlq-error"]
     assert "does not match its schema" in second["x-dlq-error"]
     assert first["x-dlq-origin-topic"] == topic
-    assert first["x-dlq-group"] == "kit-test"
+    assert first["x-dlq-group"] == group
     assert first["x-dlq-origin-offset"] != second["x-dlq-origin-offset"]
     assert dead[0].key == b"o1"
 
 
 async def test_a_handler_that_keeps_failing_is_dead_lettered_and_its_batch_goes_on(
-        db, engine, kafka_bootstrap, topic):
+        db, engine, kafka_bootstrap, topic, group):
     calls = []
 
     async def fails_on_o2(received, uow):
@@ -115,9 +116,9 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_and_its_batch_goes_
         await record_order(received, uow)
 
     await produce(kafka_bootstrap, topic, [message(placed(o)) for o in ("o1", "o2", "o3")])
-    async with consuming(db, kafka_bootstrap, topic, fails_on_o2, attempts=3):
+    async with consuming(db, kafka_bootstrap, topic, group, fails_on_o2, attempts=3):
         await eventually(lambda: _count_at_least(engine, 2))
-        dead = await read_topic(kafka_bootstrap, f"{topic}.kit-test.dlq", expect=1)
+        dead = await read_topic(kafka_bootstrap, f"{topic}.{group}.dlq", expect=1)
 
     assert await handled(engine) == ["o1", "o3"]
     assert len(dead) == 1
@@ -129,7 +130,7 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_and_its_batch_goes_
 
 
 async def test_a_database_failure_retries_the_batch_and_loses_nothing(
-        db, engine, kafka_bootstrap, topic):
+        db, engine, kafka_bootstrap, topic, group):
     failures = iter([True, True])
 
     async def database_down_twice(received, uow):
@@ -138,23 +139,24 @@ async def test_a_database_failure_retries_the_batch_and_loses_nothing(
         await record_order(received, uow)
 
     await produce(kafka_bootstrap, topic, [message(placed(o)) for o in ("o1", "o2")])
-    async with consuming(db, kafka_bootstrap, topic, database_down_twice):
+    async with consuming(db, kafka_bootstrap, topic, group, database_down_twice):
         await eventually(lambda: _count_at_least(engine, 2))
-        dead = await read_topic(kafka_bootstrap, f"{topic}.kit-test.dlq", expect=0, timeout=1)
+        dead = await read_topic(kafka_bootstrap, f"{topic}.{group}.dlq", expect=0, timeout=1)
 
     assert await handled(engine) == ["o1", "o2"]
     assert dead == []
 
 
 @pytest.mark.parametrize("unknown_type", ["marketplace.order.gift_wrapped.v1"])
-async def test_event_types_without_a_handler_are_skipped(db, engine, kafka_bootstrap, topic,
+async def test_event_types_without_a_handler_are_skipped(
+        db, engine, kafka_bootstrap, topic, group,
                                                          unknown_type):
     other = envelope_bytes(placed("o9"))[1].replace(OrderPlaced.type.encode(),
                                                    unknown_type.encode())
     await produce(kafka_bootstrap, topic, [("o9", other, {"ce_type": unknown_type}),
                                            message(placed("o1"))])
-    async with consuming(db, kafka_bootstrap, topic, record_order):
+    async with consuming(db, kafka_bootstrap, topic, group, record_order):
         await eventually(lambda: _count_at_least(engine, 1))
-        dead = await read_topic(kafka_bootstrap, f"{topic}.kit-test.dlq", expect=0, timeout=1)
+        dead = await read_topic(kafka_bootstrap, f"{topic}.{group}.dlq", expect=0, timeout=1)
     assert await handled(engine) == ["o1"]
     assert dead == []
