@@ -25,8 +25,9 @@ class Event(BaseModel):
     type: ClassVar[str]
     topic: ClassVar[str]
 
-    def __init_subclass__(cls, *, type: str | None = None, topic: str | None = None,
-                          **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, *, type: str | None = None, topic: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init_subclass__(**kwargs)
         if type is None:
             return
@@ -88,8 +89,15 @@ class RawEnvelope(BaseModel):
     data: dict[str, Any]
 
 
-def encode_envelope(event: Event, *, event_id: uuid.UUID, source: str, time: datetime,
-                    correlation_id: str, causation_id: str | None) -> dict[str, Any]:
+def encode_envelope(
+    event: Event,
+    *,
+    event_id: uuid.UUID,
+    source: str,
+    time: datetime,
+    correlation_id: str,
+    causation_id: str | None,
+) -> dict[str, Any]:
     """The JSON-ready envelope for `event` (the shape `Envelope[E]` validates)."""
     return {
         "specversion": "1.0",

@@ -52,8 +52,13 @@ def _type_signature(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     return {k: schema[k] for k in ("type", "enum", "const", "format", "pattern") if k in schema}
 
 
-def _compare_object(old: dict[str, Any], new: dict[str, Any], where: str,
-                    old_defs: dict[str, Any], new_defs: dict[str, Any]) -> list[str]:
+def _compare_object(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    where: str,
+    old_defs: dict[str, Any],
+    new_defs: dict[str, Any],
+) -> list[str]:
     old, new = _resolve(old, old_defs), _resolve(new, new_defs)
     problems: list[str] = []
     old_props, new_props = old.get("properties", {}), new.get("properties", {})

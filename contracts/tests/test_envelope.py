@@ -12,18 +12,30 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 def _placed(**overrides):
     fields = dict(
-        order_id="ord_1", buyer_id="usr_b", seller_id="usr_s", listing_id="lst_1", quantity=2,
+        order_id="ord_1",
+        buyer_id="usr_b",
+        seller_id="usr_s",
+        listing_id="lst_1",
+        quantity=2,
         unit_price=Money(amount_minor=1000, currency="EUR"),
-        total=Money(amount_minor=2000, currency="EUR"), fulfilment="seller_ships",
-        payment_method="pm_card_visa", placed_at=NOW,
+        total=Money(amount_minor=2000, currency="EUR"),
+        fulfilment="seller_ships",
+        payment_method="pm_card_visa",
+        placed_at=NOW,
     )
     return OrderPlaced(**fields | overrides)
 
 
 def test_an_encoded_envelope_decodes_to_the_same_event():
     event_id = uuid.uuid4()
-    body = encode_envelope(_placed(), event_id=event_id, source="orders", time=NOW,
-                           correlation_id="corr-1", causation_id=None)
+    body = encode_envelope(
+        _placed(),
+        event_id=event_id,
+        source="orders",
+        time=NOW,
+        correlation_id="corr-1",
+        causation_id=None,
+    )
     decoded = Envelope[OrderPlaced].model_validate(body)
     assert decoded.id == event_id
     assert decoded.type == "marketplace.order.placed.v1"
@@ -32,8 +44,14 @@ def test_an_encoded_envelope_decodes_to_the_same_event():
 
 
 def test_consumers_ignore_fields_they_do_not_know():
-    body = encode_envelope(_placed(), event_id=uuid.uuid4(), source="orders", time=NOW,
-                           correlation_id="c", causation_id=None)
+    body = encode_envelope(
+        _placed(),
+        event_id=uuid.uuid4(),
+        source="orders",
+        time=NOW,
+        correlation_id="c",
+        causation_id=None,
+    )
     body["data"]["gift_wrap"] = True
     body["partitionkey"] = "x"
     raw = RawEnvelope.model_validate(body)
@@ -50,8 +68,14 @@ def test_money_is_integer_minor_units_with_an_iso_currency():
 
 
 def test_an_envelope_without_a_timezone_is_refused():
-    body = encode_envelope(_placed(), event_id=uuid.uuid4(), source="orders", time=NOW,
-                           correlation_id="c", causation_id=None)
+    body = encode_envelope(
+        _placed(),
+        event_id=uuid.uuid4(),
+        source="orders",
+        time=NOW,
+        correlation_id="c",
+        causation_id=None,
+    )
     body["time"] = "2026-11-23T12:00:00"
     with pytest.raises(ValidationError):
         RawEnvelope.model_validate(body)

@@ -2,13 +2,13 @@ import json
 
 import pytest
 
+from contracts.envelope import event_type_registry
 from contracts.snapshots import (
     SNAPSHOT_DIR,
     breaking_changes,
     current_schema,
     snapshot_path,
 )
-from contracts.envelope import event_type_registry
 
 EVENT_TYPES = sorted(event_type_registry().items())
 
@@ -52,7 +52,9 @@ def test_a_changed_type_is_breaking():
 
 def test_a_newly_required_field_is_breaking():
     old = _schema({"order_id": {"type": "string"}, "note": {"type": "string"}}, ["order_id"])
-    new = _schema({"order_id": {"type": "string"}, "note": {"type": "string"}}, ["order_id", "note"])
+    new = _schema(
+        {"order_id": {"type": "string"}, "note": {"type": "string"}}, ["order_id", "note"]
+    )
     assert breaking_changes(old, new) == ["$.note became required"]
 
 

@@ -24,9 +24,16 @@ def broker(port: int | None = None, *, log_dir: Path) -> tuple[Child, str]:
     address = f"127.0.0.1:{port}"
     child = Child(
         name="kafka-broker",
-        args=[tansu_binary(), "broker", "--listener-url", f"tcp://{address}",
-              "--advertised-listener-url", f"tcp://{address}", "--storage-engine",
-              "memory://tansu/"],
+        args=[
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            f"tcp://{address}",
+            "--advertised-listener-url",
+            f"tcp://{address}",
+            "--storage-engine",
+            "memory://tansu/",
+        ],
         log_file=log_dir / "broker.log",
         ready_port=port,
     )
@@ -50,11 +57,14 @@ def localstripe(port: int | None = None, *, log_dir: Path) -> tuple[Child, str]:
     """A stateful Stripe-compatible API server; the official SDK is pointed at it."""
     port = port or free_port()
     executable = shutil.which("localstripe")
-    args = [executable, "--port", str(port)] if executable else python_module(
-        "localstripe", "--port", str(port)
+    args = (
+        [executable, "--port", str(port)]
+        if executable
+        else python_module("localstripe", "--port", str(port))
     )
-    child = Child(name="localstripe", args=args, log_file=log_dir / "localstripe.log",
-                  ready_port=port)
+    child = Child(
+        name="localstripe", args=args, log_file=log_dir / "localstripe.log", ready_port=port
+    )
     return child, f"http://127.0.0.1:{port}"
 
 
@@ -62,8 +72,18 @@ def service(name: str, app: str, *, port: int, env: dict[str, str], log_dir: Pat
     """A service (or the gateway) under uvicorn, ready when `/health` answers."""
     return Child(
         name=name,
-        args=python_module("uvicorn", app, "--factory", "--host", "127.0.0.1", "--port",
-                           str(port), "--no-access-log", "--timeout-graceful-shutdown", "20"),
+        args=python_module(
+            "uvicorn",
+            app,
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "20",
+        ),
         env=env,
         log_file=log_dir / f"{name}.log",
         ready_url=f"http://127.0.0.1:{port}/health",

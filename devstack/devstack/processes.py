@@ -29,9 +29,14 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float, what: str,
-               process: subprocess.Popen[bytes] | None = None,
-               log_file: Path | None = None) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    process: subprocess.Popen[bytes] | None = None,
+    log_file: Path | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -40,7 +45,7 @@ def wait_until(check: Callable[[], bool], *, timeout: float, what: str,
         try:
             if check():
                 return
-        except Exception:  # noqa: S110 - not ready yet; keep polling until the deadline
+        except Exception:  # not ready yet; keep polling until the deadline
             pass
         time.sleep(0.1)
     tail = log_file.read_text()[-3000:] if log_file and log_file.exists() else ""
@@ -66,7 +71,10 @@ class Child:
     def start(self, *, timeout: float = 60.0) -> Child:
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            self.args, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+            self.args,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.wait_ready(timeout=timeout)
@@ -75,12 +83,22 @@ class Child:
     def wait_ready(self, *, timeout: float = 60.0) -> None:
         if self.ready_url:
             url = self.ready_url
-            wait_until(lambda: http_ok(url), timeout=timeout, what=self.name,
-                       process=self.process, log_file=self.log_file)
+            wait_until(
+                lambda: http_ok(url),
+                timeout=timeout,
+                what=self.name,
+                process=self.process,
+                log_file=self.log_file,
+            )
         elif self.ready_port:
             port = self.ready_port
-            wait_until(lambda: port_open("127.0.0.1", port), timeout=timeout, what=self.name,
-                       process=self.process, log_file=self.log_file)
+            wait_until(
+                lambda: port_open("127.0.0.1", port),
+                timeout=timeout,
+                what=self.name,
+                process=self.process,
+                log_file=self.log_file,
+            )
 
     @property
     def running(self) -> bool:

@@ -75,9 +75,11 @@ async def _create_topics(bootstrap: str) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, partitions, 1)
-                   for name, partitions in topology.partitions_by_topic().items()
-                   if name not in existing]
+        missing = [
+            NewTopic(name, partitions, 1)
+            for name, partitions in topology.partitions_by_topic().items()
+            if name not in existing
+        ]
         if missing:
             await admin.create_topics(missing)
     finally:
@@ -126,8 +128,9 @@ def drop_postgres_database(server: str, name: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path,
-                 postgres_server: str | None) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_server: str | None
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
         return

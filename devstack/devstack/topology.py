@@ -27,11 +27,22 @@ def load(path: Path = TOPICS_FILE) -> list[TopicSpec]:
     specs: list[TopicSpec] = []
     for topic in document["topics"]:
         consumers = tuple(topic.get("consumers", ()))
-        specs.append(TopicSpec(topic["name"], topic.get("partitions", defaults["partitions"]),
-                               topic.get("producer"), consumers))
+        specs.append(
+            TopicSpec(
+                topic["name"],
+                topic.get("partitions", defaults["partitions"]),
+                topic.get("producer"),
+                consumers,
+            )
+        )
         specs += [
-            TopicSpec(f"{topic['name']}.{group}.dlq", defaults["dlq_partitions"], group, (),
-                      dead_letter_of=topic["name"])
+            TopicSpec(
+                f"{topic['name']}.{group}.dlq",
+                defaults["dlq_partitions"],
+                group,
+                (),
+                dead_letter_of=topic["name"],
+            )
             for group in consumers
         ]
     return specs

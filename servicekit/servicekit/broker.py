@@ -8,6 +8,7 @@ Publishing is the outbox relay's job, with its own producer (`relay.make_produce
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -15,8 +16,9 @@ from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
 
-def make_broker(bootstrap_servers: str, *, service_name: str,
-                graceful_timeout: float = 15.0) -> KafkaBroker:
+def make_broker(
+    bootstrap_servers: str, *, service_name: str, graceful_timeout: float = 15.0
+) -> KafkaBroker:
     return KafkaBroker(
         bootstrap_servers,
         client_id=service_name,
@@ -26,19 +28,21 @@ def make_broker(bootstrap_servers: str, *, service_name: str,
     )
 
 
-async def ensure_topics(bootstrap_servers: str, topics: dict[str, int],
-                        replication_factor: int = 1) -> None:
+async def ensure_topics(
+    bootstrap_servers: str, topics: dict[str, int], replication_factor: int = 1
+) -> None:
     """Create the topics that do not exist yet (`{name: partitions}`)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, partitions, replication_factor)
-                   for name, partitions in topics.items() if name not in existing]
+        missing = [
+            NewTopic(name, partitions, replication_factor)
+            for name, partitions in topics.items()
+            if name not in existing
+        ]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()

@@ -95,8 +95,15 @@ def _header(record: ConsumerRecord, name: str) -> str | None:
 
 
 class BatchProcessor:
-    def __init__(self, db: Database, router: EventRouter, *, group: str,
-                 handler_attempts: int = 3, max_backoff_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        router: EventRouter,
+        *,
+        group: str,
+        handler_attempts: int = 3,
+        max_backoff_seconds: float = 5.0,
+    ) -> None:
         self.db = db
         self.router = router
         self.group = group
@@ -120,8 +127,9 @@ class BatchProcessor:
             try:
                 event = event_type.model_validate(envelope.data)
             except ValidationError as error:
-                raise InvalidMessage(f"{envelope.type} does not match its schema: {error}") \
-                    from error
+                raise InvalidMessage(
+                    f"{envelope.type} does not match its schema: {error}"
+                ) from error
         except InvalidMessage as error:
             return _Poison(record, str(error))
         return Received(event=event, envelope=envelope, record=record)
@@ -142,8 +150,12 @@ class BatchProcessor:
                 attempt += 1
                 delay = min(self.max_backoff_seconds, 0.05 * 2**attempt)
                 metrics.BATCH_RETRIES.labels(self.group).inc()
-                log.warning("batch failed on infrastructure, retrying", attempt=attempt,
-                            delay=delay, error=repr(error))
+                log.warning(
+                    "batch failed on infrastructure, retrying",
+                    attempt=attempt,
+                    delay=delay,
+                    error=repr(error),
+                )
                 await asyncio.sleep(delay)
 
     async def _handle_batch(self, items: list[Received[Any] | _Poison]) -> None:
@@ -152,8 +164,9 @@ class BatchProcessor:
         except Exception as error:
             if is_transient(error):
                 raise
-            log.warning("a handler failed; handling the batch one event at a time",
-                        error=repr(error))
+            log.warning(
+                "a handler failed; handling the batch one event at a time", error=repr(error)
+            )
             await self._handle_one_by_one(items)
 
     async def _handle_together(self, items: list[Received[Any] | _Poison]) -> None:
@@ -188,11 +201,15 @@ class BatchProcessor:
                         if is_transient(error):
                             raise
                         if attempt == self.handler_attempts:
-                            log.error("handler failed; event dead-lettered",
-                                      event_id=item.event_id, event_type=item.envelope.type,
-                                      error=repr(error))
-                            self._dead_letter(uow, item.record, "handler_failed",
-                                              repr(error), attempt)
+                            log.error(
+                                "handler failed; event dead-lettered",
+                                event_id=item.event_id,
+                                event_type=item.envelope.type,
+                                error=repr(error),
+                            )
+                            self._dead_letter(
+                                uow, item.record, "handler_failed", repr(error), attempt
+                            )
             await uow.commit()
         self._count(items, new_ids)
 
@@ -206,23 +223,31 @@ class BatchProcessor:
     def _inbox_entry(self, item: Received[Any]) -> HandledEvent:
         return HandledEvent(item.event_id, item.envelope.type, item.record.topic)
 
-    def _dead_letter(self, uow: UnitOfWork, record: ConsumerRecord, reason: str, error: str,
-                     attempts: int) -> None:
+    def _dead_letter(
+        self, uow: UnitOfWork, record: ConsumerRecord, reason: str, error: str, attempts: int
+    ) -> None:
         key = record.key.decode("utf-8", "replace") if record.key else ""
+        position = f"{record.topic}:{record.partition}:{record.offset}"
         uow.emit_raw(
-            topic=dlq_topic_for(record, self.group), key=key,
-            event_id=_header(record, "ce_id") or f"{record.topic}:{record.partition}:{record.offset}",
-            event_type=_header(record, "ce_type") or "unknown", payload=record.value or b"",
-            headers=dead_letter_headers(record, group=self.group, reason=reason, error=error,
-                                        attempts=attempts, at=uow.clock.now()),
+            topic=dlq_topic_for(record, self.group),
+            key=key,
+            event_id=_header(record, "ce_id") or position,
+            event_type=_header(record, "ce_type") or "unknown",
+            payload=record.value or b"",
+            headers=dead_letter_headers(
+                record,
+                group=self.group,
+                reason=reason,
+                error=error,
+                attempts=attempts,
+                at=uow.clock.now(),
+            ),
         )
 
     def _count(self, items: list[Received[Any] | _Poison], new_ids: set[str]) -> None:
         poison = sum(isinstance(item, _Poison) for item in items)
         handled = len(new_ids)
-        failed = sum(
-            isinstance(item, Received) and item.event_id not in new_ids for item in items
-        )
+        failed = sum(isinstance(item, Received) and item.event_id not in new_ids for item in items)
         counter = metrics.EVENTS_CONSUMED
         counter.labels(self.group, "handled").inc(handled)
         counter.labels(self.group, "dead_lettered").inc(poison)
@@ -234,16 +259,26 @@ async def _raw_body(message: KafkaMessage) -> bytes:
     return message.body
 
 
-def subscribe(broker: KafkaBroker, processor: BatchProcessor, *, batch_size: int,
-              topics: Sequence[str] | None = None) -> None:
+def subscribe(
+    broker: KafkaBroker,
+    processor: BatchProcessor,
+    *,
+    batch_size: int,
+    topics: Sequence[str] | None = None,
+) -> None:
     """Attach `processor` to `broker` as one batch consumer of `topics` (default: the
     topics the router's event types are published on), committing only after each batch."""
     topics = list(topics or processor.router.topics)
 
     @broker.subscriber(
-        *topics, batch=True, max_records=batch_size, group_id=processor.group,
-        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_raw_body, batch_timeout_ms=200,
+        *topics,
+        batch=True,
+        max_records=batch_size,
+        group_id=processor.group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_body,
+        batch_timeout_ms=200,
     )
     async def consume(body: list[Any], message: KafkaMessage) -> None:
         await processor.process(message.raw_message)

@@ -43,18 +43,27 @@ def is_transient(error: BaseException) -> bool:
 
 
 DLQ_HEADERS = (
-    "x-dlq-reason", "x-dlq-error", "x-dlq-attempts", "x-dlq-origin-topic",
-    "x-dlq-origin-partition", "x-dlq-origin-offset", "x-dlq-group", "x-dlq-at",
+    "x-dlq-reason",
+    "x-dlq-error",
+    "x-dlq-attempts",
+    "x-dlq-origin-topic",
+    "x-dlq-origin-partition",
+    "x-dlq-origin-offset",
+    "x-dlq-group",
+    "x-dlq-at",
 )
 
 
-def dead_letter_headers(record: ConsumerRecord, *, group: str, reason: str, error: str,
-                        attempts: int, at: datetime) -> list[list[str]]:
+def dead_letter_headers(
+    record: ConsumerRecord, *, group: str, reason: str, error: str, attempts: int, at: datetime
+) -> list[list[str]]:
     original = [
-        [key, value.decode("utf-8", "replace")] for key, value in (record.headers or ())
+        [key, value.decode("utf-8", "replace")]
+        for key, value in (record.headers or ())
         if not key.startswith("x-dlq-")
     ]
-    return original + [
+    return [
+        *original,
         ["x-dlq-reason", reason],
         ["x-dlq-error", error[:2000]],
         ["x-dlq-attempts", str(attempts)],

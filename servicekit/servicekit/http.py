@@ -26,8 +26,15 @@ ROLES: tuple[Role, ...] = ("buyer", "seller", "agent", "operator", "carrier")
 class Problem(Exception):
     """An error answered as problem details. `extra` members are added to the body."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None, *,
-                 slug: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        slug: str | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail or title)
         self.status = status
         self.title = title
@@ -37,57 +44,71 @@ class Problem(Exception):
 
 
 def not_found(what: str) -> Problem:
-    return Problem(404, "Not found", f"No {what} with that id is visible to you",
-                   slug="not-found")
+    return Problem(404, "Not found", f"No {what} with that id is visible to you", slug="not-found")
 
 
 def forbidden(detail: str) -> Problem:
     return Problem(403, "Forbidden", detail, slug="forbidden")
 
 
-def problem_body(status: int, title: str, detail: str, slug: str,
-                 **extra: Any) -> dict[str, Any]:
-    return {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
-            **extra}
+def problem_body(status: int, title: str, detail: str, slug: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
 
 
-def problem_response(status: int, title: str, detail: str, slug: str,
-                     **extra: Any) -> JSONResponse:
-    return JSONResponse(problem_body(status, title, detail, slug, **extra), status_code=status,
-                        media_type=PROBLEM_JSON)
+def problem_response(status: int, title: str, detail: str, slug: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, title, detail, slug, **extra),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, error: Problem) -> JSONResponse:
-        return problem_response(error.status, error.title, error.detail, error.slug,
-                                **error.extra)
+        return problem_response(error.status, error.title, error.detail, error.slug, **error.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")}
-                  for e in error.errors()]
-        return problem_response(422, "Invalid request", "The request body or parameters are "
-                                "not valid; see errors", "validation-error", errors=errors)
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in error.errors()]
+        return problem_response(
+            422,
+            "Invalid request",
+            "The request body or parameters are not valid; see errors",
+            "validation-error",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
-        return problem_response(error.status_code, title, str(error.detail),
-                                title.lower().replace(" ", "-"))
+        return problem_response(
+            error.status_code, title, str(error.detail), title.lower().replace(" ", "-")
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
-        return problem_response(500, "Internal error", "Something went wrong on our side; it "
-                                "has been logged", "internal-error")
+        return problem_response(
+            500,
+            "Internal error",
+            "Something went wrong on our side; it has been logged",
+            "internal-error",
+        )
 
 
 def install_request_context(app: FastAPI) -> None:
     """Bind a correlation id (the caller's `X-Correlation-ID` or a new one) and time requests."""
 
     @app.middleware("http")
-    async def _context(request: Request,
-                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def _context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         correlation_id = request.headers.get("x-correlation-id") or new_correlation_id()
         bind_correlation_id(correlation_id)
         started = time.perf_counter()
@@ -122,11 +143,14 @@ def caller_dependency(internal_token: str) -> Callable[..., Caller]:
         x_internal_token: Annotated[str | None, Header()] = None,
     ) -> Caller:
         if internal_token and not hmac.compare_digest(x_internal_token or "", internal_token):
-            raise Problem(401, "Unauthenticated", "Requests must come through the gateway",
-                          slug="unauthenticated")
+            raise Problem(
+                401,
+                "Unauthenticated",
+                "Requests must come through the gateway",
+                slug="unauthenticated",
+            )
         if not x_principal_id or x_principal_role not in ROLES:
-            raise Problem(401, "Unauthenticated", "No authenticated caller",
-                          slug="unauthenticated")
+            raise Problem(401, "Unauthenticated", "No authenticated caller", slug="unauthenticated")
         return Caller(id=x_principal_id, role=x_principal_role)  # type: ignore[arg-type]
 
     return caller
@@ -135,5 +159,3 @@ def caller_dependency(internal_token: str) -> Callable[..., Caller]:
 def require_role(caller: Caller, *roles: Role) -> None:
     if caller.role not in roles:
         raise forbidden(f"This action is for {' or '.join(roles)} accounts")
-
-

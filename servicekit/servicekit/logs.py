@@ -11,7 +11,8 @@ import structlog
 
 def configure_logging(service_name: str, *, level: str = "INFO", fmt: str = "json") -> None:
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json"
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(

@@ -25,12 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from servicekit import metrics
 from servicekit.clock import Clock
 from servicekit.db import outbox
+from servicekit.worker import BackgroundWorker
 
 log = structlog.get_logger(__name__)
 
 
-def make_producer(bootstrap_servers: str, *, idempotence: bool = False,
-                  client_id: str | None = None) -> AIOKafkaProducer:
+def make_producer(
+    bootstrap_servers: str, *, idempotence: bool = False, client_id: str | None = None
+) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
@@ -43,10 +45,17 @@ def make_producer(bootstrap_servers: str, *, idempotence: bool = False,
 
 
 class OutboxRelay:
-    def __init__(self, engine: AsyncEngine, producer: AIOKafkaProducer, clock: Clock, *,
-                 batch_size: int = 500, poll_seconds: float = 0.5,
-                 keep_published: timedelta = timedelta(days=1),
-                 lock_name: str = "outbox-relay") -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        producer: AIOKafkaProducer,
+        clock: Clock,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 0.5,
+        keep_published: timedelta = timedelta(days=1),
+        lock_name: str = "outbox-relay",
+    ) -> None:
         self.engine = engine
         self.producer = producer
         self.clock = clock
@@ -54,61 +63,36 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.keep_published = keep_published
         self._lock_key = zlib.crc32(lock_name.encode())
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
         self._lock_connection: AsyncConnection | None = None
+        self._purge_due = clock.now()
+        self.worker = BackgroundWorker(
+            "outbox-relay", self._step, poll_seconds=poll_seconds, on_failure=self._on_failure
+        )
 
     def wake(self) -> None:
         """Something was written to the outbox: publish now rather than at the next poll."""
-        self._wake.set()
+        self.worker.wake()
 
     async def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        await self.worker.start()
 
     async def stop(self) -> None:
         """Publish what is left (bounded by the producer's timeouts), then stop."""
-        self._stopping = True
-        self._wake.set()
-        if self._task:
-            try:
-                await asyncio.wait_for(self._task, timeout=30)
-            except TimeoutError:
-                self._task.cancel()
+        await self.worker.stop()
         await self._release_lock()
 
-    async def _run(self) -> None:
-        backoff = 0.1
-        purge_due = self.clock.now()
-        while True:
-            try:
-                if not await self._holds_lock():
-                    published = 0
-                else:
-                    published = await self.publish_batch()
-                    if self.clock.now() >= purge_due:
-                        await self.purge_published()
-                        purge_due = self.clock.now() + timedelta(minutes=10)
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                metrics.RELAY_FAILURES.inc()
-                log.warning("outbox relay pass failed, retrying", error=repr(error),
-                            delay=backoff)
-                await self._release_lock()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if self._stopping and published < self.batch_size:
-                return
-            if published < self.batch_size:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-                except TimeoutError:
-                    pass
+    async def _step(self) -> bool:
+        if not await self._holds_lock():
+            return False
+        published = await self.publish_batch()
+        if self.clock.now() >= self._purge_due:
+            await self.purge_published()
+            self._purge_due = self.clock.now() + timedelta(minutes=10)
+        return published == self.batch_size
+
+    async def _on_failure(self, _: BaseException) -> None:
+        metrics.RELAY_FAILURES.inc()
+        await self._release_lock()
 
     async def publish_batch(self) -> int:
         """Publish up to one batch of unpublished rows; answer how many were published."""
@@ -124,18 +108,29 @@ class OutboxRelay:
 
     async def _unpublished(self) -> list[Any]:
         async with self.engine.connect() as connection:
-            return list((await connection.execute(
-                select(outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.payload,
-                       outbox.c.headers)
-                .where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(self.batch_size)
-            )).all())
+            return list(
+                (
+                    await connection.execute(
+                        select(
+                            outbox.c.id,
+                            outbox.c.topic,
+                            outbox.c.message_key,
+                            outbox.c.payload,
+                            outbox.c.headers,
+                        )
+                        .where(outbox.c.published_at.is_(None))
+                        .order_by(outbox.c.id)
+                        .limit(self.batch_size)
+                    )
+                ).all()
+            )
 
     async def _send(self, rows: list[Any]) -> None:
         sends = [
             await self.producer.send(
-                row.topic, row.payload, key=row.message_key.encode(),
+                row.topic,
+                row.payload,
+                key=row.message_key.encode(),
                 headers=[(k, v.encode()) for k, v in row.headers],
             )
             for row in rows
@@ -159,9 +154,7 @@ class OutboxRelay:
     async def purge_published(self) -> None:
         cutoff = self.clock.now() - self.keep_published
         async with self.engine.begin() as connection:
-            await connection.execute(
-                delete(outbox).where(outbox.c.published_at < cutoff)
-            )
+            await connection.execute(delete(outbox).where(outbox.c.published_at < cutoff))
 
     async def _holds_lock(self) -> bool:
         if self.engine.dialect.name != "postgresql":

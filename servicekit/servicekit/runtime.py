@@ -34,6 +34,7 @@ from servicekit import migrations
 from servicekit.broker import make_broker
 from servicekit.clock import Clock, ManualClock
 from servicekit.consumer import BatchProcessor, EventRouter, subscribe
+from servicekit.db import make_engine
 from servicekit.http import (
     Problem,
     caller_dependency,
@@ -44,7 +45,6 @@ from servicekit.logs import configure_logging
 from servicekit.relay import OutboxRelay, make_producer
 from servicekit.settings import KitSettings
 from servicekit.timers import TimerLoop
-from servicekit.db import make_engine
 from servicekit.uow import Database
 
 log = structlog.get_logger(__name__)
@@ -55,22 +55,35 @@ class ClockMove(BaseModel):
 
 
 class ServiceRuntime:
-    def __init__(self, settings: KitSettings, *, migrations_dir: Path,
-                 clock: Clock | None = None, engine: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        settings: KitSettings,
+        *,
+        migrations_dir: Path,
+        clock: Clock | None = None,
+        engine: AsyncEngine | None = None,
+    ) -> None:
         self.settings = settings
         self.name = settings.service_name
         self.migrations_dir = migrations_dir
         self.clock = clock or settings.make_clock()
         self.engine = engine or make_engine(settings.resolved_database_url())
-        self.producer = make_producer(settings.kafka_bootstrap_servers,
-                                      idempotence=settings.kafka_idempotence,
-                                      client_id=f"{self.name}-relay")
-        self.relay = OutboxRelay(self.engine, self.producer, self.clock,
-                                 batch_size=settings.relay_batch_size,
-                                 poll_seconds=settings.relay_poll_seconds,
-                                 lock_name=f"{self.name}-outbox-relay")
-        self.db = Database(self.engine, source=self.name, clock=self.clock,
-                           on_outbox_written=self.relay.wake)
+        self.producer = make_producer(
+            settings.kafka_bootstrap_servers,
+            idempotence=settings.kafka_idempotence,
+            client_id=f"{self.name}-relay",
+        )
+        self.relay = OutboxRelay(
+            self.engine,
+            self.producer,
+            self.clock,
+            batch_size=settings.relay_batch_size,
+            poll_seconds=settings.relay_poll_seconds,
+            lock_name=f"{self.name}-outbox-relay",
+        )
+        self.db = Database(
+            self.engine, source=self.name, clock=self.clock, on_outbox_written=self.relay.wake
+        )
         self.broker = make_broker(settings.kafka_bootstrap_servers, service_name=self.name)
         self.timers = TimerLoop(self.clock, interval=settings.timer_interval_seconds)
         self.caller = caller_dependency(getattr(settings, "internal_token", ""))
@@ -78,22 +91,25 @@ class ServiceRuntime:
 
     def consume(self, router: EventRouter) -> None:
         """Handle `router`'s event types as the consumer group named after the service."""
-        processor = BatchProcessor(self.db, router, group=self.name,
-                                   handler_attempts=self.settings.handler_attempts)
+        processor = BatchProcessor(
+            self.db, router, group=self.name, handler_attempts=self.settings.handler_attempts
+        )
         subscribe(self.broker, processor, batch_size=self.settings.consumer_batch_size)
         self._consuming = True
 
     async def start(self) -> None:
-        configure_logging(self.name, level=self.settings.log_level,
-                          fmt=self.settings.log_format)
+        configure_logging(self.name, level=self.settings.log_level, fmt=self.settings.log_format)
         await migrations.upgrade(self.engine, self.migrations_dir)
         await self.producer.start()
         await self.relay.start()
         if self._consuming:
             await self.broker.start()
         await self.timers.start()
-        log.info("service started", consuming=self._consuming,
-                 database=self.engine.url.render_as_string(hide_password=True))
+        log.info(
+            "service started",
+            consuming=self._consuming,
+            database=self.engine.url.render_as_string(hide_password=True),
+        )
 
     async def stop(self) -> None:
         if self._consuming:
@@ -150,8 +166,9 @@ class ServiceRuntime:
 
             def internal_only(x_internal_token: str | None = Header(None)) -> None:
                 if internal_token and x_internal_token != internal_token:
-                    raise Problem(401, "Unauthenticated", "Internal endpoint",
-                                  slug="unauthenticated")
+                    raise Problem(
+                        401, "Unauthenticated", "Internal endpoint", slug="unauthenticated"
+                    )
 
             @router.put("/internal/clock", dependencies=[Depends(internal_only)])
             async def move_clock(move: ClockMove) -> dict[str, Any]:
@@ -164,8 +181,9 @@ class ServiceRuntime:
 
         return router
 
-    def fastapi_app(self, api: APIRouter | None = None, *, title: str,
-                    version: str = "0.1.0") -> FastAPI:
+    def fastapi_app(
+        self, api: APIRouter | None = None, *, title: str, version: str = "0.1.0"
+    ) -> FastAPI:
         app = FastAPI(title=title, version=version, lifespan=self.lifespan)
         install_problem_handlers(app)
         install_request_context(app)

@@ -21,7 +21,8 @@ class KitSettings(BaseSettings):
 
     service_name: str
     database_url: str = Field(
-        "", validation_alias=_env("DATABASE_URL"),
+        "",
+        validation_alias=_env("DATABASE_URL"),
         description="SQLAlchemy async URL; empty means an SQLite file under data_dir",
     )
     data_dir: str = Field("data", validation_alias=_env("MARKETPLACE_DATA_DIR"))
@@ -29,16 +30,21 @@ class KitSettings(BaseSettings):
         "127.0.0.1:9092", validation_alias=_env("KAFKA_BOOTSTRAP_SERVERS")
     )
     kafka_idempotence: bool = Field(
-        False, validation_alias=_env("KAFKA_IDEMPOTENCE"),
+        False,
+        validation_alias=_env("KAFKA_IDEMPOTENCE"),
         description="Idempotent producer; Apache Kafka supports it, the embedded broker does not",
     )
     clock: Literal["system", "manual"] = Field("system", validation_alias=_env("MARKETPLACE_CLOCK"))
-    clock_start: AwareDatetime | None = Field(None, validation_alias=_env("MARKETPLACE_CLOCK_START"))
+    clock_start: AwareDatetime | None = Field(
+        None, validation_alias=_env("MARKETPLACE_CLOCK_START")
+    )
     consumer_batch_size: int = Field(500, ge=1, validation_alias=_env("CONSUMER_BATCH_SIZE"))
     relay_batch_size: int = Field(500, ge=1, validation_alias=_env("RELAY_BATCH_SIZE"))
     relay_poll_seconds: float = Field(0.5, gt=0, validation_alias=_env("RELAY_POLL_SECONDS"))
     handler_attempts: int = Field(3, ge=1, validation_alias=_env("HANDLER_ATTEMPTS"))
-    timer_interval_seconds: float = Field(1.0, gt=0, validation_alias=_env("TIMER_INTERVAL_SECONDS"))
+    timer_interval_seconds: float = Field(
+        1.0, gt=0, validation_alias=_env("TIMER_INTERVAL_SECONDS")
+    )
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_format: Literal["json", "console"] = Field("json", validation_alias=_env("LOG_FORMAT"))
 
@@ -49,4 +55,3 @@ class KitSettings(BaseSettings):
         if self.clock == "manual":
             return ManualClock(self.clock_start)
         return SystemClock()
-

@@ -12,12 +12,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 
-async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0
-                     ) -> list[ConsumerRecord]:
+async def read_topic(
+    bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0
+) -> list[ConsumerRecord]:
     """Every record on `topic` from the beginning, once at least `expect` have arrived
     (or the timeout passed: the caller asserts on what came)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     records: list[ConsumerRecord] = []
     deadline = time.monotonic() + timeout
@@ -43,22 +49,28 @@ def body_of(record: ConsumerRecord) -> dict[str, Any]:
     return json.loads(record.value)
 
 
-async def produce(bootstrap: str, topic: str, messages: list[tuple[str, bytes, dict[str, str]]]
-                  ) -> None:
+async def produce(
+    bootstrap: str, topic: str, messages: list[tuple[str, bytes, dict[str, str]]]
+) -> None:
     """Publish `(key, value, headers)` messages directly, bypassing any outbox."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         for key, value, headers in messages:
-            await producer.send(topic, value, key=key.encode(),
-                                headers=[(k, v.encode()) for k, v in headers.items()])
+            await producer.send(
+                topic,
+                value,
+                key=key.encode(),
+                headers=[(k, v.encode()) for k, v in headers.items()],
+            )
         await producer.flush()
     finally:
         await producer.stop()
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0,
-                     interval: float = 0.1) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, interval: float = 0.1
+) -> Any:
     """Poll `check` until it returns something truthy; fail with its last answer."""
     deadline = time.monotonic() + timeout
     last: Any = None

@@ -30,8 +30,15 @@ class HandledEvent:
 
 
 class UnitOfWork:
-    def __init__(self, session: AsyncSession, *, source: str, clock: Clock,
-                 correlation_id: str, causation_id: str | None) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        source: str,
+        clock: Clock,
+        correlation_id: str,
+        causation_id: str | None,
+    ) -> None:
         self.session = session
         self.source = source
         self.clock = clock
@@ -48,32 +55,54 @@ class UnitOfWork:
         """Queue `event` for publication; it is written to the outbox on commit."""
         event_id = uuid.uuid4()
         now = self.clock.now()
-        body = encode_envelope(event, event_id=event_id, source=self.source, time=now,
-                               correlation_id=self.correlation_id,
-                               causation_id=self.causation_id)
-        self._outgoing.append({
-            "topic": event.topic,
-            "message_key": event.subject(),
-            "event_id": str(event_id),
-            "event_type": event.type,
-            "payload": json.dumps(body, separators=(",", ":")).encode(),
-            "headers": [
-                ["ce_id", str(event_id)],
-                ["ce_type", event.type],
-                ["ce_source", self.source],
-                ["correlation_id", self.correlation_id],
-            ],
-            "created_at": now,
-        })
+        body = encode_envelope(
+            event,
+            event_id=event_id,
+            source=self.source,
+            time=now,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+        )
+        self._outgoing.append(
+            {
+                "topic": event.topic,
+                "message_key": event.subject(),
+                "event_id": str(event_id),
+                "event_type": event.type,
+                "payload": json.dumps(body, separators=(",", ":")).encode(),
+                "headers": [
+                    ["ce_id", str(event_id)],
+                    ["ce_type", event.type],
+                    ["ce_source", self.source],
+                    ["correlation_id", self.correlation_id],
+                ],
+                "created_at": now,
+            }
+        )
         return event_id
 
-    def emit_raw(self, *, topic: str, key: str, event_id: str, event_type: str, payload: bytes,
-                 headers: list[list[str]]) -> None:
+    def emit_raw(
+        self,
+        *,
+        topic: str,
+        key: str,
+        event_id: str,
+        event_type: str,
+        payload: bytes,
+        headers: list[list[str]],
+    ) -> None:
         """Queue an already-encoded message (a dead letter, a replay) for the relay."""
-        self._outgoing.append({
-            "topic": topic, "message_key": key, "event_id": event_id, "event_type": event_type,
-            "payload": payload, "headers": headers, "created_at": self.clock.now(),
-        })
+        self._outgoing.append(
+            {
+                "topic": topic,
+                "message_key": key,
+                "event_id": event_id,
+                "event_type": event_type,
+                "payload": payload,
+                "headers": headers,
+                "created_at": self.clock.now(),
+            }
+        )
 
     def mark(self) -> int:
         """A point to return to with `discard_since` when a savepoint is rolled back."""
@@ -87,12 +116,14 @@ class UnitOfWork:
         if not events:
             return set()
         now = self.clock.now()
-        statement = insert_ignoring_duplicates(self.session.bind, inbox).returning(
-            inbox.c.event_id
-        )
+        statement = insert_ignoring_duplicates(self.session.bind, inbox).returning(inbox.c.event_id)
         rows = [
-            {"event_id": e.event_id, "event_type": e.event_type, "topic": e.topic,
-             "handled_at": now}
+            {
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "topic": e.topic,
+                "handled_at": now,
+            }
             for e in events
         ]
         # One statement for the whole batch: the duplicates are the ids it did not return.
@@ -114,8 +145,14 @@ class Database:
     to publish without waiting for its next poll.
     """
 
-    def __init__(self, engine: AsyncEngine, *, source: str, clock: Clock,
-                 on_outbox_written: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        source: str,
+        clock: Clock,
+        on_outbox_written: Callable[[], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.source = source
         self.clock = clock
@@ -123,12 +160,17 @@ class Database:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def unit_of_work(self, *, correlation_id: str | None = None,
-                           causation_id: str | None = None) -> AsyncIterator[UnitOfWork]:
+    async def unit_of_work(
+        self, *, correlation_id: str | None = None, causation_id: str | None = None
+    ) -> AsyncIterator[UnitOfWork]:
         async with self.sessions() as session:
-            uow = UnitOfWork(session, source=self.source, clock=self.clock,
-                             correlation_id=correlation_id or current_correlation_id(),
-                             causation_id=causation_id)
+            uow = UnitOfWork(
+                session,
+                source=self.source,
+                clock=self.clock,
+                correlation_id=correlation_id or current_correlation_id(),
+                causation_id=causation_id,
+            )
             try:
                 yield uow
             except BaseException:

@@ -3,22 +3,23 @@ import uuid
 from contextlib import asynccontextmanager
 
 import pytest
+from conftest import NOW, handled_orders, placed
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 
-from conftest import NOW, handled_orders, placed
 from contracts import encode_envelope
 from contracts.orders import OrderPlaced
 from servicekit.broker import make_broker
-from servicekit.relay import OutboxRelay, make_producer
 from servicekit.consumer import BatchProcessor, EventRouter, subscribe
+from servicekit.relay import OutboxRelay, make_producer
 from servicekit.testing import eventually, headers_of, produce, read_topic
 
 
 def envelope_bytes(event, event_id=None):
     event_id = event_id or uuid.uuid4()
-    body = encode_envelope(event, event_id=event_id, source="test", time=NOW,
-                           correlation_id="corr", causation_id=None)
+    body = encode_envelope(
+        event, event_id=event_id, source="test", time=NOW, correlation_id="corr", causation_id=None
+    )
     return str(event_id), json.dumps(body).encode()
 
 
@@ -32,8 +33,9 @@ async def consuming(db, kafka_bootstrap, topic, group, handler, attempts=3):
     router = EventRouter()
     router.add(OrderPlaced, handler)
     broker = make_broker(kafka_bootstrap, service_name="kit-test")
-    processor = BatchProcessor(db, router, group=group, handler_attempts=attempts,
-                               max_backoff_seconds=0.2)
+    processor = BatchProcessor(
+        db, router, group=group, handler_attempts=attempts, max_backoff_seconds=0.2
+    )
     subscribe(broker, processor, batch_size=100, topics=[topic])
     producer = make_producer(kafka_bootstrap)
     await producer.start()
@@ -49,8 +51,9 @@ async def consuming(db, kafka_bootstrap, topic, group, handler, attempts=3):
 
 
 async def record_order(received, uow):
-    await uow.session.execute(insert(handled_orders).values(
-        event_id=received.event_id, order_id=received.event.order_id))
+    await uow.session.execute(
+        insert(handled_orders).values(event_id=received.event_id, order_id=received.event.order_id)
+    )
 
 
 async def handled(engine):
@@ -59,16 +62,19 @@ async def handled(engine):
     return sorted(row.order_id for row in rows)
 
 
-async def test_a_redelivered_event_is_handled_once(
-        db, engine, kafka_bootstrap, topic, group):
+async def test_a_redelivered_event_is_handled_once(db, engine, kafka_bootstrap, topic, group):
     same_id = uuid.uuid4()
-    messages = [message(placed("o1"), same_id), message(placed("o2")),
-                message(placed("o1"), same_id)]
+    messages = [
+        message(placed("o1"), same_id),
+        message(placed("o2")),
+        message(placed("o1"), same_id),
+    ]
     await produce(kafka_bootstrap, topic, messages)
     async with consuming(db, kafka_bootstrap, topic, group, record_order):
         await eventually(lambda: _count_at_least(engine, 2))
-        await produce(kafka_bootstrap, topic, [message(placed("o1"), same_id),
-                                               message(placed("o3"))])
+        await produce(
+            kafka_bootstrap, topic, [message(placed("o1"), same_id), message(placed("o3"))]
+        )
         await eventually(lambda: _count_at_least(engine, 3))
     assert await handled(engine) == ["o1", "o2", "o3"]
 
@@ -79,7 +85,8 @@ async def _count_at_least(engine, n):
 
 
 async def test_invalid_messages_are_dead_lettered_with_the_reason_and_the_partition_flows(
-        db, engine, kafka_bootstrap, topic, group):
+    db, engine, kafka_bootstrap, topic, group
+):
     _, good = envelope_bytes(placed("o1"))
     schema_invalid = json.loads(envelope_bytes(placed("o2"))[1])
     schema_invalid["data"]["quantity"] = "many"
@@ -106,7 +113,8 @@ async def test_invalid_messages_are_dead_lettered_with_the_reason_and_the_partit
 
 
 async def test_a_handler_that_keeps_failing_is_dead_lettered_and_its_batch_goes_on(
-        db, engine, kafka_bootstrap, topic, group):
+    db, engine, kafka_bootstrap, topic, group
+):
     calls = []
 
     async def fails_on_o2(received, uow):
@@ -130,7 +138,8 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_and_its_batch_goes_
 
 
 async def test_a_database_failure_retries_the_batch_and_loses_nothing(
-        db, engine, kafka_bootstrap, topic, group):
+    db, engine, kafka_bootstrap, topic, group
+):
     failures = iter([True, True])
 
     async def database_down_twice(received, uow):
@@ -149,12 +158,14 @@ async def test_a_database_failure_retries_the_batch_and_loses_nothing(
 
 @pytest.mark.parametrize("unknown_type", ["marketplace.order.gift_wrapped.v1"])
 async def test_event_types_without_a_handler_are_skipped(
-        db, engine, kafka_bootstrap, topic, group,
-                                                         unknown_type):
-    other = envelope_bytes(placed("o9"))[1].replace(OrderPlaced.type.encode(),
-                                                   unknown_type.encode())
-    await produce(kafka_bootstrap, topic, [("o9", other, {"ce_type": unknown_type}),
-                                           message(placed("o1"))])
+    db, engine, kafka_bootstrap, topic, group, unknown_type
+):
+    other = envelope_bytes(placed("o9"))[1].replace(
+        OrderPlaced.type.encode(), unknown_type.encode()
+    )
+    await produce(
+        kafka_bootstrap, topic, [("o9", other, {"ce_type": unknown_type}), message(placed("o1"))]
+    )
     async with consuming(db, kafka_bootstrap, topic, group, record_order):
         await eventually(lambda: _count_at_least(engine, 1))
         dead = await read_topic(kafka_bootstrap, f"{topic}.{group}.dlq", expect=0, timeout=1)

@@ -1,7 +1,7 @@
 import pytest
+from conftest import placed
 from sqlalchemy import select, update
 
-from conftest import placed
 from servicekit.db import outbox
 from servicekit.relay import OutboxRelay, make_producer
 from servicekit.testing import body_of, headers_of, read_topic
@@ -17,7 +17,8 @@ async def _emit(db, order_ids, topic):
 
 
 async def test_the_relay_publishes_committed_events_in_order_keyed_by_aggregate(
-        db, engine, clock, kafka_bootstrap, topic):
+    db, engine, clock, kafka_bootstrap, topic
+):
     order_ids = [f"o{i % 3}" for i in range(30)]
     await _emit(db, order_ids, topic)
     producer = make_producer(kafka_bootstrap)
@@ -38,16 +39,24 @@ async def test_the_relay_publishes_committed_events_in_order_keyed_by_aggregate(
         assert headers_of(record)["ce_type"] == "marketplace.order.placed.v1"
     # every aggregate's events share one partition, so their order is kept
     assert all(len(set(partitions)) == 1 for partitions in by_key.values())
-    received = [headers_of(r)["ce_id"] for r in sorted(records, key=lambda r: r.offset)
-                if r.key == b"o1"]
+    received = [
+        headers_of(r)["ce_id"] for r in sorted(records, key=lambda r: r.offset) if r.key == b"o1"
+    ]
     async with engine.connect() as connection:
-        written = [row.event_id for row in (await connection.execute(
-            select(outbox).where(outbox.c.message_key == "o1").order_by(outbox.c.id))).all()]
+        written = [
+            row.event_id
+            for row in (
+                await connection.execute(
+                    select(outbox).where(outbox.c.message_key == "o1").order_by(outbox.c.id)
+                )
+            ).all()
+        ]
     assert received == written
 
 
 async def test_rows_published_but_not_marked_are_published_again_not_lost(
-        db, engine, clock, kafka_bootstrap, topic, monkeypatch):
+    db, engine, clock, kafka_bootstrap, topic, monkeypatch
+):
     await _emit(db, ["o1", "o2"], topic)
     producer = make_producer(kafka_bootstrap)
     await producer.start()

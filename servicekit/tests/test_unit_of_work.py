@@ -1,8 +1,8 @@
 import json
 
+from conftest import handled_orders, placed
 from sqlalchemy import func, insert, select
 
-from conftest import handled_orders, placed
 from servicekit.db import outbox
 from servicekit.uow import HandledEvent
 
@@ -22,7 +22,10 @@ async def test_a_committed_unit_of_work_leaves_state_and_events_together(db, eng
     assert len(rows) == 1
     row = rows[0]
     assert (row.topic, row.message_key, row.event_type) == (
-        "orders.events", "o1", "marketplace.order.placed.v1")
+        "orders.events",
+        "o1",
+        "marketplace.order.placed.v1",
+    )
     assert row.published_at is None
     headers = dict(row.headers)
     assert headers["ce_id"] == str(event_id)

@@ -1,0 +1,83 @@
+"""A background loop that does a step of work until there is none left, then waits to be
+woken (or for its poll interval). Failures back off and retry; the relay and the services'
+own workers (such as payments' card authorizations) run on it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+class BackgroundWorker:
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], Awaitable[bool]],
+        *,
+        poll_seconds: float = 0.5,
+        max_backoff_seconds: float = 5.0,
+        on_failure: Callable[[BaseException], Awaitable[None]] | None = None,
+    ) -> None:
+        """`step` answers True when it may have more to do right away."""
+        self.name = name
+        self.step = step
+        self.poll_seconds = poll_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.on_failure = on_failure
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Finish the work in hand (the loop drains what is left), then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self._task, timeout=timeout)
+        except TimeoutError:
+            log.warning("worker did not finish in time; abandoning its work", worker=self.name)
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                more = await self.step()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning(
+                    "worker step failed, retrying",
+                    worker=self.name,
+                    error=repr(error),
+                    delay=backoff,
+                )
+                if self.on_failure:
+                    await self.on_failure(error)
+                if self._stopping:
+                    return
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_seconds)
+                continue
+            if more:
+                continue
+            if self._stopping:
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
