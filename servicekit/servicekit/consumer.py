@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import structlog
 from aiokafka.structs import ConsumerRecord
@@ -23,9 +23,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
 
-from contracts import Event, RawEnvelope
+from contracts import RawEnvelope
 from servicekit import metrics
 from servicekit.context import bind_correlation_id
+from servicekit.events import EventRouter, Received
 from servicekit.failures import (
     InvalidMessage,
     dead_letter_headers,
@@ -36,55 +37,10 @@ from servicekit.uow import Database, HandledEvent, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
-E = TypeVar("E", bound=Event)
-
-
-@dataclass(frozen=True)
-class Received(Generic[E]):
-    """An event as a handler sees it: the typed payload and its envelope."""
-
-    event: E
-    envelope: RawEnvelope
-    record: ConsumerRecord
-
-    @property
-    def event_id(self) -> str:
-        return str(self.envelope.id)
-
-
-Handler = Callable[[Received[Any], UnitOfWork], Awaitable[None]]
-
-
 @dataclass(frozen=True)
 class _Poison:
     record: ConsumerRecord
     error: str
-
-
-class EventRouter:
-    """Which handler takes which event type. Types without a handler are ignored."""
-
-    def __init__(self) -> None:
-        self._routes: dict[str, tuple[type[Event], Handler]] = {}
-
-    def on(self, event_type: type[E]) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            self.add(event_type, handler)
-            return handler
-
-        return register
-
-    def add(self, event_type: type[Event], handler: Handler) -> None:
-        if event_type.type in self._routes:
-            raise ValueError(f"{event_type.type} already has a handler")
-        self._routes[event_type.type] = (event_type, handler)
-
-    @property
-    def topics(self) -> list[str]:
-        return sorted({event_type.topic for event_type, _ in self._routes.values()})
-
-    def route(self, type_name: str) -> tuple[type[Event], Handler] | None:
-        return self._routes.get(type_name)
 
 
 def _header(record: ConsumerRecord, name: str) -> str | None:

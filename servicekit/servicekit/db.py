@@ -7,6 +7,7 @@ has handled, so a redelivered event is recognised and skipped.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,6 +38,27 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database. SQLite keeps no zone, so values
+    are stored in UTC and given their zone back when read; naive values are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times must carry a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 kit_metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -52,8 +75,8 @@ outbox = Table(
     Column("event_type", String(255), nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Column("headers", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=True),
     Index(
         "ix_outbox_unpublished",
         "id",
@@ -68,7 +91,7 @@ inbox = Table(
     Column("event_id", String(64), primary_key=True),
     Column("event_type", String(255), nullable=False),
     Column("topic", String(255), nullable=False),
-    Column("handled_at", DateTime(timezone=True), nullable=False),
+    Column("handled_at", UtcDateTime(), nullable=False),
 )
 
 

@@ -1,15 +1,17 @@
-"""Alembic, run from code: each service keeps its own `migrations/` folder and calls
-`upgrade(engine, folder)` at start-up. The kit's own tables are created by
-`create_kit_tables`, called from each service's first migration."""
+"""Alembic, run from code: each service keeps its own `migrations/` folder, applied at
+start-up by `upgrade(engine, folder)`. Its target metadata includes the kit's outbox and
+inbox, so they are part of each service's own migrations.
+
+A new migration, after changing a service's tables:
+
+    uv run python -m servicekit.migrations services/orders/migrations orders.db "what changed"
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,14 +51,36 @@ def run_env(target_metadata: MetaData | list[MetaData]) -> None:
         context.run_migrations()
 
 
-def create_kit_tables(op: Any) -> None:
-    """Create the outbox and inbox tables from a service's first migration."""
-    bind = op.get_bind()
-    kit_metadata.create_all(bind, checkfirst=True)
-
-
 def heads(folder: Path) -> tuple[str, ...]:
     return tuple(ScriptDirectory.from_config(_config(folder)).get_heads())
 
 
-__all__ = ["EnvironmentContext", "create_kit_tables", "heads", "run_env", "upgrade"]
+async def autogenerate(folder: Path, message: str) -> None:
+    """Write a migration from the difference between the models and the migrations so far,
+    computed on a scratch SQLite database."""
+    import tempfile
+
+    from servicekit.db import make_engine
+
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(f"sqlite+aiosqlite:///{scratch}/scratch.db")
+        await upgrade(engine, folder)
+        config = _config(folder)
+
+        def _run(connection: Connection) -> None:
+            config.attributes["connection"] = connection
+            command.revision(config, message=message, autogenerate=True)
+
+        async with engine.begin() as connection:
+            await connection.run_sync(_run)
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    import asyncio
+    import importlib
+    import sys
+
+    folder_arg, models_module, message_arg = sys.argv[1:4]
+    importlib.import_module(models_module)
+    asyncio.run(autogenerate(Path(folder_arg), message_arg))

@@ -1,0 +1,37 @@
+"""Orders' composition root: `create_app()` builds the service from its settings.
+
+uvicorn orders.app:create_app --factory
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from orders.api import build_router
+from orders.calendar import BusinessCalendar
+from orders.domain import OrderRules
+from orders.handlers import OrdersContext, event_router
+from orders.settings import OrdersSettings
+from servicekit.clock import Clock
+from servicekit.runtime import ServiceRuntime
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(settings: OrdersSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or OrdersSettings()
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
+    ctx = OrdersContext(
+        db=runtime.db,
+        clock=runtime.clock,
+        calendar=BusinessCalendar(settings.holidays),
+        rules=OrderRules(
+            acceptance_business_days=settings.acceptance_business_days,
+            transit_business_days=settings.transit_business_days,
+            confirmation_days=settings.confirmation_days,
+        ),
+    )
+    runtime.consume(event_router(ctx))
+    return runtime.fastapi_app(build_router(ctx, runtime.caller), title="orders")

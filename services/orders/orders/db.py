@@ -1,0 +1,337 @@
+"""Orders' tables and repositories: the only module that speaks SQL."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import Money
+from orders.domain import (
+    Address,
+    Fulfilment,
+    Listing,
+    ListingStatus,
+    Order,
+    PaymentState,
+    Status,
+    TimelineEntry,
+)
+from servicekit.db import NAMING_CONVENTION, BigId, UtcDateTime
+from servicekit.failures import ConcurrentUpdate
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("seller_id", String(64), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("price_minor", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("quantity_available", Integer, nullable=False),
+    Column("fulfilment", String(20), nullable=False),
+    Column("event_date", Date, nullable=True),
+    Column("handling_days", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("seller_id", String(64), nullable=False),
+    Column("listing_id", String(40), ForeignKey("listings.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("fulfilment", String(20), nullable=False),
+    Column("handling_days", Integer, nullable=False),
+    Column("payment_method", String(100), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("payment_state", String(30), nullable=False),
+    Column("placed_at", UtcDateTime(), nullable=False),
+    Column("accept_by", UtcDateTime(), nullable=False),
+    Column("shipping_address", JSON, nullable=True),
+    Column("authorized_minor", Integer, nullable=True),
+    Column("cancel_reason", String(200), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_orders_buyer", "buyer_id", "placed_at"),
+    Index("ix_orders_seller", "seller_id", "placed_at"),
+)
+
+order_timeline = Table(
+    "order_timeline",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("detail", String(500), nullable=False),
+)
+
+
+def _listing(row: Any) -> Listing:
+    return Listing(
+        id=row.id,
+        seller_id=row.seller_id,
+        title=row.title,
+        price=Money(amount_minor=row.price_minor, currency=row.currency),
+        quantity_available=row.quantity_available,
+        fulfilment=Fulfilment(row.fulfilment),
+        handling_days=row.handling_days,
+        status=ListingStatus(row.status),
+        created_at=row.created_at,
+        event_date=row.event_date,
+        version=row.version,
+    )
+
+
+class Listings:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, listing: Listing) -> None:
+        await self.session.execute(
+            insert(listings).values(
+                id=listing.id,
+                seller_id=listing.seller_id,
+                title=listing.title,
+                price_minor=listing.price.amount_minor,
+                currency=listing.price.currency,
+                quantity_available=listing.quantity_available,
+                fulfilment=listing.fulfilment.value,
+                event_date=listing.event_date,
+                handling_days=listing.handling_days,
+                status=listing.status.value,
+                created_at=listing.created_at,
+                version=listing.version,
+            )
+        )
+
+    async def get(self, listing_id: str) -> Listing | None:
+        row = (
+            await self.session.execute(select(listings).where(listings.c.id == listing_id))
+        ).first()
+        return _listing(row) if row else None
+
+    async def reserve(self, listing: Listing, quantity: int) -> None:
+        """Take `quantity` from the stock, unless someone changed the listing since it was
+        read (then the caller retries with fresh data)."""
+        remaining = listing.quantity_available - quantity
+        result = await self.session.execute(
+            update(listings)
+            .where(listings.c.id == listing.id, listings.c.version == listing.version)
+            .values(
+                quantity_available=remaining,
+                status=ListingStatus.SOLD_OUT.value if remaining == 0 else listing.status.value,
+                version=listing.version + 1,
+            )
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"listing {listing.id} changed while ordering")
+
+    async def give_back(self, listing_id: str, quantity: int) -> None:
+        await self.session.execute(
+            update(listings)
+            .where(listings.c.id == listing_id)
+            .values(
+                quantity_available=listings.c.quantity_available + quantity,
+                status=_status_after_restock(),
+                version=listings.c.version + 1,
+            )
+        )
+
+    async def page(
+        self,
+        *,
+        seller_id: str | None,
+        include_hidden: bool,
+        limit: int,
+        after: tuple[str, str] | None,
+    ) -> list[Listing]:
+        query = select(listings)
+        if seller_id:
+            query = query.where(listings.c.seller_id == seller_id)
+        if not include_hidden:
+            query = query.where(listings.c.status == ListingStatus.ACTIVE.value)
+        if after:
+            created, listing_id = datetime.fromisoformat(after[0]), after[1]
+            query = query.where(
+                or_(
+                    listings.c.created_at < created,
+                    and_(listings.c.created_at == created, listings.c.id < listing_id),
+                )
+            )
+        query = query.order_by(listings.c.created_at.desc(), listings.c.id.desc()).limit(limit)
+        return [_listing(row) for row in (await self.session.execute(query)).all()]
+
+
+def _status_after_restock() -> Any:
+    return case(
+        (listings.c.status == ListingStatus.SOLD_OUT.value, ListingStatus.ACTIVE.value),
+        else_=listings.c.status,
+    )
+
+
+def _address(value: dict[str, Any] | None) -> Address | None:
+    return Address(**value) if value else None
+
+
+class Orders:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._timeline_seen: dict[str, int] = {}
+
+    async def add(self, order: Order) -> None:
+        await self.session.execute(insert(orders).values(**self._columns(order)))
+        self._timeline_seen[order.id] = 0
+        await self._append_timeline(order)
+
+    async def get(self, order_id: str) -> Order | None:
+        row = (await self.session.execute(select(orders).where(orders.c.id == order_id))).first()
+        if row is None:
+            return None
+        entries = (
+            await self.session.execute(
+                select(order_timeline)
+                .where(order_timeline.c.order_id == order_id)
+                .order_by(order_timeline.c.id)
+            )
+        ).all()
+        self._timeline_seen[order_id] = len(entries)
+        return self._order(row, tuple(TimelineEntry(e.at, e.kind, e.detail) for e in entries))
+
+    async def save(self, order: Order) -> Order:
+        """Write `order` if nobody else changed it since it was read (optimistic concurrency)."""
+        saved = _bump(order)
+        result = await self.session.execute(
+            update(orders)
+            .where(orders.c.id == order.id, orders.c.version == order.version)
+            .values(**self._columns(saved))
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"order {order.id} was changed by someone else")
+        await self._append_timeline(saved)
+        return saved
+
+    async def page(
+        self,
+        *,
+        party_column: str,
+        party_id: str,
+        status: str | None,
+        limit: int,
+        after: tuple[str, str] | None,
+    ) -> list[Order]:
+        column = orders.c[party_column]
+        query = select(orders).where(column == party_id)
+        if status:
+            query = query.where(orders.c.status == status)
+        if after:
+            placed, order_id = datetime.fromisoformat(after[0]), after[1]
+            query = query.where(
+                or_(
+                    orders.c.placed_at < placed,
+                    and_(orders.c.placed_at == placed, orders.c.id < order_id),
+                )
+            )
+        query = query.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit)
+        return [self._order(row, ()) for row in (await self.session.execute(query)).all()]
+
+    async def _append_timeline(self, order: Order) -> None:
+        seen = self._timeline_seen.get(order.id, 0)
+        new = order.timeline[seen:]
+        if new:
+            await self.session.execute(
+                insert(order_timeline),
+                [
+                    {"order_id": order.id, "at": e.at, "kind": e.kind, "detail": e.detail}
+                    for e in new
+                ],
+            )
+        self._timeline_seen[order.id] = len(order.timeline)
+
+    @staticmethod
+    def _columns(order: Order) -> dict[str, Any]:
+        return {
+            "id": order.id,
+            "buyer_id": order.buyer_id,
+            "seller_id": order.seller_id,
+            "listing_id": order.listing_id,
+            "title": order.title,
+            "quantity": order.quantity,
+            "unit_price_minor": order.unit_price.amount_minor,
+            "currency": order.unit_price.currency,
+            "fulfilment": order.fulfilment.value,
+            "handling_days": order.handling_days,
+            "payment_method": order.payment_method,
+            "status": order.status.value,
+            "payment_state": order.payment_state.value,
+            "placed_at": order.placed_at,
+            "accept_by": order.accept_by,
+            "shipping_address": asdict(order.shipping_address) if order.shipping_address else None,
+            "authorized_minor": order.authorized.amount_minor if order.authorized else None,
+            "cancel_reason": order.cancel_reason,
+            "updated_at": order.updated_at,
+            "version": order.version,
+        }
+
+    @staticmethod
+    def _order(row: Any, timeline: tuple[TimelineEntry, ...]) -> Order:
+        currency = row.currency
+        return Order(
+            id=row.id,
+            buyer_id=row.buyer_id,
+            seller_id=row.seller_id,
+            listing_id=row.listing_id,
+            title=row.title,
+            quantity=row.quantity,
+            unit_price=Money(amount_minor=row.unit_price_minor, currency=currency),
+            fulfilment=Fulfilment(row.fulfilment),
+            handling_days=row.handling_days,
+            payment_method=row.payment_method,
+            status=Status(row.status),
+            payment_state=PaymentState(row.payment_state),
+            placed_at=row.placed_at,
+            accept_by=row.accept_by,
+            shipping_address=_address(row.shipping_address),
+            authorized=(
+                Money(amount_minor=row.authorized_minor, currency=currency)
+                if row.authorized_minor is not None
+                else None
+            ),
+            cancel_reason=row.cancel_reason,
+            updated_at=row.updated_at,
+            version=row.version,
+            timeline=timeline,
+        )
+
+
+def _bump(order: Order) -> Order:
+    return replace(order, version=order.version + 1)
