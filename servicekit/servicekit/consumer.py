@@ -37,6 +37,7 @@ from servicekit.uow import Database, HandledEvent, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
+
 @dataclass(frozen=True)
 class _Poison:
     record: ConsumerRecord

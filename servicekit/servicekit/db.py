@@ -39,6 +39,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every database. SQLite keeps no zone, so values
     are stored in UTC and given their zone back when read; naive values are refused."""

@@ -10,6 +10,7 @@ A new migration, after changing a service's tables:
 from __future__ import annotations
 
 from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -36,15 +37,16 @@ async def upgrade(engine: AsyncEngine, folder: Path, revision: str = "head") -> 
         await connection.run_sync(_run)
 
 
-def run_env(target_metadata: MetaData | list[MetaData]) -> None:
-    """The body of a service's `migrations/env.py`: online migrations on the given connection."""
+def run_env(target_metadata: MetaData | list[MetaData], *, kit_tables: bool = True) -> None:
+    """The body of a service's `migrations/env.py`: online migrations on the given connection.
+    `kit_tables=False` for a service without an outbox and inbox (the gateway)."""
     from alembic import context
 
     connection: Connection = context.config.attributes["connection"]
     metadata = target_metadata if isinstance(target_metadata, list) else [target_metadata]
     context.configure(
         connection=connection,
-        target_metadata=[kit_metadata, *metadata],
+        target_metadata=[kit_metadata, *metadata] if kit_tables else metadata,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

@@ -16,7 +16,7 @@ stop the timers, let the relay publish what is left, close connections.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from servicekit.relay import OutboxRelay, make_producer
 from servicekit.settings import KitSettings
 from servicekit.timers import TimerLoop
 from servicekit.uow import Database
+from servicekit.worker import BackgroundWorker
 
 log = structlog.get_logger(__name__)
 
@@ -62,7 +63,10 @@ class ServiceRuntime:
         migrations_dir: Path,
         clock: Clock | None = None,
         engine: AsyncEngine | None = None,
+        publishes: bool = True,
     ) -> None:
+        """`publishes=False` for a service without events of its own (the gateway): no
+        producer, no relay."""
         self.settings = settings
         self.name = settings.service_name
         self.migrations_dir = migrations_dir
@@ -85,9 +89,24 @@ class ServiceRuntime:
             self.engine, source=self.name, clock=self.clock, on_outbox_written=self.relay.wake
         )
         self.broker = make_broker(settings.kafka_bootstrap_servers, service_name=self.name)
+        self.publishes = publishes
         self.timers = TimerLoop(self.clock, interval=settings.timer_interval_seconds)
         self.caller = caller_dependency(getattr(settings, "internal_token", ""))
         self._consuming = False
+        self.workers: list[BackgroundWorker] = []
+        self._on_start: list[Callable[[], Awaitable[None]]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
+
+    def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` once the database is migrated, before requests are served."""
+        self._on_start.append(hook)
+
+    def on_stop(self, hook: Callable[[], Awaitable[None]]) -> None:
+        self._on_stop.append(hook)
+
+    def add_worker(self, worker: BackgroundWorker) -> None:
+        """A service's own background loop, started after the relay and stopped before it."""
+        self.workers.append(worker)
 
     def consume(self, router: EventRouter) -> None:
         """Handle `router`'s event types as the consumer group named after the service."""
@@ -100,11 +119,16 @@ class ServiceRuntime:
     async def start(self) -> None:
         configure_logging(self.name, level=self.settings.log_level, fmt=self.settings.log_format)
         await migrations.upgrade(self.engine, self.migrations_dir)
-        await self.producer.start()
-        await self.relay.start()
+        if self.publishes:
+            await self.producer.start()
+            await self.relay.start()
+        for worker in self.workers:
+            await worker.start()
         if self._consuming:
             await self.broker.start()
         await self.timers.start()
+        for hook in self._on_start:
+            await hook()
         log.info(
             "service started",
             consuming=self._consuming,
@@ -112,11 +136,16 @@ class ServiceRuntime:
         )
 
     async def stop(self) -> None:
+        for hook in self._on_stop:
+            await hook()
         if self._consuming:
             await self.broker.stop()
         await self.timers.stop()
-        await self.relay.stop()
-        await self.producer.stop()
+        for worker in self.workers:
+            await worker.stop()
+        if self.publishes:
+            await self.relay.stop()
+            await self.producer.stop()
         await self.engine.dispose()
         log.info("service stopped")
 
@@ -158,7 +187,8 @@ class ServiceRuntime:
 
         @router.get("/metrics")
         async def metrics() -> PlainTextResponse:
-            await self.relay.backlog()
+            if self.publishes:
+                await self.relay.backlog()
             return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         if isinstance(self.clock, ManualClock):

@@ -1,0 +1,161 @@
+"""The gateway's tables: principals (with hashed tokens) and remembered idempotent requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.domain import StoredRequest
+from servicekit.db import NAMING_CONVENTION, UtcDateTime
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+idempotent_requests = Table(
+    "idempotent_requests",
+    metadata,
+    Column("principal_id", String(40), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("content_type", String(100), nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("principal_id", "key"),
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    role: str
+    name: str
+    email: str
+    created_at: datetime
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "role": self.role,
+            "name": self.name,
+            "email": self.email,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def _principal(row: Any) -> Principal:
+    return Principal(row.id, row.role, row.name, row.email, row.created_at)
+
+
+class Principals:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, principal: Principal, token_hash: str) -> None:
+        await self.session.execute(
+            insert(principals).values(
+                id=principal.id,
+                role=principal.role,
+                name=principal.name,
+                email=principal.email,
+                token_hash=token_hash,
+                created_at=principal.created_at,
+            )
+        )
+
+    async def by_token_hash(self, token_hash: str) -> Principal | None:
+        row = (
+            await self.session.execute(
+                select(principals).where(principals.c.token_hash == token_hash)
+            )
+        ).first()
+        return _principal(row) if row else None
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    content_type: str
+    body: bytes
+
+
+class IdempotentRequests:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, principal_id: str, key: str, fingerprint: str, now: datetime) -> bool:
+        """Take the key for this request; False if it was taken before."""
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(
+                    insert(idempotent_requests).values(
+                        principal_id=principal_id, key=key, fingerprint=fingerprint, created_at=now
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def get(
+        self, principal_id: str, key: str
+    ) -> tuple[StoredRequest, StoredResponse | None] | None:
+        row = (
+            await self.session.execute(
+                select(idempotent_requests).where(
+                    idempotent_requests.c.principal_id == principal_id,
+                    idempotent_requests.c.key == key,
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        completed = row.status is not None
+        response = (
+            StoredResponse(row.status, row.content_type or "", row.body or b"")
+            if completed
+            else None
+        )
+        return StoredRequest(row.fingerprint, completed), response
+
+    async def complete(self, principal_id: str, key: str, response: StoredResponse) -> None:
+        await self.session.execute(
+            update(idempotent_requests)
+            .where(
+                idempotent_requests.c.principal_id == principal_id, idempotent_requests.c.key == key
+            )
+            .values(status=response.status, content_type=response.content_type, body=response.body)
+        )
+
+    async def release(self, principal_id: str, key: str) -> None:
+        await self.session.execute(
+            delete(idempotent_requests).where(
+                idempotent_requests.c.principal_id == principal_id, idempotent_requests.c.key == key
+            )
+        )

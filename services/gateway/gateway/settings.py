@@ -1,0 +1,27 @@
+"""The gateway's settings: the kit's, plus where each service is and the first operator."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+
+from servicekit.settings import KitSettings
+
+
+class GatewaySettings(KitSettings):
+    service_name: str = "gateway"
+    operator_token: str = Field(
+        "",
+        validation_alias=AliasChoices("MARKETPLACE_OPERATOR_TOKEN"),
+        description="The first operator's token; made up and logged at start-up when unset",
+    )
+    internal_token: str = Field("", validation_alias=AliasChoices("MARKETPLACE_INTERNAL_TOKEN"))
+    orders_url: str = Field("http://127.0.0.1:8101", validation_alias=AliasChoices("ORDERS_URL"))
+    payments_url: str = Field(
+        "http://127.0.0.1:8102", validation_alias=AliasChoices("PAYMENTS_URL")
+    )
+    upstream_timeout_seconds: float = Field(
+        15.0, gt=0, validation_alias=AliasChoices("GATEWAY_UPSTREAM_TIMEOUT_SECONDS")
+    )
+
+    def service_urls(self) -> dict[str, str]:
+        return {"orders": self.orders_url, "payments": self.payments_url}
