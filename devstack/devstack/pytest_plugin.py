@@ -59,31 +59,13 @@ def kafka_bootstrap(stack_logs: Path) -> Iterator[str]:
         container = None
     try:
         components.wait_for_broker(bootstrap)
-        asyncio.run(_create_topics(bootstrap))
+        asyncio.run(components.create_topics(bootstrap, topology.partitions_by_topic()))
         yield bootstrap
     finally:
         if child:
             child.stop()
         if container:
             container.stop()
-
-
-async def _create_topics(bootstrap: str) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(name, partitions, 1)
-            for name, partitions in topology.partitions_by_topic().items()
-            if name not in existing
-        ]
-        if missing:
-            await admin.create_topics(missing)
-    finally:
-        await admin.close()
 
 
 def _postgres_server_url() -> str | None:

@@ -2,8 +2,6 @@
 serves principals and the operator's clock, and forwards everything else to the service that
 owns it, with the caller's identity."""
 
-from __future__ import annotations
-
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable

@@ -1,7 +1,5 @@
 """Orders' HTTP API (reached through the gateway): listings and orders as API.md describes."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date

@@ -1,7 +1,5 @@
 """Payments' HTTP API (through the gateway): an order's payment as its parties see it."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Annotated, Any
 

@@ -1,0 +1,177 @@
+"""`make run`: the whole platform on one machine, in the foreground, until Ctrl-C.
+
+The embedded broker keeps everything in memory, so each start begins with empty topics; the
+services' SQLite files are started afresh with it (under `MARKETPLACE_DATA_DIR`, default
+`./data`) so that databases and topics always agree. Point `KAFKA_BOOTSTRAP_SERVERS` at a real
+Kafka to keep data across restarts (then set `MARKETPLACE_KEEP_DATA=1`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack import components, topology
+from devstack.processes import Child
+
+SERVICES = (
+    # name, ASGI factory, default port
+    ("orders", "orders.app:create_app", 8101),
+    ("payments", "payments.app:create_app", 8102),
+)
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    gateway_port: int
+    broker_port: int
+    stripe_port: int
+    bootstrap: str | None
+    operator_token: str
+    clock: str
+    keep_data: bool
+
+    @classmethod
+    def from_environment(cls) -> StackConfig:
+        env = os.environ
+        return cls(
+            data_dir=Path(env.get("MARKETPLACE_DATA_DIR", "data")).resolve(),
+            gateway_port=int(env.get("MARKETPLACE_PORT", "8000")),
+            broker_port=int(env.get("MARKETPLACE_BROKER_PORT", "9092")),
+            stripe_port=int(env.get("MARKETPLACE_STRIPE_PORT", "8420")),
+            bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            operator_token=env.get("MARKETPLACE_OPERATOR_TOKEN")
+            or "mkt_" + secrets.token_urlsafe(32),
+            clock=env.get("MARKETPLACE_CLOCK", "system"),
+            keep_data=env.get("MARKETPLACE_KEEP_DATA", "") in ("1", "true", "yes"),
+        )
+
+
+class Stack:
+    """Starts the parts in order, each once the previous is ready; stops them in reverse."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.children: list[Child] = []
+        self.logs = config.data_dir / "logs"
+        self.internal_token = secrets.token_urlsafe(24)
+        self.service_urls: dict[str, str] = {}
+        self.bootstrap = config.bootstrap or ""
+        self.stripe_base = ""
+
+    def start(self) -> None:
+        config = self.config
+        if config.data_dir.exists() and not config.keep_data:
+            shutil.rmtree(config.data_dir)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if not config.bootstrap:
+            broker, self.bootstrap = components.broker(config.broker_port, log_dir=self.logs)
+            self._start(broker)
+        components.wait_for_broker(self.bootstrap)
+        asyncio.run(components.create_topics(self.bootstrap, topology.partitions_by_topic()))
+        stripe, self.stripe_base = components.localstripe(config.stripe_port, log_dir=self.logs)
+        self._start(stripe)
+        common = {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "MARKETPLACE_DATA_DIR": str(config.data_dir),
+            "MARKETPLACE_INTERNAL_TOKEN": self.internal_token,
+            "MARKETPLACE_CLOCK": config.clock,
+            "STRIPE_API_BASE": self.stripe_base,
+            "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_development"),
+            "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
+        }
+        if config.clock == "manual":
+            common["MARKETPLACE_CLOCK_START"] = os.environ.get(
+                "MARKETPLACE_CLOCK_START", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            )
+        for name, app, port in SERVICES:
+            env = common | {"DATABASE_URL": f"sqlite+aiosqlite:///{config.data_dir}/{name}.db"}
+            self._start(components.service(name, app, port=port, env=env, log_dir=self.logs))
+            self.service_urls[name] = f"http://127.0.0.1:{port}"
+        gateway_env = common | {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{config.data_dir}/gateway.db",
+            "MARKETPLACE_OPERATOR_TOKEN": config.operator_token,
+            "ORDERS_URL": self.service_urls["orders"],
+            "PAYMENTS_URL": self.service_urls["payments"],
+        }
+        self._start(
+            components.service(
+                "gateway",
+                "gateway.app:create_app",
+                port=config.gateway_port,
+                env=gateway_env,
+                log_dir=self.logs,
+            )
+        )
+
+    def _start(self, child: Child) -> None:
+        self.children.append(child)
+        child.start()
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+
+    def banner(self) -> str:
+        gateway = f"http://127.0.0.1:{self.config.gateway_port}"
+        lines = [
+            "",
+            "The marketplace platform is running.",
+            f"  gateway (the public API)  {gateway}   docs: {gateway}/docs",
+            f"  operator token            {self.config.operator_token}",
+            f"  Kafka bootstrap           {self.bootstrap}",
+            f"  localstripe               {self.stripe_base}",
+            *(f"  {name:<25} {url}" for name, url in self.service_urls.items()),
+            f"  clock                     {self.config.clock}",
+            f"  data and logs             {self.config.data_dir}",
+            "",
+            "Try:",
+            f"  export TOKEN={self.config.operator_token}",
+            f'  curl -s {gateway}/v1/me -H "Authorization: Bearer $TOKEN"',
+            "",
+            "Ctrl-C stops everything.",
+        ]
+        return "\n".join(lines)
+
+    def first_failure(self) -> Child | None:
+        return next((child for child in self.children if not child.running), None)
+
+
+def main() -> None:
+    stack = Stack(StackConfig.from_environment())
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        stack.start()
+        print(stack.banner(), flush=True)
+        while not stopping:
+            failed = stack.first_failure()
+            if failed:
+                print(f"{failed.name} stopped unexpectedly; see {failed.log_file}", file=sys.stderr)
+                break
+            time.sleep(0.5)
+    except Exception as error:
+        print(f"the stack could not start: {error}", file=sys.stderr)
+        stack.stop()
+        sys.exit(1)
+    print("stopping...", flush=True)
+    stack.stop()
+    print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()
