@@ -69,6 +69,12 @@ class Child:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, *, timeout: float = 60.0) -> Child:
+        self.launch()
+        self.wait_ready(timeout=timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to be ready."""
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             self.args,
@@ -77,8 +83,6 @@ class Child:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.wait_ready(timeout=timeout)
-        return self
 
     def wait_ready(self, *, timeout: float = 60.0) -> None:
         if self.ready_url:

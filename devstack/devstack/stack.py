@@ -15,7 +15,7 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack import components, topology
@@ -38,6 +38,13 @@ class StackConfig:
     operator_token: str
     clock: str
     keep_data: bool
+    service_ports: dict[str, int] = field(default_factory=lambda: {n: p for n, _, p in SERVICES})
+    database_urls: dict[str, str] = field(default_factory=dict)  # default: SQLite in data_dir
+    stripe_api_base: str | None = None  # default: start localstripe
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per service
+
+    def database_url(self, name: str) -> str:
+        return self.database_urls.get(name) or f"sqlite+aiosqlite:///{self.data_dir}/{name}.db"
 
     @classmethod
     def from_environment(cls) -> StackConfig:
@@ -66,6 +73,9 @@ class Stack:
         self.service_urls: dict[str, str] = {}
         self.bootstrap = config.bootstrap or ""
         self.stripe_base = ""
+        self.clock_start = os.environ.get(
+            "MARKETPLACE_CLOCK_START", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        )
 
     def start(self) -> None:
         config = self.config
@@ -77,9 +87,22 @@ class Stack:
             self._start(broker)
         components.wait_for_broker(self.bootstrap)
         asyncio.run(components.create_topics(self.bootstrap, topology.partitions_by_topic()))
-        stripe, self.stripe_base = components.localstripe(config.stripe_port, log_dir=self.logs)
-        self._start(stripe)
-        common = {
+        if config.stripe_api_base:
+            self.stripe_base = config.stripe_api_base
+        else:
+            stripe, self.stripe_base = components.localstripe(config.stripe_port, log_dir=self.logs)
+            self._start(stripe)
+        services = [self.service(name) for name, _, _ in SERVICES]
+        for child in services:  # start together, then wait: each takes seconds to join its group
+            self.children.append(child)
+            child.launch()
+        for child in services:
+            child.wait_ready()
+        self._start(self.gateway())
+
+    def common_env(self) -> dict[str, str]:
+        config = self.config
+        env = {
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "MARKETPLACE_DATA_DIR": str(config.data_dir),
             "MARKETPLACE_INTERNAL_TOKEN": self.internal_token,
@@ -89,28 +112,42 @@ class Stack:
             "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
         }
         if config.clock == "manual":
-            common["MARKETPLACE_CLOCK_START"] = os.environ.get(
-                "MARKETPLACE_CLOCK_START", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            )
-        for name, app, port in SERVICES:
-            env = common | {"DATABASE_URL": f"sqlite+aiosqlite:///{config.data_dir}/{name}.db"}
-            self._start(components.service(name, app, port=port, env=env, log_dir=self.logs))
-            self.service_urls[name] = f"http://127.0.0.1:{port}"
-        gateway_env = common | {
-            "DATABASE_URL": f"sqlite+aiosqlite:///{config.data_dir}/gateway.db",
-            "MARKETPLACE_OPERATOR_TOKEN": config.operator_token,
+            env["MARKETPLACE_CLOCK_START"] = self.clock_start
+        return env
+
+    def service(self, name: str, **extra_env: str) -> Child:
+        """The child process of service `name` (not started)."""
+        app = next(app for service, app, _ in SERVICES if service == name)
+        port = self.config.service_ports[name]
+        self.service_urls[name] = f"http://127.0.0.1:{port}"
+        env = (
+            self.common_env()
+            | {"DATABASE_URL": self.config.database_url(name)}
+            | self.config.extra_env.get(name, {})
+            | extra_env
+        )
+        return components.service(name, app, port=port, env=env, log_dir=self.logs)
+
+    def gateway(self) -> Child:
+        env = self.common_env() | {
+            "DATABASE_URL": self.config.database_url("gateway"),
+            "MARKETPLACE_OPERATOR_TOKEN": self.config.operator_token,
             "ORDERS_URL": self.service_urls["orders"],
             "PAYMENTS_URL": self.service_urls["payments"],
         }
-        self._start(
-            components.service(
-                "gateway",
-                "gateway.app:create_app",
-                port=config.gateway_port,
-                env=gateway_env,
-                log_dir=self.logs,
-            )
+        return components.service(
+            "gateway",
+            "gateway.app:create_app",
+            port=self.config.gateway_port,
+            env=env,
+            log_dir=self.logs,
         )
+
+    def child(self, name: str) -> Child:
+        return next(child for child in self.children if child.name == name)
+
+    def replace_child(self, old: Child, new: Child) -> None:
+        self.children[self.children.index(old)] = new
 
     def _start(self, child: Child) -> None:
         self.children.append(child)

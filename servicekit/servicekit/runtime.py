@@ -121,7 +121,8 @@ class ServiceRuntime:
         await migrations.upgrade(self.engine, self.migrations_dir)
         if self.publishes:
             await self.producer.start()
-            await self.relay.start()
+            if self.settings.relay_enabled:
+                await self.relay.start()
         for worker in self.workers:
             await worker.start()
         if self._consuming:

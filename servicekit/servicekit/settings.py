@@ -41,6 +41,12 @@ class KitSettings(BaseSettings):
     consumer_batch_size: int = Field(500, ge=1, validation_alias=_env("CONSUMER_BATCH_SIZE"))
     relay_batch_size: int = Field(500, ge=1, validation_alias=_env("RELAY_BATCH_SIZE"))
     relay_poll_seconds: float = Field(0.5, gt=0, validation_alias=_env("RELAY_POLL_SECONDS"))
+    relay_enabled: bool = Field(
+        True,
+        validation_alias=_env("RELAY_ENABLED"),
+        description="False holds outgoing events in the outbox (an operator's brake); they "
+        "are published once a process with the relay enabled runs",
+    )
     handler_attempts: int = Field(3, ge=1, validation_alias=_env("HANDLER_ATTEMPTS"))
     timer_interval_seconds: float = Field(
         1.0, gt=0, validation_alias=_env("TIMER_INTERVAL_SECONDS")

@@ -3,7 +3,6 @@ import uuid
 from contextlib import asynccontextmanager
 
 import pytest
-from conftest import NOW, handled_orders, placed
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 
@@ -13,6 +12,8 @@ from servicekit.broker import make_broker
 from servicekit.consumer import BatchProcessor, EventRouter, subscribe
 from servicekit.relay import OutboxRelay, make_producer
 from servicekit.testing import eventually, headers_of, produce, read_topic
+
+from kit_helpers import NOW, handled_orders, placed
 
 
 def envelope_bytes(event, event_id=None):

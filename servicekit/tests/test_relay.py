@@ -1,10 +1,11 @@
 import pytest
-from conftest import placed
 from sqlalchemy import select, update
 
 from servicekit.db import outbox
 from servicekit.relay import OutboxRelay, make_producer
 from servicekit.testing import body_of, headers_of, read_topic
+
+from kit_helpers import placed
 
 
 async def _emit(db, order_ids, topic):

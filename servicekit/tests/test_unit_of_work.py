@@ -1,10 +1,11 @@
 import json
 
-from conftest import handled_orders, placed
 from sqlalchemy import func, insert, select
 
 from servicekit.db import outbox
 from servicekit.uow import HandledEvent
+
+from kit_helpers import handled_orders, placed
 
 
 async def _outbox_rows(engine):

@@ -1,0 +1,82 @@
+"""The platform end to end: one stack per test session, on the real broker, localstripe and
+PostgreSQL (SQLite where no PostgreSQL answers), driven through the gateway over HTTP."""
+
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from devstack.processes import free_port
+from devstack.pytest_plugin import drop_postgres_database, fresh_postgres_database
+from devstack.stack import SERVICES, Stack, StackConfig
+
+from e2e_helpers import Api
+
+
+@pytest.fixture(scope="session")
+def platform(
+    kafka_bootstrap, stripe_api_base, postgres_server, tmp_path_factory
+) -> Iterator[Stack]:
+    databases: dict[str, tuple[str, str]] = {}
+    if postgres_server:
+        for name in ("orders", "payments", "gateway"):
+            databases[name] = fresh_postgres_database(postgres_server)
+    config = StackConfig(
+        data_dir=tmp_path_factory.mktemp("platform"),
+        gateway_port=free_port(),
+        broker_port=0,
+        stripe_port=0,
+        bootstrap=kafka_bootstrap,
+        operator_token="mkt_" + secrets.token_urlsafe(24),
+        clock="manual",
+        keep_data=True,
+        service_ports={name: free_port() for name, _, _ in SERVICES},
+        database_urls={name: url for name, (url, _) in databases.items()},
+        stripe_api_base=stripe_api_base,
+    )
+    stack = Stack(config)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        for _, database in databases.values():
+            drop_postgres_database(postgres_server, database)
+
+
+@pytest.fixture(scope="session")
+def gateway_url(platform: Stack) -> str:
+    return f"http://127.0.0.1:{platform.config.gateway_port}"
+
+
+@pytest.fixture(scope="session")
+def operator(platform: Stack, gateway_url: str) -> Api:
+    api = Api(gateway_url, platform.config.operator_token)
+    api.principal = api.get("/v1/me").json()
+    return api
+
+
+@pytest.fixture
+def new_principal(operator: Api, gateway_url: str) -> Callable[[str], Api]:
+    def create(role: str) -> Api:
+        name = f"{role.title()} {uuid.uuid4().hex[:6]}"
+        answer = operator.post(
+            "/v1/principals",
+            {"role": role, "name": name, "email": f"{uuid.uuid4().hex[:8]}@example.com"},
+        )
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        return Api(gateway_url, body["token"], body)
+
+    return create
+
+
+@pytest.fixture
+def seller(new_principal) -> Api:
+    return new_principal("seller")
+
+
+@pytest.fixture
+def buyer(new_principal) -> Api:
+    return new_principal("buyer")

@@ -1,0 +1,85 @@
+"""Helpers for the end-to-end tests (fixtures are in conftest.py)."""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import make_url
+
+
+class Api:
+    """A client of the public API as one principal."""
+
+    def __init__(
+        self, base_url: str, token: str | None, principal: dict[str, Any] | None = None
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=30)
+        self.principal = principal or {}
+
+    @property
+    def id(self) -> str:
+        return self.principal["id"]
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.get(path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.http.post(path, json=json, **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.http.put(path, json=json, **kwargs)
+
+
+ADDRESS = {
+    "name": "Bea Buyer",
+    "line1": "1 Main Street",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+}
+
+
+def listing_body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "title": "Vintage film camera",
+        "price": {"amount_minor": 12500, "currency": "EUR"},
+        "quantity_available": 3,
+        "fulfilment": "seller_ships",
+        "handling_days": 2,
+    } | overrides
+
+
+def order_body(
+    listing_id: str, payment_method: str = "pm_card_visa", **overrides: Any
+) -> dict[str, Any]:
+    return {
+        "listing_id": listing_id,
+        "quantity": 1,
+        "shipping_address": ADDRESS,
+        "payment_method": payment_method,
+    } | overrides
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"not true within {timeout}s; last answer: {last!r}")
+
+
+def order_status(api: Api, order_id: str, status: str) -> Callable[[], dict[str, Any] | None]:
+    def check() -> dict[str, Any] | None:
+        order = api.get(f"/v1/orders/{order_id}").json()
+        return order if order.get("status") == status else None
+
+    return check
+
+
+def postgres_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
