@@ -78,11 +78,15 @@ class StripeCards:
         except stripe.InvalidRequestError:
             # Servers without the search API (localstripe): scan the recent intents.
             page = await self.client.v1.payment_intents.list_async({"limit": 100})
-            intents = [i for i in page.data if (i.metadata or {}).get("order_id") == order_id]
+            intents = [i for i in page.data if metadata_of(i).get("order_id") == order_id]
         except (stripe.APIConnectionError, stripe.APIError) as error:
             raise TransientCardError(str(error)) from error
         held = [i for i in intents if i.status in ("requires_capture", "succeeded")]
         return _outcome(held[0]) if held else None
+
+
+def metadata_of(intent: stripe.PaymentIntent) -> dict[str, str]:
+    return intent.metadata.to_dict() if intent.metadata else {}
 
 
 def _outcome(intent: stripe.PaymentIntent) -> AuthorizationOutcome:
