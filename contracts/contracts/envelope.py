@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 _REGISTRY: dict[str, type[Event]] = {}
@@ -111,3 +112,28 @@ def encode_envelope(
         "causation_id": causation_id,
         "data": event.model_dump(mode="json"),
     }
+
+
+def envelope_json(
+    event: Event,
+    *,
+    event_id: uuid.UUID,
+    source: str,
+    time: datetime,
+    correlation_id: str,
+    causation_id: str | None,
+) -> bytes:
+    """`encode_envelope` serialized, the fast way: the event's JSON comes from pydantic's
+    serializer and is spliced in, rather than dumped to a dict and encoded again."""
+    attributes = {
+        "specversion": "1.0",
+        "id": str(event_id),
+        "type": event.type,
+        "source": source,
+        "time": time.isoformat(),
+        "subject": event.subject(),
+        "datacontenttype": "application/json",
+        "correlation_id": correlation_id,
+        "causation_id": causation_id,
+    }
+    return orjson.dumps(attributes | {"data": orjson.Fragment(event.model_dump_json())})

@@ -1,3 +1,4 @@
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -79,3 +80,13 @@ def test_an_envelope_without_a_timezone_is_refused():
     body["time"] = "2026-11-23T12:00:00"
     with pytest.raises(ValidationError):
         RawEnvelope.model_validate(body)
+
+
+def test_the_fast_encoding_is_the_same_envelope():
+    from contracts import envelope_json
+
+    event_id = uuid.uuid4()
+    fields = dict(
+        event_id=event_id, source="orders", time=NOW, correlation_id="c", causation_id="x"
+    )
+    assert json.loads(envelope_json(_placed(), **fields)) == encode_envelope(_placed(), **fields)

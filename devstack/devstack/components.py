@@ -40,17 +40,22 @@ def broker(port: int | None = None, *, log_dir: Path) -> tuple[Child, str]:
     return child, address
 
 
-def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
-    async def answers() -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
-        try:
-            await admin.start()
-            await admin.list_topics()
-            return True
-        finally:
-            await admin.close()
+async def broker_answers(bootstrap: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+    try:
+        await admin.start()
+        await admin.list_topics()
+        return True
+    finally:
+        await admin.close()
 
-    wait_until(lambda: asyncio.run(answers()), timeout=timeout, what=f"broker at {bootstrap}")
+
+def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
+    wait_until(
+        lambda: asyncio.run(broker_answers(bootstrap)),
+        timeout=timeout,
+        what=f"broker at {bootstrap}",
+    )
 
 
 async def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
@@ -76,10 +81,11 @@ def localstripe(port: int | None = None, *, log_dir: Path) -> tuple[Child, str]:
     """A stateful Stripe-compatible API server; the official SDK is pointed at it."""
     port = port or free_port()
     executable = shutil.which("localstripe")
+    # --from-scratch: localstripe otherwise reloads its state from a file in /tmp
     args = (
-        [executable, "--port", str(port)]
+        [executable, "--port", str(port), "--from-scratch"]
         if executable
-        else python_module("localstripe", "--port", str(port))
+        else python_module("localstripe", "--port", str(port), "--from-scratch")
     )
     child = Child(
         name="localstripe", args=args, log_file=log_dir / "localstripe.log", ready_port=port

@@ -12,7 +12,6 @@ savepoint, so that only the poison event is dead-lettered and the rest go throug
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,6 @@ from pydantic import ValidationError
 
 from contracts import RawEnvelope
 from servicekit import metrics
-from servicekit.context import bind_correlation_id
 from servicekit.events import EventRouter, Received
 from servicekit.failures import (
     InvalidMessage,
@@ -68,28 +66,27 @@ class BatchProcessor:
         self.max_backoff_seconds = max_backoff_seconds
 
     def decode(self, record: ConsumerRecord) -> Received[Any] | _Poison | None:
-        """The typed event, a poison marker, or None for event types this service ignores."""
-        header_type = _header(record, "ce_type")
-        if header_type is not None and self.router.route(header_type) is None:
-            return None
+        """The typed event, a poison marker, or None for event types this service ignores.
+
+        The `ce_type` header routes the record before its body is read; the body is then
+        parsed and validated in one step against the envelope of that type."""
+        type_name = _header(record, "ce_type")
         try:
-            try:
-                envelope = RawEnvelope.model_validate(json.loads(record.value))
-            except (ValueError, TypeError) as error:
-                raise InvalidMessage(f"not a valid event envelope: {error}") from error
-            route = self.router.route(envelope.type)
+            if type_name is None:  # a producer that does not set headers: read the body
+                type_name = RawEnvelope.model_validate_json(record.value or b"").type
+            route = self.router.route(type_name)
             if route is None:
                 return None
-            event_type, _ = route
-            try:
-                event = event_type.model_validate(envelope.data)
-            except ValidationError as error:
-                raise InvalidMessage(
-                    f"{envelope.type} does not match its schema: {error}"
-                ) from error
+            envelope = route.envelope_model.model_validate_json(record.value or b"")
+            if envelope.type != type_name:
+                raise InvalidMessage(f"ce_type {type_name} but the body says {envelope.type}")
+        except ValidationError as error:
+            return _Poison(record, _describe(type_name, error))
         except InvalidMessage as error:
             return _Poison(record, str(error))
-        return Received(event=event, envelope=envelope, record=record)
+        return Received(
+            event=envelope.data, envelope=envelope, record=record, event_id=str(envelope.id)
+        )
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         items = [item for item in map(self.decode, records) if item is not None]
@@ -133,8 +130,9 @@ class BatchProcessor:
             for item in items:
                 if isinstance(item, _Poison):
                     self._dead_letter(uow, item.record, "invalid_message", item.error, 1)
-                elif item.event_id in new_ids:
-                    await self._call(item, uow)
+            new = [item for item in received if item.event_id in new_ids]
+            for run in _runs_of_one_type(new):
+                await self._call(run, uow)
             await uow.commit()
         self._count(items, new_ids)
 
@@ -150,7 +148,7 @@ class BatchProcessor:
                     try:
                         async with uow.session.begin_nested():
                             if await uow.claim([self._inbox_entry(item)]):
-                                await self._call(item, uow)
+                                await self._call([item], uow)
                                 new_ids.add(item.event_id)
                         break
                     except Exception as error:
@@ -170,12 +168,10 @@ class BatchProcessor:
             await uow.commit()
         self._count(items, new_ids)
 
-    async def _call(self, item: Received[Any], uow: UnitOfWork) -> None:
-        _, handler = self.router.route(item.envelope.type)  # type: ignore[misc]
-        bind_correlation_id(item.envelope.correlation_id)
-        uow.correlation_id = item.envelope.correlation_id
-        uow.causation_id = item.event_id
-        await handler(item, uow)
+    async def _call(self, run: list[Received[Any]], uow: UnitOfWork) -> None:
+        route = self.router.route(run[0].envelope.type)
+        assert route is not None  # decode() let only routed types through
+        await route.handle(run, uow)
 
     def _inbox_entry(self, item: Received[Any]) -> HandledEvent:
         return HandledEvent(item.event_id, item.envelope.type, item.record.topic)
@@ -209,6 +205,24 @@ class BatchProcessor:
         counter.labels(self.group, "handled").inc(handled)
         counter.labels(self.group, "dead_lettered").inc(poison)
         counter.labels(self.group, "duplicate_or_failed").inc(failed)
+
+
+def _describe(type_name: str | None, error: ValidationError) -> str:
+    in_data = all(e["loc"][:1] == ("data",) for e in error.errors())
+    if type_name and in_data:
+        return f"{type_name} does not match its schema: {error}"
+    return f"not a valid event envelope: {error}"
+
+
+def _runs_of_one_type(items: list[Received[Any]]) -> list[list[Received[Any]]]:
+    """Consecutive events of the same type, in order: [A, A, B, A] -> [[A, A], [B], [A]]."""
+    runs: list[list[Received[Any]]] = []
+    for item in items:
+        if runs and runs[-1][0].envelope.type == item.envelope.type:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
 
 
 async def _raw_body(message: KafkaMessage) -> bytes:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -101,12 +102,18 @@ def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine with the settings the kit relies on.
 
     SQLite: WAL, a busy timeout, and `BEGIN IMMEDIATE` so that savepoints work and a
     transaction that will write takes the write lock up front instead of failing half-way.
     """
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("pool_pre_ping", True)

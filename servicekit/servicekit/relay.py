@@ -19,6 +19,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -64,6 +65,8 @@ class OutboxRelay:
         self.keep_published = keep_published
         self._lock_key = zlib.crc32(lock_name.encode())
         self._lock_connection: AsyncConnection | None = None
+        self._partitioner = DefaultPartitioner()
+        self._partitions: dict[str, list[int]] = {}
         self._purge_due = clock.now()
         self.worker = BackgroundWorker(
             "outbox-relay", self._step, poll_seconds=poll_seconds, on_failure=self._on_failure
@@ -87,6 +90,7 @@ class OutboxRelay:
         published = await self.publish_batch()
         if self.clock.now() >= self._purge_due:
             await self.purge_published()
+            self._partitions.clear()  # pick up topics that gained partitions
             self._purge_due = self.clock.now() + timedelta(minutes=10)
         return published == self.batch_size
 
@@ -126,15 +130,33 @@ class OutboxRelay:
             )
 
     async def _send(self, rows: list[Any]) -> None:
-        sends = [
-            await self.producer.send(
-                row.topic,
-                row.payload,
-                key=row.message_key.encode(),
-                headers=[(k, v.encode()) for k, v in row.headers],
-            )
-            for row in rows
-        ]
+        """Hand the rows to Kafka as one record batch per partition and wait once for all.
+
+        Partitions follow Kafka's default partitioner (murmur2 of the key), so an aggregate's
+        events land where any other producer would put them; rows stay in outbox order
+        within each partition."""
+        batches: dict[tuple[str, int], list[Any]] = {}
+        for row in rows:
+            key = row.message_key.encode()
+            partitions = self._partitions.get(row.topic)
+            if partitions is None:
+                partitions = sorted(await self.producer.partitions_for(row.topic))
+                self._partitions[row.topic] = partitions
+            partition = self._partitioner(key, partitions, partitions)
+            batches.setdefault((row.topic, partition), []).append((key, row))
+        sends = []
+        for (topic, partition), records in batches.items():
+            batch = self.producer.create_batch()
+            for key, row in records:
+                headers = [(k, v.encode()) for k, v in row.headers]
+                if (
+                    batch.append(key=key, value=row.payload, timestamp=None, headers=headers)
+                    is None
+                ):
+                    sends.append(await self.producer.send_batch(batch, topic, partition=partition))
+                    batch = self.producer.create_batch()
+                    batch.append(key=key, value=row.payload, timestamp=None, headers=headers)
+            sends.append(await self.producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*sends)  # one wait for the whole batch
 
     async def _mark_published(self, ids: list[int]) -> None:

@@ -4,7 +4,6 @@ the relay publishes what a committed transaction left in the outbox."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -14,7 +13,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from contracts import Event, encode_envelope
+from contracts import Event, envelope_json
 from servicekit.clock import Clock
 from servicekit.context import current_correlation_id
 from servicekit.db import inbox, insert_ignoring_duplicates, outbox
@@ -51,17 +50,21 @@ class UnitOfWork:
     def emitted(self) -> int:
         return len(self._outgoing)
 
-    def emit(self, event: Event) -> uuid.UUID:
-        """Queue `event` for publication; it is written to the outbox on commit."""
+    def emit(
+        self, event: Event, *, correlation_id: str | None = None, causation_id: str | None = None
+    ) -> uuid.UUID:
+        """Queue `event` for publication; it is written to the outbox on commit. The
+        correlation and causation ids default to those of the event being handled."""
         event_id = uuid.uuid4()
         now = self.clock.now()
-        body = encode_envelope(
+        correlation_id = correlation_id or self.correlation_id
+        payload = envelope_json(
             event,
             event_id=event_id,
             source=self.source,
             time=now,
-            correlation_id=self.correlation_id,
-            causation_id=self.causation_id,
+            correlation_id=correlation_id,
+            causation_id=causation_id or self.causation_id,
         )
         self._outgoing.append(
             {
@@ -69,12 +72,12 @@ class UnitOfWork:
                 "message_key": event.subject(),
                 "event_id": str(event_id),
                 "event_type": event.type,
-                "payload": json.dumps(body, separators=(",", ":")).encode(),
+                "payload": payload,
                 "headers": [
                     ["ce_id", str(event_id)],
                     ["ce_type", event.type],
                     ["ce_source", self.source],
-                    ["correlation_id", self.correlation_id],
+                    ["correlation_id", correlation_id],
                 ],
                 "created_at": now,
             }
@@ -126,8 +129,9 @@ class UnitOfWork:
             }
             for e in events
         ]
-        # One statement for the whole batch: the duplicates are the ids it did not return.
-        result = await self.session.execute(statement.values(rows))
+        # One round trip for the whole batch (SQLAlchemy's "insertmanyvalues"); the
+        # duplicates are the ids it did not return.
+        result = await self.session.execute(statement, rows)
         return {row[0] for row in result}
 
     async def commit(self) -> None:

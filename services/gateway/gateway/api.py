@@ -140,6 +140,7 @@ class Gateway:
                     response.status_code,
                     response.media_type or "application/json",
                     bytes(response.body),
+                    {k: v for k, v in response.headers.items() if k in FORWARDED_RESPONSE_HEADERS},
                 ),
             )
             await uow.commit()
@@ -166,7 +167,7 @@ class Gateway:
             response.body,
             status_code=response.status,
             media_type=response.content_type,
-            headers={"Idempotent-Replayed": "true"},
+            headers=response.headers | {"Idempotent-Replayed": "true"},
         )
 
     async def _release(self, principal_id: str, key: str) -> None:
@@ -254,13 +255,12 @@ def build_router(gateway: Gateway) -> APIRouter:
     CallerDep = Annotated[Principal, Depends(caller)]
 
     @router.post("/v1/principals", status_code=201)
-    async def create_principal(request: Request, who: CallerDep) -> Response:
+    async def create_principal(new: NewPrincipal, request: Request, who: CallerDep) -> Response:
         if who.role != "operator":
             raise forbidden("Only operators create principals")
         body = await request.body()
 
         async def create() -> Response:
-            new = NewPrincipal.model_validate_json(body or b"{}")
             token = new_token()
             principal = Principal(
                 f"usr_{uuid.uuid4().hex[:24]}",

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Column,
     Integer,
     LargeBinary,
@@ -47,6 +48,7 @@ idempotent_requests = Table(
     Column("status", Integer, nullable=True),
     Column("content_type", String(100), nullable=True),
     Column("body", LargeBinary, nullable=True),
+    Column("headers", JSON, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("principal_id", "key"),
 )
@@ -104,6 +106,7 @@ class StoredResponse:
     status: int
     content_type: str
     body: bytes
+    headers: dict[str, str]  # the ones a replay must repeat, such as Location
 
 
 class IdempotentRequests:
@@ -138,7 +141,7 @@ class IdempotentRequests:
             return None
         completed = row.status is not None
         response = (
-            StoredResponse(row.status, row.content_type or "", row.body or b"")
+            StoredResponse(row.status, row.content_type or "", row.body or b"", row.headers or {})
             if completed
             else None
         )
@@ -150,7 +153,12 @@ class IdempotentRequests:
             .where(
                 idempotent_requests.c.principal_id == principal_id, idempotent_requests.c.key == key
             )
-            .values(status=response.status, content_type=response.content_type, body=response.body)
+            .values(
+                status=response.status,
+                content_type=response.content_type,
+                body=response.body,
+                headers=response.headers,
+            )
         )
 
     async def release(self, principal_id: str, key: str) -> None:

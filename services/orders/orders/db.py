@@ -140,21 +140,26 @@ class Listings:
         ).first()
         return _listing(row) if row else None
 
-    async def reserve(self, listing: Listing, quantity: int) -> None:
-        """Take `quantity` from the stock, unless someone changed the listing since it was
-        read (then the caller retries with fresh data)."""
-        remaining = listing.quantity_available - quantity
+    async def reserve(self, listing_id: str, quantity: int) -> bool:
+        """Take `quantity` from an active listing's stock in one statement, so concurrent
+        orders cannot oversell it; False if there is not enough left."""
+        remaining = listings.c.quantity_available - quantity
         result = await self.session.execute(
             update(listings)
-            .where(listings.c.id == listing.id, listings.c.version == listing.version)
+            .where(
+                listings.c.id == listing_id,
+                listings.c.status == ListingStatus.ACTIVE.value,
+                listings.c.quantity_available >= quantity,
+            )
             .values(
                 quantity_available=remaining,
-                status=ListingStatus.SOLD_OUT.value if remaining == 0 else listing.status.value,
-                version=listing.version + 1,
+                status=case(
+                    (remaining == 0, ListingStatus.SOLD_OUT.value), else_=listings.c.status
+                ),
+                version=listings.c.version + 1,
             )
         )
-        if result.rowcount != 1:
-            raise ConcurrentUpdate(f"listing {listing.id} changed while ordering")
+        return result.rowcount == 1
 
     async def give_back(self, listing_id: str, quantity: int) -> None:
         await self.session.execute(

@@ -105,7 +105,12 @@ async def place_order(
             calendar=ctx.calendar,
             rules=ctx.rules,
         )
-        await listings.reserve(listing, quantity)
+        if not await listings.reserve(listing.id, quantity):
+            # Someone else bought the last ones between our read and our write.
+            current = await listings.get(listing.id)
+            if current is not None:
+                current.check_orderable(quantity, ctx.clock.now().date())
+            raise DomainError("insufficient-stock", "Not enough left of this listing")
         await Orders(uow.session).add(order)
         uow.emit(
             OrderPlaced(

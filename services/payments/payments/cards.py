@@ -76,9 +76,13 @@ class StripeCards:
             )
             intents = list(found.data)
         except stripe.InvalidRequestError:
-            # Servers without the search API (localstripe): scan the recent intents.
+            # Servers without the search API (localstripe): scan every intent.
             page = await self.client.v1.payment_intents.list_async({"limit": 100})
-            intents = [i for i in page.data if metadata_of(i).get("order_id") == order_id]
+            intents = [
+                i
+                async for i in page.auto_paging_iter()
+                if metadata_of(i).get("order_id") == order_id
+            ]
         except (stripe.APIConnectionError, stripe.APIError) as error:
             raise TransientCardError(str(error)) from error
         held = [i for i in intents if i.status in ("requires_capture", "succeeded")]

@@ -1,0 +1,239 @@
+"""Orders' pure rules: who may order what, the order's total, the state machine and the three
+steps the buyer sees."""
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from contracts import Money
+from orders import domain
+from orders.calendar import BusinessCalendar
+from orders.domain import (
+    TRANSITIONS,
+    Action,
+    Actor,
+    DomainError,
+    Fulfilment,
+    ListingStatus,
+    OrderRules,
+    PaymentState,
+    Status,
+    StepState,
+    TransitionRefused,
+)
+
+from orders_test_helpers import ADDRESS, NOW, PRICE, listing, ticket_listing
+
+CALENDAR = BusinessCalendar()
+RULES = OrderRules()
+
+
+def place(the_listing=None, **overrides):
+    arguments = {
+        "order_id": "ord_1",
+        "listing": the_listing or listing(),
+        "buyer_id": "usr_buyer",
+        "quantity": 1,
+        "shipping_address": ADDRESS,
+        "payment_method": "pm_card_visa",
+        "now": NOW,
+        "calendar": CALENDAR,
+        "rules": RULES,
+    }
+    arguments.update(overrides)
+    return domain.place_order(**arguments)
+
+
+# --- placing an order ---------------------------------------------------------------------
+
+
+def test_a_seller_cannot_buy_their_own_listing():
+    with pytest.raises(DomainError) as refused:
+        place(buyer_id="usr_seller")
+    assert refused.value.code == "own-listing"
+
+
+def test_more_than_the_stock_is_refused_and_says_how_many_are_left():
+    with pytest.raises(DomainError) as refused:
+        place(listing(quantity_available=2), quantity=3)
+    assert refused.value.code == "insufficient-stock"
+    assert "Only 2 left" in refused.value.detail
+
+
+def test_the_whole_remaining_stock_can_be_ordered():
+    assert place(listing(quantity_available=2), quantity=2).quantity == 2
+
+
+@pytest.mark.parametrize("status", [ListingStatus.PAUSED, ListingStatus.SOLD_OUT])
+def test_a_listing_that_is_not_active_cannot_be_ordered(status):
+    with pytest.raises(DomainError) as refused:
+        place(listing(status=status))
+    assert refused.value.code == "listing-unavailable"
+
+
+def test_a_transfer_is_refused_with_a_shipping_address():
+    with pytest.raises(DomainError) as refused:
+        place(ticket_listing(date(2026, 12, 31)), shipping_address=ADDRESS)
+    assert refused.value.code == "address-not-needed"
+
+
+def test_a_transfer_without_an_address_is_placed():
+    order = place(ticket_listing(date(2026, 12, 31)), shipping_address=None)
+    assert order.status is Status.PLACED
+    assert order.fulfilment is Fulfilment.TRANSFER
+    assert order.shipping_address is None
+
+
+@pytest.mark.parametrize("fulfilment", [Fulfilment.SELLER_SHIPS, Fulfilment.WAREHOUSE])
+def test_physical_goods_need_a_shipping_address(fulfilment):
+    with pytest.raises(DomainError) as refused:
+        place(listing(fulfilment=fulfilment), shipping_address=None)
+    assert refused.value.code == "address-required"
+
+
+@pytest.mark.parametrize("event_day", [NOW.date(), NOW.date() - timedelta(days=1)])
+def test_a_transfer_whose_event_is_today_or_past_cannot_be_ordered(event_day):
+    with pytest.raises(DomainError) as refused:
+        place(ticket_listing(event_day), shipping_address=None)
+    assert refused.value.code == "listing-unavailable"
+    assert "passed" in refused.value.detail
+
+
+def test_the_total_is_the_listing_price_times_the_quantity():
+    order = place(listing(quantity_available=5), quantity=3)
+    assert order.unit_price == PRICE
+    assert order.total == Money(amount_minor=3 * 12500, currency="EUR")
+
+
+def test_a_placed_order_waits_for_the_card_and_must_be_accepted_within_two_business_days():
+    order = place()
+    assert (order.status, order.payment_state) == (Status.PLACED, PaymentState.AUTHORIZING)
+    # Monday noon + 2 business days
+    assert order.accept_by == datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert [entry.kind for entry in order.timeline] == ["placed"]
+
+
+# --- the state machine --------------------------------------------------------------------
+
+ALL_PAIRS = [(status, action) for status in Status for action in Action]
+
+
+@pytest.mark.parametrize(
+    ("status", "action"), [pair for pair in ALL_PAIRS if pair not in TRANSITIONS]
+)
+def test_every_action_not_in_the_table_is_refused(status, action):
+    order = replace(place(), status=status)
+    for actor in Actor:
+        with pytest.raises(TransitionRefused) as refused:
+            order.apply(action, actor, NOW)
+        assert refused.value.code == "invalid-transition"
+        assert refused.value.status is status
+        assert status.value in refused.value.detail
+
+
+@pytest.mark.parametrize(("status", "action"), list(TRANSITIONS))
+def test_an_actor_the_table_does_not_list_is_refused(status, action):
+    order = replace(place(), status=status)
+    transition = TRANSITIONS[(status, action)]
+    outsiders = [actor for actor in Actor if actor not in transition.actors]
+    assert outsiders  # a buyer or seller can never fake a payment result
+    for actor in outsiders:
+        with pytest.raises(TransitionRefused):
+            order.apply(action, actor, NOW)
+    moved = order.apply(action, next(iter(transition.actors)), NOW)
+    assert moved.status is transition.to
+
+
+def test_the_card_being_authorized_moves_the_order_to_the_seller():
+    later = NOW + timedelta(minutes=1)
+    order = domain.record_authorization(place(), PRICE, later)
+    assert (order.status, order.payment_state) == (Status.AWAITING_SELLER, PaymentState.AUTHORIZED)
+    assert order.authorized == PRICE
+    assert order.updated_at == later
+    assert order.timeline[-1].kind == "payment_authorized"
+    assert "125.00 EUR" in order.timeline[-1].detail
+
+
+def test_a_failed_card_cancels_the_order_and_says_why():
+    order = domain.record_authorization_failure(place(), "Your card was declined.", NOW)
+    assert (order.status, order.payment_state) == (Status.CANCELLED, PaymentState.FAILED)
+    assert order.cancel_reason == "payment_failed"
+    assert order.timeline[-1].kind == "cancelled"
+    assert "Your card was declined." in order.timeline[-1].detail
+
+
+def test_a_payment_result_cannot_arrive_twice():
+    authorized = domain.record_authorization(place(), PRICE, NOW)
+    with pytest.raises(TransitionRefused):
+        domain.record_authorization(authorized, PRICE, NOW)
+    with pytest.raises(TransitionRefused):
+        domain.record_authorization_failure(authorized, "declined", NOW)
+
+
+# --- the three steps ----------------------------------------------------------------------
+
+
+def test_steps_of_a_placed_order_say_the_card_is_being_authorized_and_when_things_happen():
+    order = place()
+    confirmed, shipped, completed = domain.steps(order, CALENDAR, RULES)
+    assert [s.name for s in (confirmed, shipped, completed)] == [
+        "confirmed",
+        "shipped",
+        "completed",
+    ]
+    assert [s.state for s in (confirmed, shipped, completed)] == [
+        StepState.CURRENT,
+        StepState.UPCOMING,
+        StepState.UPCOMING,
+    ]
+    # accept by Wed 25; ship within 2 business days: Fri 27; 5 business days in transit:
+    # Fri 4 Dec; then 3 days to confirm: Mon 7 Dec.
+    assert confirmed.expected_by == datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert shipped.expected_by == datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    assert completed.expected_by == datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    assert "authorizing your card" in confirmed.message
+    assert "Wednesday 25 November" in confirmed.message
+    assert "2 business days" in shipped.message
+    assert "2-4 business days" in shipped.message
+    assert "tracking number" in shipped.message
+    assert "ticket" in shipped.message
+    assert "confirm" in completed.message
+    assert all(step.done_at is None for step in (confirmed, shipped, completed))
+
+
+def test_steps_of_an_order_awaiting_the_seller_say_the_card_is_held_not_charged():
+    order = domain.record_authorization(place(), PRICE, NOW)
+    confirmed, shipped, _ = domain.steps(order, CALENDAR, RULES)
+    assert confirmed.state is StepState.CURRENT
+    assert confirmed.expected_by == order.accept_by
+    assert "authorized, not charged" in confirmed.message
+    assert "cancelled" in confirmed.message  # what happens if the seller does not confirm
+    assert shipped.state is StepState.UPCOMING
+
+
+def test_steps_of_a_transfer_speak_of_a_transfer_reference():
+    order = place(ticket_listing(date(2026, 12, 31), handling_days=1), shipping_address=None)
+    _, shipped, completed = domain.steps(order, CALENDAR, RULES)
+    assert "transfer reference" in shipped.message
+    assert "1 business day " in shipped.message
+    assert "transferred" in completed.message
+
+
+def test_steps_of_an_order_cancelled_for_its_card_are_skipped_and_say_nothing_was_charged():
+    order = domain.record_authorization_failure(place(), "declined", NOW)
+    steps = domain.steps(order, CALENDAR, RULES)
+    assert [s.state for s in steps] == [StepState.SKIPPED] * 3
+    assert all(s.expected_by is None for s in steps)
+    assert "could not be authorized" in steps[0].message
+    assert "nothing was charged" in steps[0].message
+
+
+def test_steps_follow_the_configured_rules_and_holidays():
+    calendar = BusinessCalendar([date(2026, 11, 26)])  # a Thursday off
+    rules = OrderRules(acceptance_business_days=1, transit_business_days=1, confirmation_days=1)
+    order = place(calendar=calendar, rules=rules)
+    confirmed, shipped, completed = domain.steps(order, calendar, rules)
+    assert confirmed.expected_by == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # Tue
+    assert shipped.expected_by == datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # Wed, Fri
+    assert completed.expected_by == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # Mon + 1 day

@@ -1,0 +1,43 @@
+from datetime import timedelta
+
+import pytest
+
+from payments.app import MIGRATIONS
+from payments.cards import StripeCards
+from payments.handlers import PaymentsContext
+from servicekit.clock import ManualClock
+from servicekit.db import make_engine
+from servicekit.migrations import upgrade
+from servicekit.uow import Database
+
+from payments_test_helpers import NOW
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = make_engine(database_url)
+    await upgrade(engine, MIGRATIONS)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def db(engine, clock):
+    return Database(engine, source="payments", clock=clock)
+
+
+@pytest.fixture
+def stripe_cards(stripe_api_base):
+    return StripeCards("sk_test_x", stripe_api_base)
+
+
+@pytest.fixture
+def ctx(db, clock, stripe_cards):
+    return PaymentsContext(
+        db=db, clock=clock, cards=stripe_cards, authorization_hold=timedelta(days=7)
+    )
