@@ -44,6 +44,7 @@ from servicekit.relay import OutboxRelay, make_producer
 from servicekit.uow import Database
 
 PARTITIONS = 6
+BATCH = int(os.environ.get("BENCH_BATCH", "500"))
 
 
 class BenchOrderPlaced(Event, type="bench.order.placed.v1", topic="bench.in"):
@@ -173,16 +174,18 @@ async def service_hop(bootstrap: str, database_url: str, n: int, tag: str) -> fl
         await connection.run_sync(bench_metadata.create_all)
     clock = SystemClock()
     producer = make_producer(bootstrap)
-    relay = OutboxRelay(engine, producer, clock, batch_size=500, poll_seconds=0.05)
+    relay = OutboxRelay(engine, producer, batch_size=BATCH, poll_seconds=0.05)
     db = Database(engine, source="bench", clock=clock, on_outbox_written=relay.wake)
     router = EventRouter()
     first: list[float] = []
     sizes: list[int] = []
+    last: list[float] = []
 
     async def queue_payments(run, uow) -> None:  # the shape of payments' on_orders_placed
         if not first:
             first.append(time.perf_counter())
         sizes.append(len(run))
+        last[:] = [time.perf_counter()]
         rows = [
             {
                 "order_id": r.event.order_id,
@@ -201,7 +204,7 @@ async def service_hop(bootstrap: str, database_url: str, n: int, tag: str) -> fl
 
     broker = make_broker(bootstrap, service_name=group)
     processor = BatchProcessor(db, router, group=group)
-    subscribe(broker, processor, batch_size=500, topics=[source])
+    subscribe(broker, processor, batch_size=BATCH, topics=[source])
     await producer.start()
     await relay.start()
     await broker.start()
@@ -213,6 +216,7 @@ async def service_hop(bootstrap: str, database_url: str, n: int, tag: str) -> fl
         await producer.stop()
         await engine.dispose()
     print(f"batches: {len(sizes)}, mean size {sum(sizes) / max(1, len(sizes)):.0f}")
+    print(f"consumer alone: {n / (last[0] - first[0]):.0f} events/s")
     return n / (finished - first[0])
 
 

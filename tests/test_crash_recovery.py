@@ -18,9 +18,7 @@ async def _unpublished(database_url: str, order_id: str) -> list[str]:
     try:
         async with engine.connect() as connection:
             rows = await connection.execute(
-                select(outbox.c.event_type).where(
-                    outbox.c.message_key == order_id, outbox.c.published_at.is_(None)
-                )
+                select(outbox.c.event_type).where(outbox.c.message_key == order_id)
             )
             return [row.event_type for row in rows]
     finally:

@@ -1,10 +1,11 @@
-"""The outbox relay: publishes committed outbox rows in batches and marks them published.
+"""The outbox relay: publishes committed outbox rows in batches and deletes them once published.
 
 A batch is read, every message is handed to the producer at once (keyed by aggregate id so
 one order's events keep their order), and the relay waits once for the whole batch to be
-acknowledged (`acks="all"`). Only then are the rows marked. A crash between publishing and
-marking publishes those rows again on restart: at-least-once, and consumers deduplicate by
-event id in their inbox.
+acknowledged (`acks="all"`). Only then are the rows deleted (deleting is cheaper than marking
+and keeps the table small: what is in the outbox is what is not yet published). A crash
+between publishing and deleting publishes those rows again on restart: at-least-once, and
+consumers deduplicate by event id in their inbox.
 
 On PostgreSQL, a session advisory lock makes sure only one relay per database publishes at a
 time (several replicas may run), which keeps the per-key order.
@@ -13,18 +14,17 @@ time (several replicas may run), which keeps the per-key order.
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
-from datetime import timedelta
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from servicekit import metrics
-from servicekit.clock import Clock
 from servicekit.db import outbox
 from servicekit.worker import BackgroundWorker
 
@@ -50,24 +50,20 @@ class OutboxRelay:
         self,
         engine: AsyncEngine,
         producer: AIOKafkaProducer,
-        clock: Clock,
         *,
         batch_size: int = 500,
         poll_seconds: float = 0.5,
-        keep_published: timedelta = timedelta(days=1),
         lock_name: str = "outbox-relay",
     ) -> None:
         self.engine = engine
         self.producer = producer
-        self.clock = clock
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
-        self.keep_published = keep_published
         self._lock_key = zlib.crc32(lock_name.encode())
         self._lock_connection: AsyncConnection | None = None
         self._partitioner = DefaultPartitioner()
         self._partitions: dict[str, list[int]] = {}
-        self._purge_due = clock.now()
+        self._partitions_fresh_until = 0.0
         self.worker = BackgroundWorker(
             "outbox-relay", self._step, poll_seconds=poll_seconds, on_failure=self._on_failure
         )
@@ -87,12 +83,10 @@ class OutboxRelay:
     async def _step(self) -> bool:
         if not await self._holds_lock():
             return False
-        published = await self.publish_batch()
-        if self.clock.now() >= self._purge_due:
-            await self.purge_published()
+        if time.monotonic() >= self._partitions_fresh_until:
             self._partitions.clear()  # pick up topics that gained partitions
-            self._purge_due = self.clock.now() + timedelta(minutes=10)
-        return published == self.batch_size
+            self._partitions_fresh_until = time.monotonic() + 600
+        return await self.publish_batch() == self.batch_size
 
     async def _on_failure(self, _: BaseException) -> None:
         metrics.RELAY_FAILURES.inc()
@@ -105,7 +99,7 @@ class OutboxRelay:
             metrics.OUTBOX_BACKLOG.set(0)
             return 0
         await self._send(rows)
-        await self._mark_published([row.id for row in rows])
+        await self._delete_published([row.id for row in rows])
         for row in rows:
             metrics.OUTBOX_PUBLISHED.labels(row.topic).inc()
         return len(rows)
@@ -122,7 +116,6 @@ class OutboxRelay:
                             outbox.c.payload,
                             outbox.c.headers,
                         )
-                        .where(outbox.c.published_at.is_(None))
                         .order_by(outbox.c.id)
                         .limit(self.batch_size)
                     )
@@ -159,24 +152,15 @@ class OutboxRelay:
             sends.append(await self.producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*sends)  # one wait for the whole batch
 
-    async def _mark_published(self, ids: list[int]) -> None:
+    async def _delete_published(self, ids: list[int]) -> None:
         async with self.engine.begin() as connection:
-            await connection.execute(
-                update(outbox).where(outbox.c.id.in_(ids)).values(published_at=self.clock.now())
-            )
+            await connection.execute(delete(outbox).where(outbox.c.id.in_(ids)))
 
     async def backlog(self) -> int:
         async with self.engine.connect() as connection:
-            count = await connection.scalar(
-                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-            )
+            count = await connection.scalar(select(func.count()).select_from(outbox))
         metrics.OUTBOX_BACKLOG.set(count or 0)
         return int(count or 0)
-
-    async def purge_published(self) -> None:
-        cutoff = self.clock.now() - self.keep_published
-        async with self.engine.begin() as connection:
-            await connection.execute(delete(outbox).where(outbox.c.published_at < cutoff))
 
     async def _holds_lock(self) -> bool:
         if self.engine.dialect.name != "postgresql":

@@ -80,7 +80,6 @@ class ServiceRuntime:
         self.relay = OutboxRelay(
             self.engine,
             self.producer,
-            self.clock,
             batch_size=settings.relay_batch_size,
             poll_seconds=settings.relay_poll_seconds,
             lock_name=f"{self.name}-outbox-relay",

@@ -10,13 +10,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts import Event, envelope_json
 from servicekit.clock import Clock
 from servicekit.context import current_correlation_id
-from servicekit.db import inbox, insert_ignoring_duplicates, outbox
+from servicekit.db import inbox, insert_rows, outbox
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,6 @@ class UnitOfWork:
         if not events:
             return set()
         now = self.clock.now()
-        statement = insert_ignoring_duplicates(self.session.bind, inbox).returning(inbox.c.event_id)
         rows = [
             {
                 "event_id": e.event_id,
@@ -129,15 +127,16 @@ class UnitOfWork:
             }
             for e in events
         ]
-        # One round trip for the whole batch (SQLAlchemy's "insertmanyvalues"); the
-        # duplicates are the ids it did not return.
-        result = await self.session.execute(statement, rows)
-        return {row[0] for row in result}
+        # One statement for the whole batch; the duplicates are the ids it did not return.
+        inserted = await insert_rows(
+            self.session, inbox, rows, ignore_duplicates=True, returning=inbox.c.event_id
+        )
+        return set(inserted)
 
     async def commit(self) -> None:
         await self.session.flush()
         if self._outgoing:
-            await self.session.execute(insert(outbox), self._outgoing)
+            await insert_rows(self.session, outbox, self._outgoing)
         await self.session.commit()
         self.committed = True
 

@@ -40,7 +40,7 @@ async def consuming(db, kafka_bootstrap, topic, group, handler, attempts=3):
     subscribe(broker, processor, batch_size=100, topics=[topic])
     producer = make_producer(kafka_bootstrap)
     await producer.start()
-    relay = OutboxRelay(db.engine, producer, db.clock, poll_seconds=0.1)
+    relay = OutboxRelay(db.engine, producer, poll_seconds=0.1)
     await relay.start()
     await broker.start()
     try:

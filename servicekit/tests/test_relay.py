@@ -22,9 +22,18 @@ async def test_the_relay_publishes_committed_events_in_order_keyed_by_aggregate(
 ):
     order_ids = [f"o{i % 3}" for i in range(30)]
     await _emit(db, order_ids, topic)
+    async with engine.connect() as connection:
+        written = [
+            row.event_id
+            for row in (
+                await connection.execute(
+                    select(outbox).where(outbox.c.message_key == "o1").order_by(outbox.c.id)
+                )
+            ).all()
+        ]
     producer = make_producer(kafka_bootstrap)
     await producer.start()
-    relay = OutboxRelay(engine, producer, clock, batch_size=8)
+    relay = OutboxRelay(engine, producer, batch_size=8)
     try:
         published = [await relay.publish_batch() for _ in range(5)]
     finally:
@@ -43,32 +52,23 @@ async def test_the_relay_publishes_committed_events_in_order_keyed_by_aggregate(
     received = [
         headers_of(r)["ce_id"] for r in sorted(records, key=lambda r: r.offset) if r.key == b"o1"
     ]
-    async with engine.connect() as connection:
-        written = [
-            row.event_id
-            for row in (
-                await connection.execute(
-                    select(outbox).where(outbox.c.message_key == "o1").order_by(outbox.c.id)
-                )
-            ).all()
-        ]
     assert received == written
 
 
-async def test_rows_published_but_not_marked_are_published_again_not_lost(
+async def test_rows_published_but_not_deleted_are_published_again_not_lost(
     db, engine, clock, kafka_bootstrap, topic, monkeypatch
 ):
     await _emit(db, ["o1", "o2"], topic)
     producer = make_producer(kafka_bootstrap)
     await producer.start()
-    relay = OutboxRelay(engine, producer, clock)
+    relay = OutboxRelay(engine, producer)
 
-    async def crash_before_marking(ids):
+    async def crash_before_deleting(ids):
         raise ConnectionError("relay died after publishing")
 
     try:
         with monkeypatch.context() as patch:
-            patch.setattr(relay, "_mark_published", crash_before_marking)
+            patch.setattr(relay, "_delete_published", crash_before_deleting)
             with pytest.raises(ConnectionError):
                 await relay.publish_batch()
         assert await relay.backlog() == 2

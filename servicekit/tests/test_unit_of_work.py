@@ -27,7 +27,6 @@ async def test_a_committed_unit_of_work_leaves_state_and_events_together(db, eng
         "o1",
         "marketplace.order.placed.v1",
     )
-    assert row.published_at is None
     headers = dict(row.headers)
     assert headers["ce_id"] == str(event_id)
     assert headers["ce_type"] == "marketplace.order.placed.v1"

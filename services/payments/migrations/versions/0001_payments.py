@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 18:24:31.752118
+Create Date: 2026-11-23 18:48:40.166684
 """
 
 import sqlalchemy as sa
@@ -41,18 +41,8 @@ def upgrade() -> None:
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("headers", sa.JSON(), nullable=False),
         sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("published_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_outbox_unpublished",
-            ["id"],
-            unique=False,
-            postgresql_where=sa.text("published_at IS NULL"),
-            sqlite_where=sa.text("published_at IS NULL"),
-        )
-
     op.create_table(
         "payments",
         sa.Column("order_id", sa.String(length=40), nullable=False),
@@ -85,13 +75,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payments_state"))
 
     op.drop_table("payments")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index(
-            "ix_outbox_unpublished",
-            postgresql_where=sa.text("published_at IS NULL"),
-            sqlite_where=sa.text("published_at IS NULL"),
-        )
-
     op.drop_table("outbox")
     op.drop_table("inbox")
     # ### end Alembic commands ###
