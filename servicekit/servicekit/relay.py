@@ -154,7 +154,12 @@ class OutboxRelay:
 
     async def _delete_published(self, ids: list[int]) -> None:
         async with self.engine.begin() as connection:
-            await connection.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+            if connection.dialect.name == "postgresql":  # one array parameter, not 500
+                await connection.execute(
+                    text("DELETE FROM outbox WHERE id = ANY(CAST(:ids AS bigint[]))"), {"ids": ids}
+                )
+            else:
+                await connection.execute(delete(outbox).where(outbox.c.id.in_(ids)))
 
     async def backlog(self) -> int:
         async with self.engine.connect() as connection:
