@@ -184,3 +184,28 @@ async def test_an_invalid_event_is_dead_lettered_and_orders_keep_flowing(platfor
     assert headers["x-dlq-reason"] == "invalid_message"
     assert headers["x-dlq-origin-topic"] == "orders.events"
     assert json.loads(json.dumps(headers))["x-dlq-group"] == "payments"
+
+
+def test_every_service_reports_health_readiness_and_metrics(platform, gateway_url):
+    import httpx
+
+    for base in [*platform.service_urls.values(), gateway_url]:
+        assert httpx.get(f"{base}/health").json()["status"] == "ok"
+        ready = httpx.get(f"{base}/ready")
+        assert ready.status_code == 200 and ready.json()["ready"] is True
+        metrics = httpx.get(f"{base}/metrics")
+        assert "marketplace_http_request_seconds" in metrics.text
+    payments_metrics = httpx.get(f"{platform.service_urls['payments']}/metrics").text
+    assert (
+        'marketplace_events_consumed_total{group="payments",outcome="handled"}' in payments_metrics
+    )
+    assert "marketplace_outbox_backlog" in payments_metrics
+
+
+def test_a_service_reached_directly_does_not_trust_a_claimed_identity(platform, buyer):
+    import httpx
+
+    forged = {"X-Principal-Id": buyer.id, "X-Principal-Role": "operator"}
+    answer = httpx.get(f"{platform.service_urls['orders']}/v1/orders", headers=forged)
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == "Requests must come through the gateway"
