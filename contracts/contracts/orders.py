@@ -43,3 +43,149 @@ class OrderCancelled(Event, type="marketplace.order.cancelled.v1", topic=ORDERS_
 
     def subject(self) -> str:
         return self.order_id
+
+
+class _OrderFact(Event):
+    """What every order event after placement carries: whose order it is and when."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    listing_id: str
+    fulfilment: Fulfilment
+    occurred_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+class OrderAccepted(_OrderFact, type="marketplace.order.accepted.v1", topic=ORDERS_EVENTS):
+    """The seller confirmed the order and starts processing; it must ship by `ship_by`."""
+
+    ship_by: AwareDatetime
+
+
+class OrderDeclined(_OrderFact, type="marketplace.order.declined.v1", topic=ORDERS_EVENTS):
+    """The seller declined before accepting; the authorization must be voided."""
+
+    reason: str
+
+
+class OrderSellerBackedOut(
+    _OrderFact, type="marketplace.order.seller_backed_out.v1", topic=ORDERS_EVENTS
+):
+    """The seller withdrew after accepting and before fulfilment. The buyer is protected:
+    support opens an urgent ticket (an alternative, or the money back), payments voids."""
+
+    reason: str
+    event_date: str | None = Field(None, description="For a transfer: the event's date")
+
+
+class OrderShippingAddressChanged(
+    _OrderFact, type="marketplace.order.shipping_address_changed.v1", topic=ORDERS_EVENTS
+):
+    city: str
+    country: str
+
+
+class OrderShipped(_OrderFact, type="marketplace.order.shipped.v1", topic=ORDERS_EVENTS):
+    """Handed over with a tracking number (or a transfer reference): payments captures
+    `total` into escrow."""
+
+    total: Money
+    carrier: str | None = None
+    tracking_number: str | None = None
+    transfer_reference: str | None = None
+    replacement: bool = Field(False, description="True when an exchange's replacement ships")
+
+
+class OrderShipmentOverdue(
+    _OrderFact, type="marketplace.order.shipment_overdue.v1", topic=ORDERS_EVENTS
+):
+    """No tracking number by the ship-by deadline: support opens a ticket, the buyer is told."""
+
+    ship_by: AwareDatetime
+    accepted_at: AwareDatetime
+
+
+class OrderDeliveryFailed(
+    _OrderFact, type="marketplace.order.delivery_failed.v1", topic=ORDERS_EVENTS
+):
+    """A delivery attempt failed; the buyer may ask for another on a chosen date."""
+
+    attempts: int
+    tracking_number: str | None = None
+
+
+class OrderRedeliveryRequested(
+    _OrderFact, type="marketplace.order.redelivery_requested.v1", topic=ORDERS_EVENTS
+):
+    preferred_date: str
+    attempts: int
+
+
+class OrderDelivered(_OrderFact, type="marketplace.order.delivered.v1", topic=ORDERS_EVENTS):
+    """The carrier delivered; the buyer confirms or reports a problem before
+    `auto_complete_at`, and may return until `return_until`."""
+
+    auto_complete_at: AwareDatetime
+    return_until: AwareDatetime
+
+
+class OrderReturnedToSender(
+    _OrderFact, type="marketplace.order.returned_to_sender.v1", topic=ORDERS_EVENTS
+):
+    attempts: int
+
+
+class OrderProblemReported(
+    _OrderFact, type="marketplace.order.problem_reported.v1", topic=ORDERS_EVENTS
+):
+    """The buyer reported a problem; the order is disputed and support takes it up."""
+
+    reason: Literal["not_received", "not_as_described", "damaged", "other"]
+    details: str
+
+
+class OrderCompleted(_OrderFact, type="marketplace.order.completed.v1", topic=ORDERS_EVENTS):
+    """Properly fulfilled: payments releases the escrow to the seller."""
+
+    total: Money
+    confirmed_by: Literal["buyer", "system"]
+
+
+class OrderReturnRequested(
+    _OrderFact, type="marketplace.order.return_requested.v1", topic=ORDERS_EVENTS
+):
+    reason: str
+    pickup_date: str
+
+
+class OrderReturned(_OrderFact, type="marketplace.order.returned.v1", topic=ORDERS_EVENTS):
+    """The seller has the item back: payments refunds the buyer."""
+
+    total: Money
+
+
+class OrderExchangeRequested(
+    _OrderFact, type="marketplace.order.exchange_requested.v1", topic=ORDERS_EVENTS
+):
+    reason: str
+    note: str
+
+
+class OrderMessagePosted(
+    _OrderFact, type="marketplace.order.message_posted.v1", topic=ORDERS_EVENTS
+):
+    """A message between buyer and seller on an order (seller standards measures replies)."""
+
+    message_id: str
+    sender_id: str
+    sender_role: Literal["buyer", "seller"]
+    body: str
+
+
+class OrderReviewed(_OrderFact, type="marketplace.order.reviewed.v1", topic=ORDERS_EVENTS):
+    review_id: str
+    rating: int = Field(ge=1, le=5)
+    text: str

@@ -1,4 +1,5 @@
-"""Orders' HTTP API (reached through the gateway): listings and orders as API.md describes."""
+"""Orders' HTTP API (reached through the gateway): listings, orders, carrier events, messages
+and reviews, as API.md describes. Domain refusals become problem details in `app.py`."""
 
 from collections.abc import Callable
 from dataclasses import asdict
@@ -6,17 +7,28 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts import Money
 from orders import domain, handlers
 from orders.db import Listings, Orders
-from orders.domain import Actor, Address, DomainError, Fulfilment, Listing, Order, TransitionRefused
-from orders.handlers import OrdersContext
-from servicekit.http import Caller, Problem, forbidden, not_found, require_role
+from orders.domain import (
+    Actor,
+    Address,
+    DomainError,
+    Fulfilment,
+    Listing,
+    ListingStatus,
+    Message,
+    Order,
+    TransitionRefused,
+)
+from orders.handlers import NotFound, OrdersContext, Who
+from servicekit.http import Caller, Problem, forbidden, require_role
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
 class Strict(BaseModel):
@@ -30,6 +42,18 @@ class NewListing(Strict):
     fulfilment: Fulfilment
     handling_days: int = Field(ge=1, le=10)
     event_date: date | None = None
+
+
+class ListingChanges(Strict):
+    title: Text | None = None
+    price: Money | None = None
+    quantity_available: int | None = Field(None, ge=0, le=100_000)
+    handling_days: int | None = Field(None, ge=1, le=10)
+    status: Literal["active", "paused"] | None = None
+
+
+class Vacation(Strict):
+    until: date | None
 
 
 class ShippingAddress(Strict):
@@ -52,11 +76,53 @@ class NewOrder(Strict):
     payment_method: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,100}$")]
 
 
+class Reason(Strict):
+    reason: Text
+
+
+class Shipment(Strict):
+    carrier: Text | None = None
+    tracking_number: Text | None = None
+    transfer_reference: Text | None = None
+
+
+class Redelivery(Strict):
+    preferred_date: date
+
+
+class ProblemReport(Strict):
+    reason: Literal["not_received", "not_as_described", "damaged", "other"]
+    details: LongText
+
+
+class Exchange(Strict):
+    reason: Text
+    note: LongText
+
+
+class NewReview(Strict):
+    rating: int = Field(ge=1, le=5)
+    text: LongText
+
+
+class NewMessage(Strict):
+    body: LongText
+
+
+class CarrierEvent(Strict):
+    tracking_number: Text
+    status: Literal[
+        "in_transit", "out_for_delivery", "delivery_failed", "delivered", "returned_to_sender"
+    ]
+    occurred_at: AwareDatetime
+
+
 PROBLEM_STATUS = {
-    "listing-not-found": 404,
     "invalid-transition": 409,
+    "action-not-allowed": 409,
     "insufficient-stock": 409,
     "listing-unavailable": 409,
+    "not-a-party": 403,
 }
 
 
@@ -70,6 +136,8 @@ def domain_problem(error: DomainError) -> Problem:
             order_status=error.status.value,
             allowed_actions=error.allowed,
         )
+    if isinstance(error, NotFound):
+        return Problem(404, "Not found", error.detail, slug="not-found")
     status = PROBLEM_STATUS.get(error.code, 422)
     return Problem(status, error.code.replace("-", " ").capitalize(), error.detail, slug=error.code)
 
@@ -93,6 +161,10 @@ def _money(value: Money | None, currency: str) -> dict[str, Any]:
     return (value or Money.zero(currency)).model_dump()
 
 
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
 def order_view(order: Order, actor: Actor, ctx: OrdersContext) -> dict[str, Any]:
     currency = order.unit_price.currency
     return {
@@ -106,16 +178,21 @@ def order_view(order: Order, actor: Actor, ctx: OrdersContext) -> dict[str, Any]
         "unit_price": order.unit_price.model_dump(),
         "total": order.total.model_dump(),
         "fulfilment": order.fulfilment.value,
+        "event_date": _iso(order.event_date),
         "placed_at": order.placed_at.isoformat(),
         "accept_by": order.accept_by.isoformat(),
+        "ship_by": _iso(order.ship_by),
+        "auto_complete_at": _iso(order.auto_complete_at),
+        "return_until": _iso(order.return_until),
         "shipping_address": asdict(order.shipping_address) if order.shipping_address else None,
         "cancel_reason": order.cancel_reason,
+        "problem": order.problem,
         "steps": [
             {
                 "name": step.name,
                 "state": step.state.value,
-                "done_at": step.done_at.isoformat() if step.done_at else None,
-                "expected_by": step.expected_by.isoformat() if step.expected_by else None,
+                "done_at": _iso(step.done_at),
+                "expected_by": _iso(step.expected_by),
                 "message": step.message,
             }
             for step in domain.steps(order, ctx.calendar, ctx.rules)
@@ -131,10 +208,30 @@ def order_view(order: Order, actor: Actor, ctx: OrdersContext) -> dict[str, Any]
             "refunded": _money(None, currency),
             "released": _money(None, currency),
         },
-        "shipment": None,
+        "shipment": {
+            "carrier": order.carrier,
+            "tracking_number": order.tracking_number,
+            "transfer_reference": order.transfer_reference,
+            "shipped_at": _iso(order.shipped_at),
+            "delivery_attempts": order.delivery_attempts,
+            "redelivery_date": _iso(order.redelivery_date),
+            "delivered_at": _iso(order.delivered_at),
+            "return_pickup_date": _iso(order.return_pickup_date),
+        },
         "tickets": [],
-        "allowed_actions": order.allowed_actions(actor),
+        "allowed_actions": order.allowed_actions(actor, ctx.clock.now()),
         "version": order.version,
+    }
+
+
+def message_view(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "order_id": message.order_id,
+        "sender_id": message.sender_id,
+        "sender_role": message.sender_role,
+        "body": message.body,
+        "sent_at": message.sent_at.isoformat(),
     }
 
 
@@ -142,22 +239,28 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
     router = APIRouter(prefix="/v1")
     CallerDep = Annotated[Caller, Depends(caller)]
 
+    def who_of(caller: Caller) -> Who:
+        return Who(caller.id, caller.role)
+
+    def view(order: Order, caller: Caller) -> dict[str, Any]:
+        actor = order.actor_for(caller.id, caller.role)
+        return order_view(order, actor or Actor(caller.role), ctx)
+
+    # --- listings ---
+
     @router.post("/listings", status_code=201)
     async def create_listing(body: NewListing, who: CallerDep) -> dict[str, Any]:
         require_role(who, "seller")
-        try:
-            listing = await handlers.create_listing(
-                ctx,
-                seller_id=who.id,
-                title=body.title,
-                price=body.price,
-                quantity_available=body.quantity_available,
-                fulfilment=body.fulfilment,
-                handling_days=body.handling_days,
-                event_date=body.event_date,
-            )
-        except DomainError as error:
-            raise domain_problem(error) from error
+        listing = await handlers.create_listing(
+            ctx,
+            seller_id=who.id,
+            title=body.title,
+            price=body.price,
+            quantity_available=body.quantity_available,
+            fulfilment=body.fulfilment,
+            handling_days=body.handling_days,
+            event_date=body.event_date,
+        )
         return listing_view(listing)
 
     @router.get("/listings")
@@ -173,14 +276,16 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
             page = await Listings(uow.session).page(
                 seller_id=seller_id,
                 include_hidden=own,
+                today=ctx.clock.now().date(),
                 limit=limit + 1,
                 after=after,  # type: ignore[arg-type]
             )
         items, more = page[:limit], len(page) > limit
+        last = items[-1] if items else None
         return {
             "items": [listing_view(listing) for listing in items],
-            "next_cursor": encode_cursor(items[-1].created_at.isoformat(), items[-1].id)
-            if more
+            "next_cursor": encode_cursor(last.created_at.isoformat(), last.id)
+            if more and last
             else None,
         }
 
@@ -189,27 +294,45 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
         async with ctx.db.unit_of_work() as uow:
             listing = await Listings(uow.session).get(listing_id)
         visible = listing and (
-            listing.status is domain.ListingStatus.ACTIVE or listing.seller_id == who.id
+            listing.status is ListingStatus.ACTIVE or listing.seller_id == who.id
         )
         if not visible:
-            raise not_found("listing")
+            raise NotFound("listing")
         return listing_view(listing)  # type: ignore[arg-type]
+
+    @router.patch("/listings/{listing_id}")
+    async def update_listing(
+        listing_id: str, body: ListingChanges, who: CallerDep
+    ) -> dict[str, Any]:
+        require_role(who, "seller")
+        changes = body.model_dump(exclude_none=True)
+        if "status" in changes:
+            changes["status"] = ListingStatus(changes["status"])
+        if "price" in changes:
+            changes["price"] = body.price
+        listing = await handlers.update_listing(ctx, listing_id, who_of(who), changes)
+        return listing_view(listing)
+
+    @router.put("/sellers/me/vacation")
+    async def set_vacation(body: Vacation, who: CallerDep) -> dict[str, Any]:
+        require_role(who, "seller")
+        seller = await handlers.set_vacation(ctx, who.id, body.until)
+        return {"seller_id": seller.id, "until": _iso(seller.vacation_until)}
+
+    # --- orders ---
 
     @router.post("/orders", status_code=201)
     async def place_order(body: NewOrder, who: CallerDep, response: Response) -> dict[str, Any]:
         require_role(who, "buyer")
         address = Address(**body.shipping_address.model_dump()) if body.shipping_address else None
-        try:
-            order = await handlers.place_order(
-                ctx,
-                buyer_id=who.id,
-                listing_id=body.listing_id,
-                quantity=body.quantity,
-                shipping_address=address,
-                payment_method=body.payment_method,
-            )
-        except DomainError as error:
-            raise domain_problem(error) from error
+        order = await handlers.place_order(
+            ctx,
+            buyer_id=who.id,
+            listing_id=body.listing_id,
+            quantity=body.quantity,
+            shipping_address=address,
+            payment_method=body.payment_method,
+        )
         response.headers["Location"] = f"/v1/orders/{order.id}"
         return order_view(order, Actor.BUYER, ctx)
 
@@ -234,11 +357,11 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
                 after=after,  # type: ignore[arg-type]
             )
         items, more = page[:limit], len(page) > limit
-        actor = Actor(party)
+        last = items[-1] if items else None
         return {
-            "items": [order_view(order, actor, ctx) for order in items],
-            "next_cursor": encode_cursor(items[-1].placed_at.isoformat(), items[-1].id)
-            if more
+            "items": [order_view(order, Actor(party), ctx) for order in items],
+            "next_cursor": encode_cursor(last.placed_at.isoformat(), last.id)
+            if more and last
             else None,
         }
 
@@ -246,9 +369,102 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
     async def get_order(order_id: str, who: CallerDep) -> dict[str, Any]:
         async with ctx.db.unit_of_work() as uow:
             order = await Orders(uow.session).get(order_id)
-        actor = order.actor_for(who.id, who.role) if order else None
-        if order is None or actor is None:
-            raise not_found("order")
-        return order_view(order, actor, ctx)
+        if order is None or order.actor_for(who.id, who.role) is None:
+            raise NotFound("order")
+        return view(order, who)
+
+    @router.post("/orders/{order_id}/accept")
+    async def accept(order_id: str, who: CallerDep) -> dict[str, Any]:
+        return view(await handlers.accept(ctx, order_id, who_of(who)), who)
+
+    @router.post("/orders/{order_id}/decline")
+    async def decline(order_id: str, body: Reason, who: CallerDep) -> dict[str, Any]:
+        return view(await handlers.decline(ctx, order_id, who_of(who), body.reason), who)
+
+    @router.post("/orders/{order_id}/ship")
+    async def ship(order_id: str, body: Shipment, who: CallerDep) -> dict[str, Any]:
+        order = await handlers.ship(
+            ctx,
+            order_id,
+            who_of(who),
+            carrier=body.carrier,
+            tracking_number=body.tracking_number,
+            transfer_reference=body.transfer_reference,
+        )
+        return view(order, who)
+
+    @router.post("/orders/{order_id}/cancel")
+    async def cancel(order_id: str, body: Reason, who: CallerDep) -> dict[str, Any]:
+        return view(await handlers.cancel(ctx, order_id, who_of(who), body.reason), who)
+
+    @router.put("/orders/{order_id}/shipping-address")
+    async def change_address(
+        order_id: str, body: ShippingAddress, who: CallerDep
+    ) -> dict[str, Any]:
+        address = Address(**body.model_dump())
+        return view(await handlers.change_address(ctx, order_id, who_of(who), address), who)
+
+    @router.post("/orders/{order_id}/redeliver")
+    async def redeliver(order_id: str, body: Redelivery, who: CallerDep) -> dict[str, Any]:
+        order = await handlers.redeliver(ctx, order_id, who_of(who), body.preferred_date)
+        return view(order, who)
+
+    @router.post("/orders/{order_id}/confirm-receipt")
+    async def confirm_receipt(order_id: str, who: CallerDep) -> dict[str, Any]:
+        return view(await handlers.confirm_receipt(ctx, order_id, who_of(who)), who)
+
+    @router.post("/orders/{order_id}/report-problem")
+    async def report_problem(order_id: str, body: ProblemReport, who: CallerDep) -> dict[str, Any]:
+        order = await handlers.report_problem(ctx, order_id, who_of(who), body.reason, body.details)
+        return view(order, who)
+
+    @router.post("/orders/{order_id}/return")
+    async def request_return(order_id: str, body: Reason, who: CallerDep) -> dict[str, Any]:
+        order = await handlers.request_return(ctx, order_id, who_of(who), body.reason)
+        return view(order, who)
+
+    @router.post("/orders/{order_id}/confirm-return")
+    async def confirm_return(order_id: str, who: CallerDep) -> dict[str, Any]:
+        return view(await handlers.confirm_return(ctx, order_id, who_of(who)), who)
+
+    @router.post("/orders/{order_id}/exchange")
+    async def exchange(order_id: str, body: Exchange, who: CallerDep) -> dict[str, Any]:
+        order = await handlers.request_exchange(ctx, order_id, who_of(who), body.reason, body.note)
+        return view(order, who)
+
+    @router.post("/orders/{order_id}/review", status_code=201)
+    async def review(order_id: str, body: NewReview, who: CallerDep) -> dict[str, Any]:
+        created = await handlers.review(ctx, order_id, who_of(who), body.rating, body.text)
+        return {
+            "id": created.id,
+            "order_id": created.order_id,
+            "seller_id": created.seller_id,
+            "rating": created.rating,
+            "text": created.text,
+            "created_at": created.created_at.isoformat(),
+        }
+
+    @router.get("/orders/{order_id}/messages")
+    async def list_messages(order_id: str, who: CallerDep) -> dict[str, Any]:
+        found = await handlers.messages(ctx, order_id, who_of(who))
+        return {"items": [message_view(m) for m in found], "next_cursor": None}
+
+    @router.post("/orders/{order_id}/messages", status_code=201)
+    async def post_message(order_id: str, body: NewMessage, who: CallerDep) -> dict[str, Any]:
+        return message_view(await handlers.post_message(ctx, order_id, who_of(who), body.body))
+
+    # --- carriers ---
+
+    @router.post("/carrier-events")
+    async def carrier_event(body: CarrierEvent, who: CallerDep) -> dict[str, Any]:
+        require_role(who, "carrier")
+        order = await handlers.carrier_event(
+            ctx, body.tracking_number, body.status, body.occurred_at
+        )
+        return {
+            "order_id": order.id,
+            "status": order.status.value,
+            "delivery_attempts": order.delivery_attempts,
+        }
 
     return router

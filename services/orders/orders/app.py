@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from orders.api import build_router
+from orders.api import build_router, domain_problem
 from orders.calendar import BusinessCalendar
-from orders.domain import OrderRules
-from orders.handlers import OrdersContext, event_router
+from orders.domain import DomainError, OrderRules
+from orders.handlers import OrdersContext, event_router, timer_jobs
 from orders.settings import OrdersSettings
 from servicekit.clock import Clock
+from servicekit.failures import ConcurrentUpdate
+from servicekit.http import problem_response
 from servicekit.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -31,7 +34,29 @@ def create_app(settings: OrdersSettings | None = None, *, clock: Clock | None = 
             acceptance_business_days=settings.acceptance_business_days,
             transit_business_days=settings.transit_business_days,
             confirmation_days=settings.confirmation_days,
+            return_days=settings.return_days,
+            pickup_business_days=settings.pickup_business_days,
         ),
     )
     runtime.consume(event_router(ctx))
-    return runtime.fastapi_app(build_router(ctx, runtime.caller), title="orders")
+    for name, job in timer_jobs(ctx).items():
+        runtime.timers.add(name, job)
+    app = runtime.fastapi_app(build_router(ctx, runtime.caller), title="orders")
+
+    async def refused(_: Request, error: Exception) -> JSONResponse:
+        problem = domain_problem(error)  # type: ignore[arg-type]
+        return problem_response(
+            problem.status, problem.title, problem.detail, problem.slug, **problem.extra
+        )
+
+    async def raced(_: Request, __: Exception) -> JSONResponse:
+        return problem_response(
+            409,
+            "Changed meanwhile",
+            "Someone else changed this order at the same time; reload it and try again",
+            "concurrent-update",
+        )
+
+    app.add_exception_handler(DomainError, refused)
+    app.add_exception_handler(ConcurrentUpdate, raced)
+    return app

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
-from datetime import datetime
+from dataclasses import asdict, fields, replace
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    exists,
     insert,
     or_,
     select,
@@ -27,12 +29,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Money
 from orders.domain import (
+    HIDDEN_STANDINGS,
     Address,
     Fulfilment,
     Listing,
     ListingStatus,
+    Message,
     Order,
     PaymentState,
+    Review,
+    Seller,
     Status,
     TimelineEntry,
 )
@@ -77,12 +83,32 @@ orders = Table(
     Column("placed_at", UtcDateTime(), nullable=False),
     Column("accept_by", UtcDateTime(), nullable=False),
     Column("shipping_address", JSON, nullable=True),
+    Column("event_date", Date, nullable=True),
     Column("authorized_minor", Integer, nullable=True),
     Column("cancel_reason", String(200), nullable=True),
+    Column("accepted_at", UtcDateTime(), nullable=True),
+    Column("ship_by", UtcDateTime(), nullable=True),
+    Column("shipment_overdue", Boolean, nullable=False, default=False),
+    Column("shipped_at", UtcDateTime(), nullable=True),
+    Column("carrier", String(100), nullable=True),
+    Column("tracking_number", String(100), nullable=True, index=True),
+    Column("transfer_reference", String(200), nullable=True),
+    Column("delivery_attempts", Integer, nullable=False, default=0),
+    Column("redelivery_date", Date, nullable=True),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    Column("auto_complete_at", UtcDateTime(), nullable=True),
+    Column("return_until", UtcDateTime(), nullable=True),
+    Column("completed_at", UtcDateTime(), nullable=True),
+    Column("problem", String(50), nullable=True),
+    Column("return_pickup_date", Date, nullable=True),
+    Column("reviewed", Boolean, nullable=False, default=False),
     Column("updated_at", UtcDateTime(), nullable=True),
     Column("version", Integer, nullable=False),
     Index("ix_orders_buyer", "buyer_id", "placed_at"),
     Index("ix_orders_seller", "seller_id", "placed_at"),
+    Index("ix_orders_status_accept_by", "status", "accept_by"),
+    Index("ix_orders_status_ship_by", "status", "ship_by"),
+    Index("ix_orders_status_auto_complete_at", "status", "auto_complete_at"),
 )
 
 order_timeline = Table(
@@ -93,6 +119,39 @@ order_timeline = Table(
     Column("at", UtcDateTime(), nullable=False),
     Column("kind", String(50), nullable=False),
     Column("detail", String(500), nullable=False),
+)
+
+
+order_messages = Table(
+    "order_messages",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("sender_id", String(64), nullable=False),
+    Column("sender_role", String(20), nullable=False),
+    Column("body", String(4000), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=False),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("seller_id", String(64), nullable=False, index=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("text", String(4000), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+sellers = Table(
+    "sellers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("vacation_until", Date, nullable=True),
+    Column("standing", String(20), nullable=False, default="good"),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 
@@ -172,11 +231,30 @@ class Listings:
             )
         )
 
+    async def update(self, listing: Listing) -> None:
+        """Write `listing` if nobody changed it since it was read."""
+        result = await self.session.execute(
+            update(listings)
+            .where(listings.c.id == listing.id, listings.c.version == listing.version)
+            .values(
+                title=listing.title,
+                price_minor=listing.price.amount_minor,
+                currency=listing.price.currency,
+                quantity_available=listing.quantity_available,
+                handling_days=listing.handling_days,
+                status=listing.status.value,
+                version=listing.version + 1,
+            )
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"listing {listing.id} was changed by someone else")
+
     async def page(
         self,
         *,
         seller_id: str | None,
         include_hidden: bool,
+        today: date,
         limit: int,
         after: tuple[str, str] | None,
     ) -> list[Listing]:
@@ -184,7 +262,15 @@ class Listings:
         if seller_id:
             query = query.where(listings.c.seller_id == seller_id)
         if not include_hidden:
-            query = query.where(listings.c.status == ListingStatus.ACTIVE.value)
+            query = query.where(listings.c.status == ListingStatus.ACTIVE.value).where(
+                ~exists().where(
+                    sellers.c.id == listings.c.seller_id,
+                    or_(
+                        sellers.c.standing.in_(HIDDEN_STANDINGS),
+                        sellers.c.vacation_until > today,
+                    ),
+                )
+            )
         if after:
             created, listing_id = datetime.fromisoformat(after[0]), after[1]
             query = query.where(
@@ -269,6 +355,31 @@ class Orders:
         query = query.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit)
         return [self._order(row, ()) for row in (await self.session.execute(query)).all()]
 
+    async def by_tracking_number(self, tracking_number: str) -> Order | None:
+        """The order a carrier's tracking number belongs to (the most recent one)."""
+        row = (
+            await self.session.execute(
+                select(orders.c.id)
+                .where(orders.c.tracking_number == tracking_number)
+                .order_by(orders.c.shipped_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return await self.get(row.id) if row else None
+
+    async def due(self, status: str, deadline: str, now: datetime, limit: int) -> list[str]:
+        """Ids of orders in `status` whose `deadline` column has passed."""
+        column = orders.c[deadline]
+        query = (
+            select(orders.c.id)
+            .where(orders.c.status == status, column.is_not(None), column <= now)
+            .order_by(column)
+            .limit(limit)
+        )
+        if deadline == "ship_by":
+            query = query.where(orders.c.shipment_overdue.is_(False))
+        return [row.id for row in (await self.session.execute(query)).all()]
+
     async def _append_timeline(self, order: Order) -> None:
         seen = self._timeline_seen.get(order.id, 0)
         new = order.timeline[seen:]
@@ -284,59 +395,108 @@ class Orders:
 
     @staticmethod
     def _columns(order: Order) -> dict[str, Any]:
-        return {
-            "id": order.id,
-            "buyer_id": order.buyer_id,
-            "seller_id": order.seller_id,
-            "listing_id": order.listing_id,
-            "title": order.title,
-            "quantity": order.quantity,
-            "unit_price_minor": order.unit_price.amount_minor,
-            "currency": order.unit_price.currency,
-            "fulfilment": order.fulfilment.value,
-            "handling_days": order.handling_days,
-            "payment_method": order.payment_method,
-            "status": order.status.value,
-            "payment_state": order.payment_state.value,
-            "placed_at": order.placed_at,
-            "accept_by": order.accept_by,
-            "shipping_address": asdict(order.shipping_address) if order.shipping_address else None,
-            "authorized_minor": order.authorized.amount_minor if order.authorized else None,
-            "cancel_reason": order.cancel_reason,
-            "updated_at": order.updated_at,
-            "version": order.version,
+        values = {
+            f.name: getattr(order, f.name)
+            for f in fields(Order)
+            if f.name not in _ORDER_SPECIAL_FIELDS
         }
+        values.update(
+            unit_price_minor=order.unit_price.amount_minor,
+            currency=order.unit_price.currency,
+            fulfilment=order.fulfilment.value,
+            status=order.status.value,
+            payment_state=order.payment_state.value,
+            shipping_address=asdict(order.shipping_address) if order.shipping_address else None,
+            authorized_minor=order.authorized.amount_minor if order.authorized else None,
+        )
+        return values
 
     @staticmethod
     def _order(row: Any, timeline: tuple[TimelineEntry, ...]) -> Order:
         currency = row.currency
+        values = {
+            f.name: getattr(row, f.name)
+            for f in fields(Order)
+            if f.name not in _ORDER_SPECIAL_FIELDS
+        }
         return Order(
-            id=row.id,
-            buyer_id=row.buyer_id,
-            seller_id=row.seller_id,
-            listing_id=row.listing_id,
-            title=row.title,
-            quantity=row.quantity,
+            **values,
             unit_price=Money(amount_minor=row.unit_price_minor, currency=currency),
             fulfilment=Fulfilment(row.fulfilment),
-            handling_days=row.handling_days,
-            payment_method=row.payment_method,
             status=Status(row.status),
             payment_state=PaymentState(row.payment_state),
-            placed_at=row.placed_at,
-            accept_by=row.accept_by,
             shipping_address=_address(row.shipping_address),
             authorized=(
                 Money(amount_minor=row.authorized_minor, currency=currency)
                 if row.authorized_minor is not None
                 else None
             ),
-            cancel_reason=row.cancel_reason,
-            updated_at=row.updated_at,
-            version=row.version,
             timeline=timeline,
         )
 
 
+# Order fields that are not stored as a column of the same name.
+_ORDER_SPECIAL_FIELDS = frozenset(
+    {
+        "unit_price",
+        "fulfilment",
+        "status",
+        "payment_state",
+        "shipping_address",
+        "authorized",
+        "timeline",
+    }
+)
+
+
 def _bump(order: Order) -> Order:
     return replace(order, version=order.version + 1)
+
+
+class Messages:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, message: Message) -> None:
+        await self.session.execute(insert(order_messages).values(**asdict(message)))
+
+    async def for_order(self, order_id: str) -> list[Message]:
+        rows = await self.session.execute(
+            select(order_messages)
+            .where(order_messages.c.order_id == order_id)
+            .order_by(order_messages.c.sent_at, order_messages.c.id)
+        )
+        return [Message(**row._mapping) for row in rows]
+
+
+class Reviews:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, review: Review) -> None:
+        await self.session.execute(insert(reviews).values(**asdict(review)))
+
+
+class Sellers:
+    """Orders' local view of sellers: vacation and the standing seller standards publishes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, seller_id: str) -> Seller:
+        row = (await self.session.execute(select(sellers).where(sellers.c.id == seller_id))).first()
+        if row is None:
+            return Seller(seller_id)
+        return Seller(row.id, row.vacation_until, row.standing)
+
+    async def save(self, seller: Seller, now: datetime) -> None:
+        values = {
+            "vacation_until": seller.vacation_until,
+            "standing": seller.standing,
+            "updated_at": now,
+        }
+        updated = await self.session.execute(
+            update(sellers).where(sellers.c.id == seller.id).values(**values)
+        )
+        if updated.rowcount == 0:
+            await self.session.execute(insert(sellers).values(id=seller.id, **values))

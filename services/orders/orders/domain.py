@@ -30,8 +30,22 @@ class ListingStatus(StrEnum):
 
 class Status(StrEnum):
     PLACED = "placed"  # waiting for the card authorization
-    AWAITING_SELLER = "awaiting_seller"  # authorized; the seller must accept
+    AWAITING_SELLER = "awaiting_seller"  # authorized; the seller must accept by accept_by
+    ACCEPTED = "accepted"  # the seller is processing; must ship by ship_by
+    SHIPPED = "shipped"  # tracking number or transfer reference given; captured into escrow
+    DELIVERY_FAILED = "delivery_failed"  # an attempt failed; the buyer may ask for another
+    DELIVERED = "delivered"  # the buyer confirms, reports a problem, returns or exchanges
+    COMPLETED = "completed"  # properly fulfilled; the seller is paid out of escrow
+    DISPUTED = "disputed"  # the buyer reported a problem; support decides
+    RETURN_REQUESTED = "return_requested"  # a pickup is booked
+    RETURNED = "returned"  # the seller has it back; the buyer is refunded
+    EXCHANGE_REQUESTED = "exchange_requested"  # the seller ships a replacement
+    RETURNED_TO_SENDER = "returned_to_sender"  # the carrier gave up; support follows up
+    DECLINED = "declined"  # the seller declined before accepting
     CANCELLED = "cancelled"
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.RETURNED})
 
 
 class PaymentState(StrEnum):
@@ -46,31 +60,100 @@ class Actor(StrEnum):
     AGENT = "agent"
     OPERATOR = "operator"
     CARRIER = "carrier"
-    SYSTEM = "system"  # events and deadlines
+    SYSTEM = "system"  # events from other services and deadlines
 
 
 class Action(StrEnum):
+    # What people do, named after the endpoints (these appear in `allowed_actions`).
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    SHIP = "ship"
+    CANCEL = "cancel"
+    CHANGE_ADDRESS = "change_address"
+    REDELIVER = "redeliver"
+    CONFIRM_RECEIPT = "confirm_receipt"
+    REPORT_PROBLEM = "report_problem"
+    RETURN = "return"
+    CONFIRM_RETURN = "confirm_return"
+    EXCHANGE = "exchange"
+    REVIEW = "review"
+    # What the system and carriers do.
     PAYMENT_AUTHORIZED = "payment_authorized"
     PAYMENT_FAILED = "payment_failed"
+    ACCEPTANCE_EXPIRED = "acceptance_expired"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERED = "delivered"
+    RETURNED_TO_SENDER = "returned_to_sender"
+    AUTO_COMPLETE = "auto_complete"
+
+
+PUBLIC_ACTIONS = frozenset(
+    {
+        Action.ACCEPT,
+        Action.DECLINE,
+        Action.SHIP,
+        Action.CANCEL,
+        Action.CHANGE_ADDRESS,
+        Action.REDELIVER,
+        Action.CONFIRM_RECEIPT,
+        Action.REPORT_PROBLEM,
+        Action.RETURN,
+        Action.CONFIRM_RETURN,
+        Action.EXCHANGE,
+        Action.REVIEW,
+    }
+)
 
 
 @dataclass(frozen=True)
 class Transition:
     actors: frozenset[Actor]
-    to: Status
+    to: Status | None  # None: the status stays (the action only records something)
 
 
-def _t(to: Status, *actors: Actor) -> Transition:
+def _t(to: Status | None, *actors: Actor) -> Transition:
     return Transition(frozenset(actors), to)
 
 
-TRANSITIONS: dict[tuple[Status, Action], Transition] = {
-    (Status.PLACED, Action.PAYMENT_AUTHORIZED): _t(Status.AWAITING_SELLER, Actor.SYSTEM),
-    (Status.PLACED, Action.PAYMENT_FAILED): _t(Status.CANCELLED, Actor.SYSTEM),
-}
+S, A = Status, Action
+BUYER, SELLER, CARRIER, SYSTEM = Actor.BUYER, Actor.SELLER, Actor.CARRIER, Actor.SYSTEM
+_BEFORE_SHIPMENT = (S.PLACED, S.AWAITING_SELLER, S.ACCEPTED)
+_IN_TRANSIT = (S.SHIPPED, S.DELIVERY_FAILED)
 
-# Actions a person can ask for through the API, as named in `allowed_actions`.
-PUBLIC_ACTIONS: frozenset[Action] = frozenset()
+# The whole order state machine: (status, action) -> who may, and the status it leads to.
+TRANSITIONS: dict[tuple[Status, Action], Transition] = {
+    (S.PLACED, A.PAYMENT_AUTHORIZED): _t(S.AWAITING_SELLER, SYSTEM),
+    (S.PLACED, A.PAYMENT_FAILED): _t(S.CANCELLED, SYSTEM),
+    (S.AWAITING_SELLER, A.ACCEPT): _t(S.ACCEPTED, SELLER),
+    (S.AWAITING_SELLER, A.DECLINE): _t(S.DECLINED, SELLER),
+    (S.AWAITING_SELLER, A.ACCEPTANCE_EXPIRED): _t(S.CANCELLED, SYSTEM),
+    # A decline after acceptance is the seller backing out: cancelled, the buyer protected.
+    (S.ACCEPTED, A.DECLINE): _t(S.CANCELLED, SELLER),
+    **{(status, A.CANCEL): _t(S.CANCELLED, BUYER) for status in _BEFORE_SHIPMENT},
+    **{(status, A.CHANGE_ADDRESS): _t(None, BUYER) for status in _BEFORE_SHIPMENT},
+    (S.ACCEPTED, A.SHIP): _t(S.SHIPPED, SELLER, CARRIER),
+    (S.EXCHANGE_REQUESTED, A.SHIP): _t(S.SHIPPED, SELLER, CARRIER),
+    (S.SHIPPED, A.IN_TRANSIT): _t(None, CARRIER),
+    (S.SHIPPED, A.OUT_FOR_DELIVERY): _t(None, CARRIER),
+    **{(status, A.DELIVERY_FAILED): _t(S.DELIVERY_FAILED, CARRIER) for status in _IN_TRANSIT},
+    **{(status, A.DELIVERED): _t(S.DELIVERED, CARRIER) for status in _IN_TRANSIT},
+    **{(status, A.RETURNED_TO_SENDER): _t(S.RETURNED_TO_SENDER, CARRIER) for status in _IN_TRANSIT},
+    (S.DELIVERY_FAILED, A.REDELIVER): _t(S.SHIPPED, BUYER),
+    # A transfer has no carrier: the buyer confirms once the booking is theirs.
+    (S.SHIPPED, A.CONFIRM_RECEIPT): _t(S.COMPLETED, BUYER),
+    (S.DELIVERED, A.CONFIRM_RECEIPT): _t(S.COMPLETED, BUYER),
+    (S.DELIVERED, A.AUTO_COMPLETE): _t(S.COMPLETED, SYSTEM),
+    **{
+        (status, A.REPORT_PROBLEM): _t(S.DISPUTED, BUYER)
+        for status in (S.SHIPPED, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED_TO_SENDER)
+    },
+    (S.DELIVERED, A.RETURN): _t(S.RETURN_REQUESTED, BUYER),
+    (S.RETURN_REQUESTED, A.CONFIRM_RETURN): _t(S.RETURNED, SELLER),
+    (S.DELIVERED, A.EXCHANGE): _t(S.EXCHANGE_REQUESTED, BUYER),
+    (S.COMPLETED, A.REVIEW): _t(None, BUYER),
+}
 
 
 class DomainError(Exception):
@@ -127,11 +210,67 @@ class Listing:
             raise DomainError("listing-unavailable", "The event of this listing has passed")
 
 
+HIDDEN_STANDINGS = ("suspended", "revoked")
+
+
+@dataclass(frozen=True)
+class Seller:
+    """What orders knows of a seller: vacation, and the standing seller standards decided."""
+
+    id: str
+    vacation_until: date | None = None
+    standing: str = "good"
+
+    def listings_hidden(self, today: date) -> bool:
+        on_vacation = self.vacation_until is not None and self.vacation_until > today
+        return on_vacation or self.standing in HIDDEN_STANDINGS
+
+    def check_can_sell(self, today: date) -> None:
+        if self.standing in HIDDEN_STANDINGS:
+            raise DomainError("listing-unavailable", "This seller cannot take orders at the moment")
+        if self.vacation_until is not None and self.vacation_until > today:
+            raise DomainError(
+                "listing-unavailable", f"The seller is away until {self.vacation_until}"
+            )
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    order_id: str
+    sender_id: str
+    sender_role: str
+    body: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class Review:
+    id: str
+    order_id: str
+    seller_id: str
+    buyer_id: str
+    rating: int
+    text: str
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
     kind: str
     detail: str
+
+
+@dataclass(frozen=True)
+class OrderRules:
+    """The configurable deadlines (business days where it says so)."""
+
+    acceptance_business_days: int = 2
+    transit_business_days: int = 5
+    confirmation_days: int = 3
+    return_days: int = 14
+    pickup_business_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -151,8 +290,25 @@ class Order:
     placed_at: datetime
     accept_by: datetime
     shipping_address: Address | None = None
+    event_date: date | None = None
     authorized: Money | None = None
     cancel_reason: str | None = None
+    accepted_at: datetime | None = None
+    ship_by: datetime | None = None
+    shipment_overdue: bool = False
+    shipped_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    transfer_reference: str | None = None
+    delivery_attempts: int = 0
+    redelivery_date: date | None = None
+    delivered_at: datetime | None = None
+    auto_complete_at: datetime | None = None
+    return_until: datetime | None = None
+    completed_at: datetime | None = None
+    problem: str | None = None
+    return_pickup_date: date | None = None
+    reviewed: bool = False
     updated_at: datetime | None = None
     version: int = 1
     timeline: tuple[TimelineEntry, ...] = field(default=())
@@ -160,9 +316,6 @@ class Order:
     @property
     def total(self) -> Money:
         return self.unit_price * self.quantity
-
-    def is_party(self, principal_id: str) -> bool:
-        return principal_id in (self.buyer_id, self.seller_id)
 
     def actor_for(self, principal_id: str, role: str) -> Actor | None:
         """How this principal relates to this order, or None if it may not see it."""
@@ -172,30 +325,63 @@ class Order:
             return Actor.BUYER
         if role == "seller" and principal_id == self.seller_id:
             return Actor.SELLER
+        if (
+            role == "carrier"
+            and self.fulfilment is Fulfilment.WAREHOUSE
+            and self.status in (Status.ACCEPTED, Status.EXCHANGE_REQUESTED)
+        ):
+            return Actor.CARRIER  # a 3PL ships warehouse orders
         return None
 
-    def allowed_actions(self, actor: Actor) -> list[str]:
-        return sorted(
+    def allowed_actions(self, actor: Actor, now: datetime) -> list[str]:
+        """What `actor` may do now, by the table and the order's own conditions."""
+        allowed = {
             action.value
             for (status, action), transition in TRANSITIONS.items()
-            if status is self.status and actor in transition.actors and action in PUBLIC_ACTIONS
-        )
+            if status is self.status
+            and actor in transition.actors
+            and action in PUBLIC_ACTIONS
+            and self._condition_holds(action, actor, now) is None
+        }
+        if actor in (Actor.BUYER, Actor.SELLER):
+            allowed.add("message")
+        return sorted(allowed)
+
+    def _condition_holds(self, action: Action, actor: Actor, now: datetime) -> str | None:
+        """Why `action` is refused beyond the table (None: it is not)."""
+        transfer = self.fulfilment is Fulfilment.TRANSFER
+        if action is Action.CHANGE_ADDRESS and transfer:
+            return "A transfer has no shipping address"
+        if (
+            action is Action.SHIP
+            and actor is Actor.CARRIER
+            and self.fulfilment is not (Fulfilment.WAREHOUSE)
+        ):
+            return "Only warehouse orders are shipped by a 3PL"
+        if action is Action.CONFIRM_RECEIPT and self.status is Status.SHIPPED and not transfer:
+            return "Confirm once the carrier has delivered it"
+        if action in (Action.RETURN, Action.EXCHANGE) and transfer:
+            return "A transferred booking or ticket cannot be returned or exchanged"
+        if action is Action.RETURN and self.return_until and now > self.return_until:
+            return "The return window has closed"
+        if action is Action.REVIEW and self.reviewed:
+            return "This order has a review already"
+        return None
 
     def apply(self, action: Action, actor: Actor, at: datetime, **changes: object) -> Order:
-        """The order after `actor` takes `action`; refused unless the table allows it."""
+        """The order after `actor` takes `action`; refused unless the table and the order's
+        conditions allow it."""
         transition = TRANSITIONS.get((self.status, action))
         if transition is None or actor not in transition.actors:
-            raise TransitionRefused(self.status, action, self.allowed_actions(actor))
-        return replace(self, status=transition.to, updated_at=at, **changes)  # type: ignore[arg-type]
+            raise TransitionRefused(self.status, action, self.allowed_actions(actor, at))
+        reason = self._condition_holds(action, actor, at)
+        if reason:
+            raise DomainError("action-not-allowed", reason)
+        status = transition.to or self.status
+        return replace(self, status=status, updated_at=at, **changes)  # type: ignore[arg-type]
 
-
-@dataclass(frozen=True)
-class OrderRules:
-    """The configurable deadlines the order view and timers use."""
-
-    acceptance_business_days: int = 2
-    transit_business_days: int = 5
-    confirmation_days: int = 3
+    def noting(self, at: datetime, kind: str, detail: str) -> Order:
+        return replace(self, timeline=(*self.timeline, TimelineEntry(at, kind, detail)))
 
 
 def place_order(
@@ -237,6 +423,7 @@ def place_order(
         placed_at=now,
         accept_by=calendar.add_business_days(now, rules.acceptance_business_days),
         shipping_address=shipping_address,
+        event_date=listing.event_date,
         updated_at=now,
         timeline=(TimelineEntry(now, "placed", "Order placed; authorizing the card"),),
     )
@@ -250,11 +437,8 @@ def record_authorization(order: Order, amount: Money, at: datetime) -> Order:
         payment_state=PaymentState.AUTHORIZED,
         authorized=amount,
     )
-    return _with_entry(
-        order,
-        at,
-        "payment_authorized",
-        f"Card authorized for {_money(amount)}; waiting for the seller",
+    return order.noting(
+        at, "payment_authorized", f"Card authorized for {_money(amount)}; waiting for the seller"
     )
 
 
@@ -266,11 +450,205 @@ def record_authorization_failure(order: Order, reason: str, at: datetime) -> Ord
         payment_state=PaymentState.FAILED,
         cancel_reason="payment_failed",
     )
-    return _with_entry(order, at, "cancelled", f"The card was not authorized: {reason}")
+    return order.noting(at, "cancelled", f"The card was not authorized: {reason}")
 
 
-def _with_entry(order: Order, at: datetime, kind: str, detail: str) -> Order:
-    return replace(order, timeline=(*order.timeline, TimelineEntry(at, kind, detail)))
+def ship_deadline(order: Order, accepted_at: datetime, calendar: BusinessCalendar) -> datetime:
+    """`handling_days` business days after acceptance; a transfer also before its event."""
+    deadline = calendar.add_business_days(accepted_at, order.handling_days)
+    if order.event_date is not None:
+        day_before = datetime.combine(order.event_date, deadline.timetz()) - timedelta(days=1)
+        deadline = min(deadline, max(day_before, accepted_at))
+    return deadline
+
+
+def accept(order: Order, actor: Actor, at: datetime, calendar: BusinessCalendar) -> Order:
+    order = order.apply(
+        Action.ACCEPT, actor, at, accepted_at=at, ship_by=ship_deadline(order, at, calendar)
+    )
+    proof = "transfer" if order.fulfilment is Fulfilment.TRANSFER else "ship"
+    return order.noting(
+        at,
+        "accepted",
+        f"The seller confirmed the order and will {proof} it by {order.ship_by:%Y-%m-%d}",
+    )
+
+
+def decline(order: Order, actor: Actor, reason: str, at: datetime) -> Order:
+    """Before acceptance the seller declines; after it, the seller backs out."""
+    backing_out = order.status is Status.ACCEPTED
+    order = order.apply(
+        Action.DECLINE,
+        actor,
+        at,
+        cancel_reason="seller_backed_out" if backing_out else "declined",
+    )
+    if backing_out:
+        return order.noting(
+            at,
+            "seller_backed_out",
+            f"The seller withdrew ({reason}). A specialist is on it: you get an alternative or "
+            "your money back.",
+        )
+    return order.noting(at, "declined", f"The seller declined: {reason}")
+
+
+def cancel(order: Order, actor: Actor, reason: str, at: datetime) -> Order:
+    order = order.apply(Action.CANCEL, actor, at, cancel_reason="buyer_cancelled")
+    return order.noting(at, "cancelled", f"Cancelled by the buyer: {reason}")
+
+
+def expire_acceptance(order: Order, at: datetime) -> Order:
+    order = order.apply(
+        Action.ACCEPTANCE_EXPIRED, Actor.SYSTEM, at, cancel_reason="acceptance_window_missed"
+    )
+    return order.noting(
+        at, "cancelled", "The seller did not confirm in time; the authorization is released"
+    )
+
+
+def change_address(order: Order, actor: Actor, address: Address, at: datetime) -> Order:
+    order = order.apply(Action.CHANGE_ADDRESS, actor, at, shipping_address=address)
+    return order.noting(at, "address_changed", f"Shipping address changed to {address.city}")
+
+
+def ship(
+    order: Order,
+    actor: Actor,
+    at: datetime,
+    *,
+    carrier: str | None,
+    tracking_number: str | None,
+    transfer_reference: str | None,
+) -> Order:
+    if order.fulfilment is Fulfilment.TRANSFER:
+        if not transfer_reference or tracking_number:
+            raise DomainError(
+                "transfer-reference-required", "A transfer is shipped with its transfer_reference"
+            )
+    elif not (carrier and tracking_number) or transfer_reference:
+        raise DomainError(
+            "tracking-required", "Physical goods are shipped with a carrier and tracking_number"
+        )
+    replacement = order.status is Status.EXCHANGE_REQUESTED
+    order = order.apply(
+        Action.SHIP,
+        actor,
+        at,
+        shipped_at=at,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        transfer_reference=transfer_reference,
+        delivery_attempts=0,
+    )
+    if transfer_reference:
+        return order.noting(at, "shipped", f"Transferred; reference {transfer_reference}")
+    what = "Replacement shipped" if replacement else "Shipped"
+    return order.noting(at, "shipped", f"{what} with {carrier}, tracking {tracking_number}")
+
+
+def carrier_update(
+    order: Order,
+    action: Action,
+    occurred_at: datetime,
+    calendar: BusinessCalendar,
+    rules: OrderRules,
+) -> Order:
+    """What the carrier reports about the parcel."""
+    if action is Action.DELIVERY_FAILED:
+        attempts = order.delivery_attempts + 1
+        order = order.apply(action, Actor.CARRIER, occurred_at, delivery_attempts=attempts)
+        return order.noting(
+            occurred_at,
+            "delivery_failed",
+            f"Delivery attempt {attempts} failed; choose a date for another attempt",
+        )
+    if action is Action.DELIVERED:
+        order = order.apply(
+            action,
+            Actor.CARRIER,
+            occurred_at,
+            delivered_at=occurred_at,
+            auto_complete_at=occurred_at + timedelta(days=rules.confirmation_days),
+            return_until=occurred_at + timedelta(days=rules.return_days),
+        )
+        return order.noting(occurred_at, "delivered", "Delivered")
+    if action is Action.RETURNED_TO_SENDER:
+        order = order.apply(action, Actor.CARRIER, occurred_at)
+        return order.noting(
+            occurred_at, "returned_to_sender", "The carrier is returning it to the seller"
+        )
+    order = order.apply(action, Actor.CARRIER, occurred_at)
+    detail = "In transit" if action is Action.IN_TRANSIT else "Out for delivery"
+    return order.noting(occurred_at, action.value, detail)
+
+
+def redeliver(order: Order, actor: Actor, preferred_date: date, at: datetime) -> Order:
+    if preferred_date <= at.date():
+        raise DomainError("date-in-past", "The preferred_date must be after today")
+    order = order.apply(Action.REDELIVER, actor, at, redelivery_date=preferred_date)
+    return order.noting(
+        at, "redelivery_requested", f"Another delivery attempt asked for on {preferred_date}"
+    )
+
+
+def confirm_receipt(order: Order, actor: Actor, at: datetime) -> Order:
+    order = order.apply(Action.CONFIRM_RECEIPT, actor, at, completed_at=at)
+    return order.noting(at, "completed", "The buyer confirmed; the seller is paid from escrow")
+
+
+def auto_complete(order: Order, at: datetime) -> Order:
+    order = order.apply(Action.AUTO_COMPLETE, Actor.SYSTEM, at, completed_at=at)
+    return order.noting(
+        at, "completed", "No problem was reported in time; the seller is paid from escrow"
+    )
+
+
+def report_problem(order: Order, actor: Actor, reason: str, details: str, at: datetime) -> Order:
+    order = order.apply(Action.REPORT_PROBLEM, actor, at, problem=reason)
+    return order.noting(
+        at, "problem_reported", f"Problem reported ({reason}); a specialist follows up"
+    )
+
+
+def request_return(
+    order: Order,
+    actor: Actor,
+    reason: str,
+    at: datetime,
+    calendar: BusinessCalendar,
+    rules: OrderRules,
+) -> Order:
+    pickup = calendar.add_business_days(at, rules.pickup_business_days).date()
+    order = order.apply(Action.RETURN, actor, at, return_pickup_date=pickup)
+    return order.noting(at, "return_requested", f"Return booked; pickup on {pickup} ({reason})")
+
+
+def confirm_return(order: Order, actor: Actor, at: datetime) -> Order:
+    order = order.apply(Action.CONFIRM_RETURN, actor, at)
+    return order.noting(at, "returned", "The seller has it back; the buyer is refunded")
+
+
+def request_exchange(order: Order, actor: Actor, reason: str, at: datetime) -> Order:
+    order = order.apply(Action.EXCHANGE, actor, at)
+    return order.noting(at, "exchange_requested", f"Exchange asked for ({reason})")
+
+
+def review(order: Order, actor: Actor, rating: int, at: datetime) -> Order:
+    order = order.apply(Action.REVIEW, actor, at, reviewed=True)
+    return order.noting(at, "reviewed", f"Reviewed: {rating} of 5")
+
+
+def flag_shipment_overdue(order: Order, at: datetime) -> Order:
+    """Ship-by passed without a tracking number: noted once; support and the buyer are told."""
+    if order.status is not Status.ACCEPTED or order.shipment_overdue:
+        raise DomainError("not-overdue", "Only an accepted order not yet flagged can be overdue")
+    order = replace(order, shipment_overdue=True, updated_at=at)
+    return order.noting(
+        at,
+        "shipment_overdue",
+        "No tracking number yet: we opened a ticket and a specialist follows up",
+    )
 
 
 def _money(amount: Money) -> str:
@@ -296,51 +674,178 @@ class Step:
     message: str
 
 
+def _business_days(count: int) -> str:
+    return f"{count} business day{'' if count == 1 else 's'}"
+
+
+def _day(moment: datetime | None) -> str:
+    return f"{moment:%A %d %B}" if moment else "soon"
+
+
 def steps(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> list[Step]:
-    """The three steps the buyer sees: confirmed, shipped, completed."""
-    ship_by = calendar.add_business_days(order.accept_by, order.handling_days)
-    complete_by = calendar.add_business_days(ship_by, rules.transit_business_days) + timedelta(
-        days=rules.confirmation_days
-    )
-    handed_over = "transferred" if order.fulfilment is Fulfilment.TRANSFER else "shipped"
-    proof = (
-        "a transfer reference" if order.fulfilment is Fulfilment.TRANSFER else "a tracking number"
-    )
-    days = f"{order.handling_days} business day{'s' if order.handling_days != 1 else ''}"
-    shipped_message = (
-        f"The seller has {days} after confirming to hand it over. Usually within "
-        f"{order.handling_days}-{order.handling_days + 2} business days you get {proof}; "
-        "your card is charged into escrow then. If you don't, we open a ticket and a "
-        "specialist follows up."
-    )
-    completed_message = (
-        f"Once it has been {handed_over} and reaches you, confirm it is as described and the "
-        "seller is paid out of escrow. If something is wrong, report a problem instead."
-    )
-    if order.status is Status.CANCELLED:
-        reason = (
-            "Your card could not be authorized, so the order was cancelled and nothing was charged."
-            if order.payment_state is PaymentState.FAILED
-            else "This order was cancelled; nothing was charged."
+    """The three steps the buyer sees (confirmed, shipped, completed): what is done, where the
+    order is now, what happens next and by when."""
+    return [_confirmed(order), _shipped(order, calendar), _completed(order, calendar, rules)]
+
+
+def _confirmed(order: Order) -> Step:
+    if order.accepted_at:
+        return Step(
+            "confirmed",
+            StepState.DONE,
+            order.accepted_at,
+            order.accept_by,
+            f"The seller confirmed your order on {_day(order.accepted_at)}.",
         )
-        return [
-            Step("confirmed", StepState.SKIPPED, None, None, reason),
-            Step("shipped", StepState.SKIPPED, None, None, "Cancelled before fulfilment."),
-            Step("completed", StepState.SKIPPED, None, None, "Cancelled before fulfilment."),
-        ]
     if order.status is Status.PLACED:
-        confirmed_message = (
-            "We are authorizing your card. Once it is, the seller confirms your order and "
-            f"starts processing, by {order.accept_by:%A %d %B}."
+        return Step(
+            "confirmed",
+            StepState.CURRENT,
+            None,
+            order.accept_by,
+            "We are authorizing your card. Once it is, the seller confirms your order "
+            f"and starts processing, by {_day(order.accept_by)}.",
         )
-    else:
-        confirmed_message = (
-            "Your card is authorized, not charged. The seller confirms your order and starts "
-            f"processing by {order.accept_by:%A %d %B}; if not, the order is cancelled and "
-            "the authorization released."
+    if order.status is Status.AWAITING_SELLER:
+        return Step(
+            "confirmed",
+            StepState.CURRENT,
+            None,
+            order.accept_by,
+            "Your card is authorized, not charged. The seller confirms your order and "
+            f"starts processing by {_day(order.accept_by)}; if not, the order is "
+            "cancelled and the authorization released.",
         )
-    return [
-        Step("confirmed", StepState.CURRENT, None, order.accept_by, confirmed_message),
-        Step("shipped", StepState.UPCOMING, None, ship_by, shipped_message),
-        Step("completed", StepState.UPCOMING, None, complete_by, completed_message),
-    ]
+    reasons = {
+        "payment_failed": "Your card could not be authorized, so the order was cancelled and "
+        "nothing was charged.",
+        "declined": "The seller declined the order; the authorization is released and nothing "
+        "was charged.",
+        "acceptance_window_missed": "The seller did not confirm in time, so the order was "
+        "cancelled; the authorization is released and nothing was charged.",
+    }
+    message = reasons.get(
+        order.cancel_reason or "", "This order was cancelled; nothing was charged."
+    )
+    return Step("confirmed", StepState.SKIPPED, None, None, message)
+
+
+def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
+    transfer = order.fulfilment is Fulfilment.TRANSFER
+    proof = "a transfer reference" if transfer else "a tracking number"
+    if order.shipped_at:
+        detail = (
+            f"Transferred with reference {order.transfer_reference}"
+            if transfer
+            else f"Shipped with {order.carrier}, tracking number {order.tracking_number}"
+        )
+        return Step(
+            "shipped",
+            StepState.DONE,
+            order.shipped_at,
+            order.ship_by,
+            f"{detail}. Your payment is held in escrow until you confirm.",
+        )
+    if order.status is Status.ACCEPTED:
+        if order.shipment_overdue:
+            message = (
+                f"The seller has not given {proof} by {_day(order.ship_by)}. We opened a ticket "
+                "and a specialist follows up with you."
+            )
+        else:
+            low, high = order.handling_days, order.handling_days + 2
+            message = (
+                f"Usually within {low}-{high} business days you get {proof}; your card is "
+                f"charged into escrow then. The seller has until {_day(order.ship_by)}. If you "
+                "don't get it, we open a ticket and a specialist follows up."
+            )
+        return Step("shipped", StepState.CURRENT, None, order.ship_by, message)
+    if order.status in (Status.PLACED, Status.AWAITING_SELLER):
+        expected = calendar.add_business_days(order.accept_by, order.handling_days)
+        return Step(
+            "shipped",
+            StepState.UPCOMING,
+            None,
+            expected,
+            f"Once the seller confirms, you get {proof} within {order.handling_days} "
+            "business days; your card is charged into escrow then.",
+        )
+    if order.cancel_reason == "seller_backed_out":
+        return Step(
+            "shipped",
+            StepState.SKIPPED,
+            None,
+            None,
+            "The seller withdrew before handing it over. A specialist is on it: you get "
+            "an alternative or your money back.",
+        )
+    return Step("shipped", StepState.SKIPPED, None, None, "Cancelled before fulfilment.")
+
+
+def _completed(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> Step:
+    status = order.status
+    if status is Status.COMPLETED:
+        return Step(
+            "completed",
+            StepState.DONE,
+            order.completed_at,
+            order.completed_at,
+            "Completed: the seller has been paid out of escrow. You can leave a review.",
+        )
+    if status in (Status.CANCELLED, Status.DECLINED):
+        return Step("completed", StepState.SKIPPED, None, None, "Cancelled before fulfilment.")
+    if status is Status.RETURNED:
+        return Step(
+            "completed",
+            StepState.SKIPPED,
+            None,
+            None,
+            "Returned: the seller has it back and your refund is on its way.",
+        )
+    if order.shipped_at is None:
+        base = order.ship_by or calendar.add_business_days(order.accept_by, order.handling_days)
+        expected = calendar.add_business_days(base, rules.transit_business_days) + timedelta(
+            days=rules.confirmation_days
+        )
+        return Step(
+            "completed",
+            StepState.UPCOMING,
+            None,
+            expected,
+            "Once it reaches you, confirm it is as described and the seller is paid out "
+            "of escrow. If something is wrong, report a problem instead.",
+        )
+    expected = order.auto_complete_at or (
+        calendar.add_business_days(order.shipped_at, rules.transit_business_days)
+        + timedelta(days=rules.confirmation_days)
+    )
+    messages = {
+        Status.SHIPPED: (
+            "Once the booking is yours, confirm it and the seller is paid out of escrow."
+            if order.fulfilment is Fulfilment.TRANSFER
+            else "On its way. When it arrives, confirm it is as described and the seller is "
+            "paid out of escrow; if something is wrong, report a problem."
+        ),
+        Status.DELIVERY_FAILED: (
+            f"Delivery attempt {order.delivery_attempts} failed. Choose a date for another "
+            "attempt, or report a problem."
+        ),
+        Status.DELIVERED: (
+            f"Delivered. Confirm it is as described by {_day(order.auto_complete_at)}; if you "
+            "report no problem by then, the order completes by itself. Returns are possible "
+            f"until {_day(order.return_until)}."
+        ),
+        Status.DISPUTED: (
+            "You reported a problem. A specialist follows up; your payment stays in escrow "
+            "until it is resolved."
+        ),
+        Status.RETURN_REQUESTED: (
+            f"Return booked: the pickup is on {order.return_pickup_date}. You are refunded once "
+            "the seller has it back."
+        ),
+        Status.EXCHANGE_REQUESTED: "The seller sends you a replacement with a new tracking number.",
+        Status.RETURNED_TO_SENDER: (
+            "The carrier is returning it to the seller. A specialist follows up with you."
+        ),
+    }
+    return Step("completed", StepState.CURRENT, None, expected, messages.get(status, ""))

@@ -1,28 +1,55 @@
-"""Orders' use cases: commands from the API and events from other services. Each takes a
-unit of work and the rules it needs, changes state through the domain, and emits events
-(written to the outbox with the state)."""
+"""Orders' use cases: commands from the API, events from other services, and deadlines.
+Each loads what it needs in a unit of work, changes it through the domain, and emits the
+events that follow (written to the outbox with the state)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
-from contracts import Money
-from contracts.orders import OrderCancelled, OrderPlaced
+from contracts import Event, Money
+from contracts.orders import (
+    OrderAccepted,
+    OrderCancelled,
+    OrderCompleted,
+    OrderDeclined,
+    OrderDelivered,
+    OrderDeliveryFailed,
+    OrderExchangeRequested,
+    OrderMessagePosted,
+    OrderPlaced,
+    OrderProblemReported,
+    OrderRedeliveryRequested,
+    OrderReturned,
+    OrderReturnedToSender,
+    OrderReturnRequested,
+    OrderReviewed,
+    OrderSellerBackedOut,
+    OrderShipmentOverdue,
+    OrderShipped,
+    OrderShippingAddressChanged,
+)
 from contracts.payments import PaymentAuthorizationFailed, PaymentAuthorized
+from contracts.seller_standards import SellerStandingChanged
 from orders import domain
 from orders.calendar import BusinessCalendar
-from orders.db import Listings, Orders
+from orders.db import Listings, Messages, Orders, Reviews, Sellers
 from orders.domain import (
+    Action,
+    Actor,
     Address,
     DomainError,
     Fulfilment,
     Listing,
     ListingStatus,
+    Message,
     Order,
     OrderRules,
+    Review,
+    Seller,
     Status,
 )
 from servicekit.clock import Clock
@@ -42,6 +69,22 @@ class OrdersContext:
     clock: Clock
     calendar: BusinessCalendar
     rules: OrderRules
+
+
+@dataclass(frozen=True)
+class Who:
+    """The caller, as the gateway authenticated it."""
+
+    id: str
+    role: str
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}-not-found", f"No {what} with that id is visible to you")
+
+
+# --- listings --------------------------------------------------------------------------
 
 
 async def create_listing(
@@ -78,6 +121,44 @@ async def create_listing(
     return listing
 
 
+async def update_listing(
+    ctx: OrdersContext, listing_id: str, who: Who, changes: dict[str, Any]
+) -> Listing:
+    async with ctx.db.unit_of_work() as uow:
+        repository = Listings(uow.session)
+        listing = await repository.get(listing_id)
+        if listing is None or listing.seller_id != who.id:
+            raise NotFound("listing")
+        if "status" in changes and changes["status"] not in (
+            ListingStatus.ACTIVE,
+            ListingStatus.PAUSED,
+        ):
+            raise DomainError("invalid-status", "A listing can be set active or paused")
+        updated = replace(listing, **changes)
+        if updated.status is ListingStatus.ACTIVE and updated.quantity_available == 0:
+            updated = replace(updated, status=ListingStatus.SOLD_OUT)
+        elif updated.status is ListingStatus.SOLD_OUT and updated.quantity_available > 0:
+            updated = replace(updated, status=ListingStatus.ACTIVE)
+        await repository.update(updated)
+        await uow.commit()
+    return replace(updated, version=updated.version + 1)
+
+
+async def set_vacation(ctx: OrdersContext, seller_id: str, until: date | None) -> Seller:
+    now = ctx.clock.now()
+    if until is not None and until <= now.date():
+        raise DomainError("date-in-past", "A vacation ends after today (or send null)")
+    async with ctx.db.unit_of_work() as uow:
+        sellers = Sellers(uow.session)
+        seller = replace(await sellers.get(seller_id), vacation_until=until)
+        await sellers.save(seller, now)
+        await uow.commit()
+    return seller
+
+
+# --- placing an order ------------------------------------------------------------------
+
+
 async def place_order(
     ctx: OrdersContext,
     *,
@@ -89,11 +170,13 @@ async def place_order(
 ) -> Order:
     """Reserve the stock and record the order at the listing's price; payments is told to
     authorize the card. Never the client's price: it is not even asked for."""
+    now = ctx.clock.now()
     async with ctx.db.unit_of_work() as uow:
         listings = Listings(uow.session)
         listing = await listings.get(listing_id)
         if listing is None:
-            raise DomainError("listing-not-found", "No listing with that id")
+            raise NotFound("listing")
+        (await Sellers(uow.session).get(listing.seller_id)).check_can_sell(now.date())
         order = domain.place_order(
             order_id=new_id("ord"),
             listing=listing,
@@ -101,7 +184,7 @@ async def place_order(
             quantity=quantity,
             shipping_address=shipping_address,
             payment_method=payment_method,
-            now=ctx.clock.now(),
+            now=now,
             calendar=ctx.calendar,
             rules=ctx.rules,
         )
@@ -109,7 +192,7 @@ async def place_order(
             # Someone else bought the last ones between our read and our write.
             current = await listings.get(listing.id)
             if current is not None:
-                current.check_orderable(quantity, ctx.clock.now().date())
+                current.check_orderable(quantity, now.date())
             raise DomainError("insufficient-stock", "Not enough left of this listing")
         await Orders(uow.session).add(order)
         uow.emit(
@@ -130,18 +213,342 @@ async def place_order(
     return order
 
 
-async def _load(uow: UnitOfWork, order_id: str) -> tuple[Orders, Order | None]:
-    repository = Orders(uow.session)
-    return repository, await repository.get(order_id)
+# --- changing an order -----------------------------------------------------------------
+
+Change = Callable[[Order, Actor, datetime], Order]
+Consequences = Callable[[Order, Order, datetime], list[Event]]
+
+
+def fact(order: Order, at: datetime) -> dict[str, Any]:
+    """The fields every order event carries."""
+    return {
+        "order_id": order.id,
+        "buyer_id": order.buyer_id,
+        "seller_id": order.seller_id,
+        "listing_id": order.listing_id,
+        "fulfilment": order.fulfilment.value,
+        "occurred_at": at,
+    }
+
+
+async def change_order(
+    uow: UnitOfWork,
+    order: Order,
+    actor: Actor,
+    change: Change,
+    consequences: Consequences,
+    now: datetime,
+) -> Order:
+    """Apply `change`, save it (refused if someone else changed the order meanwhile) and
+    emit what follows; stock goes back to the listing when an order ends unfulfilled."""
+    changed = change(order, actor, now)
+    saved = await Orders(uow.session).save(changed)
+    ended_unfulfilled = saved.status in (Status.CANCELLED, Status.DECLINED)
+    if ended_unfulfilled and order.status not in (Status.CANCELLED, Status.DECLINED):
+        await Listings(uow.session).give_back(order.listing_id, order.quantity)
+    for event in consequences(order, saved, now):
+        uow.emit(event)
+    return saved
+
+
+async def act(
+    ctx: OrdersContext, order_id: str, who: Who, change: Change, consequences: Consequences
+) -> Order:
+    """A person's action on an order: only its parties (and staff) see it at all."""
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        order = await Orders(uow.session).get(order_id)
+        actor = order.actor_for(who.id, who.role) if order else None
+        if order is None or actor is None:
+            raise NotFound("order")
+        saved = await change_order(uow, order, actor, change, consequences, now)
+        await uow.commit()
+    return saved
+
+
+def _cancelled(reason: str, by: str) -> Consequences:
+    def events(_: Order, saved: Order, now: datetime) -> list[Event]:
+        return [
+            OrderCancelled(
+                order_id=saved.id,
+                buyer_id=saved.buyer_id,
+                seller_id=saved.seller_id,
+                reason=reason,
+                cancelled_by=by,  # type: ignore[arg-type]
+                cancelled_at=now,
+            )
+        ]
+
+    return events
+
+
+def accept(ctx: OrdersContext, order_id: str, who: Who) -> Any:
+    return act(
+        ctx,
+        order_id,
+        who,
+        lambda o, a, now: domain.accept(o, a, now, ctx.calendar),
+        lambda _, s, now: [OrderAccepted(**fact(s, now), ship_by=s.ship_by)],
+    )
+
+
+def decline(ctx: OrdersContext, order_id: str, who: Who, reason: str) -> Any:
+    def events(before: Order, saved: Order, now: datetime) -> list[Event]:
+        if before.status is Status.ACCEPTED:
+            event_date = saved.event_date.isoformat() if saved.event_date else None
+            backed_out = OrderSellerBackedOut(
+                **fact(saved, now), reason=reason, event_date=event_date
+            )
+            return [backed_out, *_cancelled("seller_backed_out", "seller")(before, saved, now)]
+        return [OrderDeclined(**fact(saved, now), reason=reason)]
+
+    return act(ctx, order_id, who, lambda o, a, now: domain.decline(o, a, reason, now), events)
+
+
+def cancel(ctx: OrdersContext, order_id: str, who: Who, reason: str) -> Any:
+    return act(
+        ctx,
+        order_id,
+        who,
+        lambda o, a, now: domain.cancel(o, a, reason, now),
+        _cancelled(reason, "buyer"),
+    )
+
+
+def change_address(ctx: OrdersContext, order_id: str, who: Who, address: Address) -> Any:
+    return act(
+        ctx,
+        order_id,
+        who,
+        lambda o, a, now: domain.change_address(o, a, address, now),
+        lambda _, s, now: [
+            OrderShippingAddressChanged(**fact(s, now), city=address.city, country=address.country)
+        ],
+    )
+
+
+def ship(
+    ctx: OrdersContext,
+    order_id: str,
+    who: Who,
+    *,
+    carrier: str | None,
+    tracking_number: str | None,
+    transfer_reference: str | None,
+) -> Any:
+    def change(order: Order, actor: Actor, now: datetime) -> Order:
+        return domain.ship(
+            order,
+            actor,
+            now,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            transfer_reference=transfer_reference,
+        )
+
+    def events(before: Order, saved: Order, now: datetime) -> list[Event]:
+        return [
+            OrderShipped(
+                **fact(saved, now),
+                total=saved.total,
+                carrier=carrier,
+                tracking_number=tracking_number,
+                transfer_reference=transfer_reference,
+                replacement=before.status is Status.EXCHANGE_REQUESTED,
+            )
+        ]
+
+    return act(ctx, order_id, who, change, events)
+
+
+def redeliver(ctx: OrdersContext, order_id: str, who: Who, preferred_date: date) -> Any:
+    return act(
+        ctx,
+        order_id,
+        who,
+        lambda o, a, now: domain.redeliver(o, a, preferred_date, now),
+        lambda _, s, now: [
+            OrderRedeliveryRequested(
+                **fact(s, now),
+                preferred_date=preferred_date.isoformat(),
+                attempts=s.delivery_attempts,
+            )
+        ],
+    )
+
+
+def _completed(by: str) -> Consequences:
+    return lambda _, s, now: [OrderCompleted(**fact(s, now), total=s.total, confirmed_by=by)]  # type: ignore[arg-type]
+
+
+def confirm_receipt(ctx: OrdersContext, order_id: str, who: Who) -> Any:
+    return act(ctx, order_id, who, domain.confirm_receipt, _completed("buyer"))
+
+
+def report_problem(ctx: OrdersContext, order_id: str, who: Who, reason: str, details: str) -> Any:
+    return act(
+        ctx,
+        order_id,
+        who,
+        lambda o, a, now: domain.report_problem(o, a, reason, details, now),
+        lambda _, s, now: [OrderProblemReported(**fact(s, now), reason=reason, details=details)],  # type: ignore[arg-type]
+    )
+
+
+def request_return(ctx: OrdersContext, order_id: str, who: Who, reason: str) -> Any:
+    return act(
+        ctx,
+        order_id,
+        who,
+        lambda o, a, now: domain.request_return(o, a, reason, now, ctx.calendar, ctx.rules),
+        lambda _, s, now: [
+            OrderReturnRequested(
+                **fact(s, now),
+                reason=reason,
+                pickup_date=s.return_pickup_date.isoformat() if s.return_pickup_date else "",
+            )
+        ],
+    )
+
+
+def confirm_return(ctx: OrdersContext, order_id: str, who: Who) -> Any:
+    return act(
+        ctx,
+        order_id,
+        who,
+        domain.confirm_return,
+        lambda _, s, now: [OrderReturned(**fact(s, now), total=s.total)],
+    )
+
+
+def request_exchange(ctx: OrdersContext, order_id: str, who: Who, reason: str, note: str) -> Any:
+    return act(
+        ctx,
+        order_id,
+        who,
+        lambda o, a, now: domain.request_exchange(o, a, reason, now),
+        lambda _, s, now: [OrderExchangeRequested(**fact(s, now), reason=reason, note=note)],
+    )
+
+
+async def review(ctx: OrdersContext, order_id: str, who: Who, rating: int, text: str) -> Review:
+    review_id = new_id("rev")
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        order = await Orders(uow.session).get(order_id)
+        actor = order.actor_for(who.id, who.role) if order else None
+        if order is None or actor is None:
+            raise NotFound("order")
+        saved = await change_order(
+            uow,
+            order,
+            actor,
+            lambda o, a, at: domain.review(o, a, rating, at),
+            lambda _, s, at: [
+                OrderReviewed(**fact(s, at), review_id=review_id, rating=rating, text=text)
+            ],
+            now,
+        )
+        created = Review(review_id, saved.id, saved.seller_id, saved.buyer_id, rating, text, now)
+        await Reviews(uow.session).add(created)
+        await uow.commit()
+    return created
+
+
+async def post_message(ctx: OrdersContext, order_id: str, who: Who, body: str) -> Message:
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        order = await Orders(uow.session).get(order_id)
+        actor = order.actor_for(who.id, who.role) if order else None
+        if order is None or actor is None:
+            raise NotFound("order")
+        if actor not in (Actor.BUYER, Actor.SELLER):
+            raise DomainError("not-a-party", "Only the buyer and the seller message each other")
+        message = Message(new_id("msg"), order.id, who.id, actor.value, body, now)
+        await Messages(uow.session).add(message)
+        uow.emit(
+            OrderMessagePosted(
+                **fact(order, now),
+                message_id=message.id,
+                sender_id=who.id,
+                sender_role=actor.value,  # type: ignore[arg-type]
+                body=body,
+            )
+        )
+        await uow.commit()
+    return message
+
+
+async def messages(ctx: OrdersContext, order_id: str, who: Who) -> list[Message]:
+    async with ctx.db.unit_of_work() as uow:
+        order = await Orders(uow.session).get(order_id)
+        if order is None or order.actor_for(who.id, who.role) is None:
+            raise NotFound("order")
+        return await Messages(uow.session).for_order(order_id)
+
+
+# --- carriers --------------------------------------------------------------------------
+
+CARRIER_ACTIONS = {
+    "in_transit": Action.IN_TRANSIT,
+    "out_for_delivery": Action.OUT_FOR_DELIVERY,
+    "delivery_failed": Action.DELIVERY_FAILED,
+    "delivered": Action.DELIVERED,
+    "returned_to_sender": Action.RETURNED_TO_SENDER,
+}
+
+
+async def carrier_event(
+    ctx: OrdersContext, tracking_number: str, status: str, occurred_at: datetime
+) -> Order:
+    action = CARRIER_ACTIONS[status]
+    now = ctx.clock.now()
+    if occurred_at > now:
+        raise DomainError("occurred-in-future", "occurred_at is later than now")
+
+    def change(order: Order, actor: Actor, _: datetime) -> Order:
+        return domain.carrier_update(order, action, occurred_at, ctx.calendar, ctx.rules)
+
+    def events(_: Order, saved: Order, at: datetime) -> list[Event]:
+        if action is Action.DELIVERY_FAILED:
+            attempts = saved.delivery_attempts
+            return [
+                OrderDeliveryFailed(
+                    **fact(saved, at), attempts=attempts, tracking_number=tracking_number
+                )
+            ]
+        if action is Action.DELIVERED:
+            return [
+                OrderDelivered(
+                    **fact(saved, at),
+                    auto_complete_at=saved.auto_complete_at,
+                    return_until=saved.return_until,
+                )
+            ]
+        if action is Action.RETURNED_TO_SENDER:
+            return [OrderReturnedToSender(**fact(saved, at), attempts=saved.delivery_attempts)]
+        return []
+
+    async with ctx.db.unit_of_work() as uow:
+        order = await Orders(uow.session).by_tracking_number(tracking_number)
+        if order is None:
+            raise NotFound("shipment")
+        saved = await change_order(uow, order, Actor.CARRIER, change, events, occurred_at)
+        await uow.commit()
+    return saved
+
+
+# --- events from other services --------------------------------------------------------
 
 
 async def on_payment_authorized(
     ctx: OrdersContext, received: Received[PaymentAuthorized], uow: UnitOfWork
 ) -> None:
     event = received.event
-    repository, order = await _load(uow, event.order_id)
+    repository = Orders(uow.session)
+    order = await repository.get(event.order_id)
     if order is None or order.status is not Status.PLACED:
-        return  # not ours, or already moved on: state-machine guard, not an error
+        return  # not ours, or already moved on: a state-machine guard, not an error
     await repository.save(domain.record_authorization(order, event.amount, ctx.clock.now()))
 
 
@@ -149,22 +556,26 @@ async def on_payment_failed(
     ctx: OrdersContext, received: Received[PaymentAuthorizationFailed], uow: UnitOfWork
 ) -> None:
     event = received.event
-    repository, order = await _load(uow, event.order_id)
+    order = await Orders(uow.session).get(event.order_id)
     if order is None or order.status is not Status.PLACED:
         return
-    now = ctx.clock.now()
-    cancelled = await repository.save(domain.record_authorization_failure(order, event.reason, now))
-    await Listings(uow.session).give_back(order.listing_id, order.quantity)
-    uow.emit(
-        OrderCancelled(
-            order_id=cancelled.id,
-            buyer_id=cancelled.buyer_id,
-            seller_id=cancelled.seller_id,
-            reason="payment_failed",
-            cancelled_by="system",
-            cancelled_at=now,
-        )
+    await change_order(
+        uow,
+        order,
+        Actor.SYSTEM,
+        lambda o, _, now: domain.record_authorization_failure(o, event.reason, now),
+        _cancelled("payment_failed", "system"),
+        ctx.clock.now(),
     )
+
+
+async def on_standing_changed(
+    ctx: OrdersContext, received: Received[SellerStandingChanged], uow: UnitOfWork
+) -> None:
+    event = received.event
+    sellers = Sellers(uow.session)
+    seller = await sellers.get(event.seller_id)
+    await sellers.save(replace(seller, standing=event.standing), ctx.clock.now())
 
 
 def event_router(ctx: OrdersContext) -> EventRouter:
@@ -178,4 +589,74 @@ def event_router(ctx: OrdersContext) -> EventRouter:
 
     router.add(PaymentAuthorized, bind(on_payment_authorized))
     router.add(PaymentAuthorizationFailed, bind(on_payment_failed))
+    router.add(SellerStandingChanged, bind(on_standing_changed))
     return router
+
+
+# --- deadlines -------------------------------------------------------------------------
+
+
+async def _fire(
+    ctx: OrdersContext,
+    now: datetime,
+    status: Status,
+    deadline: str,
+    change: Callable[[Order, datetime], Order],
+    consequences: Consequences,
+    limit: int = 100,
+) -> int:
+    async with ctx.db.unit_of_work() as uow:
+        due = await Orders(uow.session).due(status.value, deadline, now, limit)
+    fired = 0
+    for order_id in due:
+        async with ctx.db.unit_of_work() as uow:
+            order = await Orders(uow.session).get(order_id)
+            if order is None or order.status is not status:
+                continue  # someone acted on it meanwhile
+            await change_order(
+                uow, order, Actor.SYSTEM, lambda o, _, at: change(o, at), consequences, now
+            )
+            await uow.commit()
+            fired += 1
+    return fired
+
+
+async def expire_acceptances(ctx: OrdersContext, now: datetime) -> int:
+    """The seller did not accept in time: cancelled, the authorization released."""
+    return await _fire(
+        ctx,
+        now,
+        Status.AWAITING_SELLER,
+        "accept_by",
+        domain.expire_acceptance,
+        _cancelled("acceptance_window_missed", "system"),
+    )
+
+
+async def flag_overdue_shipments(ctx: OrdersContext, now: datetime) -> int:
+    """Ship-by passed without tracking: support opens a ticket, the buyer is told."""
+    return await _fire(
+        ctx,
+        now,
+        Status.ACCEPTED,
+        "ship_by",
+        domain.flag_shipment_overdue,
+        lambda _, s, at: [
+            OrderShipmentOverdue(**fact(s, at), ship_by=s.ship_by, accepted_at=s.accepted_at)
+        ],
+    )
+
+
+async def complete_unconfirmed(ctx: OrdersContext, now: datetime) -> int:
+    """Delivered, and neither confirmed nor disputed within the confirmation window."""
+    return await _fire(
+        ctx, now, Status.DELIVERED, "auto_complete_at", domain.auto_complete, _completed("system")
+    )
+
+
+def timer_jobs(ctx: OrdersContext) -> dict[str, Callable[[datetime], Any]]:
+    return {
+        "acceptance-window": lambda now: expire_acceptances(ctx, now),
+        "ship-by": lambda now: flag_overdue_shipments(ctx, now),
+        "auto-complete": lambda now: complete_unconfirmed(ctx, now),
+    }

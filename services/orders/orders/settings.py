@@ -21,6 +21,10 @@ class OrdersSettings(KitSettings):
     confirmation_days: int = Field(
         3, ge=1, validation_alias=AliasChoices("ORDERS_CONFIRMATION_DAYS")
     )
+    return_days: int = Field(14, ge=0, validation_alias=AliasChoices("ORDERS_RETURN_DAYS"))
+    pickup_business_days: int = Field(
+        2, ge=1, validation_alias=AliasChoices("ORDERS_PICKUP_BUSINESS_DAYS")
+    )
     holidays: list[date] = Field(
         default_factory=list,
         validation_alias=AliasChoices("MARKETPLACE_HOLIDAYS"),

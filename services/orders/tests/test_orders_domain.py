@@ -142,7 +142,7 @@ def test_an_actor_the_table_does_not_list_is_refused(status, action):
         with pytest.raises(TransitionRefused):
             order.apply(action, actor, NOW)
     moved = order.apply(action, next(iter(transition.actors)), NOW)
-    assert moved.status is transition.to
+    assert moved.status is (transition.to or status)
 
 
 def test_the_card_being_authorized_moves_the_order_to_the_seller():

@@ -1,8 +1,8 @@
-"""listings, orders and their timeline; outbox and inbox
+"""listings, orders, timeline, messages, reviews, sellers; outbox and inbox
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 18:48:36.469552
+Create Date: 2026-11-23 19:11:29.837445
 """
 
 import sqlalchemy as sa
@@ -63,6 +63,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_listings_seller_id"), ["seller_id"], unique=False)
 
     op.create_table(
+        "sellers",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("vacation_until", sa.Date(), nullable=True),
+        sa.Column("standing", sa.String(length=20), nullable=False),
+        sa.Column("updated_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sellers")),
+    )
+    op.create_table(
         "orders",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("buyer_id", sa.String(length=64), nullable=False),
@@ -80,8 +88,25 @@ def upgrade() -> None:
         sa.Column("placed_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("accept_by", servicekit.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("shipping_address", sa.JSON(), nullable=True),
+        sa.Column("event_date", sa.Date(), nullable=True),
         sa.Column("authorized_minor", sa.Integer(), nullable=True),
         sa.Column("cancel_reason", sa.String(length=200), nullable=True),
+        sa.Column("accepted_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("ship_by", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("shipment_overdue", sa.Boolean(), nullable=False),
+        sa.Column("shipped_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("carrier", sa.String(length=100), nullable=True),
+        sa.Column("tracking_number", sa.String(length=100), nullable=True),
+        sa.Column("transfer_reference", sa.String(length=200), nullable=True),
+        sa.Column("delivery_attempts", sa.Integer(), nullable=False),
+        sa.Column("redelivery_date", sa.Date(), nullable=True),
+        sa.Column("delivered_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("auto_complete_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("return_until", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("problem", sa.String(length=50), nullable=True),
+        sa.Column("return_pickup_date", sa.Date(), nullable=True),
+        sa.Column("reviewed", sa.Boolean(), nullable=False),
         sa.Column("updated_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -92,6 +117,30 @@ def upgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index("ix_orders_buyer", ["buyer_id", "placed_at"], unique=False)
         batch_op.create_index("ix_orders_seller", ["seller_id", "placed_at"], unique=False)
+        batch_op.create_index("ix_orders_status_accept_by", ["status", "accept_by"], unique=False)
+        batch_op.create_index(
+            "ix_orders_status_auto_complete_at", ["status", "auto_complete_at"], unique=False
+        )
+        batch_op.create_index("ix_orders_status_ship_by", ["status", "ship_by"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_orders_tracking_number"), ["tracking_number"], unique=False
+        )
+
+    op.create_table(
+        "order_messages",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("order_id", sa.String(length=40), nullable=False),
+        sa.Column("sender_id", sa.String(length=64), nullable=False),
+        sa.Column("sender_role", sa.String(length=20), nullable=False),
+        sa.Column("body", sa.String(length=4000), nullable=False),
+        sa.Column("sent_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_order_messages_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_messages")),
+    )
+    with op.batch_alter_table("order_messages", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_order_messages_order_id"), ["order_id"], unique=False)
 
     op.create_table(
         "order_timeline",
@@ -113,20 +162,51 @@ def upgrade() -> None:
     with op.batch_alter_table("order_timeline", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_order_timeline_order_id"), ["order_id"], unique=False)
 
+    op.create_table(
+        "reviews",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("order_id", sa.String(length=40), nullable=False),
+        sa.Column("seller_id", sa.String(length=64), nullable=False),
+        sa.Column("buyer_id", sa.String(length=64), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("text", sa.String(length=4000), nullable=False),
+        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_reviews_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reviews")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_reviews_order_id")),
+    )
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reviews_seller_id"), ["seller_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reviews_seller_id"))
+
+    op.drop_table("reviews")
     with op.batch_alter_table("order_timeline", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_order_timeline_order_id"))
 
     op.drop_table("order_timeline")
+    with op.batch_alter_table("order_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_order_messages_order_id"))
+
+    op.drop_table("order_messages")
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_orders_tracking_number"))
+        batch_op.drop_index("ix_orders_status_ship_by")
+        batch_op.drop_index("ix_orders_status_auto_complete_at")
+        batch_op.drop_index("ix_orders_status_accept_by")
         batch_op.drop_index("ix_orders_seller")
         batch_op.drop_index("ix_orders_buyer")
 
     op.drop_table("orders")
+    op.drop_table("sellers")
     with op.batch_alter_table("listings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_listings_seller_id"))
 
