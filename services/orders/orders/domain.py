@@ -767,8 +767,8 @@ def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
             StepState.UPCOMING,
             None,
             expected,
-            f"Once the seller confirms, you get {proof} within {order.handling_days} "
-            "business days; your card is charged into escrow then.",
+            f"Once the seller confirms, you get {proof} within "
+            f"{_business_days(order.handling_days)}; your card is charged into escrow then.",
         )
     if order.cancel_reason == "seller_backed_out":
         return Step(
