@@ -80,3 +80,8 @@ def seller(new_principal) -> Api:
 @pytest.fixture
 def buyer(new_principal) -> Api:
     return new_principal("buyer")
+
+
+@pytest.fixture
+def carrier(new_principal) -> Api:
+    return new_principal("carrier")

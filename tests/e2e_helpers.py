@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -83,3 +84,38 @@ def order_status(api: Api, order_id: str, status: str) -> Callable[[], dict[str,
 
 def postgres_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def now_of(operator: Api) -> datetime:
+    """The platform's (manual) clock."""
+    return datetime.fromisoformat(operator.get("/v1/ops/clock").json()["now"])
+
+
+def advance(operator: Api, *, days: float = 0, hours: float = 0) -> datetime:
+    answer = operator.post("/v1/ops/clock/advance", {"seconds": days * 86400 + hours * 3600})
+    assert answer.status_code == 200, answer.text
+    return datetime.fromisoformat(answer.json()["now"])
+
+
+def authorized_order(seller: Api, buyer: Api, **listing_overrides: Any) -> dict[str, Any]:
+    """A listing and an order on it whose card is authorized (awaiting the seller)."""
+    listing = seller.post("/v1/listings", listing_body(**listing_overrides)).json()
+    body = order_body(listing["id"])
+    if listing["fulfilment"] == "transfer":
+        body.pop("shipping_address")
+    placed = buyer.post("/v1/orders", body)
+    assert placed.status_code == 201, placed.text
+    return eventually(order_status(buyer, placed.json()["id"], "awaiting_seller"))
+
+
+def ok(answer: httpx.Response) -> dict[str, Any]:
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()
+
+
+def step_states(order: dict[str, Any]) -> list[str]:
+    return [step["state"] for step in order["steps"]]
+
+
+def kinds(order: dict[str, Any]) -> list[str]:
+    return [entry["kind"] for entry in order["timeline"]]

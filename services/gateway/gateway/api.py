@@ -280,6 +280,15 @@ def build_router(gateway: Gateway) -> APIRouter:
     async def me(who: CallerDep) -> dict[str, Any]:
         return who.public()
 
+    @router.get("/v1/ops/clock")
+    async def read_clock(who: CallerDep) -> dict[str, Any]:
+        if who.role != "operator":
+            raise forbidden("Only operators read the platform clock")
+        return {
+            "now": gateway.clock.now().isoformat(),
+            "manual": isinstance(gateway.clock, ManualClock),
+        }
+
     @router.post("/v1/ops/clock/advance")
     async def advance_clock(move: ClockAdvance, who: CallerDep) -> dict[str, Any]:
         if who.role != "operator":

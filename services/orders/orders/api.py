@@ -123,6 +123,7 @@ PROBLEM_STATUS = {
     "insufficient-stock": 409,
     "listing-unavailable": 409,
     "not-a-party": 403,
+    "forbidden": 403,
 }
 
 

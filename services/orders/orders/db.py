@@ -125,7 +125,8 @@ order_timeline = Table(
 order_messages = Table(
     "order_messages",
     metadata,
-    Column("id", String(40), primary_key=True),
+    Column("seq", BigId, primary_key=True, autoincrement=True),  # posting order
+    Column("id", String(40), nullable=False, unique=True),
     Column("order_id", String(40), ForeignKey("orders.id"), nullable=False, index=True),
     Column("sender_id", String(64), nullable=False),
     Column("sender_role", String(20), nullable=False),
@@ -297,12 +298,10 @@ def _address(value: dict[str, Any] | None) -> Address | None:
 class Orders:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._timeline_seen: dict[str, int] = {}
 
     async def add(self, order: Order) -> None:
         await self.session.execute(insert(orders).values(**self._columns(order)))
-        self._timeline_seen[order.id] = 0
-        await self._append_timeline(order)
+        await self._append_timeline(order, already_stored=0)
 
     async def get(self, order_id: str) -> Order | None:
         row = (await self.session.execute(select(orders).where(orders.c.id == order_id))).first()
@@ -315,11 +314,11 @@ class Orders:
                 .order_by(order_timeline.c.id)
             )
         ).all()
-        self._timeline_seen[order_id] = len(entries)
         return self._order(row, tuple(TimelineEntry(e.at, e.kind, e.detail) for e in entries))
 
-    async def save(self, order: Order) -> Order:
-        """Write `order` if nobody else changed it since it was read (optimistic concurrency)."""
+    async def save(self, order: Order, *, before: Order) -> Order:
+        """Write `order`, which was `before` when it was read, if nobody else changed it since
+        (optimistic concurrency); the timeline entries added since are appended."""
         saved = _bump(order)
         result = await self.session.execute(
             update(orders)
@@ -328,7 +327,7 @@ class Orders:
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"order {order.id} was changed by someone else")
-        await self._append_timeline(saved)
+        await self._append_timeline(saved, already_stored=len(before.timeline))
         return saved
 
     async def page(
@@ -380,9 +379,8 @@ class Orders:
             query = query.where(orders.c.shipment_overdue.is_(False))
         return [row.id for row in (await self.session.execute(query)).all()]
 
-    async def _append_timeline(self, order: Order) -> None:
-        seen = self._timeline_seen.get(order.id, 0)
-        new = order.timeline[seen:]
+    async def _append_timeline(self, order: Order, *, already_stored: int) -> None:
+        new = order.timeline[already_stored:]
         if new:
             await self.session.execute(
                 insert(order_timeline),
@@ -391,7 +389,6 @@ class Orders:
                     for e in new
                 ],
             )
-        self._timeline_seen[order.id] = len(order.timeline)
 
     @staticmethod
     def _columns(order: Order) -> dict[str, Any]:
@@ -464,9 +461,12 @@ class Messages:
         rows = await self.session.execute(
             select(order_messages)
             .where(order_messages.c.order_id == order_id)
-            .order_by(order_messages.c.sent_at, order_messages.c.id)
+            .order_by(order_messages.c.seq)
         )
-        return [Message(**row._mapping) for row in rows]
+        return [
+            Message(row.id, row.order_id, row.sender_id, row.sender_role, row.body, row.sent_at)
+            for row in rows
+        ]
 
 
 class Reviews:

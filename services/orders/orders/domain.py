@@ -174,6 +174,21 @@ class TransitionRefused(DomainError):
         self.allowed = allowed
 
 
+class ActionForbidden(DomainError):
+    """The actor may never take this action, whatever the order's state (403, not 409)."""
+
+    def __init__(self, action: Action, actor: Actor) -> None:
+        super().__init__("forbidden", f"A {actor.value} cannot {action.value.replace('_', ' ')}")
+
+
+# Who may take each action in some state: asking for an action that is never yours is
+# forbidden; asking at the wrong moment is a conflict.
+ACTORS_OF: dict[Action, frozenset[Actor]] = {
+    action: frozenset().union(*(t.actors for (_, a), t in TRANSITIONS.items() if a is action))
+    for action in Action
+}
+
+
 @dataclass(frozen=True)
 class Address:
     name: str
@@ -373,6 +388,8 @@ class Order:
         conditions allow it."""
         transition = TRANSITIONS.get((self.status, action))
         if transition is None or actor not in transition.actors:
+            if actor not in ACTORS_OF[action]:
+                raise ActionForbidden(action, actor)
             raise TransitionRefused(self.status, action, self.allowed_actions(actor, at))
         reason = self._condition_holds(action, actor, at)
         if reason:

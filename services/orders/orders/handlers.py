@@ -242,7 +242,7 @@ async def change_order(
     """Apply `change`, save it (refused if someone else changed the order meanwhile) and
     emit what follows; stock goes back to the listing when an order ends unfulfilled."""
     changed = change(order, actor, now)
-    saved = await Orders(uow.session).save(changed)
+    saved = await Orders(uow.session).save(changed, before=order)
     ended_unfulfilled = saved.status in (Status.CANCELLED, Status.DECLINED)
     if ended_unfulfilled and order.status not in (Status.CANCELLED, Status.DECLINED):
         await Listings(uow.session).give_back(order.listing_id, order.quantity)
@@ -549,7 +549,8 @@ async def on_payment_authorized(
     order = await repository.get(event.order_id)
     if order is None or order.status is not Status.PLACED:
         return  # not ours, or already moved on: a state-machine guard, not an error
-    await repository.save(domain.record_authorization(order, event.amount, ctx.clock.now()))
+    authorized = domain.record_authorization(order, event.amount, ctx.clock.now())
+    await repository.save(authorized, before=order)
 
 
 async def on_payment_failed(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 19:11:29.837445
+Create Date: 2026-11-23 19:14:51.781720
 """
 
 import sqlalchemy as sa
@@ -128,6 +128,12 @@ def upgrade() -> None:
 
     op.create_table(
         "order_messages",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("order_id", sa.String(length=40), nullable=False),
         sa.Column("sender_id", sa.String(length=64), nullable=False),
@@ -137,7 +143,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_order_messages_order_id_orders")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_messages")),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_order_messages")),
+        sa.UniqueConstraint("id", name=op.f("uq_order_messages_id")),
     )
     with op.batch_alter_table("order_messages", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_order_messages_order_id"), ["order_id"], unique=False)
