@@ -32,6 +32,9 @@ class Api:
     def put(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
         return self.http.put(path, json=json, **kwargs)
 
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.http.patch(path, json=json, **kwargs)
+
 
 ADDRESS = {
     "name": "Bea Buyer",

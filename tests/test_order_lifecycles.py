@@ -333,3 +333,79 @@ def test_a_seller_on_vacation_has_no_visible_listings(operator, seller, buyer):
     assert refused.status_code == 409
     ok(seller.put("/v1/sellers/me/vacation", {"until": None}))
     assert buyer.get("/v1/listings", params={"seller_id": seller.id}).json()["items"]
+
+
+async def test_a_suspended_sellers_listings_are_hidden_and_cannot_be_ordered(
+    platform, seller, buyer
+):
+    import json
+    from datetime import UTC, datetime
+
+    from contracts import envelope_json
+    from contracts.seller_standards import SellerStandingChanged
+    from servicekit.testing import produce
+
+    listing = ok(seller.post("/v1/listings", listing_body()))
+
+    async def standing(value: str, previous: str) -> None:
+        event = SellerStandingChanged(
+            seller_id=seller.id,
+            standing=value,
+            previous=previous,
+            reason="On-time shipping below 80% over 30 days",
+            changed_at=datetime.now(UTC),
+        )
+        event_id = uuid.uuid4()
+        body = envelope_json(
+            event,
+            event_id=event_id,
+            source="seller_standards",
+            time=datetime.now(UTC),
+            correlation_id=str(event_id),
+            causation_id=None,
+        )
+        await produce(
+            platform.bootstrap,
+            "seller_standards.events",
+            [(seller.id, body, {"ce_id": str(event_id), "ce_type": event.type})],
+        )
+        assert json.loads(body)["data"]["standing"] == value
+
+    await standing("suspended", "under_review")
+    eventually(
+        lambda: buyer.get("/v1/listings", params={"seller_id": seller.id}).json()["items"] == []
+    )
+    refused = buyer.post("/v1/orders", order_body(listing["id"]))
+    assert refused.status_code == 409
+    assert "cannot take orders" in refused.json()["detail"]
+
+    await standing("good", "suspended")
+    eventually(lambda: buyer.get("/v1/listings", params={"seller_id": seller.id}).json()["items"])
+    assert buyer.post("/v1/orders", order_body(listing["id"])).status_code == 201
+
+
+def test_two_racing_commands_on_one_order_cannot_both_win(seller, buyer):
+    from concurrent.futures import ThreadPoolExecutor
+
+    order = authorized_order(seller, buyer)
+    with ThreadPoolExecutor(2) as pool:
+        accept = pool.submit(seller.post, f"/v1/orders/{order['id']}/accept")
+        cancel = pool.submit(buyer.post, f"/v1/orders/{order['id']}/cancel", {"reason": "x"})
+        answers = [accept.result(), cancel.result()]
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    final = ok(buyer.get(f"/v1/orders/{order['id']}"))
+    winner = "accepted" if answers[0].status_code == 200 else "cancelled"
+    assert final["status"] == winner
+    assert kinds(final).count("accepted") + kinds(final).count("cancelled") == 1
+
+
+def test_a_seller_changes_a_listing_and_nobody_else_can(new_principal, seller, buyer):
+    listing = ok(seller.post("/v1/listings", listing_body()))
+    paused = ok(
+        seller.patch(f"/v1/listings/{listing['id']}", {"status": "paused", "handling_days": 3})
+    )
+    assert (paused["status"], paused["handling_days"]) == ("paused", 3)
+    assert buyer.post("/v1/orders", order_body(listing["id"])).status_code == 409
+    other = new_principal("seller")
+    assert other.patch(f"/v1/listings/{listing['id']}", {"status": "active"}).status_code == 404
+    assert seller.patch(f"/v1/listings/{listing['id']}", {"price": 5}).status_code == 422
