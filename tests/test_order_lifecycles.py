@@ -384,19 +384,28 @@ async def test_a_suspended_sellers_listings_are_hidden_and_cannot_be_ordered(
     assert buyer.post("/v1/orders", order_body(listing["id"])).status_code == 201
 
 
-def test_two_racing_commands_on_one_order_cannot_both_win(seller, buyer):
+def test_two_racing_commands_on_one_order_cannot_both_win(operator, seller, buyer, carrier):
+    """Confirming receipt and reporting a problem exclude each other whichever comes first;
+    sent at once, one wins and the other is a 409 (a version conflict or a refused action)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    order = authorized_order(seller, buyer)
-    with ThreadPoolExecutor(2) as pool:
-        accept = pool.submit(seller.post, f"/v1/orders/{order['id']}/accept")
-        cancel = pool.submit(buyer.post, f"/v1/orders/{order['id']}/cancel", {"reason": "x"})
-        answers = [accept.result(), cancel.result()]
-    assert sorted(a.status_code for a in answers) == [200, 409]
-    final = ok(buyer.get(f"/v1/orders/{order['id']}"))
-    winner = "accepted" if answers[0].status_code == 200 else "cancelled"
-    assert final["status"] == winner
-    assert kinds(final).count("accepted") + kinds(final).count("cancelled") == 1
+    for _ in range(3):
+        order = authorized_order(seller, buyer)
+        ok(seller.post(f"/v1/orders/{order['id']}/accept"))
+        _, number = ship(seller, order)
+        ok(carrier_says(carrier, operator, number, "delivered"))
+        with ThreadPoolExecutor(2) as pool:
+            confirm = pool.submit(buyer.post, f"/v1/orders/{order['id']}/confirm-receipt")
+            problem = pool.submit(
+                buyer.post,
+                f"/v1/orders/{order['id']}/report-problem",
+                {"reason": "damaged", "details": "Dented"},
+            )
+            answers = [confirm.result(), problem.result()]
+        assert sorted(a.status_code for a in answers) == [200, 409]
+        final = ok(buyer.get(f"/v1/orders/{order['id']}"))
+        assert final["status"] == ("completed" if answers[0].status_code == 200 else "disputed")
+        assert kinds(final).count("completed") + kinds(final).count("problem_reported") == 1
 
 
 def test_a_seller_changes_a_listing_and_nobody_else_can(new_principal, seller, buyer):
