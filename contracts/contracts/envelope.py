@@ -90,16 +90,14 @@ class RawEnvelope(BaseModel):
     data: dict[str, Any]
 
 
-def encode_envelope(
+def _attributes(
     event: Event,
-    *,
     event_id: uuid.UUID,
     source: str,
     time: datetime,
     correlation_id: str,
     causation_id: str | None,
 ) -> dict[str, Any]:
-    """The JSON-ready envelope for `event` (the shape `Envelope[E]` validates)."""
     return {
         "specversion": "1.0",
         "id": str(event_id),
@@ -110,8 +108,21 @@ def encode_envelope(
         "datacontenttype": "application/json",
         "correlation_id": correlation_id,
         "causation_id": causation_id,
-        "data": event.model_dump(mode="json"),
     }
+
+
+def encode_envelope(
+    event: Event,
+    *,
+    event_id: uuid.UUID,
+    source: str,
+    time: datetime,
+    correlation_id: str,
+    causation_id: str | None,
+) -> dict[str, Any]:
+    """The JSON-ready envelope for `event` (the shape `Envelope[E]` validates)."""
+    attributes = _attributes(event, event_id, source, time, correlation_id, causation_id)
+    return attributes | {"data": event.model_dump(mode="json")}
 
 
 def envelope_json(
@@ -125,15 +136,5 @@ def envelope_json(
 ) -> bytes:
     """`encode_envelope` serialized, the fast way: the event's JSON comes from pydantic's
     serializer and is spliced in, rather than dumped to a dict and encoded again."""
-    attributes = {
-        "specversion": "1.0",
-        "id": str(event_id),
-        "type": event.type,
-        "source": source,
-        "time": time.isoformat(),
-        "subject": event.subject(),
-        "datacontenttype": "application/json",
-        "correlation_id": correlation_id,
-        "causation_id": causation_id,
-    }
+    attributes = _attributes(event, event_id, source, time, correlation_id, causation_id)
     return orjson.dumps(attributes | {"data": orjson.Fragment(event.model_dump_json())})
