@@ -3,14 +3,34 @@
 import dataclasses
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
 
 from contracts import Envelope, Event, Money, encode_envelope
-from orders.domain import Address, Fulfilment, Listing, ListingStatus
+from contracts.payments import PaymentAuthorizationFailed, PaymentAuthorized
+from contracts.seller_standards import SellerStandingChanged
+from orders import domain, handlers
+from orders.calendar import BusinessCalendar
+from orders.db import Listings, Orders
+from orders.domain import (
+    TRANSITIONS,
+    Action,
+    ActionForbidden,
+    Actor,
+    Address,
+    DomainError,
+    Fulfilment,
+    Listing,
+    ListingStatus,
+    Order,
+    OrderRules,
+    Status,
+    TransitionRefused,
+)
+from orders.handlers import Who
 from servicekit.db import outbox
 from servicekit.events import Received
 
@@ -22,6 +42,30 @@ PRICE = Money(amount_minor=12500, currency="EUR")
 ADDRESS = Address(
     name="Bea Buyer", line1="1 Main Street", city="Berlin", postal_code="10115", country="DE"
 )
+NEW_ADDRESS = Address(
+    name="Bea Buyer", line1="9 Rue Haute", city="Lyon", postal_code="69001", country="FR"
+)
+EVENT_DAY = date(2026, 12, 31)  # a Thursday, for tickets
+
+CALENDAR = BusinessCalendar()
+RULES = OrderRules()
+
+# The moments of an order's life in the domain tests (placed at NOW, Monday noon).
+AUTHORIZED_AT = NOW + timedelta(minutes=1)
+ACCEPTED_AT = NOW + timedelta(hours=1)  # Mon 23 Nov 13:00: ship by Wed 25 Nov 13:00
+SHIPPED_AT = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # Tuesday
+FAILED_AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # Wednesday
+DELIVERED_AT = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday: auto-complete Sun 29
+LATER = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # Friday, after delivery
+
+# Who calls the handlers.
+BUYER = Who("usr_buyer", "buyer")
+SELLER = Who("usr_seller", "seller")
+OTHER_BUYER = Who("usr_other_buyer", "buyer")
+OTHER_SELLER = Who("usr_other_seller", "seller")
+AGENT = Who("usr_agent", "agent")
+OPERATOR = Who("usr_operator", "operator")
+THREE_PL = Who("usr_3pl", "carrier")
 
 
 def listing(**overrides: Any) -> Listing:
@@ -43,6 +87,113 @@ def listing(**overrides: Any) -> Listing:
 
 def ticket_listing(event_date: date, **overrides: Any) -> Listing:
     return listing(fulfilment=Fulfilment.TRANSFER, event_date=event_date, **overrides)
+
+
+# --- orders in the domain -------------------------------------------------------------------
+
+
+def place(the_listing: Listing | None = None, **overrides: Any) -> Order:
+    arguments: dict[str, Any] = {
+        "order_id": "ord_1",
+        "listing": the_listing or listing(),
+        "buyer_id": "usr_buyer",
+        "quantity": 1,
+        "shipping_address": ADDRESS,
+        "payment_method": "pm_card_visa",
+        "now": NOW,
+        "calendar": CALENDAR,
+        "rules": RULES,
+    }
+    if arguments["listing"].fulfilment is Fulfilment.TRANSFER:
+        arguments["shipping_address"] = None
+    arguments.update(overrides)
+    return domain.place_order(**arguments)
+
+
+def placed(fulfilment: Fulfilment = Fulfilment.SELLER_SHIPS, **listing_overrides: Any) -> Order:
+    if fulfilment is Fulfilment.TRANSFER:
+        return place(ticket_listing(EVENT_DAY, **listing_overrides))
+    return place(listing(fulfilment=fulfilment, **listing_overrides))
+
+
+def ship_it(order: Order, at: datetime = SHIPPED_AT, actor: Actor = Actor.SELLER) -> Order:
+    if order.fulfilment is Fulfilment.TRANSFER:
+        return domain.ship(
+            order, actor, at, carrier=None, tracking_number=None, transfer_reference="TIX-42"
+        )
+    return domain.ship(
+        order, actor, at, carrier="DHL", tracking_number="TRK-1", transfer_reference=None
+    )
+
+
+def order_in(status: Status, fulfilment: Fulfilment = Fulfilment.SELLER_SHIPS) -> Order:
+    """An order brought to `status` through the domain's own functions, as it would be in
+    life: placed at NOW, accepted at ACCEPTED_AT, shipped at SHIPPED_AT, delivered at
+    DELIVERED_AT, and what follows delivery at LATER."""
+    order = placed(fulfilment)
+    if status is Status.PLACED:
+        return order
+    if status is Status.CANCELLED:
+        return domain.cancel(order, Actor.BUYER, "changed my mind", AUTHORIZED_AT)
+    order = domain.record_authorization(order, order.total, AUTHORIZED_AT)
+    if status is Status.AWAITING_SELLER:
+        return order
+    if status is Status.DECLINED:
+        return domain.decline(order, Actor.SELLER, "out of stock", ACCEPTED_AT)
+    order = domain.accept(order, Actor.SELLER, ACCEPTED_AT, CALENDAR)
+    if status is Status.ACCEPTED:
+        return order
+    order = ship_it(order)
+    if status is Status.SHIPPED:
+        return order
+    if status is Status.DELIVERY_FAILED:
+        return carrier(order, Action.DELIVERY_FAILED, FAILED_AT)
+    if status is Status.RETURNED_TO_SENDER:
+        return carrier(order, Action.RETURNED_TO_SENDER, FAILED_AT)
+    if status is Status.COMPLETED and fulfilment is Fulfilment.TRANSFER:
+        return domain.confirm_receipt(order, Actor.BUYER, LATER)
+    order = carrier(order, Action.DELIVERED, DELIVERED_AT)
+    if status is Status.DELIVERED:
+        return order
+    if status is Status.COMPLETED:
+        return domain.confirm_receipt(order, Actor.BUYER, LATER)
+    if status is Status.DISPUTED:
+        return domain.report_problem(order, Actor.BUYER, "damaged", "The lens is cracked", LATER)
+    if status is Status.EXCHANGE_REQUESTED:
+        return domain.request_exchange(order, Actor.BUYER, "wrong size", LATER)
+    order = domain.request_return(order, Actor.BUYER, "not for me", LATER, CALENDAR, RULES)
+    if status is Status.RETURN_REQUESTED:
+        return order
+    assert status is Status.RETURNED
+    return domain.confirm_return(order, Actor.SELLER, LATER + timedelta(days=3))
+
+
+def carrier(order: Order, action: Action, at: datetime, rules: OrderRules = RULES) -> Order:
+    return domain.carrier_update(order, action, at, CALENDAR, rules)
+
+
+def may_take_somewhere(actor: Actor, action: Action) -> bool:
+    """Whether the table lets `actor` take `action` in at least one status."""
+    return any(actor in t.actors for (_, a), t in TRANSITIONS.items() if a is action)
+
+
+def assert_refused(
+    error: DomainError, order: Order, action: Action, actor: Actor, at: datetime
+) -> None:
+    """An actor the table lists for `action` somewhere, asking at the wrong moment, is told the
+    order's status and what they may do now; an actor who may never take it is forbidden."""
+    if may_take_somewhere(actor, action):
+        assert isinstance(error, TransitionRefused), (actor, action, error)
+        assert error.code == "invalid-transition"
+        assert error.status is order.status
+        assert order.status.value in error.detail
+        assert error.allowed == order.allowed_actions(actor, at)
+    else:
+        assert isinstance(error, ActionForbidden), (actor, action, error)
+        assert error.code == "forbidden"
+
+
+# --- events handed to handlers ----------------------------------------------------------------
 
 
 def received(event: Event) -> Received[Any]:
@@ -76,10 +227,204 @@ def received(event: Event) -> Received[Any]:
     return Received(event=event, envelope=envelope, record=record, **extra)
 
 
+def authorized(order_id: str, amount: Money = PRICE) -> PaymentAuthorized:
+    return PaymentAuthorized(
+        order_id=order_id,
+        payment_intent_id="pi_test",
+        amount=amount,
+        authorized_at=NOW,
+        expires_at=NOW + timedelta(days=7),
+    )
+
+
+def failed(order_id: str, amount: Money = PRICE) -> PaymentAuthorizationFailed:
+    return PaymentAuthorizationFailed(
+        order_id=order_id,
+        amount=amount,
+        reason="Your card was declined.",
+        decline_code="card_declined",
+        failed_at=NOW,
+    )
+
+
+def standing_changed(seller_id: str, standing: str, previous: str) -> SellerStandingChanged:
+    return SellerStandingChanged(
+        seller_id=seller_id,
+        standing=standing,  # type: ignore[arg-type]
+        previous=previous,  # type: ignore[arg-type]
+        reason="late shipments",
+        changed_at=NOW,
+    )
+
+
+HANDLERS = {
+    PaymentAuthorized: handlers.on_payment_authorized,
+    PaymentAuthorizationFailed: handlers.on_payment_failed,
+    SellerStandingChanged: handlers.on_standing_changed,
+}
+
+
+async def handle(ctx: Any, event: Event) -> None:
+    """Deliver `event` as the consumer does: to its handler, in one unit of work."""
+    async with ctx.db.unit_of_work() as uow:
+        await HANDLERS[type(event)](ctx, received(event), uow)
+        await uow.commit()
+
+
+# --- the database -----------------------------------------------------------------------------
+
+
 async def outbox_rows(engine: Any) -> list[Any]:
     async with engine.connect() as connection:
         return (await connection.execute(select(outbox).order_by(outbox.c.id))).all()
 
 
+async def event_types(engine: Any) -> list[str]:
+    return [row.event_type for row in await outbox_rows(engine)]
+
+
+async def emitting(engine: Any, awaitable: Any) -> tuple[Any, list[Any]]:
+    """Await `awaitable`; its result and the outbox rows it added."""
+    before = len(await outbox_rows(engine))
+    result = await awaitable
+    return result, (await outbox_rows(engine))[before:]
+
+
 def body(row: Any) -> dict[str, Any]:
     return json.loads(row.payload)
+
+
+def data(row: Any) -> dict[str, Any]:
+    return body(row)["data"]
+
+
+async def stored_listing(ctx: Any, listing_id: str) -> Listing | None:
+    async with ctx.db.unit_of_work() as uow:
+        return await Listings(uow.session).get(listing_id)
+
+
+async def stored_order(ctx: Any, order_id: str) -> Order | None:
+    async with ctx.db.unit_of_work() as uow:
+        return await Orders(uow.session).get(order_id)
+
+
+async def visible_listings(ctx: Any, today: date, seller_id: str | None = None) -> set[str]:
+    """The ids of the listings buyers browse (hidden ones left out)."""
+    async with ctx.db.unit_of_work() as uow:
+        page = await Listings(uow.session).page(
+            seller_id=seller_id, include_hidden=False, today=today, limit=100, after=None
+        )
+    return {item.id for item in page}
+
+
+async def all_listings(ctx: Any, today: date, seller_id: str | None = None) -> set[str]:
+    async with ctx.db.unit_of_work() as uow:
+        page = await Listings(uow.session).page(
+            seller_id=seller_id, include_hidden=True, today=today, limit=100, after=None
+        )
+    return {item.id for item in page}
+
+
+# --- orders through the handlers --------------------------------------------------------------
+
+
+async def new_listing(ctx: Any, **overrides: Any) -> Listing:
+    arguments: dict[str, Any] = {
+        "seller_id": "usr_seller",
+        "title": "Vintage film camera",
+        "price": PRICE,
+        "quantity_available": 3,
+        "fulfilment": Fulfilment.SELLER_SHIPS,
+        "handling_days": 2,
+        "event_date": None,
+    }
+    arguments.update(overrides)
+    return await handlers.create_listing(ctx, **arguments)
+
+
+async def new_order(
+    ctx: Any, listing_id: str, quantity: int = 1, buyer_id: str = "usr_buyer", **overrides: Any
+) -> Order:
+    arguments: dict[str, Any] = {
+        "buyer_id": buyer_id,
+        "listing_id": listing_id,
+        "quantity": quantity,
+        "shipping_address": ADDRESS,
+        "payment_method": "pm_card_visa",
+    }
+    arguments.update(overrides)
+    return await handlers.place_order(ctx, **arguments)
+
+
+def tracking_of(order_id: str) -> str:
+    return f"TRK-{order_id[-8:]}"
+
+
+async def ship_order(ctx: Any, order_id: str, who: Who = SELLER) -> Order:
+    order = await stored_order(ctx, order_id)
+    assert order is not None
+    if order.fulfilment is Fulfilment.TRANSFER:
+        return await handlers.ship(
+            ctx, order_id, who, carrier=None, tracking_number=None, transfer_reference="TIX-42"
+        )
+    return await handlers.ship(
+        ctx,
+        order_id,
+        who,
+        carrier="DHL",
+        tracking_number=tracking_of(order_id),
+        transfer_reference=None,
+    )
+
+
+async def report(ctx: Any, order_id: str, status: str) -> Order:
+    """The carrier reports `status` for the order's parcel, as of now."""
+    order = await stored_order(ctx, order_id)
+    assert order is not None and order.tracking_number is not None
+    return await handlers.carrier_event(ctx, order.tracking_number, status, ctx.clock.now())
+
+
+async def order_through(
+    ctx: Any,
+    status: Status,
+    fulfilment: Fulfilment = Fulfilment.SELLER_SHIPS,
+    *,
+    quantity: int = 1,
+    stock: int = 3,
+) -> tuple[Listing, Order]:
+    """A new listing and an order on it, brought to `status` through the handlers at the
+    clock's current time."""
+    transfer = fulfilment is Fulfilment.TRANSFER
+    the_listing = await new_listing(
+        ctx,
+        fulfilment=fulfilment,
+        quantity_available=stock,
+        event_date=EVENT_DAY if transfer else None,
+    )
+    address = None if transfer else ADDRESS
+    order = await new_order(ctx, the_listing.id, quantity, shipping_address=address)
+    if status is not Status.PLACED:
+        await handle(ctx, authorized(order.id, order.total))
+    if status in (Status.PLACED, Status.AWAITING_SELLER):
+        return the_listing, await stored_order(ctx, order.id)  # type: ignore[return-value]
+    await handlers.accept(ctx, order.id, SELLER)
+    if status is Status.ACCEPTED:
+        return the_listing, await stored_order(ctx, order.id)  # type: ignore[return-value]
+    await ship_order(ctx, order.id)
+    if status is Status.COMPLETED and fulfilment is Fulfilment.TRANSFER:
+        await handlers.confirm_receipt(ctx, order.id, BUYER)
+    elif status is Status.DELIVERY_FAILED:
+        await report(ctx, order.id, "delivery_failed")
+    elif status is not Status.SHIPPED:
+        await report(ctx, order.id, "delivered")
+        if status is Status.COMPLETED:
+            await handlers.confirm_receipt(ctx, order.id, BUYER)
+        elif status is Status.RETURN_REQUESTED:
+            await handlers.request_return(ctx, order.id, BUYER, "not for me")
+        elif status is Status.EXCHANGE_REQUESTED:
+            await handlers.request_exchange(ctx, order.id, BUYER, "wrong size", "size 42")
+        else:
+            assert status is Status.DELIVERED, status
+    saved = await stored_order(ctx, order.id)
+    assert saved is not None and saved.status is status
+    return the_listing, saved

@@ -2,88 +2,30 @@
 payments; payment results move the order on; stale writes lose."""
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import update
 
 from contracts import Money
-from contracts.payments import PaymentAuthorizationFailed, PaymentAuthorized
-from orders import domain, handlers
+from orders import domain
 from orders.db import Listings, Orders, listings
 from orders.domain import DomainError, Fulfilment, ListingStatus, PaymentState, Status
 from servicekit.failures import ConcurrentUpdate
 
-from orders_test_helpers import ADDRESS, NOW, PRICE, body, outbox_rows, received
-
-
-async def new_listing(ctx, **overrides):
-    arguments = {
-        "seller_id": "usr_seller",
-        "title": "Vintage film camera",
-        "price": PRICE,
-        "quantity_available": 3,
-        "fulfilment": Fulfilment.SELLER_SHIPS,
-        "handling_days": 2,
-        "event_date": None,
-    }
-    arguments.update(overrides)
-    return await handlers.create_listing(ctx, **arguments)
-
-
-async def new_order(ctx, listing_id, quantity=1):
-    return await handlers.place_order(
-        ctx,
-        buyer_id="usr_buyer",
-        listing_id=listing_id,
-        quantity=quantity,
-        shipping_address=ADDRESS,
-        payment_method="pm_card_visa",
-    )
-
-
-HANDLERS = {
-    PaymentAuthorized: handlers.on_payment_authorized,
-    PaymentAuthorizationFailed: handlers.on_payment_failed,
-}
-
-
-async def handle(ctx, event):
-    """Deliver `event` as the consumer does: to its handler, in one unit of work."""
-    async with ctx.db.unit_of_work() as uow:
-        await HANDLERS[type(event)](ctx, received(event), uow)
-        await uow.commit()
-
-
-async def stored_listing(ctx, listing_id):
-    async with ctx.db.unit_of_work() as uow:
-        return await Listings(uow.session).get(listing_id)
-
-
-async def stored_order(ctx, order_id):
-    async with ctx.db.unit_of_work() as uow:
-        return await Orders(uow.session).get(order_id)
-
-
-def authorized(order_id, amount=PRICE):
-    return PaymentAuthorized(
-        order_id=order_id,
-        payment_intent_id="pi_test",
-        amount=amount,
-        authorized_at=NOW,
-        expires_at=NOW + timedelta(days=7),
-    )
-
-
-def failed(order_id, amount=PRICE):
-    return PaymentAuthorizationFailed(
-        order_id=order_id,
-        amount=amount,
-        reason="Your card was declined.",
-        decline_code="card_declined",
-        failed_at=NOW,
-    )
-
+from orders_test_helpers import (
+    NOW,
+    PRICE,
+    authorized,
+    body,
+    failed,
+    handle,
+    new_listing,
+    new_order,
+    outbox_rows,
+    stored_listing,
+    stored_order,
+)
 
 # --- placing an order ---------------------------------------------------------------------
 
@@ -273,10 +215,12 @@ async def test_of_two_writers_holding_the_same_version_the_second_loses(ctx):
         await second.commit()
         assert mine.version == theirs.version
 
-        await first_orders.save(domain.record_authorization(mine, PRICE, NOW))
+        await first_orders.save(domain.record_authorization(mine, PRICE, NOW), before=mine)
         await first.commit()
         with pytest.raises(ConcurrentUpdate):
-            await second_orders.save(domain.record_authorization_failure(theirs, "declined", NOW))
+            await second_orders.save(
+                domain.record_authorization_failure(theirs, "declined", NOW), before=theirs
+            )
 
     saved = await stored_order(ctx, order.id)
     assert saved.status is Status.AWAITING_SELLER
