@@ -145,11 +145,15 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.SHIPPED, A.CONFIRM_RECEIPT): _t(S.COMPLETED, BUYER),
     (S.DELIVERED, A.CONFIRM_RECEIPT): _t(S.COMPLETED, BUYER),
     (S.DELIVERED, A.AUTO_COMPLETE): _t(S.COMPLETED, SYSTEM),
+    (S.SHIPPED, A.AUTO_COMPLETE): _t(S.COMPLETED, SYSTEM),  # a transfer nobody confirmed
     **{
         (status, A.REPORT_PROBLEM): _t(S.DISPUTED, BUYER)
         for status in (S.SHIPPED, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED_TO_SENDER)
     },
+    # Returns stay open for the whole return window, also once the order completed (the
+    # seller may have been paid: payments then claws the payout back).
     (S.DELIVERED, A.RETURN): _t(S.RETURN_REQUESTED, BUYER),
+    (S.COMPLETED, A.RETURN): _t(S.RETURN_REQUESTED, BUYER),
     (S.RETURN_REQUESTED, A.CONFIRM_RETURN): _t(S.RETURNED, SELLER),
     (S.DELIVERED, A.EXCHANGE): _t(S.EXCHANGE_REQUESTED, BUYER),
     (S.COMPLETED, A.REVIEW): _t(None, BUYER),
@@ -377,8 +381,16 @@ class Order:
             return "Confirm once the carrier has delivered it"
         if action in (Action.RETURN, Action.EXCHANGE) and transfer:
             return "A transferred booking or ticket cannot be returned or exchanged"
-        if action is Action.RETURN and self.return_until and now > self.return_until:
+        if action is Action.RETURN and (self.return_until is None or now > self.return_until):
             return "The return window has closed"
+        if action is Action.AUTO_COMPLETE and self.status is Status.SHIPPED and not transfer:
+            return "Goods complete by themselves only after delivery"
+        if (
+            action is Action.ACCEPT
+            and self.event_date is not None
+            and self.event_date <= now.date()
+        ):
+            return "The event of this order has passed"
         if action is Action.REVIEW and self.reviewed:
             return "This order has a review already"
         return None
@@ -529,6 +541,17 @@ def change_address(order: Order, actor: Actor, address: Address, at: datetime) -
     return order.noting(at, "address_changed", f"Shipping address changed to {address.city}")
 
 
+def _transfer_auto_complete(order: Order, at: datetime, confirmation_days: int) -> datetime | None:
+    """A transfer has no delivery: it completes by itself `confirmation_days` after its
+    event (or after the hand-over, if that is later) unless the buyer reports a problem."""
+    if order.fulfilment is not Fulfilment.TRANSFER:
+        return None
+    start = at
+    if order.event_date is not None:
+        start = max(at, datetime.combine(order.event_date, at.timetz()))
+    return start + timedelta(days=confirmation_days)
+
+
 def ship(
     order: Order,
     actor: Actor,
@@ -537,6 +560,7 @@ def ship(
     carrier: str | None,
     tracking_number: str | None,
     transfer_reference: str | None,
+    confirmation_days: int = 3,
 ) -> Order:
     if order.fulfilment is Fulfilment.TRANSFER:
         if not transfer_reference or tracking_number:
@@ -557,6 +581,9 @@ def ship(
         tracking_number=tracking_number,
         transfer_reference=transfer_reference,
         delivery_attempts=0,
+        delivered_at=None,  # a replacement starts its delivery afresh
+        auto_complete_at=_transfer_auto_complete(order, at, confirmation_days),
+        return_until=None,
     )
     if transfer_reference:
         return order.noting(at, "shipped", f"Transferred; reference {transfer_reference}")
@@ -638,7 +665,9 @@ def request_return(
 ) -> Order:
     pickup = calendar.add_business_days(at, rules.pickup_business_days).date()
     order = order.apply(Action.RETURN, actor, at, return_pickup_date=pickup)
-    return order.noting(at, "return_requested", f"Return booked; pickup on {pickup} ({reason})")
+    return order.noting(
+        at, "return_requested", f"Return booked; pickup on {_day(pickup)} ({reason})"
+    )
 
 
 def confirm_return(order: Order, actor: Actor, at: datetime) -> Order:
@@ -695,8 +724,8 @@ def _business_days(count: int) -> str:
     return f"{count} business day{'' if count == 1 else 's'}"
 
 
-def _day(moment: datetime | None) -> str:
-    return f"{moment:%A %d %B}" if moment else "soon"
+def _day(moment: date | datetime | None) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B}" if moment else "soon"
 
 
 def steps(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> list[Step]:
@@ -756,13 +785,12 @@ def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
             if transfer
             else f"Shipped with {order.carrier}, tracking number {order.tracking_number}"
         )
-        return Step(
-            "shipped",
-            StepState.DONE,
-            order.shipped_at,
-            order.ship_by,
-            f"{detail}. Your payment is held in escrow until you confirm.",
-        )
+        settled = {
+            Status.COMPLETED: " The seller has been paid out of escrow.",
+            Status.RETURNED: " Your payment is being refunded.",
+        }
+        after = settled.get(order.status, " Your payment is held in escrow until you confirm.")
+        return Step("shipped", StepState.DONE, order.shipped_at, order.ship_by, f"{detail}.{after}")
     if order.status is Status.ACCEPTED:
         if order.shipment_overdue:
             message = (
@@ -807,7 +835,8 @@ def _completed(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> S
             StepState.DONE,
             order.completed_at,
             order.completed_at,
-            "Completed: the seller has been paid out of escrow. You can leave a review.",
+            "Completed: the seller has been paid out of escrow."
+            + ("" if order.reviewed else " You can leave a review."),
         )
     if status in (Status.CANCELLED, Status.DECLINED):
         return Step("completed", StepState.SKIPPED, None, None, "Cancelled before fulfilment.")
@@ -857,8 +886,8 @@ def _completed(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> S
             "until it is resolved."
         ),
         Status.RETURN_REQUESTED: (
-            f"Return booked: the pickup is on {order.return_pickup_date}. You are refunded once "
-            "the seller has it back."
+            f"Return booked: the pickup is on {_day(order.return_pickup_date)}. You are "
+            "refunded once the seller has it back."
         ),
         Status.EXCHANGE_REQUESTED: "The seller sends you a replacement with a new tracking number.",
         Status.RETURNED_TO_SENDER: (

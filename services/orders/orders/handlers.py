@@ -344,6 +344,7 @@ def ship(
             carrier=carrier,
             tracking_number=tracking_number,
             transfer_reference=transfer_reference,
+            confirmation_days=ctx.rules.confirmation_days,
         )
 
     def events(before: Order, saved: Order, now: datetime) -> list[Event]:
@@ -649,10 +650,14 @@ async def flag_overdue_shipments(ctx: OrdersContext, now: datetime) -> int:
 
 
 async def complete_unconfirmed(ctx: OrdersContext, now: datetime) -> int:
-    """Delivered, and neither confirmed nor disputed within the confirmation window."""
-    return await _fire(
-        ctx, now, Status.DELIVERED, "auto_complete_at", domain.auto_complete, _completed("system")
-    )
+    """Delivered (or, for a transfer, handed over and past its event), and neither confirmed
+    nor disputed within the confirmation window."""
+    fired = 0
+    for status in (Status.DELIVERED, Status.SHIPPED):
+        fired += await _fire(
+            ctx, now, status, "auto_complete_at", domain.auto_complete, _completed("system")
+        )
+    return fired
 
 
 def timer_jobs(ctx: OrdersContext) -> dict[str, Callable[[datetime], Any]]:

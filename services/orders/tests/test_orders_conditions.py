@@ -145,11 +145,14 @@ def test_a_delivered_ticket_offers_no_return_and_no_exchange():
     ]
 
 
-def test_a_completed_order_can_be_reviewed_once():
+def test_a_completed_order_can_be_reviewed_once_and_returned_within_the_window():
     order = order_in(Status.COMPLETED)
-    assert order.allowed_actions(Actor.BUYER, LATER) == ["message", "review"]
+    assert order.return_until is not None and order.return_until >= LATER
+    assert order.allowed_actions(Actor.BUYER, LATER) == ["message", "return", "review"]
     reviewed = order.apply(Action.REVIEW, Actor.BUYER, LATER, reviewed=True)
-    assert reviewed.allowed_actions(Actor.BUYER, LATER) == ["message"]
+    assert reviewed.allowed_actions(Actor.BUYER, LATER) == ["message", "return"]
+    after_window = order.return_until + timedelta(seconds=1)
+    assert reviewed.allowed_actions(Actor.BUYER, after_window) == ["message"]
 
 
 @pytest.mark.parametrize("status", list(Status))

@@ -3,8 +3,6 @@ only once, and leaves alone the orders that moved on."""
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from orders import handlers
 from orders.db import Orders
 from orders.domain import ListingStatus, Status
@@ -192,12 +190,6 @@ async def test_the_jobs_do_nothing_when_nothing_is_due(ctx, engine, clock):
     assert await event_types(engine) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG return window: auto-complete (confirmation_days=3 after delivery) moves the "
-    "order to completed, where `return` is not in TRANSITIONS, so the advertised return window "
-    "(return_days=14 after delivery, 'Returns are possible until ...') closes on day 3",
-)
 async def test_a_return_is_possible_within_the_return_window_after_auto_complete(
     ctx, engine, clock
 ):

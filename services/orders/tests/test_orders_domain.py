@@ -114,13 +114,20 @@ ALL_PAIRS = [(status, action) for status in Status for action in Action]
 
 def able(status, action, actor):
     """An order in `status` that meets the conditions beyond the table for `actor` taking
-    `action`: a transfer is confirmed without a carrier, and a 3PL ships warehouse orders."""
+    `action`: a transfer is confirmed (or completes by itself) without a carrier, a 3PL ships
+    warehouse orders, and a return needs an open return window."""
     fulfilment = Fulfilment.SELLER_SHIPS
-    if (status, action) == (Status.SHIPPED, Action.CONFIRM_RECEIPT):
+    if (status, action) in (
+        (Status.SHIPPED, Action.CONFIRM_RECEIPT),
+        (Status.SHIPPED, Action.AUTO_COMPLETE),
+    ):
         fulfilment = Fulfilment.TRANSFER
     elif action is Action.SHIP and actor is Actor.CARRIER:
         fulfilment = Fulfilment.WAREHOUSE
-    return replace(placed(fulfilment), status=status)
+    order = replace(placed(fulfilment), status=status)
+    if action is Action.RETURN:
+        order = replace(order, return_until=NOW + timedelta(days=14))
+    return order
 
 
 @pytest.mark.parametrize(("status", "action"), list(TRANSITIONS))

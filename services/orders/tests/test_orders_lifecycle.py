@@ -313,7 +313,7 @@ def test_a_return_books_a_pickup_two_business_days_later():
     )
     assert order.status is Status.RETURN_REQUESTED
     assert order.return_pickup_date == date(2026, 12, 1)  # Fri + 2 business days: Tue
-    assert "pickup on 2026-12-01" in order.timeline[-1].detail
+    assert "pickup on Tuesday 1 December" in order.timeline[-1].detail
 
 
 def test_the_pickup_follows_the_configured_days_and_holidays():
