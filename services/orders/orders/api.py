@@ -205,9 +205,9 @@ def order_view(order: Order, actor: Actor, ctx: OrdersContext) -> dict[str, Any]
         "payment": {
             "state": order.payment_state.value,
             "authorized": _money(order.authorized, currency),
-            "captured": _money(None, currency),
-            "refunded": _money(None, currency),
-            "released": _money(None, currency),
+            "captured": _money(order.captured, currency),
+            "refunded": _money(order.refunded, currency),
+            "released": _money(order.released, currency),
         },
         "shipment": {
             "carrier": order.carrier,

@@ -85,6 +85,9 @@ orders = Table(
     Column("shipping_address", JSON, nullable=True),
     Column("event_date", Date, nullable=True),
     Column("authorized_minor", Integer, nullable=True),
+    Column("captured_minor", Integer, nullable=True),
+    Column("released_minor", Integer, nullable=True),
+    Column("refunded_minor", Integer, nullable=True),
     Column("cancel_reason", String(200), nullable=True),
     Column("accepted_at", UtcDateTime(), nullable=True),
     Column("ship_by", UtcDateTime(), nullable=True),
@@ -404,7 +407,10 @@ class Orders:
             status=order.status.value,
             payment_state=order.payment_state.value,
             shipping_address=asdict(order.shipping_address) if order.shipping_address else None,
-            authorized_minor=order.authorized.amount_minor if order.authorized else None,
+            authorized_minor=_minor(order.authorized),
+            captured_minor=_minor(order.captured),
+            released_minor=_minor(order.released),
+            refunded_minor=_minor(order.refunded),
         )
         return values
 
@@ -423,11 +429,10 @@ class Orders:
             status=Status(row.status),
             payment_state=PaymentState(row.payment_state),
             shipping_address=_address(row.shipping_address),
-            authorized=(
-                Money(amount_minor=row.authorized_minor, currency=currency)
-                if row.authorized_minor is not None
-                else None
-            ),
+            authorized=_money(row.authorized_minor, currency),
+            captured=_money(row.captured_minor, currency),
+            released=_money(row.released_minor, currency),
+            refunded=_money(row.refunded_minor, currency),
             timeline=timeline,
         )
 
@@ -441,9 +446,20 @@ _ORDER_SPECIAL_FIELDS = frozenset(
         "payment_state",
         "shipping_address",
         "authorized",
+        "captured",
+        "released",
+        "refunded",
         "timeline",
     }
 )
+
+
+def _minor(amount: Money | None) -> int | None:
+    return amount.amount_minor if amount else None
+
+
+def _money(minor: int | None, currency: str) -> Money | None:
+    return Money(amount_minor=minor, currency=currency) if minor is not None else None
 
 
 def _bump(order: Order) -> Order:

@@ -38,20 +38,28 @@ class Status(StrEnum):
     COMPLETED = "completed"  # properly fulfilled; the seller is paid out of escrow
     DISPUTED = "disputed"  # the buyer reported a problem; support decides
     RETURN_REQUESTED = "return_requested"  # a pickup is booked
-    RETURNED = "returned"  # the seller has it back; the buyer is refunded
+    RETURNED = "returned"  # the seller has it back; payments refunds the buyer
+    REFUNDED = "refunded"  # the buyer has their money back (after a return or a dispute)
     EXCHANGE_REQUESTED = "exchange_requested"  # the seller ships a replacement
     RETURNED_TO_SENDER = "returned_to_sender"  # the carrier gave up; support follows up
     DECLINED = "declined"  # the seller declined before accepting
     CANCELLED = "cancelled"
 
 
-TERMINAL = frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.RETURNED})
+TERMINAL = frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.REFUNDED})
 
 
 class PaymentState(StrEnum):
+    """The payment as orders learns it from payments' events."""
+
     AUTHORIZING = "authorizing"
     AUTHORIZED = "authorized"
     FAILED = "failed"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+    RELEASED = "released"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
 
 
 class Actor(StrEnum):
@@ -87,6 +95,7 @@ class Action(StrEnum):
     DELIVERED = "delivered"
     RETURNED_TO_SENDER = "returned_to_sender"
     AUTO_COMPLETE = "auto_complete"
+    PAYMENT_REFUNDED = "payment_refunded"
 
 
 PUBLIC_ACTIONS = frozenset(
@@ -157,6 +166,9 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.RETURN_REQUESTED, A.CONFIRM_RETURN): _t(S.RETURNED, SELLER),
     (S.DELIVERED, A.EXCHANGE): _t(S.EXCHANGE_REQUESTED, BUYER),
     (S.COMPLETED, A.REVIEW): _t(None, BUYER),
+    # The buyer's money back in full ends a return or a dispute.
+    (S.RETURNED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
+    (S.DISPUTED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
 }
 
 
@@ -311,6 +323,9 @@ class Order:
     shipping_address: Address | None = None
     event_date: date | None = None
     authorized: Money | None = None
+    captured: Money | None = None
+    released: Money | None = None
+    refunded: Money | None = None
     cancel_reason: str | None = None
     accepted_at: datetime | None = None
     ship_by: datetime | None = None
@@ -480,6 +495,27 @@ def record_authorization_failure(order: Order, reason: str, at: datetime) -> Ord
         cancel_reason="payment_failed",
     )
     return order.noting(at, "cancelled", f"The card was not authorized: {reason}")
+
+
+def record_payment(order: Order, state: PaymentState, at: datetime, **amounts: Money) -> Order:
+    """A payment fact from payments (captured, voided, released): no change of status."""
+    labels = {
+        PaymentState.CAPTURED: "Payment captured into escrow",
+        PaymentState.VOIDED: "Card authorization released; nothing was charged",
+        PaymentState.RELEASED: "The seller was paid out of escrow",
+    }
+    changed = replace(order, payment_state=state, updated_at=at, **amounts)  # type: ignore[arg-type]
+    return changed.noting(at, f"payment_{state.value}", labels[state])
+
+
+def record_refund(order: Order, total_refunded: Money, full: bool, at: datetime) -> Order:
+    """Money went back to the buyer; a full refund ends a return or a dispute."""
+    state = PaymentState.REFUNDED if full else PaymentState.PARTIALLY_REFUNDED
+    if full and (order.status, Action.PAYMENT_REFUNDED) in TRANSITIONS:
+        order = order.apply(Action.PAYMENT_REFUNDED, Actor.SYSTEM, at)
+    changed = replace(order, payment_state=state, refunded=total_refunded, updated_at=at)
+    what = "Refunded in full" if full else "Partly refunded"
+    return changed.noting(at, "refunded", f"{what}: {_money(total_refunded)} back to the buyer")
 
 
 def ship_deadline(order: Order, accepted_at: datetime, calendar: BusinessCalendar) -> datetime:
@@ -788,6 +824,7 @@ def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
         settled = {
             Status.COMPLETED: " The seller has been paid out of escrow.",
             Status.RETURNED: " Your payment is being refunded.",
+            Status.REFUNDED: " Your payment was refunded.",
         }
         after = settled.get(order.status, " Your payment is held in escrow until you confirm.")
         return Step("shipped", StepState.DONE, order.shipped_at, order.ship_by, f"{detail}.{after}")
@@ -840,6 +877,14 @@ def _completed(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> S
         )
     if status in (Status.CANCELLED, Status.DECLINED):
         return Step("completed", StepState.SKIPPED, None, None, "Cancelled before fulfilment.")
+    if status is Status.REFUNDED:
+        return Step(
+            "completed",
+            StepState.SKIPPED,
+            None,
+            None,
+            "Refunded: your money is on its way back to your card.",
+        )
     if status is Status.RETURNED:
         return Step(
             "completed",

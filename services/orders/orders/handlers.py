@@ -32,7 +32,14 @@ from contracts.orders import (
     OrderShipped,
     OrderShippingAddressChanged,
 )
-from contracts.payments import PaymentAuthorizationFailed, PaymentAuthorized
+from contracts.payments import (
+    PaymentAuthorizationFailed,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentRefunded,
+    PaymentReleased,
+    PaymentVoided,
+)
 from contracts.seller_standards import SellerStandingChanged
 from orders import domain
 from orders.calendar import BusinessCalendar
@@ -571,6 +578,63 @@ async def on_payment_failed(
     )
 
 
+async def _payment_fact(
+    ctx: OrdersContext, uow: UnitOfWork, order_id: str, change: Callable[[Order, datetime], Order]
+) -> None:
+    repository = Orders(uow.session)
+    order = await repository.get(order_id)
+    if order is None:
+        return  # not an order of ours
+    await repository.save(change(order, ctx.clock.now()), before=order)
+
+
+async def on_payment_captured(
+    ctx: OrdersContext, received: Received[PaymentCaptured], uow: UnitOfWork
+) -> None:
+    amount = received.event.amount
+    await _payment_fact(
+        ctx,
+        uow,
+        received.event.order_id,
+        lambda o, now: domain.record_payment(o, domain.PaymentState.CAPTURED, now, captured=amount),
+    )
+
+
+async def on_payment_voided(
+    ctx: OrdersContext, received: Received[PaymentVoided], uow: UnitOfWork
+) -> None:
+    await _payment_fact(
+        ctx,
+        uow,
+        received.event.order_id,
+        lambda o, now: domain.record_payment(o, domain.PaymentState.VOIDED, now),
+    )
+
+
+async def on_payment_released(
+    ctx: OrdersContext, received: Received[PaymentReleased], uow: UnitOfWork
+) -> None:
+    amount = received.event.amount
+    await _payment_fact(
+        ctx,
+        uow,
+        received.event.order_id,
+        lambda o, now: domain.record_payment(o, domain.PaymentState.RELEASED, now, released=amount),
+    )
+
+
+async def on_payment_refunded(
+    ctx: OrdersContext, received: Received[PaymentRefunded], uow: UnitOfWork
+) -> None:
+    event = received.event
+    await _payment_fact(
+        ctx,
+        uow,
+        event.order_id,
+        lambda o, now: domain.record_refund(o, event.total_refunded, event.full, now),
+    )
+
+
 async def on_standing_changed(
     ctx: OrdersContext, received: Received[SellerStandingChanged], uow: UnitOfWork
 ) -> None:
@@ -591,6 +655,10 @@ def event_router(ctx: OrdersContext) -> EventRouter:
 
     router.add(PaymentAuthorized, bind(on_payment_authorized))
     router.add(PaymentAuthorizationFailed, bind(on_payment_failed))
+    router.add(PaymentCaptured, bind(on_payment_captured))
+    router.add(PaymentVoided, bind(on_payment_voided))
+    router.add(PaymentReleased, bind(on_payment_released))
+    router.add(PaymentRefunded, bind(on_payment_refunded))
     router.add(SellerStandingChanged, bind(on_standing_changed))
     return router
 

@@ -10,7 +10,14 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
 
 from contracts import Envelope, Event, Money, encode_envelope
-from contracts.payments import PaymentAuthorizationFailed, PaymentAuthorized
+from contracts.payments import (
+    PaymentAuthorizationFailed,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentRefunded,
+    PaymentReleased,
+    PaymentVoided,
+)
 from contracts.seller_standards import SellerStandingChanged
 from orders import domain, handlers
 from orders.calendar import BusinessCalendar
@@ -164,8 +171,11 @@ def order_in(status: Status, fulfilment: Fulfilment = Fulfilment.SELLER_SHIPS) -
     order = domain.request_return(order, Actor.BUYER, "not for me", LATER, CALENDAR, RULES)
     if status is Status.RETURN_REQUESTED:
         return order
-    assert status is Status.RETURNED
-    return domain.confirm_return(order, Actor.SELLER, LATER + timedelta(days=3))
+    order = domain.confirm_return(order, Actor.SELLER, LATER + timedelta(days=3))
+    if status is Status.RETURNED:
+        return order
+    assert status is Status.REFUNDED
+    return domain.record_refund(order, order.total, True, LATER + timedelta(days=4))
 
 
 def carrier(order: Order, action: Action, at: datetime, rules: OrderRules = RULES) -> Order:
@@ -261,6 +271,10 @@ HANDLERS = {
     PaymentAuthorized: handlers.on_payment_authorized,
     PaymentAuthorizationFailed: handlers.on_payment_failed,
     SellerStandingChanged: handlers.on_standing_changed,
+    PaymentCaptured: handlers.on_payment_captured,
+    PaymentVoided: handlers.on_payment_voided,
+    PaymentReleased: handlers.on_payment_released,
+    PaymentRefunded: handlers.on_payment_refunded,
 }
 
 

@@ -7,8 +7,16 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from contracts import Money
+from contracts.payments import PaymentCaptured, PaymentRefunded, PaymentReleased, PaymentVoided
 from orders import handlers
-from orders.domain import DomainError, Fulfilment, ListingStatus, Status, TransitionRefused
+from orders.domain import (
+    DomainError,
+    Fulfilment,
+    ListingStatus,
+    PaymentState,
+    Status,
+    TransitionRefused,
+)
 
 from orders_test_helpers import (
     AGENT,
@@ -23,6 +31,7 @@ from orders_test_helpers import (
     data,
     emitting,
     event_types,
+    handle,
     order_through,
     report,
     ship_order,
@@ -516,3 +525,93 @@ async def test_a_return_after_the_window_is_refused(ctx, engine, clock):
         await handlers.request_return(ctx, order.id, BUYER, "late")
     assert refused.value.code == "action-not-allowed"
     await assert_unchanged(ctx, engine, stored, before)
+
+
+# --- payment facts from payments ------------------------------------------------------------
+
+
+async def test_payment_facts_fill_the_order_view_and_a_full_refund_ends_a_return(ctx):
+    _, order = await order_through(ctx, Status.DELIVERED)
+    total, now = order.total, ctx.clock.now()
+    fee = Money(amount_minor=total.amount_minor // 10, currency=total.currency)
+    half = Money(amount_minor=total.amount_minor // 2, currency=total.currency)
+
+    await handle(
+        ctx,
+        PaymentCaptured(order_id=order.id, payment_intent_id="pi_1", amount=total, captured_at=now),
+    )
+    captured = await stored_order(ctx, order.id)
+    assert (captured.status, captured.payment_state, captured.captured) == (
+        Status.DELIVERED,
+        PaymentState.CAPTURED,
+        total,
+    )
+
+    await handle(
+        ctx,
+        PaymentReleased(
+            order_id=order.id,
+            seller_id=order.seller_id,
+            amount=total - fee,
+            platform_fee=fee,
+            released_at=now,
+        ),
+    )
+    released = await stored_order(ctx, order.id)
+    assert (released.payment_state, released.released) == (PaymentState.RELEASED, total - fee)
+
+    await handlers.request_return(ctx, order.id, BUYER, "Too small")
+    await handlers.confirm_return(ctx, order.id, SELLER)
+    await handle(
+        ctx,
+        PaymentRefunded(
+            order_id=order.id,
+            amount=half,
+            total_refunded=half,
+            full=False,
+            reason="return",
+            refunded_at=now,
+        ),
+    )
+    partly = await stored_order(ctx, order.id)
+    assert (partly.status, partly.payment_state, partly.refunded) == (
+        Status.RETURNED,
+        PaymentState.PARTIALLY_REFUNDED,
+        half,
+    )
+
+    await handle(
+        ctx,
+        PaymentRefunded(
+            order_id=order.id,
+            amount=total - half,
+            total_refunded=total,
+            full=True,
+            reason="return",
+            refunded_at=now,
+        ),
+    )
+    refunded = await stored_order(ctx, order.id)
+    assert (refunded.status, refunded.payment_state, refunded.refunded) == (
+        Status.REFUNDED,
+        PaymentState.REFUNDED,
+        total,
+    )
+    assert [entry.kind for entry in refunded.timeline][-2:] == ["refunded", "refunded"]
+
+
+async def test_a_voided_authorization_is_shown_on_a_cancelled_order(ctx):
+    _, order = await order_through(ctx, Status.AWAITING_SELLER)
+    await handlers.cancel(ctx, order.id, BUYER, "Found it cheaper")
+    await handle(
+        ctx,
+        PaymentVoided(
+            order_id=order.id,
+            payment_intent_id="pi_1",
+            amount=order.total,
+            voided_at=ctx.clock.now(),
+        ),
+    )
+    voided = await stored_order(ctx, order.id)
+    assert (voided.status, voided.payment_state) == (Status.CANCELLED, PaymentState.VOIDED)
+    assert voided.timeline[-1].detail == "Card authorization released; nothing was charged"

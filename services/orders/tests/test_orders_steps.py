@@ -47,6 +47,7 @@ def test_every_status_has_three_steps_with_something_to_say():
             if fulfilment is Fulfilment.TRANSFER and status in (
                 Status.RETURN_REQUESTED,
                 Status.RETURNED,
+                Status.REFUNDED,
                 Status.EXCHANGE_REQUESTED,
             ):
                 continue  # a transfer is never returned or exchanged

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 19:14:51.781720
+Create Date: 2026-11-23 19:40:12.998974
 """
 
 import sqlalchemy as sa
@@ -90,6 +90,9 @@ def upgrade() -> None:
         sa.Column("shipping_address", sa.JSON(), nullable=True),
         sa.Column("event_date", sa.Date(), nullable=True),
         sa.Column("authorized_minor", sa.Integer(), nullable=True),
+        sa.Column("captured_minor", sa.Integer(), nullable=True),
+        sa.Column("released_minor", sa.Integer(), nullable=True),
+        sa.Column("refunded_minor", sa.Integer(), nullable=True),
         sa.Column("cancel_reason", sa.String(length=200), nullable=True),
         sa.Column("accepted_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("ship_by", servicekit.db.UtcDateTime(timezone=True), nullable=True),
