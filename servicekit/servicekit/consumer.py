@@ -12,7 +12,7 @@ savepoint, so that only the poison event is dead-lettered and the rest go throug
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +89,7 @@ class BatchProcessor:
         )
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
-        items = [item for item in map(self.decode, records) if item is not None]
+        items = _first_of_each(item for item in map(self.decode, records) if item is not None)
         metrics.EVENTS_CONSUMED.labels(self.group, "ignored").inc(len(records) - len(items))
         if not items:
             return
@@ -205,6 +205,22 @@ class BatchProcessor:
         counter.labels(self.group, "handled").inc(handled)
         counter.labels(self.group, "dead_lettered").inc(poison)
         counter.labels(self.group, "duplicate_or_failed").inc(failed)
+
+
+def _first_of_each(
+    items: Iterable[Received[Any] | _Poison],
+) -> list[Received[Any] | _Poison]:
+    """The batch without repeats of an event id (a relay that published twice can put both
+    copies in one batch; the inbox only sees across batches)."""
+    seen: set[str] = set()
+    kept: list[Received[Any] | _Poison] = []
+    for item in items:
+        if isinstance(item, Received):
+            if item.event_id in seen:
+                continue
+            seen.add(item.event_id)
+        kept.append(item)
+    return kept
 
 
 def _describe(type_name: str | None, error: ValidationError) -> str:

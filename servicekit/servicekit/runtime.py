@@ -90,7 +90,13 @@ class ServiceRuntime:
         self.broker = make_broker(settings.kafka_bootstrap_servers, service_name=self.name)
         self.publishes = publishes
         self.timers = TimerLoop(self.clock, interval=settings.timer_interval_seconds)
-        self.caller = caller_dependency(getattr(settings, "internal_token", ""))
+        if not settings.internal_token and not settings.open_internal_api:
+            raise RuntimeError(
+                "MARKETPLACE_INTERNAL_TOKEN is not set: without it anyone who reaches this "
+                "service could claim any identity (set MARKETPLACE_OPEN_INTERNAL_API=true only "
+                "where nothing but the gateway can reach it)"
+            )
+        self.caller = caller_dependency(settings.internal_token)
         self._consuming = False
         self.workers: list[BackgroundWorker] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
@@ -192,7 +198,7 @@ class ServiceRuntime:
             return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         if isinstance(self.clock, ManualClock):
-            internal_token = getattr(self.settings, "internal_token", "")
+            internal_token = self.settings.internal_token
 
             def internal_only(x_internal_token: str | None = Header(None)) -> None:
                 if internal_token and x_internal_token != internal_token:

@@ -51,6 +51,18 @@ class KitSettings(BaseSettings):
     timer_interval_seconds: float = Field(
         1.0, gt=0, validation_alias=_env("TIMER_INTERVAL_SECONDS")
     )
+    internal_token: str = Field(
+        "",
+        validation_alias=_env("MARKETPLACE_INTERNAL_TOKEN"),
+        description="Shared secret the gateway sends with each forwarded request; services "
+        "refuse requests without it, so an identity cannot be claimed by calling them directly",
+    )
+    open_internal_api: bool = Field(
+        False,
+        validation_alias=_env("MARKETPLACE_OPEN_INTERNAL_API"),
+        description="Run without MARKETPLACE_INTERNAL_TOKEN, trusting any forwarded identity "
+        "(only where nothing but the gateway can reach the services)",
+    )
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_format: Literal["json", "console"] = Field("json", validation_alias=_env("LOG_FORMAT"))
 

@@ -1,3 +1,4 @@
+import asyncio
 import json
 import uuid
 from contextlib import asynccontextmanager
@@ -78,6 +79,28 @@ async def test_a_redelivered_event_is_handled_once(db, engine, kafka_bootstrap, 
         )
         await eventually(lambda: _count_at_least(engine, 3))
     assert await handled(engine) == ["o1", "o2", "o3"]
+
+
+async def test_two_copies_of_an_event_in_one_batch_are_handled_once(
+    db, engine, kafka_bootstrap, topic, group
+):
+    calls = []
+
+    async def count_calls(received, uow):  # a handler that would happily run twice
+        calls.append(received.event_id)
+
+    same_id = uuid.uuid4()
+    copies = [message(placed("o1"), same_id), message(placed("o1"), same_id)]
+    await produce(kafka_bootstrap, topic, [*copies, message(placed("o2"))])
+    async with consuming(db, kafka_bootstrap, topic, group, count_calls):
+        await eventually(lambda: _calls_at_least(calls, 2))
+        await asyncio.sleep(1)  # time for a wrongly repeated call to show
+    assert calls.count(str(same_id)) == 1
+    assert len(calls) == 2
+
+
+async def _calls_at_least(calls, n):
+    return len(calls) >= n
 
 
 async def _count_at_least(engine, n):

@@ -3,6 +3,7 @@ serves principals and the operator's clock, and forwards everything else to the 
 owns it, with the caller's identity."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -18,6 +19,7 @@ from gateway.domain import (
     Repeat,
     Route,
     classify_repeat,
+    has_dot_segments,
     hash_token,
     new_token,
     request_fingerprint,
@@ -46,6 +48,30 @@ class ClockAdvance(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seconds: float = Field(gt=0, le=400 * 86400)
+
+
+class OutcomeUnknown(Exception):
+    """The request reached the service but no answer came back: it may have been applied."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(service)
+        self.service = service
+
+    def problem(self) -> Response:
+        return problem_response(
+            504,
+            "Outcome unknown",
+            f"The {self.service} service did not answer in time; the request may have been "
+            "applied. Look it up before trying again (its Idempotency-Key stays taken).",
+            "outcome-unknown",
+        )
+
+
+def without_token(body: bytes) -> bytes:
+    """A new principal's answer as it is remembered for repeats: the token is shown once."""
+    principal = json.loads(body)
+    principal["token"] = None
+    return json.dumps(principal).encode()
 
 
 def unauthenticated(detail: str) -> Problem:
@@ -103,12 +129,17 @@ class Gateway:
         principal: Principal,
         body: bytes,
         produce: Callable[[], Awaitable[Response]],
+        *,
+        remember: Callable[[bytes], bytes] = lambda body: body,
     ) -> Response:
         """Run `produce` once per `Idempotency-Key`: a repeat with the same body gets the first
         answer again, a repeat with another body is refused."""
         key = request.headers.get("idempotency-key")
         if request.method != "POST" or not key:
-            return await produce()
+            try:
+                return await produce()
+            except OutcomeUnknown as unknown:
+                return unknown.problem()
         if len(key) > 255:
             raise Problem(
                 422,
@@ -126,6 +157,9 @@ class Gateway:
             return self._repeat(stored, fingerprint)
         try:
             response = await produce()
+        except OutcomeUnknown as unknown:
+            # Keep the key taken: releasing it would let a retry apply the request twice.
+            return unknown.problem()
         except BaseException:
             await self._release(principal.id, key)
             raise
@@ -139,7 +173,7 @@ class Gateway:
                 StoredResponse(
                     response.status_code,
                     response.media_type or "application/json",
-                    bytes(response.body),
+                    remember(bytes(response.body)),
                     {k: v for k, v in response.headers.items() if k in FORWARDED_RESPONSE_HEADERS},
                 ),
             )
@@ -198,7 +232,7 @@ class Gateway:
                 content=body,
                 headers=headers,
             )
-        except httpx.TransportError as error:
+        except httpx.ConnectError as error:  # nothing reached the service: safe to retry
             log.warning("service unreachable", service=route.service, error=repr(error))
             return problem_response(
                 503,
@@ -206,6 +240,9 @@ class Gateway:
                 f"The {route.service} service is not answering; retry shortly",
                 "service-unavailable",
             )
+        except httpx.TransportError as error:
+            log.warning("no answer from service", service=route.service, error=repr(error))
+            raise OutcomeUnknown(route.service) from error
         response_headers = {
             name: upstream.headers[name]
             for name in FORWARDED_RESPONSE_HEADERS
@@ -274,7 +311,7 @@ def build_router(gateway: Gateway) -> APIRouter:
                 await uow.commit()
             return JSONResponse(principal.public() | {"token": token}, status_code=201)
 
-        return await gateway.idempotently(request, who, body, create)
+        return await gateway.idempotently(request, who, body, create, remember=without_token)
 
     @router.get("/v1/me")
     async def me(who: CallerDep) -> dict[str, Any]:
@@ -298,7 +335,7 @@ def build_router(gateway: Gateway) -> APIRouter:
     @router.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def proxy(request: Request) -> Response:
         route = route_for(request.url.path)
-        if route is None:
+        if route is None or has_dot_segments(request.url.path):
             raise Problem(
                 404, "Not found", f"No such endpoint: {request.url.path}", slug="not-found"
             )

@@ -46,6 +46,13 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+def has_dot_segments(path: str) -> bool:
+    """`.` or `..` segments (decoded from `%2E`) would let a forwarded path escape the
+    public API on the service, for instance to its internal endpoints: such paths are
+    refused, not resolved."""
+    return any(segment in (".", "..") for segment in path.split("/"))
+
+
 def route_for(path: str) -> Route | None:
     return next((route for route in ROUTES if route.pattern.match(path)), None)
 

@@ -14,7 +14,6 @@ class GatewaySettings(KitSettings):
         validation_alias=AliasChoices("MARKETPLACE_OPERATOR_TOKEN"),
         description="The first operator's token; made up and logged at start-up when unset",
     )
-    internal_token: str = Field("", validation_alias=AliasChoices("MARKETPLACE_INTERNAL_TOKEN"))
     orders_url: str = Field("http://127.0.0.1:8101", validation_alias=AliasChoices("ORDERS_URL"))
     payments_url: str = Field(
         "http://127.0.0.1:8102", validation_alias=AliasChoices("PAYMENTS_URL")

@@ -5,6 +5,7 @@ operator, authentication, and the Idempotency-Key promises."""
 import asyncio
 import json
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -139,7 +140,8 @@ async def test_a_repeated_key_with_the_same_body_answers_the_first_response_agai
         headers=operator | key("k-1") | {"Content-Type": "application/json"},
     )
     assert first.status_code == again.status_code == 201
-    assert again.json() == first.json()  # the same principal, the same token
+    # the same principal; its token is shown only in the first answer
+    assert again.json() == first.json() | {"token": None}
     assert again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
     assert await count(engine, principals) == 2
@@ -278,3 +280,33 @@ async def test_an_unknown_path_is_404_problem_details(client, buyer):
     answer = await client.get("/v1/nowhere", headers=buyer)
     assert answer.status_code == 404
     assert answer.json()["type"] == "/problems/not-found"
+
+
+async def test_a_request_left_without_answer_keeps_its_key_so_a_retry_cannot_apply_it_twice(
+    client, gateway, buyer, upstream
+):
+    async def lost_answer(*args, **kwargs):
+        raise httpx.ReadTimeout("no answer")
+
+    gateway.clients["orders"].request = lost_answer
+    answer = await client.post("/v1/orders", json=ORDER, headers=buyer | key("order-lost"))
+    assert answer.status_code == 504
+    assert answer.json()["type"] == "/problems/outcome-unknown"
+    retried = await client.post("/v1/orders", json=ORDER, headers=buyer | key("order-lost"))
+    assert retried.status_code == 409
+
+
+async def test_paths_with_dot_segments_are_refused_not_resolved(client, buyer, upstream):
+    for path in ("/v1/orders/%2E%2E/%2E%2E/internal/clock", "/v1/orders/%2E/ord_1"):
+        answer = await client.get(path, headers=buyer)
+        assert answer.status_code == 404, path
+    assert upstream.calls == []
+
+
+async def test_a_repeated_principal_creation_does_not_show_the_token_again(client, operator):
+    body = {"role": "seller", "name": "Sam", "email": "sam@example.com"}
+    first = await client.post("/v1/principals", json=body, headers=operator | key("p-1"))
+    again = await client.post("/v1/principals", json=body, headers=operator | key("p-1"))
+    assert first.json()["token"]
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["token"] is None

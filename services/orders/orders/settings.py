@@ -11,7 +11,6 @@ from servicekit.settings import KitSettings
 
 class OrdersSettings(KitSettings):
     service_name: str = "orders"
-    internal_token: str = Field("", validation_alias=AliasChoices("MARKETPLACE_INTERNAL_TOKEN"))
     acceptance_business_days: int = Field(
         2, ge=1, validation_alias=AliasChoices("ORDERS_ACCEPTANCE_BUSINESS_DAYS")
     )

@@ -9,7 +9,6 @@ from servicekit.settings import KitSettings
 
 class PaymentsSettings(KitSettings):
     service_name: str = "payments"
-    internal_token: str = Field("", validation_alias=AliasChoices("MARKETPLACE_INTERNAL_TOKEN"))
     stripe_api_key: str = Field(
         "sk_test_development", validation_alias=AliasChoices("STRIPE_API_KEY")
     )
