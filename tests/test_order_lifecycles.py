@@ -329,6 +329,8 @@ def test_a_seller_on_vacation_has_no_visible_listings(operator, seller, buyer):
     assert visible == []
     own = seller.get("/v1/listings", params={"seller_id": seller.id}).json()["items"]
     assert [item["id"] for item in own] == [listing["id"]]
+    assert buyer.get(f"/v1/listings/{listing['id']}").status_code == 404
+    assert seller.get(f"/v1/listings/{listing['id']}").status_code == 200
     refused = buyer.post("/v1/orders", order_body(listing["id"]))
     assert refused.status_code == 409
     ok(seller.put("/v1/sellers/me/vacation", {"until": None}))
@@ -418,3 +420,7 @@ def test_a_seller_changes_a_listing_and_nobody_else_can(new_principal, seller, b
     other = new_principal("seller")
     assert other.patch(f"/v1/listings/{listing['id']}", {"status": "active"}).status_code == 404
     assert seller.patch(f"/v1/listings/{listing['id']}", {"price": 5}).status_code == 422
+    free = {"price": {"amount_minor": 0, "currency": "EUR"}}
+    assert seller.patch(f"/v1/listings/{listing['id']}", free).status_code == 422
+    negative = listing_body(price={"amount_minor": -100, "currency": "EUR"})
+    assert seller.post("/v1/listings", negative).status_code == 422

@@ -7,11 +7,18 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from contracts import Money
 from orders import domain, handlers
-from orders.db import Listings, Orders
+from orders.db import Listings, Orders, Sellers
 from orders.domain import (
     Actor,
     Address,
@@ -35,9 +42,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MAX_PRICE_MINOR = 100_000_000_00  # a hundred million in two-decimal units
+
+
+def _positive_price(price: Money | None) -> Money | None:
+    if price is not None and not 1 <= price.amount_minor <= MAX_PRICE_MINOR:
+        raise ValueError(f"a price is between 1 and {MAX_PRICE_MINOR} minor units")
+    return price
+
+
+Price = Annotated[Money, AfterValidator(_positive_price)]
+
+
 class NewListing(Strict):
     title: Text
-    price: Money
+    price: Price
     quantity_available: int = Field(ge=0, le=100_000)
     fulfilment: Fulfilment
     handling_days: int = Field(ge=1, le=10)
@@ -46,7 +65,7 @@ class NewListing(Strict):
 
 class ListingChanges(Strict):
     title: Text | None = None
-    price: Money | None = None
+    price: Price | None = None
     quantity_available: int | None = Field(None, ge=0, le=100_000)
     handling_days: int | None = Field(None, ge=1, le=10)
     status: Literal["active", "paused"] | None = None
@@ -294,8 +313,15 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
     async def get_listing(listing_id: str, who: CallerDep) -> dict[str, Any]:
         async with ctx.db.unit_of_work() as uow:
             listing = await Listings(uow.session).get(listing_id)
-        visible = listing and (
-            listing.status is ListingStatus.ACTIVE or listing.seller_id == who.id
+            seller = await Sellers(uow.session).get(listing.seller_id) if listing else None
+        own = listing is not None and listing.seller_id == who.id
+        visible = listing is not None and (
+            own
+            or (
+                listing.status is ListingStatus.ACTIVE
+                and seller is not None
+                and not seller.listings_hidden(ctx.clock.now().date())
+            )
         )
         if not visible:
             raise NotFound("listing")

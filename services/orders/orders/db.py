@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Money
@@ -53,7 +55,7 @@ listings = Table(
     Column("id", String(40), primary_key=True),
     Column("seller_id", String(64), nullable=False, index=True),
     Column("title", String(200), nullable=False),
-    Column("price_minor", Integer, nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("quantity_available", Integer, nullable=False),
     Column("fulfilment", String(20), nullable=False),
@@ -73,7 +75,7 @@ orders = Table(
     Column("listing_id", String(40), ForeignKey("listings.id"), nullable=False),
     Column("title", String(200), nullable=False),
     Column("quantity", Integer, nullable=False),
-    Column("unit_price_minor", Integer, nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("fulfilment", String(20), nullable=False),
     Column("handling_days", Integer, nullable=False),
@@ -84,10 +86,10 @@ orders = Table(
     Column("accept_by", UtcDateTime(), nullable=False),
     Column("shipping_address", JSON, nullable=True),
     Column("event_date", Date, nullable=True),
-    Column("authorized_minor", Integer, nullable=True),
-    Column("captured_minor", Integer, nullable=True),
-    Column("released_minor", Integer, nullable=True),
-    Column("refunded_minor", Integer, nullable=True),
+    Column("authorized_minor", BigInteger, nullable=True),
+    Column("captured_minor", BigInteger, nullable=True),
+    Column("released_minor", BigInteger, nullable=True),
+    Column("refunded_minor", BigInteger, nullable=True),
     Column("cancel_reason", String(200), nullable=True),
     Column("accepted_at", UtcDateTime(), nullable=True),
     Column("ship_by", UtcDateTime(), nullable=True),
@@ -505,14 +507,20 @@ class Sellers:
             return Seller(seller_id)
         return Seller(row.id, row.vacation_until, row.standing)
 
-    async def save(self, seller: Seller, now: datetime) -> None:
-        values = {
-            "vacation_until": seller.vacation_until,
-            "standing": seller.standing,
-            "updated_at": now,
-        }
-        updated = await self.session.execute(
-            update(sellers).where(sellers.c.id == seller.id).values(**values)
+    async def set_vacation(self, seller_id: str, until: date | None, now: datetime) -> None:
+        await self._upsert(seller_id, now, vacation_until=until)
+
+    async def set_standing(self, seller_id: str, standing: str, now: datetime) -> None:
+        await self._upsert(seller_id, now, standing=standing)
+
+    async def _upsert(self, seller_id: str, now: datetime, **column: Any) -> None:
+        """Set one column, creating the seller's row if needed; the other column is left as
+        it is, so a vacation change cannot undo a standing that arrived meanwhile."""
+        dialect = self.session.get_bind().dialect.name
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert_(sellers).values(id=seller_id, updated_at=now, **column)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[sellers.c.id], set_={**column, "updated_at": now}
+            )
         )
-        if updated.rowcount == 0:
-            await self.session.execute(insert(sellers).values(id=seller.id, **values))

@@ -46,9 +46,6 @@ class Status(StrEnum):
     CANCELLED = "cancelled"
 
 
-TERMINAL = frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.REFUNDED})
-
-
 class PaymentState(StrEnum):
     """The payment as orders learns it from payments' events."""
 
@@ -182,10 +179,19 @@ class DomainError(Exception):
 
 
 class TransitionRefused(DomainError):
-    def __init__(self, status: Status, action: Action, allowed: list[str]) -> None:
-        super().__init__(
-            "invalid-transition", f"An order that is {status.value} cannot {action.value}"
-        )
+    """Not now: the order's state (or a condition such as the return window) does not allow
+    the action. The API answers 409 with the order's status and what is allowed instead."""
+
+    def __init__(
+        self,
+        status: Status,
+        action: Action,
+        allowed: list[str],
+        *,
+        code: str = "invalid-transition",
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(code, detail or f"An order that is {status.value} cannot {action.value}")
         self.status = status
         self.allowed = allowed
 
@@ -420,7 +426,13 @@ class Order:
             raise TransitionRefused(self.status, action, self.allowed_actions(actor, at))
         reason = self._condition_holds(action, actor, at)
         if reason:
-            raise DomainError("action-not-allowed", reason)
+            raise TransitionRefused(
+                self.status,
+                action,
+                self.allowed_actions(actor, at),
+                code="action-not-allowed",
+                detail=reason,
+            )
         status = transition.to or self.status
         return replace(self, status=status, updated_at=at, **changes)  # type: ignore[arg-type]
 
@@ -635,6 +647,8 @@ def carrier_update(
     rules: OrderRules,
 ) -> Order:
     """What the carrier reports about the parcel."""
+    if order.shipped_at is not None and occurred_at < order.shipped_at:
+        raise DomainError("before-shipment", "occurred_at is before the order was shipped")
     if action is Action.DELIVERY_FAILED:
         attempts = order.delivery_attempts + 1
         order = order.apply(action, Actor.CARRIER, occurred_at, delivery_attempts=attempts)
@@ -733,7 +747,13 @@ def flag_shipment_overdue(order: Order, at: datetime) -> Order:
     )
 
 
+# ISO 4217 currencies without minor units; every other one here has two.
+_ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG"})
+
+
 def _money(amount: Money) -> str:
+    if amount.currency in _ZERO_DECIMAL:
+        return f"{amount.amount_minor} {amount.currency}"
     return f"{amount.amount_minor / 100:.2f} {amount.currency}"
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+import structlog
+
 from contracts import Event, Money
 from contracts.orders import (
     OrderAccepted,
@@ -61,7 +63,10 @@ from orders.domain import (
 )
 from servicekit.clock import Clock
 from servicekit.events import EventRouter, Received
+from servicekit.failures import ConcurrentUpdate
 from servicekit.uow import Database, UnitOfWork
+
+log = structlog.get_logger(__name__)
 
 
 def new_id(prefix: str) -> str:
@@ -157,8 +162,8 @@ async def set_vacation(ctx: OrdersContext, seller_id: str, until: date | None) -
         raise DomainError("date-in-past", "A vacation ends after today (or send null)")
     async with ctx.db.unit_of_work() as uow:
         sellers = Sellers(uow.session)
-        seller = replace(await sellers.get(seller_id), vacation_until=until)
-        await sellers.save(seller, now)
+        await sellers.set_vacation(seller_id, until, now)
+        seller = await sellers.get(seller_id)
         await uow.commit()
     return seller
 
@@ -639,9 +644,7 @@ async def on_standing_changed(
     ctx: OrdersContext, received: Received[SellerStandingChanged], uow: UnitOfWork
 ) -> None:
     event = received.event
-    sellers = Sellers(uow.session)
-    seller = await sellers.get(event.seller_id)
-    await sellers.save(replace(seller, standing=event.standing), ctx.clock.now())
+    await Sellers(uow.session).set_standing(event.seller_id, event.standing, ctx.clock.now())
 
 
 def event_router(ctx: OrdersContext) -> EventRouter:
@@ -679,15 +682,20 @@ async def _fire(
         due = await Orders(uow.session).due(status.value, deadline, now, limit)
     fired = 0
     for order_id in due:
-        async with ctx.db.unit_of_work() as uow:
-            order = await Orders(uow.session).get(order_id)
-            if order is None or order.status is not status:
-                continue  # someone acted on it meanwhile
-            await change_order(
-                uow, order, Actor.SYSTEM, lambda o, _, at: change(o, at), consequences, now
-            )
-            await uow.commit()
-            fired += 1
+        try:
+            async with ctx.db.unit_of_work() as uow:
+                order = await Orders(uow.session).get(order_id)
+                if order is None or order.status is not status:
+                    continue  # someone acted on it meanwhile
+                await change_order(
+                    uow, order, Actor.SYSTEM, lambda o, _, at: change(o, at), consequences, now
+                )
+                await uow.commit()
+                fired += 1
+        except (ConcurrentUpdate, DomainError) as error:
+            # A command won the race for this order; the others still fire, and this one
+            # is looked at again next tick if it is still due.
+            log.info("deadline skipped", order_id=order_id, deadline=deadline, error=str(error))
     return fired
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Money
@@ -21,7 +21,7 @@ payments = Table(
     Column("order_id", String(40), primary_key=True),
     Column("buyer_id", String(64), nullable=False),
     Column("seller_id", String(64), nullable=False),
-    Column("amount_minor", Integer, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("payment_method", String(100), nullable=False),
     Column("state", String(30), nullable=False, index=True),

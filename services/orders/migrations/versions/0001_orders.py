@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 19:40:12.998974
+Create Date: 2026-11-23 19:56:48.295095
 """
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("seller_id", sa.String(length=64), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("price_minor", sa.Integer(), nullable=False),
+        sa.Column("price_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("quantity_available", sa.Integer(), nullable=False),
         sa.Column("fulfilment", sa.String(length=20), nullable=False),
@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.Column("listing_id", sa.String(length=40), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.Column("unit_price_minor", sa.Integer(), nullable=False),
+        sa.Column("unit_price_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("fulfilment", sa.String(length=20), nullable=False),
         sa.Column("handling_days", sa.Integer(), nullable=False),
@@ -89,10 +89,10 @@ def upgrade() -> None:
         sa.Column("accept_by", servicekit.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("shipping_address", sa.JSON(), nullable=True),
         sa.Column("event_date", sa.Date(), nullable=True),
-        sa.Column("authorized_minor", sa.Integer(), nullable=True),
-        sa.Column("captured_minor", sa.Integer(), nullable=True),
-        sa.Column("released_minor", sa.Integer(), nullable=True),
-        sa.Column("refunded_minor", sa.Integer(), nullable=True),
+        sa.Column("authorized_minor", sa.BigInteger(), nullable=True),
+        sa.Column("captured_minor", sa.BigInteger(), nullable=True),
+        sa.Column("released_minor", sa.BigInteger(), nullable=True),
+        sa.Column("refunded_minor", sa.BigInteger(), nullable=True),
         sa.Column("cancel_reason", sa.String(length=200), nullable=True),
         sa.Column("accepted_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("ship_by", servicekit.db.UtcDateTime(timezone=True), nullable=True),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 18:48:40.166684
+Create Date: 2026-11-23 19:56:52.780781
 """
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(length=40), nullable=False),
         sa.Column("buyer_id", sa.String(length=64), nullable=False),
         sa.Column("seller_id", sa.String(length=64), nullable=False),
-        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("payment_method", sa.String(length=100), nullable=False),
         sa.Column("state", sa.String(length=30), nullable=False),
