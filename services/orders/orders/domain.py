@@ -646,9 +646,9 @@ def carrier_update(
     calendar: BusinessCalendar,
     rules: OrderRules,
 ) -> Order:
-    """What the carrier reports about the parcel."""
-    if order.shipped_at is not None and occurred_at < order.shipped_at:
-        raise DomainError("before-shipment", "occurred_at is before the order was shipped")
+    """What the carrier reports about the parcel. The timeline keeps the carrier's time; the
+    buyer's windows never start before the shipment (a carrier's clock may be behind ours,
+    and a backdated delivery must not close the buyer's windows early)."""
     if action is Action.DELIVERY_FAILED:
         attempts = order.delivery_attempts + 1
         order = order.apply(action, Actor.CARRIER, occurred_at, delivery_attempts=attempts)
@@ -658,13 +658,14 @@ def carrier_update(
             f"Delivery attempt {attempts} failed; choose a date for another attempt",
         )
     if action is Action.DELIVERED:
+        windows_from = max(occurred_at, order.shipped_at or occurred_at)
         order = order.apply(
             action,
             Actor.CARRIER,
             occurred_at,
             delivered_at=occurred_at,
-            auto_complete_at=occurred_at + timedelta(days=rules.confirmation_days),
-            return_until=occurred_at + timedelta(days=rules.return_days),
+            auto_complete_at=windows_from + timedelta(days=rules.confirmation_days),
+            return_until=windows_from + timedelta(days=rules.return_days),
         )
         return order.noting(occurred_at, "delivered", "Delivered")
     if action is Action.RETURNED_TO_SENDER:

@@ -377,3 +377,14 @@ def test_only_an_accepted_order_can_be_overdue(status):
 def test_an_overdue_order_can_still_ship():
     flagged = domain.flag_shipment_overdue(order_in(Status.ACCEPTED), LATER)
     assert ship_it(flagged, LATER).status is Status.SHIPPED
+
+
+def test_a_backdated_delivery_does_not_start_the_buyers_windows_before_the_shipment():
+    shipped = order_in(Status.SHIPPED)
+    early = shipped.shipped_at - timedelta(hours=6)  # a carrier clock behind ours
+    delivered = carrier(shipped, Action.DELIVERED, early)
+    assert delivered.delivered_at == early
+    assert delivered.auto_complete_at == shipped.shipped_at + timedelta(
+        days=RULES.confirmation_days
+    )
+    assert delivered.return_until == shipped.shipped_at + timedelta(days=RULES.return_days)
