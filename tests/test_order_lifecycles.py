@@ -311,12 +311,26 @@ async def test_buyer_and_seller_message_each_other_and_nobody_else_reads_it(
         ("buyer", "Is it boxed?"),
         ("seller", "Yes, original box."),
     ]
+    ok(buyer.post(f"/v1/orders/{order['id']}/messages", {"body": "Great, buying."}))
+    first = ok(buyer.get(f"/v1/orders/{order['id']}/messages", params={"limit": 2}))
+    rest = ok(
+        buyer.get(
+            f"/v1/orders/{order['id']}/messages",
+            params={"limit": 2, "cursor": first["next_cursor"]},
+        )
+    )
+    assert [m["body"] for m in first["items"] + rest["items"]] == [
+        "Is it boxed?",
+        "Yes, original box.",
+        "Great, buying.",
+    ]
+    assert rest["next_cursor"] is None
     assert new_principal("buyer").get(f"/v1/orders/{order['id']}/messages").status_code == 404
     agent = new_principal("agent")
     assert agent.get(f"/v1/orders/{order['id']}/messages").status_code == 200
     assert agent.post(f"/v1/orders/{order['id']}/messages", {"body": "hi"}).status_code == 403
     types = await order_events(platform, order["id"], 10)
-    assert types.count("marketplace.order.message_posted.v1") == 2
+    assert types.count("marketplace.order.message_posted.v1") == 3
 
 
 def test_a_seller_on_vacation_has_no_visible_listings(operator, seller, buyer):

@@ -472,9 +472,27 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
         }
 
     @router.get("/orders/{order_id}/messages")
-    async def list_messages(order_id: str, who: CallerDep) -> dict[str, Any]:
-        found = await handlers.messages(ctx, order_id, who_of(who))
-        return {"items": [message_view(m) for m in found], "next_cursor": None}
+    async def list_messages(
+        order_id: str,
+        who: CallerDep,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        after = decode_cursor(cursor, 1)[0] if cursor else None
+        if after is not None and not after.isdigit():
+            after = None
+        found = await handlers.messages(
+            ctx,
+            order_id,
+            who_of(who),
+            limit=limit + 1,
+            after_seq=int(after) if after is not None else None,
+        )
+        page, more = found[:limit], len(found) > limit
+        return {
+            "items": [message_view(m) for m in page],
+            "next_cursor": encode_cursor(page[-1].seq) if more else None,
+        }
 
     @router.post("/orders/{order_id}/messages", status_code=201)
     async def post_message(order_id: str, body: NewMessage, who: CallerDep) -> dict[str, Any]:

@@ -279,6 +279,7 @@ class Message:
     sender_role: str
     body: str
     sent_at: datetime
+    seq: int | None = None  # posting order, set once stored
 
 
 @dataclass(frozen=True)

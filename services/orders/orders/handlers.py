@@ -492,12 +492,14 @@ async def post_message(ctx: OrdersContext, order_id: str, who: Who, body: str) -
     return message
 
 
-async def messages(ctx: OrdersContext, order_id: str, who: Who) -> list[Message]:
+async def messages(
+    ctx: OrdersContext, order_id: str, who: Who, *, limit: int = 200, after_seq: int | None = None
+) -> list[Message]:
     async with ctx.db.unit_of_work() as uow:
         order = await Orders(uow.session).get(order_id)
         if order is None or order.actor_for(who.id, who.role) is None:
             raise NotFound("order")
-        return await Messages(uow.session).for_order(order_id)
+        return await Messages(uow.session).for_order(order_id, limit=limit, after_seq=after_seq)
 
 
 # --- carriers --------------------------------------------------------------------------
