@@ -138,6 +138,7 @@ class BatchProcessor:
 
     async def _handle_one_by_one(self, items: list[Received[Any] | _Poison]) -> None:
         new_ids: set[str] = set()
+        failed = 0
         async with self.db.unit_of_work() as uow:
             for item in items:
                 if isinstance(item, _Poison):
@@ -165,8 +166,9 @@ class BatchProcessor:
                             self._dead_letter(
                                 uow, item.record, "handler_failed", repr(error), attempt
                             )
+                            failed += 1
             await uow.commit()
-        self._count(items, new_ids)
+        self._count(items, new_ids, failed)
 
     async def _call(self, run: list[Received[Any]], uow: UnitOfWork) -> None:
         route = self.router.route(run[0].envelope.type)
@@ -197,14 +199,15 @@ class BatchProcessor:
             ),
         )
 
-    def _count(self, items: list[Received[Any] | _Poison], new_ids: set[str]) -> None:
+    def _count(
+        self, items: list[Received[Any] | _Poison], handled: set[str], failed: int = 0
+    ) -> None:
         poison = sum(isinstance(item, _Poison) for item in items)
-        handled = len(new_ids)
-        failed = sum(isinstance(item, Received) and item.event_id not in new_ids for item in items)
+        received = len(items) - poison
         counter = metrics.EVENTS_CONSUMED
-        counter.labels(self.group, "handled").inc(handled)
-        counter.labels(self.group, "dead_lettered").inc(poison)
-        counter.labels(self.group, "duplicate_or_failed").inc(failed)
+        counter.labels(self.group, "handled").inc(len(handled))
+        counter.labels(self.group, "dead_lettered").inc(poison + failed)
+        counter.labels(self.group, "duplicate").inc(received - len(handled) - failed)
 
 
 def _first_of_each(

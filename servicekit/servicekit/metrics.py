@@ -4,7 +4,8 @@ from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_CONSUMED = Counter(
     "marketplace_events_consumed_total",
-    "Events taken from Kafka by outcome (handled, duplicate, ignored, dead_lettered)",
+    "Events taken from Kafka by outcome: handled, duplicate, ignored (a type this service "
+    "does not handle), dead_lettered",
     ["group", "outcome"],
 )
 BATCH_RETRIES = Counter(

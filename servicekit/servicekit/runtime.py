@@ -16,6 +16,7 @@ stop the timers, let the relay publish what is left, close connections.
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -164,14 +165,15 @@ class ServiceRuntime:
             await self.stop()
 
     async def ready(self) -> dict[str, bool]:
-        checks = {"database": False, "broker": not self._consuming}
+        checks = {"database": False}
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             checks["database"] = True
         except Exception as error:
             log.warning("readiness: database unreachable", error=repr(error))
-        if self._consuming:
+        if self._consuming:  # only a consumer needs the broker to be ready
+            checks["broker"] = False
             try:
                 checks["broker"] = bool(await asyncio.wait_for(self.broker.ping(2.0), 3.0))
             except Exception as error:
@@ -201,7 +203,9 @@ class ServiceRuntime:
             internal_token = self.settings.internal_token
 
             def internal_only(x_internal_token: str | None = Header(None)) -> None:
-                if internal_token and x_internal_token != internal_token:
+                if internal_token and not hmac.compare_digest(
+                    x_internal_token or "", internal_token
+                ):
                     raise Problem(
                         401, "Unauthenticated", "Internal endpoint", slug="unauthenticated"
                     )

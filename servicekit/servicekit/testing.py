@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
+
+from contracts import Envelope, Event, envelope_json
+from servicekit.events import Received
 
 
 async def read_topic(
@@ -80,3 +85,34 @@ async def eventually(
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last answer: {last!r}")
+
+
+def received(
+    event: Event, *, source: str, time: datetime, correlation_id: str = "corr-test"
+) -> Received[Any]:
+    """`event` as the consumer hands it to a handler (typed payload, envelope, record), for
+    tests that call a handler directly."""
+    event_id = uuid.uuid4()
+    value = envelope_json(
+        event,
+        event_id=event_id,
+        source=source,
+        time=time,
+        correlation_id=correlation_id,
+        causation_id=None,
+    )
+    record = ConsumerRecord(
+        topic=event.topic,
+        partition=0,
+        offset=0,
+        timestamp=0,
+        timestamp_type=0,
+        key=event.subject().encode(),
+        value=value,
+        checksum=None,
+        serialized_key_size=len(event.subject()),
+        serialized_value_size=len(value),
+        headers=[("ce_id", str(event_id).encode()), ("ce_type", event.type.encode())],
+    )
+    envelope = Envelope[type(event)].model_validate_json(value)  # type: ignore[misc]
+    return Received(event=event, envelope=envelope, record=record, event_id=str(event_id))

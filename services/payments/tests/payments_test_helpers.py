@@ -1,21 +1,18 @@
 """Shared values and builders for the payments tests (fixtures are in conftest.py)."""
 
-import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
 
-from contracts import Envelope, Event, Money, encode_envelope
+from contracts import Event, Money
 from contracts.orders import OrderPlaced
 from payments.db import Payments
 from servicekit.db import outbox
 from servicekit.events import Received
-
-_RECEIVED_FIELDS = {field.name for field in dataclasses.fields(Received)}
+from servicekit.testing import received as kit_received
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 UNIT_PRICE = Money(amount_minor=4200, currency="EUR")
@@ -44,34 +41,8 @@ def placed(
 
 
 def received(event: Event, *, correlation_id: str = "corr-test") -> Received[Any]:
-    """`event` as the consumer hands it to a handler: typed payload, envelope and record."""
-    event_id = uuid.uuid4()
-    body = encode_envelope(
-        event,
-        event_id=event_id,
-        source="orders",
-        time=NOW,
-        correlation_id=correlation_id,
-        causation_id=None,
-    )
-    value = json.dumps(body).encode()
-    record = ConsumerRecord(
-        topic=event.topic,
-        partition=0,
-        offset=0,
-        timestamp=0,
-        timestamp_type=0,
-        key=event.subject().encode(),
-        value=value,
-        checksum=None,
-        serialized_key_size=len(event.subject()),
-        serialized_value_size=len(value),
-        headers=[("ce_id", str(event_id).encode()), ("ce_type", event.type.encode())],
-    )
-    envelope = Envelope[type(event)].model_validate(body)  # type: ignore[misc]
-    # `Received` gained an `event_id` field (servicekit is being reworked): pass it if asked.
-    extra = {"event_id": str(event_id)} if "event_id" in _RECEIVED_FIELDS else {}
-    return Received(event=event, envelope=envelope, record=record, **extra)
+    """`event` as the consumer hands it to a handler, published by orders."""
+    return kit_received(event, source="orders", time=NOW, correlation_id=correlation_id)
 
 
 async def stored_payment(ctx: Any, order_id: str) -> Any:
