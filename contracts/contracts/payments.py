@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event
 from contracts.money import Money
@@ -17,6 +19,11 @@ class PaymentAuthorized(Event, type="marketplace.payment.authorized.v1", topic=P
     amount: Money
     authorized_at: AwareDatetime
     expires_at: AwareDatetime
+    credit_applied: Money | None = Field(
+        None,
+        description="Goodwill credit used for part of the total; the card holds the rest. "
+        "When credit covers everything, `payment_intent_id` is empty and `amount` is zero.",
+    )
 
     def subject(self) -> str:
         return self.order_id
@@ -84,6 +91,108 @@ class PaymentRefunded(Event, type="marketplace.payment.refunded.v1", topic=PAYME
     full: bool
     reason: str
     refunded_at: AwareDatetime
+    to_credit: Money | None = Field(
+        None, description="The part returned to the buyer's credit balance instead of the card"
+    )
+    clawed_back: Money | None = Field(
+        None, description="After a payout: what the seller owes back for this refund"
+    )
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+class PaymentCaptureFailed(
+    Event, type="marketplace.payment.capture_failed.v1", topic=PAYMENTS_EVENTS
+):
+    """The order shipped but its payment could not be captured; support takes it up."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    amount: Money
+    reason: str
+    failed_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+class PaymentAuthorizationRenewed(
+    Event, type="marketplace.payment.authorization_renewed.v1", topic=PAYMENTS_EVENTS
+):
+    """The hold was about to lapse before shipment: a new authorization replaced it."""
+
+    order_id: str
+    payment_intent_id: str
+    replaced_payment_intent_id: str
+    amount: Money
+    expires_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+class PaymentAuthorizationExpiring(
+    Event, type="marketplace.payment.authorization_expiring.v1", topic=PAYMENTS_EVENTS
+):
+    """The hold lapses at `expires_at` and could not be renewed: support and the buyer act."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    amount: Money
+    expires_at: AwareDatetime
+    reason: str
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+class CreditIssued(Event, type="marketplace.payment.credit_issued.v1", topic=PAYMENTS_EVENTS):
+    """Goodwill credit for the buyer (compensation for a failed promise), usable on a later
+    order; `balance` is the buyer's balance afterwards."""
+
+    order_id: str
+    buyer_id: str
+    amount: Money
+    balance: Money
+    reason: str
+    issued_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+class PaymentDisputeOpened(
+    Event, type="marketplace.payment.dispute_opened.v1", topic=PAYMENTS_EVENTS
+):
+    """The buyer's bank opened a chargeback; Stripe has withdrawn `amount` meanwhile."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    dispute_id: str
+    amount: Money
+    reason: str
+    opened_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+class PaymentDisputeClosed(
+    Event, type="marketplace.payment.dispute_closed.v1", topic=PAYMENTS_EVENTS
+):
+    """A chargeback was decided: `won` returns the money, `lost` keeps it with the buyer."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    dispute_id: str
+    amount: Money
+    outcome: Literal["won", "lost"]
+    closed_at: AwareDatetime
 
     def subject(self) -> str:
         return self.order_id

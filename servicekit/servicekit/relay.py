@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-import zlib
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from servicekit import metrics
 from servicekit.db import outbox
+from servicekit.exclusive import ExclusiveLock
 from servicekit.worker import BackgroundWorker
 
 log = structlog.get_logger(__name__)
@@ -59,8 +59,7 @@ class OutboxRelay:
         self.producer = producer
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
-        self._lock_key = zlib.crc32(lock_name.encode())
-        self._lock_connection: AsyncConnection | None = None
+        self.lock = ExclusiveLock(engine, lock_name)
         self._partitioner = DefaultPartitioner()
         self._partitions: dict[str, list[int]] = {}
         self._partitions_fresh_until = 0.0
@@ -168,28 +167,10 @@ class OutboxRelay:
         return int(count or 0)
 
     async def _holds_lock(self) -> bool:
-        if self.engine.dialect.name != "postgresql":
-            return True  # SQLite: one process owns the file
-        if self._lock_connection is None:
-            connection = await self.engine.connect()
-            acquired: Any = await connection.scalar(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}
-            )
-            await connection.commit()
-            if not acquired:
-                await connection.close()
-                await asyncio.sleep(self.poll_seconds)
-                return False
-            self._lock_connection = connection
-        return True
+        if await self.lock.held():
+            return True
+        await asyncio.sleep(self.poll_seconds)
+        return False
 
     async def _release_lock(self) -> None:
-        connection, self._lock_connection = self._lock_connection, None
-        if connection is not None:
-            # Invalidate rather than return to the pool: a pooled connection would keep
-            # holding the session-level advisory lock.
-            try:
-                await connection.invalidate()
-                await connection.close()
-            except Exception as error:  # the connection may be the thing that failed
-                log.debug("closing the relay's lock connection failed", error=repr(error))
+        await self.lock.release()

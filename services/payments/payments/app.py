@@ -12,9 +12,16 @@ from fastapi import FastAPI
 
 from payments.api import build_router
 from payments.cards import CardProcessor, StripeCards
-from payments.handlers import PaymentsContext, authorize_pending, event_router
+from payments.handlers import (
+    PaymentsContext,
+    event_router,
+    renew_expiring_authorizations,
+    run_operations,
+)
+from payments.payouts import PayablesOnly, Payouts, StripeConnectTransfers
 from payments.settings import PaymentsSettings
 from servicekit.clock import Clock
+from servicekit.exclusive import ExclusiveLock
 from servicekit.runtime import ServiceRuntime
 from servicekit.worker import BackgroundWorker
 
@@ -29,16 +36,35 @@ def create_app(
 ) -> FastAPI:
     settings = settings or PaymentsSettings()
     runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
+    stripe_cards = StripeCards(settings.stripe_api_key, settings.stripe_api_base)
+    payouts: Payouts = (
+        StripeConnectTransfers(stripe_cards.client, settings.connected_accounts)
+        if settings.connected_accounts
+        else PayablesOnly()
+    )
     ctx = PaymentsContext(
         db=runtime.db,
         clock=runtime.clock,
-        cards=cards or StripeCards(settings.stripe_api_key, settings.stripe_api_base),
+        cards=cards or stripe_cards,
+        payouts=payouts,
         authorization_hold=timedelta(days=settings.authorization_hold_days),
+        renew_before=timedelta(hours=settings.renew_before_hours),
+        fee_bps=settings.platform_fee_bps,
         concurrency=settings.authorization_concurrency,
+        lock=ExclusiveLock(runtime.db.engine, "payments-card-operations"),
     )
-    authorizer = BackgroundWorker(
-        "card-authorizations", lambda: authorize_pending(ctx), poll_seconds=0.5
+    worker = BackgroundWorker("card-operations", lambda: run_operations(ctx), poll_seconds=0.5)
+    ctx.wake_worker = worker.wake
+    runtime.add_worker(worker)
+    runtime.on_stop(ctx.lock.release)
+    runtime.consume(event_router(ctx))
+    runtime.timers.add(
+        "renew-expiring-authorizations", lambda now: renew_expiring_authorizations(ctx, now)
     )
-    runtime.add_worker(authorizer)
-    runtime.consume(event_router(ctx, on_queued=authorizer.wake))
-    return runtime.fastapi_app(build_router(ctx, runtime.caller), title="payments")
+    router = build_router(
+        ctx,
+        runtime.caller,
+        webhook_secret=settings.stripe_webhook_secret,
+        webhook_tolerance=timedelta(seconds=settings.webhook_tolerance_seconds),
+    )
+    return runtime.fastapi_app(router, title="payments")

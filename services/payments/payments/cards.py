@@ -1,28 +1,50 @@
 """The card processor behind a small interface: Stripe's official SDK in production and
-against localstripe in development and tests."""
+against localstripe in development and tests.
+
+Every write carries the operation's id as its idempotency key and in its metadata, so
+`look_up` can find what Stripe did for an operation after a crash, long after Stripe has
+forgotten the key (24 hours; localstripe does not keep keys at all).
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import stripe
 
-from contracts import Money
-from payments.domain import AuthorizationOutcome
+from payments.domain import CardOutcome, Operation, OperationKind
 
 
 class TransientCardError(Exception):
     """The processor could not be reached or asked us to slow down: try again later."""
 
 
-class CardProcessor(Protocol):
-    async def authorize(
-        self, *, order_id: str, amount: Money, payment_method: str, idempotency_key: str
-    ) -> AuthorizationOutcome: ...
+@dataclass(frozen=True)
+class ChargeState:
+    """What Stripe says happened to a PaymentIntent, for reconciliation."""
 
-    async def find_authorization(self, order_id: str) -> AuthorizationOutcome | None:
-        """The authorization made earlier for this order, if one exists."""
+    payment_intent_id: str
+    status: str
+    amount_captured_minor: int
+    amount_refunded_minor: int
+
+
+class CardProcessor(Protocol):
+    async def perform(self, operation: Operation, payment_method: str) -> CardOutcome:
+        """Ask the processor to do `operation` (authorize, capture, void or refund)."""
         ...
+
+    async def look_up(self, operation: Operation) -> CardOutcome | None:
+        """What the processor already did for `operation`; None if it did nothing."""
+        ...
+
+    async def charge_state(self, payment_intent_id: str) -> ChargeState: ...
+
+
+HELD = ("requires_capture", "succeeded")
+T = TypeVar("T")
 
 
 class StripeCards:
@@ -35,44 +57,112 @@ class StripeCards:
             max_network_retries=2,
         )
 
-    async def authorize(
-        self, *, order_id: str, amount: Money, payment_method: str, idempotency_key: str
-    ) -> AuthorizationOutcome:
+    async def perform(self, operation: Operation, payment_method: str) -> CardOutcome:
+        actions: dict[OperationKind, Callable[[], Awaitable[CardOutcome]]] = {
+            OperationKind.AUTHORIZE: lambda: self._authorize(operation, payment_method),
+            OperationKind.REAUTHORIZE: lambda: self._authorize(operation, payment_method),
+            OperationKind.CAPTURE: lambda: self._capture(operation),
+            OperationKind.VOID: lambda: self._void(operation),
+            OperationKind.RELEASE_HOLD: lambda: self._void(operation),
+            OperationKind.REFUND: lambda: self._refund(operation),
+        }
+        try:
+            return await _calling_stripe(actions[operation.kind])
+        except stripe.InvalidRequestError as error:
+            # Refused for good (the intent was cancelled or lapsed, an amount too large).
+            return CardOutcome(succeeded=False, reason=error.user_message or str(error))
+
+    async def look_up(self, operation: Operation) -> CardOutcome | None:
+        if operation.kind in (OperationKind.AUTHORIZE, OperationKind.REAUTHORIZE):
+            return await _calling_stripe(lambda: self._find_authorization(operation))
+        if operation.kind is OperationKind.REFUND:
+            return await _calling_stripe(lambda: self._find_refund(operation))
+        intent = await _calling_stripe(lambda: self._intent(operation))
+        done, undone = {
+            OperationKind.CAPTURE: ("succeeded", "canceled"),
+            OperationKind.VOID: ("canceled", "succeeded"),
+            OperationKind.RELEASE_HOLD: ("canceled", "succeeded"),
+        }[operation.kind]
+        if intent.status == done:
+            return CardOutcome(succeeded=True, payment_intent_id=intent.id)
+        if intent.status == undone:
+            return CardOutcome(
+                succeeded=False, payment_intent_id=intent.id, reason=f"the payment is {undone}"
+            )
+        return None
+
+    async def charge_state(self, payment_intent_id: str) -> ChargeState:
+        async def read() -> ChargeState:
+            intent = await self.client.v1.payment_intents.retrieve_async(payment_intent_id)
+            captured = refunded = 0
+            charge_id = _id_of(intent.latest_charge)
+            if charge_id:
+                charge = await self.client.v1.charges.retrieve_async(charge_id)
+                if charge.captured:
+                    captured = getattr(charge, "amount_captured", None) or charge.amount
+                refunded = charge.amount_refunded or 0
+            return ChargeState(intent.id, intent.status, captured, refunded)
+
+        return await _calling_stripe(read)
+
+    # --- the calls --------------------------------------------------------------------
+
+    async def _authorize(self, operation: Operation, payment_method: str) -> CardOutcome:
         try:
             intent = await self.client.v1.payment_intents.create_async(
                 {
-                    "amount": amount.amount_minor,
-                    "currency": amount.currency.lower(),
+                    "amount": operation.amount_minor,
+                    "currency": operation.currency.lower(),
                     "capture_method": "manual",
                     "confirm": True,
                     "payment_method": payment_method,
                     "payment_method_types": ["card"],
-                    "metadata": {"order_id": order_id},
+                    "metadata": {"order_id": operation.order_id, "operation_id": operation.id},
                 },
-                {"idempotency_key": idempotency_key},
+                {"idempotency_key": operation.id},
             )
         except stripe.CardError as error:
             intent_id = (error.json_body or {}).get("error", {}).get("payment_intent", {}).get("id")
-            return AuthorizationOutcome(
-                approved=False,
+            return CardOutcome(
+                succeeded=False,
                 payment_intent_id=intent_id,
                 reason=error.user_message or "The card was declined",
                 decline_code=error.code,
             )
-        except stripe.InvalidRequestError as error:
-            return AuthorizationOutcome(
-                approved=False, payment_intent_id=None, reason=error.user_message or str(error)
-            )
-        except (stripe.APIConnectionError, stripe.RateLimitError) as error:
-            raise TransientCardError(str(error)) from error
-        except stripe.APIError as error:
-            raise TransientCardError(str(error)) from error
-        return _outcome(intent)
+        return _authorization_outcome(intent)
 
-    async def find_authorization(self, order_id: str) -> AuthorizationOutcome | None:
+    async def _capture(self, operation: Operation) -> CardOutcome:
+        intent = await self.client.v1.payment_intents.capture_async(
+            _target(operation),
+            {"amount_to_capture": operation.amount_minor},
+            {"idempotency_key": operation.id},
+        )
+        return CardOutcome(succeeded=intent.status == "succeeded", payment_intent_id=intent.id)
+
+    async def _void(self, operation: Operation) -> CardOutcome:
+        intent = await self.client.v1.payment_intents.cancel_async(
+            _target(operation), options={"idempotency_key": operation.id}
+        )
+        return CardOutcome(succeeded=intent.status == "canceled", payment_intent_id=intent.id)
+
+    async def _refund(self, operation: Operation) -> CardOutcome:
+        refund = await self.client.v1.refunds.create_async(
+            {
+                "payment_intent": _target(operation),
+                "amount": operation.amount_minor,
+                "metadata": {"order_id": operation.order_id, "operation_id": operation.id},
+            },
+            {"idempotency_key": operation.id},
+        )
+        return _refund_outcome(refund, operation)
+
+    async def _intent(self, operation: Operation) -> stripe.PaymentIntent:
+        return await self.client.v1.payment_intents.retrieve_async(_target(operation))
+
+    async def _find_authorization(self, operation: Operation) -> CardOutcome | None:
         try:
             found = await self.client.v1.payment_intents.search_async(
-                {"query": f"metadata['order_id']:'{order_id}'"}
+                {"query": f"metadata['operation_id']:'{operation.id}'"}
             )
             intents = list(found.data)
         except stripe.InvalidRequestError:
@@ -81,23 +171,63 @@ class StripeCards:
             intents = [
                 i
                 async for i in page.auto_paging_iter()
-                if metadata_of(i).get("order_id") == order_id
+                if metadata_of(i).get("operation_id") == operation.id
             ]
-        except (stripe.APIConnectionError, stripe.APIError) as error:
-            raise TransientCardError(str(error)) from error
-        held = [i for i in intents if i.status in ("requires_capture", "succeeded")]
-        return _outcome(held[0]) if held else None
+        held = [i for i in intents if i.status in HELD]
+        if held:
+            return _authorization_outcome(held[0])
+        return _authorization_outcome(intents[0]) if intents else None
+
+    async def _find_refund(self, operation: Operation) -> CardOutcome | None:
+        page = await self.client.v1.refunds.list_async(
+            {"payment_intent": _target(operation), "limit": 100}
+        )
+        async for refund in page.auto_paging_iter():
+            if metadata_of(refund).get("operation_id") == operation.id:
+                return _refund_outcome(refund, operation)
+        return None
 
 
-def metadata_of(intent: stripe.PaymentIntent) -> dict[str, str]:
-    return intent.metadata.to_dict() if intent.metadata else {}
+async def _calling_stripe(call: Callable[[], Awaitable[T]]) -> T:
+    """Run a Stripe call; an outage becomes `TransientCardError`, so the operation is tried
+    again later."""
+    try:
+        return await call()
+    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+        raise TransientCardError(str(error)) from error
+    except stripe.InvalidRequestError:
+        raise
+    except stripe.APIError as error:
+        raise TransientCardError(str(error)) from error
 
 
-def _outcome(intent: stripe.PaymentIntent) -> AuthorizationOutcome:
-    if intent.status in ("requires_capture", "succeeded"):
-        return AuthorizationOutcome(approved=True, payment_intent_id=intent.id)
-    return AuthorizationOutcome(
-        approved=False,
+def _target(operation: Operation) -> str:
+    if not operation.payment_intent_id:
+        raise ValueError(f"operation {operation.id} has no PaymentIntent to act on")
+    return operation.payment_intent_id
+
+
+def _id_of(value: Any) -> str | None:
+    return value if isinstance(value, str) or value is None else value.id
+
+
+def metadata_of(obj: Any) -> dict[str, str]:
+    return obj.metadata.to_dict() if obj.metadata else {}
+
+
+def _authorization_outcome(intent: stripe.PaymentIntent) -> CardOutcome:
+    if intent.status in HELD:
+        return CardOutcome(succeeded=True, payment_intent_id=intent.id)
+    return CardOutcome(
+        succeeded=False,
         payment_intent_id=intent.id,
         reason=f"The card was not authorized ({intent.status})",
     )
+
+
+def _refund_outcome(refund: stripe.Refund, operation: Operation) -> CardOutcome:
+    if refund.status in ("succeeded", "pending"):
+        return CardOutcome(
+            succeeded=True, payment_intent_id=operation.payment_intent_id, stripe_id=refund.id
+        )
+    return CardOutcome(succeeded=False, stripe_id=refund.id, reason=f"The refund {refund.status}")

@@ -1,16 +1,29 @@
-"""Payments' tables and repository: the only module that speaks SQL."""
+"""Payments' tables and repositories: the only module that speaks SQL."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import Money
-from payments.domain import Payment, PaymentState
-from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
+from payments.domain import Operation, OperationKind, OperationState, Payment, PaymentState
+from payments.ledger import Entry, Line
+from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates, insert_rows
 from servicekit.failures import ConcurrentUpdate
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -21,60 +34,122 @@ payments = Table(
     Column("order_id", String(40), primary_key=True),
     Column("buyer_id", String(64), nullable=False),
     Column("seller_id", String(64), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
     Column("payment_method", String(100), nullable=False),
     Column("state", String(30), nullable=False, index=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("correlation_id", String(64), nullable=False),
-    Column("payment_intent_id", String(100), nullable=True),
+    Column("credit_applied_minor", BigInteger, nullable=False),
+    Column("payment_intent_id", String(100), nullable=True, index=True),
     Column("authorized_at", UtcDateTime(), nullable=True),
-    Column("expires_at", UtcDateTime(), nullable=True),
+    Column("expires_at", UtcDateTime(), nullable=True, index=True),
     Column("failure_reason", String(500), nullable=True),
     Column("decline_code", String(100), nullable=True),
-    Column("authorize_started_at", UtcDateTime(), nullable=True),
+    Column("captured_minor", BigInteger, nullable=False),
+    Column("refunded_minor", BigInteger, nullable=False),
+    Column("refunded_to_card_minor", BigInteger, nullable=False),
+    Column("released_minor", BigInteger, nullable=False),
+    Column("fee_minor", BigInteger, nullable=False),
+    Column("escrow_at_release_minor", BigInteger, nullable=False),
+    Column("ended", Boolean, nullable=False),
+    Column("release_due", Boolean, nullable=False),
+    Column("reauthorizations", Integer, nullable=False),
+    Column("expiry_escalated", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
 )
 
+# Every call to Stripe, recorded before it is made: the id is the idempotency key.
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", String(120), primary_key=True),
+    Column("order_id", String(40), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("state", String(20), nullable=False, index=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("payment_intent_id", String(100), nullable=True),
+    Column("stripe_id", String(100), nullable=True),
+    Column("started_at", UtcDateTime(), nullable=True),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Column("failure", String(500), nullable=True),
+)
 
-def _columns(payment: Payment) -> dict[str, Any]:
-    return {
-        "order_id": payment.order_id,
-        "buyer_id": payment.buyer_id,
-        "seller_id": payment.seller_id,
-        "amount_minor": payment.amount.amount_minor,
-        "currency": payment.amount.currency,
-        "payment_method": payment.payment_method,
-        "state": payment.state.value,
-        "created_at": payment.created_at,
-        "correlation_id": payment.correlation_id,
-        "payment_intent_id": payment.payment_intent_id,
-        "authorized_at": payment.authorized_at,
-        "expires_at": payment.expires_at,
-        "failure_reason": payment.failure_reason,
-        "decline_code": payment.decline_code,
-        "authorize_started_at": payment.authorize_started_at,
-        "version": payment.version,
+ledger_lines = Table(
+    "ledger_lines",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("entry_id", String(160), nullable=False, index=True),
+    Column("order_id", String(40), nullable=False, index=True),
+    Column("account", String(100), nullable=False, index=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("reason", String(500), nullable=False),
+)
+
+credit_balances = Table(
+    "credit_balances",
+    metadata,
+    Column("buyer_id", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("balance_minor", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("order_id", String(40), nullable=False, index=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", String(100), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=True),
+)
+
+_PAYMENT_FIELDS = [field.name for field in dataclasses.fields(Payment)]
+_OPERATION_FIELDS = [field.name for field in dataclasses.fields(Operation)]
+
+
+def _payment_columns(payment: Payment) -> dict[str, Any]:
+    return {name: getattr(payment, name) for name in _PAYMENT_FIELDS} | {
+        "state": payment.state.value
     }
 
 
 def _payment(row: Any) -> Payment:
-    return Payment(
-        order_id=row.order_id,
-        buyer_id=row.buyer_id,
-        seller_id=row.seller_id,
-        amount=Money(amount_minor=row.amount_minor, currency=row.currency),
-        payment_method=row.payment_method,
-        state=PaymentState(row.state),
-        created_at=row.created_at,
-        correlation_id=row.correlation_id,
-        payment_intent_id=row.payment_intent_id,
-        authorized_at=row.authorized_at,
-        expires_at=row.expires_at,
-        failure_reason=row.failure_reason,
-        decline_code=row.decline_code,
-        authorize_started_at=row.authorize_started_at,
-        version=row.version,
+    values = {name: getattr(row, name) for name in _PAYMENT_FIELDS}
+    return Payment(**values | {"state": PaymentState(row.state)})
+
+
+def _operation_columns(operation: Operation) -> dict[str, Any]:
+    return {name: getattr(operation, name) for name in _OPERATION_FIELDS} | {
+        "kind": operation.kind.value,
+        "state": operation.state.value,
+    }
+
+
+def _operation(row: Any) -> Operation:
+    values = {name: getattr(row, name) for name in _OPERATION_FIELDS}
+    return Operation(
+        **values | {"kind": OperationKind(row.kind), "state": OperationState(row.state)}
     )
 
 
@@ -85,10 +160,9 @@ class Payments:
     async def add_if_new(self, payment: Payment) -> bool:
         """Record a new payment; False if the order already has one."""
         statement = insert_ignoring_duplicates(self.session.bind, payments).values(  # type: ignore[arg-type]
-            **_columns(payment)
+            **_payment_columns(payment)
         )
-        result = await self.session.execute(statement)
-        return bool(result.rowcount)
+        return bool((await self.session.execute(statement)).rowcount)
 
     async def get(self, order_id: str) -> Payment | None:
         row = (
@@ -96,18 +170,32 @@ class Payments:
         ).first()
         return _payment(row) if row else None
 
-    async def awaiting_authorization(self, limit: int) -> list[Payment]:
+    async def by_payment_intent(self, payment_intent_id: str) -> Payment | None:
+        query = select(payments).where(payments.c.payment_intent_id == payment_intent_id)
+        row = (await self.session.execute(query)).first()
+        return _payment(row) if row else None
+
+    async def renewal_candidates(self, expiring_before: datetime, limit: int) -> list[Payment]:
         query = (
             select(payments)
-            .where(payments.c.state == PaymentState.AUTHORIZING.value)
-            .order_by(payments.c.created_at)
+            .where(
+                payments.c.state == PaymentState.AUTHORIZED.value,
+                payments.c.expires_at <= expiring_before,
+                payments.c.ended.is_(False),
+                payments.c.expiry_escalated.is_(False),
+            )
+            .order_by(payments.c.expires_at)
             .limit(limit)
         )
         return [_payment(row) for row in (await self.session.execute(query)).all()]
 
+    async def with_payment_intents(self) -> list[Payment]:
+        query = select(payments).where(payments.c.payment_intent_id.is_not(None))
+        return [_payment(row) for row in (await self.session.execute(query)).all()]
+
     async def save(self, payment: Payment) -> Payment:
         saved_version = payment.version + 1
-        values = _columns(payment) | {"version": saved_version}
+        values = _payment_columns(payment) | {"version": saved_version}
         result = await self.session.execute(
             update(payments)
             .where(payments.c.order_id == payment.order_id, payments.c.version == payment.version)
@@ -116,3 +204,193 @@ class Payments:
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"payment for {payment.order_id} was changed by someone else")
         return replace(payment, version=saved_version)
+
+
+class Operations:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_if_new(self, operation: Operation) -> bool:
+        """Record an operation to run; False if one with this id (key) was recorded before."""
+        statement = insert_ignoring_duplicates(self.session.bind, operations).values(  # type: ignore[arg-type]
+            **_operation_columns(operation)
+        )
+        return bool((await self.session.execute(statement)).rowcount)
+
+    async def get(self, operation_id: str) -> Operation | None:
+        query = select(operations).where(operations.c.id == operation_id)
+        row = (await self.session.execute(query)).first()
+        return _operation(row) if row else None
+
+    async def of_order(self, order_id: str) -> list[Operation]:
+        query = (
+            select(operations)
+            .where(operations.c.order_id == order_id)
+            .order_by(operations.c.created_at, operations.c.id)
+        )
+        return [_operation(row) for row in (await self.session.execute(query)).all()]
+
+    async def open(self, limit: int) -> list[Operation]:
+        """Operations still to run, oldest first (a started one is being resumed)."""
+        query = (
+            select(operations)
+            .where(
+                operations.c.state.in_([OperationState.PENDING.value, OperationState.STARTED.value])
+            )
+            .order_by(operations.c.created_at, operations.c.id)
+            .limit(limit)
+        )
+        return [_operation(row) for row in (await self.session.execute(query)).all()]
+
+    async def has_open(self, order_id: str) -> bool:
+        query = select(func.count()).where(
+            operations.c.order_id == order_id,
+            operations.c.state.in_([OperationState.PENDING.value, OperationState.STARTED.value]),
+        )
+        return bool((await self.session.execute(query)).scalar_one())
+
+    async def save(self, operation: Operation, *, was: OperationState) -> None:
+        """Store `operation`, if it is still in state `was` (two workers never both act)."""
+        result = await self.session.execute(
+            update(operations)
+            .where(operations.c.id == operation.id, operations.c.state == was.value)
+            .values(**_operation_columns(operation))
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"operation {operation.id} was changed by someone else")
+
+
+class Ledger:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def write(self, entries: list[Entry] | tuple[Entry, ...]) -> None:
+        rows = [
+            {
+                "entry_id": entry.entry_id,
+                "order_id": entry.order_id,
+                "account": line.account,
+                "amount_minor": line.amount_minor,
+                "currency": entry.currency,
+                "at": entry.at,
+                "reason": entry.reason,
+            }
+            for entry in entries
+            for line in entry.lines
+        ]
+        if rows:
+            await insert_rows(self.session, ledger_lines, rows)
+
+    async def of_order(self, order_id: str) -> list[Any]:
+        query = (
+            select(ledger_lines)
+            .where(ledger_lines.c.order_id == order_id)
+            .order_by(ledger_lines.c.id)
+        )
+        return list((await self.session.execute(query)).all())
+
+    async def of_account(self, account: str) -> list[Any]:
+        query = (
+            select(ledger_lines)
+            .where(ledger_lines.c.account == account)
+            .order_by(ledger_lines.c.id.desc())
+        )
+        return list((await self.session.execute(query)).all())
+
+    async def order_lines(self, order_id: str) -> list[Line]:
+        return [Line(row.account, row.amount_minor) for row in await self.of_order(order_id)]
+
+    async def unbalanced_orders(self) -> list[tuple[str, str, int]]:
+        """(order, currency, sum) for every order whose lines do not sum to zero."""
+        total = func.sum(ledger_lines.c.amount_minor)
+        query = (
+            select(ledger_lines.c.order_id, ledger_lines.c.currency, total)
+            .group_by(ledger_lines.c.order_id, ledger_lines.c.currency)
+            .having(total != 0)
+        )
+        return [tuple(row) for row in (await self.session.execute(query)).all()]  # type: ignore[misc]
+
+
+class CreditBalances:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def balance(self, buyer_id: str, currency: str) -> tuple[int, int]:
+        """(balance, version); (0, 0) for a buyer who never had credit."""
+        query = select(credit_balances).where(
+            credit_balances.c.buyer_id == buyer_id, credit_balances.c.currency == currency
+        )
+        row = (await self.session.execute(query)).first()
+        return (row.balance_minor, row.version) if row else (0, 0)
+
+    async def balances(self, buyer_id: str) -> list[Any]:
+        query = (
+            select(credit_balances)
+            .where(credit_balances.c.buyer_id == buyer_id)
+            .order_by(credit_balances.c.currency)
+        )
+        return list((await self.session.execute(query)).all())
+
+    async def change(self, buyer_id: str, currency: str, delta_minor: int) -> int:
+        """Add `delta_minor` (negative to spend); answer the new balance. Optimistic: a
+        concurrent change to the same balance retries the whole batch."""
+        if delta_minor == 0:
+            return (await self.balance(buyer_id, currency))[0]
+        balance, version = await self.balance(buyer_id, currency)
+        if version == 0:
+            inserted = await self.session.execute(
+                insert_ignoring_duplicates(self.session.bind, credit_balances).values(  # type: ignore[arg-type]
+                    buyer_id=buyer_id, currency=currency, balance_minor=delta_minor, version=1
+                )
+            )
+            if inserted.rowcount != 1:
+                raise ConcurrentUpdate(f"credit of {buyer_id} was changed by someone else")
+            return delta_minor
+        result = await self.session.execute(
+            update(credit_balances)
+            .where(
+                credit_balances.c.buyer_id == buyer_id,
+                credit_balances.c.currency == currency,
+                credit_balances.c.version == version,
+            )
+            .values(balance_minor=balance + delta_minor, version=version + 1)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"credit of {buyer_id} was changed by someone else")
+        return balance + delta_minor
+
+
+class Webhooks:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_time(self, event_id: str, event_type: str, created: int, now: datetime) -> bool:
+        """Record a Stripe event; False if it was received before (a replay)."""
+        statement = insert_ignoring_duplicates(self.session.bind, webhook_events).values(  # type: ignore[arg-type]
+            id=event_id, type=event_type, created=created, received_at=now
+        )
+        return bool((await self.session.execute(statement)).rowcount)
+
+
+class Disputes:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, dispute_id: str) -> Any | None:
+        query = select(disputes).where(disputes.c.id == dispute_id)
+        return (await self.session.execute(query)).first()
+
+    async def of_order(self, order_id: str) -> list[Any]:
+        query = (
+            select(disputes).where(disputes.c.order_id == order_id).order_by(disputes.c.opened_at)
+        )
+        return list((await self.session.execute(query)).all())
+
+    async def put(self, **values: Any) -> None:
+        exists = await self.get(values["id"])
+        if exists is None:
+            await self.session.execute(disputes.insert().values(**values))
+        else:
+            await self.session.execute(
+                update(disputes).where(disputes.c.id == values["id"]).values(**values)
+            )

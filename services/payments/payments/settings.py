@@ -1,4 +1,4 @@
-"""Payments' settings: the kit's, plus Stripe and the authorization hold."""
+"""Payments' settings: the kit's, plus Stripe, the authorization hold and the platform fee."""
 
 from __future__ import annotations
 
@@ -17,11 +17,40 @@ class PaymentsSettings(KitSettings):
         validation_alias=AliasChoices("STRIPE_API_BASE"),
         description="Stripe's API address; localstripe's in development and tests",
     )
+    stripe_webhook_secret: str = Field(
+        "whsec_development",
+        validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET"),
+        description="The signing secret of the webhook endpoint (Stripe's dashboard)",
+    )
+    webhook_tolerance_seconds: int = Field(
+        300,
+        gt=0,
+        validation_alias=AliasChoices("PAYMENTS_WEBHOOK_TOLERANCE_SECONDS"),
+        description="How old a signed webhook may be before it is refused as a replay",
+    )
     authorization_hold_days: float = Field(
         7,
         gt=0,
         validation_alias=AliasChoices("PAYMENTS_AUTHORIZATION_HOLD_DAYS"),
         description="How long the card network holds an online authorization",
+    )
+    renew_before_hours: float = Field(
+        24,
+        gt=0,
+        validation_alias=AliasChoices("PAYMENTS_RENEW_BEFORE_HOURS"),
+        description="How long before a hold lapses it is renewed (or escalated)",
+    )
+    platform_fee_bps: int = Field(
+        500,
+        ge=0,
+        le=10_000,
+        validation_alias=AliasChoices("PAYMENTS_PLATFORM_FEE_BPS"),
+        description="The marketplace's fee on released escrow, in basis points (500 = 5%)",
+    )
+    connected_accounts: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("PAYMENTS_CONNECTED_ACCOUNTS"),
+        description="JSON: seller id -> Stripe Connect account id; others stay payable",
     )
     authorization_concurrency: int = Field(
         16, ge=1, validation_alias=AliasChoices("PAYMENTS_AUTHORIZATION_CONCURRENCY")

@@ -5,6 +5,7 @@ import pytest
 from payments.app import MIGRATIONS
 from payments.cards import StripeCards
 from payments.handlers import PaymentsContext
+from payments.payouts import PayablesOnly
 from servicekit.clock import ManualClock
 from servicekit.db import make_engine
 from servicekit.migrations import upgrade
@@ -39,5 +40,11 @@ def stripe_cards(stripe_api_base):
 @pytest.fixture
 def ctx(db, clock, stripe_cards):
     return PaymentsContext(
-        db=db, clock=clock, cards=stripe_cards, authorization_hold=timedelta(days=7)
+        db=db,
+        clock=clock,
+        cards=stripe_cards,
+        payouts=PayablesOnly(),
+        authorization_hold=timedelta(days=7),
+        renew_before=timedelta(days=1),
+        fee_bps=500,
     )

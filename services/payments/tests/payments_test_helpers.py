@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from contracts import Event, Money
 from contracts.orders import OrderPlaced
+from contracts.support import TicketResolved
 from payments.db import Payments
 from servicekit.db import outbox
 from servicekit.events import Received
@@ -57,3 +58,35 @@ async def outbox_rows(engine: Any) -> list[Any]:
 
 def data_of(row: Any) -> dict[str, Any]:
     return json.loads(row.payload)["data"]
+
+
+def fact(order_id: str) -> dict[str, Any]:
+    """What every order event after placement carries."""
+    return {
+        "order_id": order_id,
+        "buyer_id": "usr_buyer",
+        "seller_id": "usr_seller",
+        "listing_id": "lst_1",
+        "fulfilment": "seller_ships",
+        "occurred_at": NOW,
+    }
+
+
+def resolved(
+    order_id: str, action: str, amount: Money | None = None, *, ticket_id: str = "tkt_1"
+) -> TicketResolved:
+    return TicketResolved(
+        ticket_id=ticket_id,
+        order_id=order_id,
+        buyer_id="usr_buyer",
+        seller_id="usr_seller",
+        action=action,  # type: ignore[arg-type]
+        amount=amount,
+        note="the parcel arrived damaged",
+        resolved_by="usr_agent",
+        resolved_at=NOW,
+    )
+
+
+def eur(amount_minor: int) -> Money:
+    return Money(amount_minor=amount_minor, currency="EUR")

@@ -1,6 +1,7 @@
-"""Payments' use cases on SQLite and PostgreSQL, against a real localstripe: an order placed is
-queued for authorization once; the worker authorizes it with manual capture, records a decline,
-recovers an authorization interrupted by a crash, and retries when Stripe is unreachable."""
+"""Payments' authorizations on SQLite and PostgreSQL, against a real localstripe: an order
+placed is queued for authorization once; the worker authorizes it with manual capture, records
+a decline, recovers an authorization interrupted by a crash, and retries when Stripe is
+unreachable. (Escrow, refunds and credits: test_payments_escrow.py.)"""
 
 import asyncio
 import time
@@ -9,11 +10,10 @@ from datetime import datetime
 import pytest
 
 from contracts import Money
-from payments import domain
 from payments.cards import TransientCardError, metadata_of
-from payments.db import Payments
-from payments.domain import AuthorizationOutcome, PaymentState
-from payments.handlers import authorize_pending, on_order_placed
+from payments.db import Operations
+from payments.domain import CardOutcome, OperationKind, OperationState, PaymentState
+from payments.handlers import on_order_placed, run_operations
 
 from payments_test_helpers import (
     NOW,
@@ -60,12 +60,13 @@ async def test_an_order_placed_twice_queues_one_payment_for_its_total(ctx, engin
 
     payment = await stored_payment(ctx, order_id)
     assert payment.state is PaymentState.AUTHORIZING
-    assert payment.amount == Money(amount_minor=8400, currency="EUR")
+    assert payment.money(payment.total_minor) == Money(amount_minor=8400, currency="EUR")
     assert payment.correlation_id == "corr-first"
-    assert payment.authorize_started_at is None
     async with ctx.db.unit_of_work() as uow:
-        waiting = await Payments(uow.session).awaiting_authorization(10)
-    assert [p.order_id for p in waiting] == [order_id]
+        waiting = await Operations(uow.session).of_order(order_id)
+    assert [(op.kind, op.state, op.amount_minor) for op in waiting] == [
+        (OperationKind.AUTHORIZE, OperationState.PENDING, 8400)
+    ]
     assert await outbox_rows(engine) == []  # nothing is asked of Stripe or told yet
 
 
@@ -73,7 +74,7 @@ async def test_a_visa_card_is_authorized_for_manual_capture(ctx, engine, stripe_
     order_id = new_order_id()
     await queue(ctx, placed(order_id), correlation_id="corr-visa")
 
-    assert await authorize_pending(ctx) is False  # nothing more waiting
+    assert await run_operations(ctx) is False  # nothing more waiting
 
     payment = await stored_payment(ctx, order_id)
     assert payment.state is PaymentState.AUTHORIZED
@@ -94,10 +95,13 @@ async def test_a_visa_card_is_authorized_for_manual_capture(ctx, engine, stripe_
     assert intent.status == "requires_capture"
     assert intent.capture_method == "manual"
     assert (intent.amount, intent.currency) == (8400, "eur")
-    assert metadata_of(intent) == {"order_id": order_id}
+    assert metadata_of(intent) == {
+        "order_id": order_id,
+        "operation_id": f"order:{order_id}:authorize",
+    }
 
     # another pass finds nothing to do: no second hold, no second event
-    assert await authorize_pending(ctx) is False
+    assert await run_operations(ctx) is False
     assert len(await outbox_rows(engine)) == 1
     assert [i.id for i in await intents_for(stripe_cards, order_id)] == [intent.id]
 
@@ -106,7 +110,7 @@ async def test_a_declined_card_fails_the_payment_with_its_decline_code(ctx, engi
     order_id = new_order_id()
     await queue(ctx, placed(order_id, payment_method="pm_card_chargeCustomerFail"))
 
-    await authorize_pending(ctx)
+    await run_operations(ctx)
 
     payment = await stored_payment(ctx, order_id)
     assert payment.state is PaymentState.FAILED
@@ -127,22 +131,18 @@ async def test_an_authorization_interrupted_by_a_crash_is_found_not_made_twice(
     crowded = len(await all_intents(stripe_cards)) >= PAGE
     order_id = new_order_id()
     await queue(ctx, placed(order_id))
-    # The worker marked the payment started and Stripe authorized it; then the process died
-    # before the answer was recorded.
+    # The worker marked the operation started and Stripe authorized it; then the process
+    # died before the answer was recorded.
     async with ctx.db.unit_of_work() as uow:
-        payments = Payments(uow.session)
-        await payments.save(domain.start_authorization(await payments.get(order_id), NOW))
+        operations = Operations(uow.session)
+        operation = await operations.get(f"order:{order_id}:authorize")
+        await operations.save(operation.started(NOW), was=OperationState.PENDING)
         await uow.commit()
     payment = await stored_payment(ctx, order_id)
-    first = await stripe_cards.authorize(
-        order_id=order_id,
-        amount=payment.amount,
-        payment_method=payment.payment_method,
-        idempotency_key=payment.idempotency_key,
-    )
-    assert first.approved
+    first = await stripe_cards.perform(operation, payment.payment_method)
+    assert first.succeeded
 
-    await authorize_pending(ctx)
+    await run_operations(ctx)
 
     intents = await intents_for(stripe_cards, order_id)
     if crowded and len(intents) != 1:
@@ -167,15 +167,15 @@ class FlakyCards:
         self.outages = outages
         self.calls = []
 
-    async def authorize(self, *, order_id, amount, payment_method, idempotency_key):
-        self.calls.append(("authorize", order_id, idempotency_key))
+    async def perform(self, operation, payment_method):
+        self.calls.append(("perform", operation.id))
         if self.outages:
             self.outages -= 1
             raise TransientCardError("connection reset by peer")
-        return AuthorizationOutcome(approved=True, payment_intent_id=f"pi_{order_id}")
+        return CardOutcome(succeeded=True, payment_intent_id=f"pi_{operation.order_id}")
 
-    async def find_authorization(self, order_id):
-        self.calls.append(("find", order_id))
+    async def look_up(self, operation):
+        self.calls.append(("look_up", operation.id))
         return None
 
 
@@ -185,31 +185,30 @@ async def test_an_unreachable_card_processor_is_tried_again_later(ctx, engine):
     order_id = new_order_id()
     await queue(ctx, placed(order_id))
 
-    await authorize_pending(ctx)
+    await run_operations(ctx)
 
+    key = f"order:{order_id}:authorize"
     waiting = await stored_payment(ctx, order_id)
     assert waiting.state is PaymentState.AUTHORIZING
-    assert waiting.authorize_started_at == NOW
+    async with ctx.db.unit_of_work() as uow:
+        assert (await Operations(uow.session).get(key)).state is OperationState.STARTED
     assert await outbox_rows(engine) == []
-    assert cards.calls == [("authorize", order_id, f"order:{order_id}:authorize")]
+    assert cards.calls == [("perform", key)]
 
     # backing off: an immediate pass does not hammer the processor
-    await authorize_pending(ctx)
+    await run_operations(ctx)
     assert len(cards.calls) == 1
 
-    _, next_try = ctx.backoff[order_id]
+    _, next_try = ctx.backoff[key]
     await asyncio.sleep(max(0.0, next_try - time.monotonic()) + 0.05)
-    await authorize_pending(ctx)
+    await run_operations(ctx)
 
     # resumed: it looks for an earlier authorization before making one, same idempotency key
-    assert cards.calls[1:] == [
-        ("find", order_id),
-        ("authorize", order_id, f"order:{order_id}:authorize"),
-    ]
+    assert cards.calls[1:] == [("look_up", key), ("perform", key)]
     authorized = await stored_payment(ctx, order_id)
     assert authorized.state is PaymentState.AUTHORIZED
     assert authorized.payment_intent_id == f"pi_{order_id}"
-    assert order_id not in ctx.backoff
+    assert key not in ctx.backoff
     assert [r.event_type for r in await outbox_rows(engine)] == [
         "marketplace.payment.authorized.v1"
     ]

@@ -1,8 +1,8 @@
-"""payments; outbox and inbox
+"""payments: payments, card operations, ledger, credits, webhooks, disputes; outbox and inbox
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 19:56:52.780781
+Create Date: 2026-11-23 21:32:49.742818
 """
 
 import sqlalchemy as sa
@@ -44,37 +44,144 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     op.create_table(
+        "credit_balances",
+        sa.Column("buyer_id", sa.String(length=64), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("balance_minor", sa.BigInteger(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("buyer_id", "currency", name=op.f("pk_credit_balances")),
+    )
+    op.create_table(
+        "disputes",
+        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("order_id", sa.String(length=40), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.String(length=100), nullable=False),
+        sa.Column("opened_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disputes")),
+    )
+    with op.batch_alter_table("disputes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_disputes_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "ledger_lines",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("entry_id", sa.String(length=160), nullable=False),
+        sa.Column("order_id", sa.String(length=40), nullable=False),
+        sa.Column("account", sa.String(length=100), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_lines")),
+    )
+    with op.batch_alter_table("ledger_lines", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_lines_account"), ["account"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ledger_lines_entry_id"), ["entry_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ledger_lines_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "operations",
+        sa.Column("id", sa.String(length=120), nullable=False),
+        sa.Column("order_id", sa.String(length=40), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("payment_intent_id", sa.String(length=100), nullable=True),
+        sa.Column("stripe_id", sa.String(length=100), nullable=True),
+        sa.Column("started_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("failure", sa.String(length=500), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_operations")),
+    )
+    with op.batch_alter_table("operations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_operations_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_operations_state"), ["state"], unique=False)
+
+    op.create_table(
         "payments",
         sa.Column("order_id", sa.String(length=40), nullable=False),
         sa.Column("buyer_id", sa.String(length=64), nullable=False),
         sa.Column("seller_id", sa.String(length=64), nullable=False),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("total_minor", sa.BigInteger(), nullable=False),
         sa.Column("payment_method", sa.String(length=100), nullable=False),
         sa.Column("state", sa.String(length=30), nullable=False),
         sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("correlation_id", sa.String(length=64), nullable=False),
+        sa.Column("credit_applied_minor", sa.BigInteger(), nullable=False),
         sa.Column("payment_intent_id", sa.String(length=100), nullable=True),
         sa.Column("authorized_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("expires_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("failure_reason", sa.String(length=500), nullable=True),
         sa.Column("decline_code", sa.String(length=100), nullable=True),
-        sa.Column("authorize_started_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("captured_minor", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_to_card_minor", sa.BigInteger(), nullable=False),
+        sa.Column("released_minor", sa.BigInteger(), nullable=False),
+        sa.Column("fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("escrow_at_release_minor", sa.BigInteger(), nullable=False),
+        sa.Column("ended", sa.Boolean(), nullable=False),
+        sa.Column("release_due", sa.Boolean(), nullable=False),
+        sa.Column("reauthorizations", sa.Integer(), nullable=False),
+        sa.Column("expiry_escalated", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_payments")),
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payments_expires_at"), ["expires_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_payments_payment_intent_id"), ["payment_intent_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_payments_state"), ["state"], unique=False)
 
+    op.create_table(
+        "webhook_events",
+        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("type", sa.String(length=100), nullable=False),
+        sa.Column("created", sa.BigInteger(), nullable=False),
+        sa.Column("received_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_events")),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("webhook_events")
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payments_state"))
+        batch_op.drop_index(batch_op.f("ix_payments_payment_intent_id"))
+        batch_op.drop_index(batch_op.f("ix_payments_expires_at"))
 
     op.drop_table("payments")
+    with op.batch_alter_table("operations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_operations_state"))
+        batch_op.drop_index(batch_op.f("ix_operations_order_id"))
+
+    op.drop_table("operations")
+    with op.batch_alter_table("ledger_lines", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_lines_order_id"))
+        batch_op.drop_index(batch_op.f("ix_ledger_lines_entry_id"))
+        batch_op.drop_index(batch_op.f("ix_ledger_lines_account"))
+
+    op.drop_table("ledger_lines")
+    with op.batch_alter_table("disputes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disputes_order_id"))
+
+    op.drop_table("disputes")
+    op.drop_table("credit_balances")
     op.drop_table("outbox")
     op.drop_table("inbox")
     # ### end Alembic commands ###
