@@ -1,0 +1,382 @@
+"""Escrow on SQLite and PostgreSQL, against a real localstripe: capture when the order ships,
+void when it ends before, release to the seller less the fee, refunds (full, partial, after the
+payout), goodwill credits spent on a later order, and authorizations renewed before they lapse.
+After every scenario the order's ledger balances."""
+
+from datetime import timedelta
+
+import pytest
+
+from contracts.orders import (
+    OrderCancelled,
+    OrderCompleted,
+    OrderReturned,
+    OrderSellerBackedOut,
+    OrderShipped,
+)
+from payments import ledger
+from payments.db import CreditBalances, Ledger, Operations
+from payments.domain import OperationKind, OperationState, PaymentRefused, PaymentState
+from payments.handlers import (
+    event_router,
+    renew_expiring_authorizations,
+    run_operations,
+)
+
+from payments_test_helpers import (
+    NOW,
+    data_of,
+    eur,
+    fact,
+    new_order_id,
+    outbox_rows,
+    placed,
+    received,
+    resolved,
+    stored_payment,
+)
+
+
+async def deliver(ctx, event):
+    """Hand `event` to its handler as the consumer does: in one unit of work."""
+    route = event_router(ctx).route(event.type)
+    async with ctx.db.unit_of_work() as uow:
+        await route.handle([received(event)], uow)
+        await uow.commit()
+
+
+async def settle(ctx):
+    """Let the worker run every card operation that is waiting."""
+    for _ in range(10):
+        await run_operations(ctx)
+        async with ctx.db.unit_of_work() as uow:
+            if not await Operations(uow.session).open(1):
+                return
+    raise AssertionError("card operations still open")
+
+
+async def events_of(engine, order_id):
+    return [
+        (row.event_type.removeprefix("marketplace.payment."), data_of(row))
+        for row in await outbox_rows(engine)
+        if row.message_key == order_id
+    ]
+
+
+async def balances(ctx, order_id):
+    async with ctx.db.unit_of_work() as uow:
+        lines = await Ledger(uow.session).order_lines(order_id)
+    assert sum(line.amount_minor for line in lines) == 0, "the order's ledger must balance"
+    return ledger.balances(lines)
+
+
+async def authorized_order(ctx, quantity=2):
+    order_id = new_order_id()
+    await deliver(ctx, placed(order_id, quantity=quantity))
+    await settle(ctx)
+    return order_id
+
+
+async def shipped_order(ctx, quantity=2):
+    order_id = await authorized_order(ctx, quantity)
+    await deliver(ctx, OrderShipped(**fact(order_id), total=eur(4200 * quantity)))
+    await settle(ctx)
+    return order_id
+
+
+def completed(order_id):
+    return OrderCompleted(**fact(order_id), total=eur(8400), confirmed_by="buyer")
+
+
+async def test_shipping_captures_the_authorization_into_escrow(ctx, engine, stripe_cards):
+    order_id = await shipped_order(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.state is PaymentState.CAPTURED
+    assert payment.captured_minor == 8400
+    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(
+        payment.payment_intent_id
+    )
+    assert intent.status == "succeeded"
+    kinds = [kind for kind, _ in await events_of(engine, order_id)]
+    assert kinds == ["authorized.v1", "captured.v1"]
+    assert await balances(ctx, order_id) == {"buyer_card": -8400, "escrow": 8400}
+
+    # the same shipment again (a redelivery) captures nothing more
+    await deliver(ctx, OrderShipped(**fact(order_id), total=eur(8400)))
+    await settle(ctx)
+    assert [kind for kind, _ in await events_of(engine, order_id)] == kinds
+
+
+async def test_a_replacement_shipment_is_not_captured_again(ctx, engine):
+    order_id = await shipped_order(ctx)
+    await deliver(ctx, OrderShipped(**fact(order_id), total=eur(8400), replacement=True))
+    await settle(ctx)
+    assert (await stored_payment(ctx, order_id)).captured_minor == 8400
+    assert await balances(ctx, order_id) == {"buyer_card": -8400, "escrow": 8400}
+
+
+async def test_a_cancelled_order_has_its_authorization_voided(ctx, engine, stripe_cards):
+    order_id = await authorized_order(ctx)
+    cancelled = OrderCancelled(
+        order_id=order_id,
+        buyer_id="usr_buyer",
+        seller_id="usr_seller",
+        reason="changed my mind",
+        cancelled_by="buyer",
+        cancelled_at=NOW,
+    )
+    await deliver(ctx, cancelled)
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.state is PaymentState.VOIDED
+    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(
+        payment.payment_intent_id
+    )
+    assert intent.status == "canceled"
+    events = await events_of(engine, order_id)
+    assert [kind for kind, _ in events] == ["authorized.v1", "voided.v1"]
+    assert events[1][1]["amount"] == {"amount_minor": 8400, "currency": "EUR"}
+    assert await balances(ctx, order_id) == {}
+
+
+async def test_an_order_ended_before_its_card_was_asked_never_reaches_stripe(ctx, engine):
+    order_id = new_order_id()
+    await deliver(ctx, placed(order_id))
+    await deliver(ctx, OrderSellerBackedOut(**fact(order_id), reason="sold elsewhere"))
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.state is PaymentState.VOIDED
+    assert payment.payment_intent_id is None
+    async with ctx.db.unit_of_work() as uow:
+        operations = await Operations(uow.session).of_order(order_id)
+    assert [(op.kind, op.state) for op in operations] == [
+        (OperationKind.AUTHORIZE, OperationState.SKIPPED)
+    ]
+    events = await events_of(engine, order_id)
+    assert [kind for kind, _ in events] == ["voided.v1"]
+    assert events[0][1]["amount"]["amount_minor"] == 0
+
+
+async def test_completion_releases_escrow_to_the_seller_less_the_fee(ctx, engine):
+    order_id = await shipped_order(ctx)
+    await deliver(ctx, completed(order_id))
+    await deliver(ctx, completed(order_id))  # a replay pays nobody twice
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.state is PaymentState.RELEASED
+    assert (payment.released_minor, payment.fee_minor) == (7980, 420)
+    released = [data for kind, data in await events_of(engine, order_id) if kind == "released.v1"]
+    assert len(released) == 1
+    assert released[0]["amount"]["amount_minor"] == 7980
+    assert released[0]["platform_fee"]["amount_minor"] == 420
+    assert await balances(ctx, order_id) == {
+        "buyer_card": -8400,
+        "platform_fees": 420,
+        "seller_payable:usr_seller": 7980,
+    }
+
+
+async def test_a_return_refunds_everything_to_the_card(ctx, engine, stripe_cards):
+    order_id = await shipped_order(ctx)
+    await deliver(ctx, OrderReturned(**fact(order_id), total=eur(8400)))
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.state is PaymentState.REFUNDED
+    charge = await stripe_cards.charge_state(payment.payment_intent_id)
+    assert charge.amount_refunded_minor == 8400
+    refunded = [data for kind, data in await events_of(engine, order_id) if kind == "refunded.v1"]
+    assert len(refunded) == 1
+    assert refunded[0]["full"] is True
+    assert refunded[0]["total_refunded"]["amount_minor"] == 8400
+    assert await balances(ctx, order_id) == {"buyer_card": -8400, "refunds": 8400}
+
+
+async def test_a_partial_refund_from_support_is_made_once_and_the_rest_is_released(
+    ctx, engine, stripe_cards
+):
+    order_id = await shipped_order(ctx)
+    resolution = resolved(order_id, "partial_refund", eur(2000), ticket_id="tkt_damaged")
+    for _ in range(3):  # the resolution redelivered: one refund
+        await deliver(ctx, resolution)
+        await settle(ctx)
+    await deliver(ctx, completed(order_id))
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    charge = await stripe_cards.charge_state(payment.payment_intent_id)
+    assert charge.amount_refunded_minor == 2000
+    refunded = [data for kind, data in await events_of(engine, order_id) if kind == "refunded.v1"]
+    assert [(r["amount"]["amount_minor"], r["full"]) for r in refunded] == [(2000, False)]
+    # the seller is paid what is left in escrow, less the fee on it
+    assert (payment.released_minor, payment.fee_minor) == (6080, 320)
+    assert await balances(ctx, order_id) == {
+        "buyer_card": -8400,
+        "platform_fees": 320,
+        "refunds": 2000,
+        "seller_payable:usr_seller": 6080,
+    }
+
+
+async def test_a_refund_after_the_payout_is_clawed_back_from_the_seller(ctx, engine):
+    order_id = await shipped_order(ctx)
+    await deliver(ctx, completed(order_id))
+    await deliver(ctx, resolved(order_id, "refund", ticket_id="tkt_not_as_described"))
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.state is PaymentState.REFUNDED
+    refunded = [data for kind, data in await events_of(engine, order_id) if kind == "refunded.v1"]
+    assert refunded[0]["clawed_back"] == {"amount_minor": 7980, "currency": "EUR"}
+    assert await balances(ctx, order_id) == {"buyer_card": -8400, "refunds": 8400}
+
+
+@pytest.mark.parametrize(
+    ("resolution", "why"),
+    [
+        (resolved("-", "partial_refund", eur(9000)), "is still refundable"),
+        (resolved("-", "partial_refund"), "needs an amount"),
+        (resolved("-", "credit", eur(0)), "positive"),
+    ],
+)
+async def test_a_resolution_that_cannot_apply_is_refused_and_changes_nothing(
+    ctx, engine, resolution, why
+):
+    order_id = await shipped_order(ctx)
+    before = await balances(ctx, order_id)
+    with pytest.raises(PaymentRefused, match=why):
+        await deliver(ctx, resolution.model_copy(update={"order_id": order_id}))
+    assert await balances(ctx, order_id) == before
+
+
+async def test_a_refund_before_anything_was_captured_is_refused(ctx):
+    order_id = await authorized_order(ctx)
+    with pytest.raises(PaymentRefused, match="nothing was captured"):
+        await deliver(ctx, resolved(order_id, "refund"))
+
+
+async def test_a_goodwill_credit_is_spent_on_the_buyers_next_order(ctx, engine, stripe_cards):
+    first = await shipped_order(ctx)
+    credit = resolved(first, "credit", eur(1500), ticket_id="tkt_late")
+    await deliver(ctx, credit)
+    await deliver(ctx, credit)  # a replay credits nothing more
+    issued = [data for kind, data in await events_of(engine, first) if kind == "credit_issued.v1"]
+    assert [(c["amount"]["amount_minor"], c["balance"]["amount_minor"]) for c in issued] == [
+        (1500, 1500)
+    ]
+
+    second = new_order_id()
+    await deliver(ctx, placed(second, quantity=1))  # 42.00 EUR, 15.00 of it from credit
+    await settle(ctx)
+    payment = await stored_payment(ctx, second)
+    assert (payment.credit_applied_minor, payment.card_minor) == (1500, 2700)
+    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(
+        payment.payment_intent_id
+    )
+    assert intent.amount == 2700
+    async with ctx.db.unit_of_work() as uow:
+        assert await CreditBalances(uow.session).balance("usr_buyer", "EUR") == (0, 2)
+
+    await deliver(ctx, OrderShipped(**fact(second), total=eur(4200)))
+    await settle(ctx)
+    assert await balances(ctx, second) == {
+        "buyer_card": -2700,
+        "buyer_credit:usr_buyer": -1500,
+        "escrow": 4200,
+    }
+    assert await balances(ctx, first) == {
+        "buyer_card": -8400,
+        "buyer_credit:usr_buyer": 1500,
+        "escrow": 8400,
+        "goodwill": -1500,
+    }
+
+
+async def test_credit_set_aside_for_a_cancelled_order_goes_back_to_the_buyer(ctx):
+    first = await shipped_order(ctx)
+    await deliver(ctx, resolved(first, "credit", eur(1000), ticket_id="tkt_goodwill"))
+    second = new_order_id()
+    await deliver(ctx, placed(second, quantity=1))
+    await settle(ctx)
+    await deliver(
+        ctx,
+        OrderCancelled(
+            order_id=second,
+            buyer_id="usr_buyer",
+            seller_id="usr_seller",
+            reason="too slow",
+            cancelled_by="buyer",
+            cancelled_at=NOW,
+        ),
+    )
+    await settle(ctx)
+    async with ctx.db.unit_of_work() as uow:
+        balance, _ = await CreditBalances(uow.session).balance("usr_buyer", "EUR")
+    assert balance == 1000
+    assert await balances(ctx, second) == {}
+
+
+async def test_an_authorization_about_to_lapse_is_renewed_before_it_does(
+    ctx, engine, stripe_cards, clock
+):
+    order_id = await authorized_order(ctx)
+    old = (await stored_payment(ctx, order_id)).payment_intent_id
+
+    assert await renew_expiring_authorizations(ctx, NOW + timedelta(days=5)) == 0
+    later = NOW + timedelta(days=6, hours=1)
+    clock.set(later)
+    assert await renew_expiring_authorizations(ctx, later) == 1
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.payment_intent_id != old
+    assert payment.expires_at == later + ctx.authorization_hold
+    replaced = await stripe_cards.client.v1.payment_intents.retrieve_async(old)
+    assert replaced.status == "canceled"
+    renewed = [d for k, d in await events_of(engine, order_id) if k == "authorization_renewed.v1"]
+    assert renewed[0]["replaced_payment_intent_id"] == old
+    # the new hold is the one captured when the order ships
+    await deliver(ctx, OrderShipped(**fact(order_id), total=eur(8400)))
+    await settle(ctx)
+    captured = await stripe_cards.client.v1.payment_intents.retrieve_async(
+        payment.payment_intent_id
+    )
+    assert captured.status == "succeeded"
+    assert await balances(ctx, order_id) == {"buyer_card": -8400, "escrow": 8400}
+
+
+class DecliningRenewals:
+    """Stripe for everything, except that a renewal is declined."""
+
+    def __init__(self, cards):
+        self.cards = cards
+
+    async def perform(self, operation, payment_method):
+        if operation.kind is OperationKind.REAUTHORIZE:
+            return await self.cards.perform(operation, "pm_card_chargeCustomerFail")
+        return await self.cards.perform(operation, payment_method)
+
+    async def look_up(self, operation):
+        return await self.cards.look_up(operation)
+
+
+async def test_an_authorization_that_cannot_be_renewed_is_escalated_once(
+    ctx, engine, stripe_cards, clock
+):
+    order_id = await authorized_order(ctx)
+    ctx.cards = DecliningRenewals(stripe_cards)
+    later = NOW + timedelta(days=6, hours=1)
+    clock.set(later)
+    await renew_expiring_authorizations(ctx, later)
+    await settle(ctx)
+    assert await renew_expiring_authorizations(ctx, later + timedelta(hours=1)) == 0
+
+    expiring = [d for k, d in await events_of(engine, order_id) if k == "authorization_expiring.v1"]
+    assert len(expiring) == 1
+    assert expiring[0]["expires_at"].startswith("2026-11-30")
+    assert expiring[0]["reason"]
+    assert (await stored_payment(ctx, order_id)).state is PaymentState.AUTHORIZED
