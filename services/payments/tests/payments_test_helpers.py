@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import select
 
 from contracts import Event, Money
-from contracts.orders import OrderPlaced
+from contracts.orders import OrderPlaced, OrderShipped
 from contracts.support import TicketResolved
-from payments.db import Payments
+from payments import ledger
+from payments.db import Ledger, Operations, Payments
+from payments.handlers import event_router, run_operations
 from servicekit.db import outbox
 from servicekit.events import Received
 from servicekit.testing import received as kit_received
@@ -90,3 +92,50 @@ def resolved(
 
 def eur(amount_minor: int) -> Money:
     return Money(amount_minor=amount_minor, currency="EUR")
+
+
+async def deliver(ctx, event):
+    """Hand `event` to its handler as the consumer does: in one unit of work."""
+    route = event_router(ctx).route(event.type)
+    async with ctx.db.unit_of_work() as uow:
+        await route.handle([received(event)], uow)
+        await uow.commit()
+
+
+async def settle(ctx):
+    """Let the worker run every card operation that is waiting."""
+    for _ in range(10):
+        await run_operations(ctx)
+        async with ctx.db.unit_of_work() as uow:
+            if not await Operations(uow.session).open(1):
+                return
+    raise AssertionError("card operations still open")
+
+
+async def events_of(engine, order_id):
+    return [
+        (row.event_type.removeprefix("marketplace.payment."), data_of(row))
+        for row in await outbox_rows(engine)
+        if row.message_key == order_id
+    ]
+
+
+async def balances(ctx, order_id):
+    async with ctx.db.unit_of_work() as uow:
+        lines = await Ledger(uow.session).order_lines(order_id)
+    assert sum(line.amount_minor for line in lines) == 0, "the order's ledger must balance"
+    return ledger.balances(lines)
+
+
+async def authorized_order(ctx, quantity=2):
+    order_id = new_order_id()
+    await deliver(ctx, placed(order_id, quantity=quantity))
+    await settle(ctx)
+    return order_id
+
+
+async def shipped_order(ctx, quantity=2):
+    order_id = await authorized_order(ctx, quantity)
+    await deliver(ctx, OrderShipped(**fact(order_id), total=eur(4200 * quantity)))
+    await settle(ctx)
+    return order_id

@@ -14,74 +14,25 @@ from contracts.orders import (
     OrderSellerBackedOut,
     OrderShipped,
 )
-from payments import ledger
-from payments.db import CreditBalances, Ledger, Operations
+from payments.db import CreditBalances, Operations
 from payments.domain import OperationKind, OperationState, PaymentRefused, PaymentState
-from payments.handlers import (
-    event_router,
-    renew_expiring_authorizations,
-    run_operations,
-)
+from payments.handlers import renew_expiring_authorizations
 
 from payments_test_helpers import (
     NOW,
-    data_of,
+    authorized_order,
+    balances,
+    deliver,
     eur,
+    events_of,
     fact,
     new_order_id,
-    outbox_rows,
     placed,
-    received,
     resolved,
+    settle,
+    shipped_order,
     stored_payment,
 )
-
-
-async def deliver(ctx, event):
-    """Hand `event` to its handler as the consumer does: in one unit of work."""
-    route = event_router(ctx).route(event.type)
-    async with ctx.db.unit_of_work() as uow:
-        await route.handle([received(event)], uow)
-        await uow.commit()
-
-
-async def settle(ctx):
-    """Let the worker run every card operation that is waiting."""
-    for _ in range(10):
-        await run_operations(ctx)
-        async with ctx.db.unit_of_work() as uow:
-            if not await Operations(uow.session).open(1):
-                return
-    raise AssertionError("card operations still open")
-
-
-async def events_of(engine, order_id):
-    return [
-        (row.event_type.removeprefix("marketplace.payment."), data_of(row))
-        for row in await outbox_rows(engine)
-        if row.message_key == order_id
-    ]
-
-
-async def balances(ctx, order_id):
-    async with ctx.db.unit_of_work() as uow:
-        lines = await Ledger(uow.session).order_lines(order_id)
-    assert sum(line.amount_minor for line in lines) == 0, "the order's ledger must balance"
-    return ledger.balances(lines)
-
-
-async def authorized_order(ctx, quantity=2):
-    order_id = new_order_id()
-    await deliver(ctx, placed(order_id, quantity=quantity))
-    await settle(ctx)
-    return order_id
-
-
-async def shipped_order(ctx, quantity=2):
-    order_id = await authorized_order(ctx, quantity)
-    await deliver(ctx, OrderShipped(**fact(order_id), total=eur(4200 * quantity)))
-    await settle(ctx)
-    return order_id
 
 
 def completed(order_id):
@@ -94,9 +45,7 @@ async def test_shipping_captures_the_authorization_into_escrow(ctx, engine, stri
     payment = await stored_payment(ctx, order_id)
     assert payment.state is PaymentState.CAPTURED
     assert payment.captured_minor == 8400
-    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(
-        payment.payment_intent_id
-    )
+    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(payment.payment_intent_id)
     assert intent.status == "succeeded"
     kinds = [kind for kind, _ in await events_of(engine, order_id)]
     assert kinds == ["authorized.v1", "captured.v1"]
@@ -131,9 +80,7 @@ async def test_a_cancelled_order_has_its_authorization_voided(ctx, engine, strip
 
     payment = await stored_payment(ctx, order_id)
     assert payment.state is PaymentState.VOIDED
-    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(
-        payment.payment_intent_id
-    )
+    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(payment.payment_intent_id)
     assert intent.status == "canceled"
     events = await events_of(engine, order_id)
     assert [kind for kind, _ in events] == ["authorized.v1", "voided.v1"]
@@ -274,9 +221,7 @@ async def test_a_goodwill_credit_is_spent_on_the_buyers_next_order(ctx, engine, 
     await settle(ctx)
     payment = await stored_payment(ctx, second)
     assert (payment.credit_applied_minor, payment.card_minor) == (1500, 2700)
-    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(
-        payment.payment_intent_id
-    )
+    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(payment.payment_intent_id)
     assert intent.amount == 2700
     async with ctx.db.unit_of_work() as uow:
         assert await CreditBalances(uow.session).balance("usr_buyer", "EUR") == (0, 2)
