@@ -17,6 +17,7 @@ from contracts.orders import (
 from payments.db import CreditBalances, Operations
 from payments.domain import OperationKind, OperationState, PaymentRefused, PaymentState
 from payments.handlers import renew_expiring_authorizations
+from payments.reconcile import reconcile
 
 from payments_test_helpers import (
     NOW,
@@ -325,3 +326,22 @@ async def test_an_authorization_that_cannot_be_renewed_is_escalated_once(
     assert expiring[0]["expires_at"].startswith("2026-11-30")
     assert expiring[0]["reason"]
     assert (await stored_payment(ctx, order_id)).state is PaymentState.AUTHORIZED
+
+
+async def test_reconciliation_agrees_with_stripe_until_someone_refunds_behind_our_back(
+    ctx, stripe_cards
+):
+    kept = await shipped_order(ctx)
+    await deliver(ctx, resolved(kept, "partial_refund", eur(1000), ticket_id="tkt_reconciled"))
+    await settle(ctx)
+    tampered = await shipped_order(ctx)
+
+    differences = await reconcile(ctx.db, stripe_cards)
+    assert [d for d in differences if d.order_id in (kept, tampered)] == []
+
+    intent = (await stored_payment(ctx, tampered)).payment_intent_id
+    await stripe_cards.client.v1.refunds.create_async({"payment_intent": intent, "amount": 500})
+    differences = await reconcile(ctx.db, stripe_cards)
+    assert [(d.order_id, d.what) for d in differences if d.order_id in (kept, tampered)] == [
+        (tampered, "refunded: ledger 0, Stripe 500")
+    ]
