@@ -49,7 +49,10 @@ def payment_view(
         "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
         "failure_reason": payment.failure_reason,
         "decline_code": payment.decline_code,
-        "authorizations": of(OperationKind.AUTHORIZE, OperationKind.REAUTHORIZE),
+        "authorizations": [
+            view | {"decline_code": payment.decline_code if view["state"] == "failed" else None}
+            for view in of(OperationKind.AUTHORIZE, OperationKind.REAUTHORIZE)
+        ],
         "voids": of(OperationKind.VOID, OperationKind.RELEASE_HOLD),
         "captures": of(OperationKind.CAPTURE),
         "refunds": of(OperationKind.REFUND),

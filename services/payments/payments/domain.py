@@ -119,9 +119,11 @@ class Payment:
     captured_minor: int = 0
     refunded_minor: int = 0  # decided; the card part is confirmed by its refund operation
     refunded_to_card_minor: int = 0
+    charged_back_minor: int = 0  # taken by open or lost chargebacks
     released_minor: int = 0  # paid to the seller, after the fee
     fee_minor: int = 0
     escrow_at_release_minor: int = 0
+    refunded_at_release_minor: int = 0
     ended: bool = False  # the order ended before capture: the authorization must be voided
     release_due: bool = False  # the order completed before the capture was confirmed
     reauthorizations: int = 0
@@ -139,7 +141,8 @@ class Payment:
 
     @property
     def refundable_minor(self) -> int:
-        return self.captured_minor - self.refunded_minor
+        """What is still ours to give back or to pay out."""
+        return self.captured_minor - self.refunded_minor - self.charged_back_minor
 
     def money(self, amount_minor: int) -> Money:
         return Money(amount_minor=amount_minor, currency=self.currency)
@@ -254,7 +257,8 @@ def record_authorization(
     )
     decision = _decided(authorized, [], [hold_entry])
     if authorized.ended:
-        decision = decision.then(end_before_capture(authorized, None, now))
+        # The order ended while Stripe was being asked: void the hold it just granted.
+        decision = decision.then(end_before_capture(replace(authorized, ended=False), None, now))
     return decision
 
 
@@ -380,6 +384,7 @@ def release(payment: Payment, now: datetime, fee_bps: int) -> Decision:
         released_minor=escrow - fee,
         fee_minor=fee,
         escrow_at_release_minor=escrow,
+        refunded_at_release_minor=payment.refunded_minor,
         release_due=False,
     )
     return _decided(
@@ -479,10 +484,17 @@ def refund(
 
 
 def clawed_back(payment: Payment, amount_minor: int) -> int:
-    """The seller's share of a refund made after the payout (the fee's share goes back too)."""
+    """The seller's share of a refund of `amount_minor` decided after the payout; the rest is
+    the fee's share, returned by the platform. Shares are rounded on the running total, so
+    refunds in pieces return exactly the whole fee."""
     if not payment.paid_out:
         return 0
-    return amount_minor - payment.fee_minor * amount_minor // payment.escrow_at_release_minor
+    after_release = payment.refunded_minor - payment.refunded_at_release_minor
+
+    def fee_share(refunded: int) -> int:
+        return payment.fee_minor * refunded // payment.escrow_at_release_minor
+
+    return amount_minor - (fee_share(after_release + amount_minor) - fee_share(after_release))
 
 
 def record_refund(payment: Payment, operation: Operation, now: datetime) -> Decision:
@@ -520,22 +532,29 @@ def goodwill_credit(
 # --- chargebacks --------------------------------------------------------------------------
 
 
-def dispute_entry(
-    payment: Payment, dispute_id: str, amount_minor: int, opened: bool, now: datetime
-) -> Entry | None:
-    """A chargeback takes `amount_minor` out of escrow (or back from the seller after a
-    payout); winning it puts the money back where it came from."""
+def open_dispute(payment: Payment, dispute_id: str, amount_minor: int, now: datetime) -> Decision:
+    """A chargeback takes `amount_minor` out of escrow, or back from the seller after a
+    payout; until it is decided it cannot be refunded or released."""
     source = ledger.seller_payable(payment.seller_id) if payment.paid_out else ledger.ESCROW
-    if opened:
-        return payment._entry(
-            f"dispute:{dispute_id}:opened",
-            now,
-            "Chargeback opened: the buyer's bank took the money back",
-            *move(amount_minor, source, ledger.CHARGEBACKS),
-        )
-    return payment._entry(
+    disputed = replace(payment, charged_back_minor=payment.charged_back_minor + amount_minor)
+    opened = payment._entry(
+        f"dispute:{dispute_id}:opened",
+        now,
+        "Chargeback opened: the buyer's bank took the money back",
+        *move(amount_minor, source, ledger.CHARGEBACKS),
+    )
+    return _decided(disputed, [], [opened])
+
+
+def win_dispute(payment: Payment, dispute_id: str, amount_minor: int, now: datetime) -> Decision:
+    """The money comes back: to escrow, or to the seller if escrow was paid out meanwhile
+    (the payout left the disputed amount out)."""
+    destination = ledger.seller_payable(payment.seller_id) if payment.paid_out else ledger.ESCROW
+    won = replace(payment, charged_back_minor=payment.charged_back_minor - amount_minor)
+    entry = payment._entry(
         f"dispute:{dispute_id}:won",
         now,
         "Chargeback won: the money came back",
-        *move(amount_minor, ledger.CHARGEBACKS, source),
+        *move(amount_minor, ledger.CHARGEBACKS, destination),
     )
+    return _decided(won, [], [entry])

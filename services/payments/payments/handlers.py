@@ -506,8 +506,7 @@ async def _record_refund(
         )
         return
     await apply(uow, domain.record_refund(payment, operation, now))
-    requested = await _refund_requested(uow, operation)
-    clawback = domain.clawed_back(payment, requested)
+    requested, clawback = await _refund_decided(uow, payment, operation)
     uow.emit(
         PaymentRefunded(
             order_id=payment.order_id,
@@ -524,14 +523,20 @@ async def _record_refund(
     )
 
 
-async def _refund_requested(uow: UnitOfWork, operation: Operation) -> int:
-    """The whole refund decided with `operation` (its card part plus any credit part)."""
-    lines = await Ledger(uow.session).of_order(operation.order_id)
-    return sum(
-        row.amount_minor
-        for row in lines
-        if row.entry_id == f"{operation.id}:decided" and row.amount_minor > 0
-    )
+async def _refund_decided(
+    uow: UnitOfWork, payment: Payment, operation: Operation
+) -> tuple[int, int]:
+    """(the whole refund, the seller's claw-back) as decided with `operation`, read from the
+    ledger entry written when it was decided."""
+    decided = [
+        row
+        for row in await Ledger(uow.session).of_order(operation.order_id)
+        if row.entry_id == f"{operation.id}:decided"
+    ]
+    requested = sum(row.amount_minor for row in decided if row.amount_minor > 0)
+    payable = ledger.seller_payable(payment.seller_id)
+    clawback = -sum(row.amount_minor for row in decided if row.account == payable)
+    return requested, clawback
 
 
 async def _record_payout(

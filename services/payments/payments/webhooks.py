@@ -14,8 +14,9 @@ import stripe
 
 from contracts.payments import PaymentDisputeClosed, PaymentDisputeOpened
 from payments import domain
-from payments.db import Disputes, Ledger, Payments, Webhooks
+from payments.db import Disputes, Payments, Webhooks
 from payments.domain import Payment
+from payments.handlers import apply
 from servicekit.uow import Database, UnitOfWork
 
 
@@ -98,14 +99,15 @@ async def _dispute(uow: UnitOfWork, dispute: dict[str, Any], now: datetime) -> N
     status = dispute.get("status")
     if status in ("won", "lost"):
         await disputes.put(id=dispute["id"], status=status, closed_at=now)
-        await _closed(uow, payment, dispute["id"], amount, status, now)
+        current = await Payments(uow.session).get(payment.order_id)
+        assert current is not None
+        await _closed(uow, current, dispute["id"], amount, status, now)
 
 
 async def _opened(
     uow: UnitOfWork, payment: Payment, dispute: dict[str, Any], amount: int, now: datetime
 ) -> None:
-    entry = domain.dispute_entry(payment, dispute["id"], amount, opened=True, now=now)
-    await Ledger(uow.session).write([entry] if entry else [])
+    await apply(uow, domain.open_dispute(payment, dispute["id"], amount, now))
     uow.emit(
         PaymentDisputeOpened(
             order_id=payment.order_id,
@@ -123,8 +125,7 @@ async def _closed(
     uow: UnitOfWork, payment: Payment, dispute_id: str, amount: int, outcome: str, now: datetime
 ) -> None:
     if outcome == "won":
-        entry = domain.dispute_entry(payment, dispute_id, amount, opened=False, now=now)
-        await Ledger(uow.session).write([entry] if entry else [])
+        await apply(uow, domain.win_dispute(payment, dispute_id, amount, now))
     uow.emit(
         PaymentDisputeClosed(
             order_id=payment.order_id,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 21:32:49.742818
+Create Date: 2026-11-23 21:39:52.369983
 """
 
 import sqlalchemy as sa
@@ -129,9 +129,11 @@ def upgrade() -> None:
         sa.Column("captured_minor", sa.BigInteger(), nullable=False),
         sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
         sa.Column("refunded_to_card_minor", sa.BigInteger(), nullable=False),
+        sa.Column("charged_back_minor", sa.BigInteger(), nullable=False),
         sa.Column("released_minor", sa.BigInteger(), nullable=False),
         sa.Column("fee_minor", sa.BigInteger(), nullable=False),
         sa.Column("escrow_at_release_minor", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_at_release_minor", sa.BigInteger(), nullable=False),
         sa.Column("ended", sa.Boolean(), nullable=False),
         sa.Column("release_due", sa.Boolean(), nullable=False),
         sa.Column("reauthorizations", sa.Integer(), nullable=False),
