@@ -1,15 +1,19 @@
 """The platform end to end: one stack per test session, on the real broker, localstripe and
 PostgreSQL (SQLite where no PostgreSQL answers), driven through the gateway over HTTP."""
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import select
 
 from devstack.processes import free_port
 from devstack.pytest_plugin import drop_postgres_database, fresh_postgres_database
 from devstack.stack import SERVICES, Stack, StackConfig
+from payments.db import payments
+from servicekit.db import make_engine
 
 from e2e_helpers import Api
 
@@ -39,6 +43,7 @@ def platform(
     try:
         stack.start()
         yield stack
+        assert_every_ledger_balances(stack)
     finally:
         stack.stop()
         for _, database in databases.values():
@@ -85,3 +90,36 @@ def buyer(new_principal) -> Api:
 @pytest.fixture
 def carrier(new_principal) -> Api:
     return new_principal("carrier")
+
+
+def assert_every_ledger_balances(stack: Stack) -> None:
+    """Every order payments knows has a ledger that sums to zero, and no account that holds
+    money for an order (escrow, a hold, reserved credit, a pending refund) is negative."""
+    operator = Api(f"http://127.0.0.1:{stack.config.gateway_port}", stack.config.operator_token)
+    order_ids = asyncio.run(_orders_with_payments(stack.config.database_url("payments")))
+    problems = []
+    for order_id in order_ids:
+        answer = operator.get(f"/v1/ledger/orders/{order_id}")
+        if answer.status_code == 404:
+            continue  # a payment still authorizing has no lines yet
+        if answer.status_code != 200:
+            problems.append(f"{order_id}: the ledger could not be read ({answer.status_code})")
+            continue
+        ledger = answer.json()
+        if not ledger["balanced"]:
+            problems.append(f"{order_id}: lines do not sum to zero")
+        for currency, balances in ledger["balances"].items():
+            for account in ("escrow", "authorization_hold", "credit_reserved", "refunds_pending"):
+                if balances.get(account, 0) < 0:
+                    problems.append(f"{order_id}: {account} is {balances[account]} {currency}")
+    assert order_ids, "the suite placed no orders"
+    assert not problems, "\n".join(problems)
+
+
+async def _orders_with_payments(database_url: str) -> list[str]:
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return list((await connection.execute(select(payments.c.order_id))).scalars())
+    finally:
+        await engine.dispose()
