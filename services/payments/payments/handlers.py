@@ -329,11 +329,16 @@ async def _perform(
     bind_correlation_id(payment.correlation_id)
     try:
         outcome = await _ask(ctx, operation, resumed, payment)
-    except TransientCardError as error:
+    except Exception as error:
+        # Unreachable processor, or a bug: the operation stays started and is looked up and
+        # tried again later; other operations go on meanwhile.
         failures = ctx.backoff.get(operation.id, (0, 0.0))[0] + 1
         ctx.backoff[operation.id] = (failures, time.monotonic() + min(60.0, 0.5 * 2**failures))
         log.warning(
-            "card processor unavailable; will retry", operation=operation.id, error=str(error)
+            "card operation failed; will retry",
+            operation=operation.id,
+            error=repr(error),
+            transient=isinstance(error, TransientCardError),
         )
         return
     ctx.backoff.pop(operation.id, None)
