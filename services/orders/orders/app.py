@@ -11,10 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from orders.api import build_router, domain_problem
-from orders.calendar import BusinessCalendar
 from orders.domain import DomainError, OrderRules
 from orders.handlers import OrdersContext, event_router, timer_jobs
 from orders.settings import OrdersSettings
+from servicekit.calendar import BusinessCalendar
 from servicekit.clock import Clock
 from servicekit.failures import ConcurrentUpdate
 from servicekit.http import problem_response

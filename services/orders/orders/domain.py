@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from contracts import Money
-from orders.calendar import BusinessCalendar
+from servicekit.calendar import BusinessCalendar
 
 
 class Fulfilment(StrEnum):

@@ -44,7 +44,6 @@ from contracts.payments import (
 )
 from contracts.seller_standards import SellerStandingChanged
 from orders import domain
-from orders.calendar import BusinessCalendar
 from orders.db import Listings, Messages, Orders, Reviews, Sellers
 from orders.domain import (
     Action,
@@ -61,6 +60,7 @@ from orders.domain import (
     Seller,
     Status,
 )
+from servicekit.calendar import BusinessCalendar
 from servicekit.clock import Clock
 from servicekit.events import EventRouter, Received
 from servicekit.failures import ConcurrentUpdate

@@ -1,9 +1,9 @@
 import pytest
 
 from orders.app import MIGRATIONS
-from orders.calendar import BusinessCalendar
 from orders.domain import OrderRules
 from orders.handlers import OrdersContext
+from servicekit.calendar import BusinessCalendar
 from servicekit.clock import ManualClock
 from servicekit.db import make_engine
 from servicekit.migrations import upgrade

@@ -17,7 +17,6 @@ from contracts.payments import (
 )
 from contracts.seller_standards import SellerStandingChanged
 from orders import domain, handlers
-from orders.calendar import BusinessCalendar
 from orders.db import Listings, Orders
 from orders.domain import (
     TRANSITIONS,
@@ -35,6 +34,7 @@ from orders.domain import (
     TransitionRefused,
 )
 from orders.handlers import Who
+from servicekit.calendar import BusinessCalendar
 from servicekit.db import outbox
 from servicekit.events import Received
 from servicekit.testing import received as kit_received

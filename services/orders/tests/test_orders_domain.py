@@ -8,7 +8,6 @@ import pytest
 
 from contracts import Money
 from orders import domain
-from orders.calendar import BusinessCalendar
 from orders.domain import (
     PUBLIC_ACTIONS,
     TRANSITIONS,
@@ -23,6 +22,7 @@ from orders.domain import (
     StepState,
     TransitionRefused,
 )
+from servicekit.calendar import BusinessCalendar
 
 from orders_test_helpers import (
     ADDRESS,

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from orders import domain
-from orders.calendar import BusinessCalendar
 from orders.domain import (
     Action,
     Actor,
@@ -17,6 +16,7 @@ from orders.domain import (
     Status,
     TransitionRefused,
 )
+from servicekit.calendar import BusinessCalendar
 
 from orders_test_helpers import (
     ACCEPTED_AT,

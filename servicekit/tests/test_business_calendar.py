@@ -1,8 +1,8 @@
 """Business days: weekends and configured holidays do not count."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
-from orders.calendar import BusinessCalendar
+from servicekit.calendar import BusinessCalendar
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -45,3 +45,32 @@ def test_which_days_are_business_days():
 
 def test_zero_business_days_is_the_start_itself():
     assert BusinessCalendar().add_business_days(FRIDAY, 0) == FRIDAY
+
+
+def test_business_hours_within_one_day_simply_add_up():
+    assert BusinessCalendar().add_business_hours(FRIDAY, 4) == datetime(
+        2026, 11, 27, 14, 0, tzinfo=UTC
+    )
+
+
+def test_business_hours_that_run_past_closing_continue_on_the_next_business_day():
+    friday_late = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    assert BusinessCalendar().add_business_hours(friday_late, 2) == datetime(
+        2026, 11, 30, 10, 0, tzinfo=UTC
+    )
+
+
+def test_a_clock_started_at_night_starts_counting_at_opening():
+    night = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
+    assert BusinessCalendar().add_business_hours(night, 1) == datetime(
+        2026, 11, 25, 10, 0, tzinfo=UTC
+    )
+
+
+def test_business_hours_skip_holidays_and_span_several_days():
+    calendar = BusinessCalendar([date(2026, 11, 30)], opens=time(8), closes=time(16))
+    # Friday 08:00 + 16 hours: Friday's 8, Monday is a holiday, Tuesday's 8 -> Tuesday 16:00
+    friday_morning = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    assert calendar.add_business_hours(friday_morning, 16) == datetime(
+        2026, 12, 1, 16, 0, tzinfo=UTC
+    )
