@@ -10,6 +10,24 @@ from contracts.envelope import Event
 from contracts.money import Money
 from contracts.topics import SUPPORT_EVENTS
 
+TicketReason = Literal[
+    "shipment_overdue",
+    "delivery_failed",
+    "returned_to_sender",
+    "not_received",
+    "not_as_described",
+    "damaged",
+    "problem_other",
+    "seller_backed_out",
+    "capture_failed",
+    "authorization_expiring",
+    "chargeback",
+    "message_unanswered",
+    "seller_review",
+    "customer_request",
+]
+Priority = Literal["low", "normal", "high", "urgent"]
+
 ResolutionAction = Literal[
     "refund", "partial_refund", "credit", "rebook", "reship", "return", "no_action"
 ]
@@ -35,3 +53,38 @@ class TicketResolved(Event, type="marketplace.support.ticket_resolved.v1", topic
 
     def subject(self) -> str:
         return self.order_id
+
+
+class TicketOpened(Event, type="marketplace.support.ticket_opened.v1", topic=SUPPORT_EVENTS):
+    """A ticket opened: by `system` when a promise slipped, or by the buyer or seller."""
+
+    ticket_id: str
+    order_id: str | None = Field(None, description="None for a ticket about a seller")
+    buyer_id: str | None = None
+    seller_id: str
+    reason: TicketReason
+    priority: Priority
+    title: str = Field(description="What the ticket is about, in a line")
+    opened_by: str = Field(description="`system`, or the principal who opened it")
+    first_response_due: AwareDatetime
+    resolution_due: AwareDatetime
+    opened_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id or self.seller_id
+
+
+class TicketEscalated(Event, type="marketplace.support.ticket_escalated.v1", topic=SUPPORT_EVENTS):
+    """A ticket's SLA was breached, or its promise slipped again: it needs more attention."""
+
+    ticket_id: str
+    order_id: str | None = None
+    buyer_id: str | None = None
+    seller_id: str
+    reason: TicketReason
+    priority: Priority
+    why: Literal["first_response_overdue", "resolution_overdue", "repeated"]
+    escalated_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id or self.seller_id

@@ -25,6 +25,7 @@ SERVICES = (
     # name, ASGI factory, default port
     ("orders", "orders.app:create_app", 8101),
     ("payments", "payments.app:create_app", 8102),
+    ("support", "support.app:create_app", 8103),
 )
 
 
@@ -134,6 +135,7 @@ class Stack:
             "MARKETPLACE_OPERATOR_TOKEN": self.config.operator_token,
             "ORDERS_URL": self.service_urls["orders"],
             "PAYMENTS_URL": self.service_urls["payments"],
+            "SUPPORT_URL": self.service_urls["support"],
         }
         return components.service(
             "gateway",

@@ -18,9 +18,14 @@ class GatewaySettings(KitSettings):
     payments_url: str = Field(
         "http://127.0.0.1:8102", validation_alias=AliasChoices("PAYMENTS_URL")
     )
+    support_url: str = Field("http://127.0.0.1:8103", validation_alias=AliasChoices("SUPPORT_URL"))
     upstream_timeout_seconds: float = Field(
         15.0, gt=0, validation_alias=AliasChoices("GATEWAY_UPSTREAM_TIMEOUT_SECONDS")
     )
 
     def service_urls(self) -> dict[str, str]:
-        return {"orders": self.orders_url, "payments": self.payments_url}
+        return {
+            "orders": self.orders_url,
+            "payments": self.payments_url,
+            "support": self.support_url,
+        }

@@ -18,7 +18,7 @@ from pydantic import (
 
 from contracts import Money
 from orders import domain, handlers
-from orders.db import Listings, Orders, Sellers
+from orders.db import Listings, Orders, OrderTickets, Sellers
 from orders.domain import (
     Actor,
     Address,
@@ -185,7 +185,10 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def order_view(order: Order, actor: Actor, ctx: OrdersContext) -> dict[str, Any]:
+def order_view(
+    order: Order, actor: Actor, ctx: OrdersContext, tickets: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The order as `actor` sees it; `tickets` (support's, on this order) on the single view."""
     currency = order.unit_price.currency
     return {
         "id": order.id,
@@ -238,7 +241,7 @@ def order_view(order: Order, actor: Actor, ctx: OrdersContext) -> dict[str, Any]
             "delivered_at": _iso(order.delivered_at),
             "return_pickup_date": _iso(order.return_pickup_date),
         },
-        "tickets": [],
+        "tickets": tickets or [],
         "allowed_actions": order.allowed_actions(actor, ctx.clock.now()),
         "version": order.version,
     }
@@ -262,9 +265,11 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
     def who_of(caller: Caller) -> Who:
         return Who(caller.id, caller.role)
 
-    def view(order: Order, caller: Caller) -> dict[str, Any]:
+    def view(
+        order: Order, caller: Caller, tickets: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         actor = order.actor_for(caller.id, caller.role)
-        return order_view(order, actor or Actor(caller.role), ctx)
+        return order_view(order, actor or Actor(caller.role), ctx, tickets)
 
     # --- listings ---
 
@@ -396,9 +401,10 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
     async def get_order(order_id: str, who: CallerDep) -> dict[str, Any]:
         async with ctx.db.unit_of_work() as uow:
             order = await Orders(uow.session).get(order_id)
+            tickets = await OrderTickets(uow.session).of_order(order_id)
         if order is None or order.actor_for(who.id, who.role) is None:
             raise NotFound("order")
-        return view(order, who)
+        return view(order, who, tickets)
 
     @router.post("/orders/{order_id}/accept")
     async def accept(order_id: str, who: CallerDep) -> dict[str, Any]:

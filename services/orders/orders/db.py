@@ -161,6 +161,20 @@ sellers = Table(
 )
 
 
+# Support's tickets on each order, as support publishes them (for the order view).
+order_tickets = Table(
+    "order_tickets",
+    metadata,
+    Column("ticket_id", String(40), primary_key=True),
+    Column("order_id", String(40), nullable=False, index=True),
+    Column("reason", String(40), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
 def _listing(row: Any) -> Listing:
     return Listing(
         id=row.id,
@@ -535,3 +549,39 @@ class Sellers:
                 index_elements=[sellers.c.id], set_={**column, "updated_at": now}
             )
         )
+
+
+class OrderTickets:
+    """Support's tickets on orders: opened, escalated, resolved."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def opened(self, **values: Any) -> None:
+        dialect = self.session.get_bind().dialect.name
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self.session.execute(insert_(order_tickets).values(**values).on_conflict_do_nothing())
+
+    async def changed(self, ticket_id: str, now: datetime, **values: Any) -> None:
+        await self.session.execute(
+            update(order_tickets)
+            .where(order_tickets.c.ticket_id == ticket_id)
+            .values(**values, updated_at=now)
+        )
+
+    async def of_order(self, order_id: str) -> list[dict[str, Any]]:
+        query = (
+            select(order_tickets)
+            .where(order_tickets.c.order_id == order_id)
+            .order_by(order_tickets.c.opened_at)
+        )
+        return [
+            {
+                "id": row.ticket_id,
+                "reason": row.reason,
+                "priority": row.priority,
+                "status": row.status,
+                "opened_at": row.opened_at.isoformat(),
+            }
+            for row in (await self.session.execute(query)).all()
+        ]

@@ -43,8 +43,9 @@ from contracts.payments import (
     PaymentVoided,
 )
 from contracts.seller_standards import SellerStandingChanged
+from contracts.support import TicketEscalated, TicketOpened, TicketResolved
 from orders import domain
-from orders.db import Listings, Messages, Orders, Reviews, Sellers
+from orders.db import Listings, Messages, Orders, OrderTickets, Reviews, Sellers
 from orders.domain import (
     Action,
     Actor,
@@ -649,6 +650,40 @@ async def on_standing_changed(
     await Sellers(uow.session).set_standing(event.seller_id, event.standing, ctx.clock.now())
 
 
+async def on_ticket_opened(
+    ctx: OrdersContext, received: Received[TicketOpened], uow: UnitOfWork
+) -> None:
+    event = received.event
+    if event.order_id is None:
+        return  # a ticket about a seller, not an order
+    await OrderTickets(uow.session).opened(
+        ticket_id=event.ticket_id,
+        order_id=event.order_id,
+        reason=event.reason,
+        priority=event.priority,
+        status="open",
+        opened_at=event.opened_at,
+        updated_at=ctx.clock.now(),
+    )
+
+
+async def on_ticket_escalated(
+    ctx: OrdersContext, received: Received[TicketEscalated], uow: UnitOfWork
+) -> None:
+    event = received.event
+    await OrderTickets(uow.session).changed(
+        event.ticket_id, ctx.clock.now(), status="escalated", priority=event.priority
+    )
+
+
+async def on_ticket_resolved(
+    ctx: OrdersContext, received: Received[TicketResolved], uow: UnitOfWork
+) -> None:
+    await OrderTickets(uow.session).changed(
+        received.event.ticket_id, ctx.clock.now(), status="resolved"
+    )
+
+
 def event_router(ctx: OrdersContext) -> EventRouter:
     router = EventRouter()
 
@@ -665,6 +700,9 @@ def event_router(ctx: OrdersContext) -> EventRouter:
     router.add(PaymentReleased, bind(on_payment_released))
     router.add(PaymentRefunded, bind(on_payment_refunded))
     router.add(SellerStandingChanged, bind(on_standing_changed))
+    router.add(TicketOpened, bind(on_ticket_opened))
+    router.add(TicketEscalated, bind(on_ticket_escalated))
+    router.add(TicketResolved, bind(on_ticket_resolved))
     return router
 
 

@@ -1,0 +1,46 @@
+"""Support's composition root: `create_app()` builds the service from its settings.
+
+uvicorn support.app:create_app --factory
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from servicekit.calendar import BusinessCalendar
+from servicekit.clock import Clock
+from servicekit.http import problem_response
+from servicekit.runtime import ServiceRuntime
+from support.api import build_router
+from support.domain import SupportError
+from support.handlers import SupportContext, event_router, timer_jobs
+from support.settings import SupportSettings
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(settings: SupportSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or SupportSettings()
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
+    ctx = SupportContext(
+        db=runtime.db,
+        clock=runtime.clock,
+        calendar=BusinessCalendar(settings.holidays, opens=settings.opens, closes=settings.closes),
+        reply_within=timedelta(hours=settings.reply_within_hours),
+        targets=dict(settings.sla),
+    )
+    runtime.consume(event_router(ctx))
+    for name, job in timer_jobs(ctx).items():
+        runtime.timers.add(name, job)
+    app = runtime.fastapi_app(build_router(ctx, runtime.caller), title="support")
+
+    async def refused(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, SupportError)
+        return problem_response(error.status, "Not possible", str(error), error.slug)
+
+    app.add_exception_handler(SupportError, refused)
+    return app

@@ -1,0 +1,290 @@
+"""Support's tables and repositories: the only module that speaks SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    delete,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import Money
+from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
+from servicekit.failures import ConcurrentUpdate
+from support.domain import OPEN_STATUSES, Resolution, Status, Ticket
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", String(40), nullable=True, index=True),
+    Column("buyer_id", String(64), nullable=True, index=True),
+    Column("seller_id", String(64), nullable=False, index=True),
+    Column("reason", String(40), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("title", String(300), nullable=False),
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("first_response_due", UtcDateTime(), nullable=False),
+    Column("resolution_due", UtcDateTime(), nullable=False),
+    Column("sla_due", UtcDateTime(), nullable=False, index=True),
+    Column("context", JSON, nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("first_responded_at", UtcDateTime(), nullable=True),
+    Column("first_response_breached", Boolean, nullable=False),
+    Column("resolution_breached", Boolean, nullable=False),
+    Column("currency", String(3), nullable=True),
+    Column("resolution", JSON, nullable=True),
+    # The order (or seller) and reason while the ticket is open, NULL after: one open ticket
+    # per order and reason, enforced by the database (NULLs never collide).
+    Column("open_key", String(110), nullable=True),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("open_key"),
+)
+
+ticket_messages = Table(
+    "ticket_messages",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("ticket_id", String(40), nullable=False, index=True),
+    Column("author_id", String(64), nullable=False),
+    Column("author_role", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("internal", Boolean, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+
+# What support knows of each order, from `order.placed`: whose it is and how it is paid.
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("seller_id", String(64), nullable=False),
+    Column("listing_id", String(40), nullable=False),
+    Column("fulfilment", String(20), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("placed_at", UtcDateTime(), nullable=False),
+)
+
+# A buyer's message the seller has not answered yet, per order (the oldest one counts).
+awaiting_replies = Table(
+    "awaiting_replies",
+    metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("since", UtcDateTime(), nullable=False, index=True),
+    Column("message_id", String(40), nullable=False),
+)
+
+_TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name != "resolution"]
+
+
+def open_key(ticket: Ticket) -> str | None:
+    return f"{ticket.order_id or ticket.seller_id}:{ticket.reason}" if ticket.is_open else None
+
+
+def _columns(ticket: Ticket) -> dict[str, Any]:
+    resolution = ticket.resolution
+    return {name: getattr(ticket, name) for name in _TICKET_FIELDS} | {
+        "status": ticket.status.value,
+        "sla_due": ticket.sla_due,
+        "open_key": open_key(ticket),
+        "resolution": None
+        if resolution is None
+        else {
+            "action": resolution.action,
+            "note": resolution.note,
+            "resolved_by": resolution.resolved_by,
+            "resolved_at": resolution.resolved_at.isoformat(),
+            "amount": resolution.amount.model_dump() if resolution.amount else None,
+        },
+    }
+
+
+def _ticket(row: Any) -> Ticket:
+    values = {name: getattr(row, name) for name in _TICKET_FIELDS}
+    resolution = None
+    if row.resolution:
+        stored = row.resolution
+        resolution = Resolution(
+            action=stored["action"],
+            note=stored["note"],
+            resolved_by=stored["resolved_by"],
+            resolved_at=datetime.fromisoformat(stored["resolved_at"]),
+            amount=Money(**stored["amount"]) if stored["amount"] else None,
+        )
+    return Ticket(**values | {"status": Status(row.status), "resolution": resolution})
+
+
+@dataclass(frozen=True)
+class TicketMessage:
+    id: int
+    ticket_id: str
+    author_id: str
+    author_role: str
+    body: str
+    internal: bool
+    at: datetime
+
+
+class Tickets:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, ticket: Ticket) -> bool:
+        """Store a new ticket; False if one is already open for its order and reason."""
+        statement = insert_ignoring_duplicates(self.session.bind, tickets).values(  # type: ignore[arg-type]
+            **_columns(ticket)
+        )
+        return bool((await self.session.execute(statement)).rowcount)
+
+    async def get(self, ticket_id: str) -> Ticket | None:
+        row = (await self.session.execute(select(tickets).where(tickets.c.id == ticket_id))).first()
+        return _ticket(row) if row else None
+
+    async def open_for(self, subject_id: str, reason: str) -> Ticket | None:
+        query = select(tickets).where(tickets.c.open_key == f"{subject_id}:{reason}")
+        row = (await self.session.execute(query)).first()
+        return _ticket(row) if row else None
+
+    async def of_order(self, order_id: str) -> list[Ticket]:
+        query = select(tickets).where(tickets.c.order_id == order_id).order_by(tickets.c.opened_at)
+        return [_ticket(row) for row in (await self.session.execute(query)).all()]
+
+    async def page(
+        self,
+        *,
+        party: str | None,
+        statuses: list[Status] | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Ticket]:
+        """Tickets by SLA due time, soonest first; only `party`'s when given."""
+        query = select(tickets)
+        if party is not None:
+            query = query.where(or_(tickets.c.buyer_id == party, tickets.c.seller_id == party))
+        if statuses:
+            query = query.where(tickets.c.status.in_([s.value for s in statuses]))
+        if after is not None:
+            query = query.where(tuple_(tickets.c.sla_due, tickets.c.id) > after)
+        query = query.order_by(tickets.c.sla_due, tickets.c.id).limit(limit)
+        return [_ticket(row) for row in (await self.session.execute(query)).all()]
+
+    async def due_by(self, now: datetime, limit: int) -> list[Ticket]:
+        """Open tickets with an SLA target at or before `now` not yet counted as breached."""
+        query = (
+            select(tickets)
+            .where(
+                tickets.c.status.in_([s.value for s in OPEN_STATUSES]),
+                or_(
+                    (tickets.c.first_response_due <= now)
+                    & tickets.c.first_responded_at.is_(None)
+                    & tickets.c.first_response_breached.is_(False),
+                    (tickets.c.resolution_due <= now) & tickets.c.resolution_breached.is_(False),
+                ),
+            )
+            .order_by(tickets.c.sla_due)
+            .limit(limit)
+        )
+        return [_ticket(row) for row in (await self.session.execute(query)).all()]
+
+    async def save(self, ticket: Ticket) -> Ticket:
+        saved_version = ticket.version + 1
+        result = await self.session.execute(
+            update(tickets)
+            .where(tickets.c.id == ticket.id, tickets.c.version == ticket.version)
+            .values(**_columns(ticket) | {"version": saved_version})
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"ticket {ticket.id} was changed by someone else")
+        return replace(ticket, version=saved_version)
+
+
+class Messages:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, ticket_id: str, author_id: str, role: str, body: str, internal: bool, at: datetime
+    ) -> None:
+        await self.session.execute(
+            ticket_messages.insert().values(
+                ticket_id=ticket_id,
+                author_id=author_id,
+                author_role=role,
+                body=body,
+                internal=internal,
+                at=at,
+            )
+        )
+
+    async def of_ticket(self, ticket_id: str, *, with_internal: bool) -> list[TicketMessage]:
+        query = select(ticket_messages).where(ticket_messages.c.ticket_id == ticket_id)
+        if not with_internal:
+            query = query.where(ticket_messages.c.internal.is_(False))
+        rows = (await self.session.execute(query.order_by(ticket_messages.c.id))).all()
+        return [TicketMessage(**row._mapping) for row in rows]
+
+
+class Orders:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def remember(self, **values: Any) -> None:
+        statement = insert_ignoring_duplicates(self.session.bind, orders).values(**values)  # type: ignore[arg-type]
+        await self.session.execute(statement)
+
+    async def get(self, order_id: str) -> dict[str, Any] | None:
+        row = (
+            await self.session.execute(select(orders).where(orders.c.order_id == order_id))
+        ).first()
+        return dict(row._mapping) if row else None
+
+
+class AwaitingReplies:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def wait(self, order_id: str, since: datetime, message_id: str) -> None:
+        """A buyer wrote: start the 24-hour clock, unless an earlier message is waiting."""
+        statement = insert_ignoring_duplicates(self.session.bind, awaiting_replies).values(  # type: ignore[arg-type]
+            order_id=order_id, since=since, message_id=message_id
+        )
+        await self.session.execute(statement)
+
+    async def answered(self, order_id: str) -> None:
+        await self.session.execute(
+            delete(awaiting_replies).where(awaiting_replies.c.order_id == order_id)
+        )
+
+    async def waiting_since(self, before: datetime, limit: int) -> list[Any]:
+        query = (
+            select(awaiting_replies)
+            .where(awaiting_replies.c.since <= before)
+            .order_by(awaiting_replies.c.since)
+            .limit(limit)
+        )
+        return list((await self.session.execute(query)).all())

@@ -1,0 +1,376 @@
+"""Support's use cases: tickets opened by the platform's events, by buyers and sellers, the
+agents' conversation and resolutions, and the clocks (SLA breaches, unanswered messages)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from contracts import Money
+from contracts.orders import (
+    OrderDeliveryFailed,
+    OrderMessagePosted,
+    OrderPlaced,
+    OrderProblemReported,
+    OrderReturnedToSender,
+    OrderSellerBackedOut,
+    OrderShipmentOverdue,
+)
+from contracts.payments import (
+    PaymentAuthorizationExpiring,
+    PaymentCaptureFailed,
+    PaymentDisputeOpened,
+)
+from contracts.support import (
+    ResolutionAction,
+    TicketEscalated,
+    TicketOpened,
+    TicketReason,
+    TicketResolved,
+)
+from servicekit.calendar import BusinessCalendar
+from servicekit.clock import Clock
+from servicekit.events import EventRouter, Received
+from servicekit.http import not_found
+from servicekit.uow import Database, UnitOfWork
+from support import domain
+from support.db import AwaitingReplies, Messages, Orders, Tickets
+from support.domain import SYSTEM, SlaTargets, Ticket
+
+
+@dataclass
+class SupportContext:
+    db: Database
+    clock: Clock
+    calendar: BusinessCalendar
+    reply_within: timedelta = timedelta(hours=24)
+    targets: dict[Any, SlaTargets] = field(default_factory=lambda: dict(domain.DEFAULT_SLA))
+    batch_size: int = 100
+
+
+def new_ticket_id() -> str:
+    return f"tkt_{uuid.uuid4().hex[:24]}"
+
+
+def _opened(ticket: Ticket) -> TicketOpened:
+    return TicketOpened(
+        ticket_id=ticket.id,
+        order_id=ticket.order_id,
+        buyer_id=ticket.buyer_id,
+        seller_id=ticket.seller_id,
+        reason=ticket.reason,
+        priority=ticket.priority,
+        title=ticket.title,
+        opened_by=ticket.opened_by,
+        first_response_due=ticket.first_response_due,
+        resolution_due=ticket.resolution_due,
+        opened_at=ticket.opened_at,
+    )
+
+
+def _escalated(ticket: Ticket, why: Any, now: datetime) -> TicketEscalated:
+    return TicketEscalated(
+        ticket_id=ticket.id,
+        order_id=ticket.order_id,
+        buyer_id=ticket.buyer_id,
+        seller_id=ticket.seller_id,
+        reason=ticket.reason,
+        priority=ticket.priority,
+        why=why,
+        escalated_at=now,
+    )
+
+
+async def open_automatic(
+    ctx: SupportContext,
+    uow: UnitOfWork,
+    *,
+    order_id: str,
+    seller_id: str,
+    reason: TicketReason,
+    context: dict[str, Any],
+    respond_before: datetime | None = None,
+) -> Ticket:
+    """Open a `system` ticket, or count the slip on the one already open for this order and
+    reason: one ticket per order and reason."""
+    tickets = Tickets(uow.session)
+    now = ctx.clock.now()
+    existing = await tickets.open_for(order_id, reason)
+    if existing is not None:
+        repeated = await tickets.save(domain.repeat(existing, context))
+        uow.emit(_escalated(repeated, "repeated", now))
+        return repeated
+    order = await Orders(uow.session).get(order_id)
+    ticket = domain.open_ticket(
+        new_ticket_id(),
+        order=order or {"order_id": order_id, "buyer_id": context.get("buyer_id")},
+        seller_id=seller_id,
+        reason=reason,
+        opened_by=SYSTEM,
+        now=now,
+        calendar=ctx.calendar,
+        context=context,
+        respond_before=respond_before,
+        targets=ctx.targets,
+    )
+    if not await tickets.add(ticket):
+        raise RuntimeError(f"a ticket for {order_id}/{reason} was opened concurrently")
+    uow.emit(_opened(ticket))
+    return ticket
+
+
+def _context(event: Any) -> dict[str, Any]:
+    return event.model_dump(mode="json")
+
+
+# --- events from orders and payments ------------------------------------------------------
+
+
+async def on_order_placed(
+    ctx: SupportContext, received: Received[OrderPlaced], uow: UnitOfWork
+) -> None:
+    event = received.event
+    await Orders(uow.session).remember(
+        order_id=event.order_id,
+        buyer_id=event.buyer_id,
+        seller_id=event.seller_id,
+        listing_id=event.listing_id,
+        fulfilment=event.fulfilment,
+        total_minor=event.total.amount_minor,
+        currency=event.total.currency,
+        placed_at=event.placed_at,
+    )
+
+
+def _on(reason: TicketReason, when: Callable[[Any], bool] = lambda _: True) -> Any:
+    """A handler that opens a `reason` ticket for the event's order when `when` holds."""
+
+    async def handle(ctx: SupportContext, received: Received[Any], uow: UnitOfWork) -> None:
+        event = received.event
+        if when(event):
+            await open_automatic(
+                ctx,
+                uow,
+                order_id=event.order_id,
+                seller_id=event.seller_id,
+                reason=reason,
+                context=_context(event),
+            )
+
+    return handle
+
+
+async def on_problem_reported(
+    ctx: SupportContext, received: Received[OrderProblemReported], uow: UnitOfWork
+) -> None:
+    event = received.event
+    reason: TicketReason = "problem_other" if event.reason == "other" else event.reason
+    await open_automatic(
+        ctx,
+        uow,
+        order_id=event.order_id,
+        seller_id=event.seller_id,
+        reason=reason,
+        context=_context(event),
+    )
+
+
+async def on_seller_backed_out(
+    ctx: SupportContext, received: Received[OrderSellerBackedOut], uow: UnitOfWork
+) -> None:
+    """Urgent; for a ticket to an event, the buyer needs an alternative before the event."""
+    event = received.event
+    respond_before = None
+    if event.event_date:
+        event_day = date.fromisoformat(event.event_date)
+        respond_before = datetime.combine(
+            event_day, time(0), tzinfo=ctx.clock.now().tzinfo
+        ) - timedelta(hours=24)
+    await open_automatic(
+        ctx,
+        uow,
+        order_id=event.order_id,
+        seller_id=event.seller_id,
+        reason="seller_backed_out",
+        context=_context(event),
+        respond_before=respond_before,
+    )
+
+
+async def on_message_posted(
+    ctx: SupportContext, received: Received[OrderMessagePosted], uow: UnitOfWork
+) -> None:
+    """A buyer's message starts the seller's 24-hour clock; the seller's reply stops it."""
+    event = received.event
+    waiting = AwaitingReplies(uow.session)
+    if event.sender_role == "buyer":
+        await waiting.wait(event.order_id, event.occurred_at, event.message_id)
+    else:
+        await waiting.answered(event.order_id)
+
+
+def event_router(ctx: SupportContext) -> EventRouter:
+    router = EventRouter()
+
+    def bind(handler: Any) -> Any:
+        async def call(received: Received[Any], uow: UnitOfWork) -> None:
+            await handler(ctx, received, uow)
+
+        return call
+
+    router.add(OrderPlaced, bind(on_order_placed))
+    router.add(OrderShipmentOverdue, bind(_on("shipment_overdue")))
+    router.add(OrderDeliveryFailed, bind(_on("delivery_failed", lambda e: e.attempts >= 2)))
+    router.add(OrderReturnedToSender, bind(_on("returned_to_sender")))
+    router.add(OrderProblemReported, bind(on_problem_reported))
+    router.add(OrderSellerBackedOut, bind(on_seller_backed_out))
+    router.add(OrderMessagePosted, bind(on_message_posted))
+    router.add(PaymentCaptureFailed, bind(_on("capture_failed")))
+    router.add(PaymentAuthorizationExpiring, bind(_on("authorization_expiring")))
+    router.add(PaymentDisputeOpened, bind(_on("chargeback")))
+    return router
+
+
+# --- the clocks ---------------------------------------------------------------------------
+
+
+async def escalate_breaches(ctx: SupportContext, now: datetime) -> int:
+    """Every open ticket past an SLA target is escalated, once per target."""
+    async with ctx.db.unit_of_work() as uow:
+        tickets = Tickets(uow.session)
+        due = await tickets.due_by(now, ctx.batch_size)
+        for ticket in due:
+            missed = domain.breaches(ticket, now)
+            escalated = await tickets.save(domain.escalate(ticket, missed))
+            for why in missed:
+                uow.emit(_escalated(escalated, why, now))
+        await uow.commit()
+    return len(due)
+
+
+async def open_unanswered(ctx: SupportContext, now: datetime) -> int:
+    """A buyer's message unanswered for 24 hours opens a ticket (one per order)."""
+    async with ctx.db.unit_of_work() as uow:
+        waiting = AwaitingReplies(uow.session)
+        due = await waiting.waiting_since(now - ctx.reply_within, ctx.batch_size)
+        for row in due:
+            order = await Orders(uow.session).get(row.order_id)
+            await open_automatic(
+                ctx,
+                uow,
+                order_id=row.order_id,
+                seller_id=order["seller_id"] if order else "unknown",
+                reason="message_unanswered",
+                context={"message_id": row.message_id, "since": row.since.isoformat()},
+            )
+            await waiting.answered(row.order_id)
+        await uow.commit()
+    return len(due)
+
+
+def timer_jobs(ctx: SupportContext) -> dict[str, Any]:
+    return {
+        "sla-breaches": lambda now: escalate_breaches(ctx, now),
+        "unanswered-messages": lambda now: open_unanswered(ctx, now),
+    }
+
+
+# --- commands (HTTP) ----------------------------------------------------------------------
+
+
+async def open_by_customer(
+    ctx: SupportContext, *, principal_id: str, role: str, order_id: str, title: str, body: str
+) -> Ticket:
+    if role not in ("buyer", "seller"):
+        raise domain.NotAllowed("Buyers and sellers open tickets on their own orders")
+    async with ctx.db.unit_of_work() as uow:
+        order = await Orders(uow.session).get(order_id)
+        if order is None or principal_id not in (order["buyer_id"], order["seller_id"]):
+            raise not_found("order")
+        now = ctx.clock.now()
+        ticket = domain.open_ticket(
+            new_ticket_id(),
+            order=order,
+            seller_id=order["seller_id"],
+            reason="customer_request",
+            opened_by=principal_id,
+            now=now,
+            calendar=ctx.calendar,
+            title=title,
+            targets=ctx.targets,
+        )
+        existing = await Tickets(uow.session).open_for(order_id, "customer_request")
+        if existing is not None:
+            ticket = existing  # one conversation per order: the question joins it
+        else:
+            await Tickets(uow.session).add(ticket)
+            uow.emit(_opened(ticket))
+        await Messages(uow.session).add(ticket.id, principal_id, role, body, False, now)
+        await uow.commit()
+    return ticket
+
+
+async def visible_ticket(uow: UnitOfWork, ticket_id: str, principal_id: str, role: str) -> Ticket:
+    ticket = await Tickets(uow.session).get(ticket_id)
+    if ticket is None or not ticket.visible_to(principal_id, role):
+        raise not_found("ticket")
+    return ticket
+
+
+async def post_message(
+    ctx: SupportContext, ticket_id: str, *, principal_id: str, role: str, body: str, internal: bool
+) -> Ticket:
+    async with ctx.db.unit_of_work() as uow:
+        ticket = await visible_ticket(uow, ticket_id, principal_id, role)
+        now = ctx.clock.now()
+        saved = await Tickets(uow.session).save(
+            domain.post_message(ticket, principal_id, role, internal, now)
+        )
+        await Messages(uow.session).add(ticket.id, principal_id, role, body, internal, now)
+        await uow.commit()
+    return saved
+
+
+async def resolve(
+    ctx: SupportContext,
+    ticket_id: str,
+    *,
+    principal_id: str,
+    role: str,
+    action: ResolutionAction,
+    amount: Money | None,
+    note: str,
+) -> Ticket:
+    async with ctx.db.unit_of_work() as uow:
+        ticket = await visible_ticket(uow, ticket_id, principal_id, role)
+        now = ctx.clock.now()
+        resolved = await Tickets(uow.session).save(
+            domain.resolve(
+                ticket,
+                action=action,
+                amount=amount,
+                note=note,
+                agent_id=principal_id,
+                role=role,
+                now=now,
+            )
+        )
+        if resolved.order_id is not None:
+            uow.emit(
+                TicketResolved(
+                    ticket_id=resolved.id,
+                    order_id=resolved.order_id,
+                    buyer_id=resolved.buyer_id or "",
+                    seller_id=resolved.seller_id,
+                    action=action,
+                    amount=amount,
+                    note=note,
+                    resolved_by=principal_id,
+                    resolved_at=now,
+                )
+            )
+        await uow.commit()
+    return resolved
