@@ -1,0 +1,31 @@
+import pytest
+
+from servicekit.calendar import BusinessCalendar
+from servicekit.clock import ManualClock
+from servicekit.db import make_engine
+from servicekit.migrations import upgrade
+from servicekit.uow import Database
+from support.app import MIGRATIONS
+from support.handlers import SupportContext
+
+from support_test_helpers import NOW
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = make_engine(database_url)
+    await upgrade(engine, MIGRATIONS)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def ctx(engine, clock):
+    return SupportContext(
+        db=Database(engine, source="support", clock=clock), clock=clock, calendar=BusinessCalendar()
+    )
