@@ -172,7 +172,7 @@ def open_ticket(
     priority, default_title = AUTOMATIC[reason]
     first_response_due, resolution_due = sla_clock(priority, now, calendar, targets)
     if respond_before is not None:
-        resolution_due = max(min(resolution_due, respond_before), now + timedelta(hours=1))
+        resolution_due = min(resolution_due, max(respond_before, now + timedelta(hours=1)))
         first_response_due = min(first_response_due, resolution_due)
     return Ticket(
         id=ticket_id,
