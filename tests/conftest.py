@@ -24,7 +24,7 @@ def platform(
 ) -> Iterator[Stack]:
     databases: dict[str, tuple[str, str]] = {}
     if postgres_server:
-        for name in ("orders", "payments", "support", "gateway"):
+        for name in ("orders", "payments", "support", "seller_standards", "gateway"):
             databases[name] = fresh_postgres_database(postgres_server)
     config = StackConfig(
         data_dir=tmp_path_factory.mktemp("platform"),

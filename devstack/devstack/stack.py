@@ -26,6 +26,7 @@ SERVICES = (
     ("orders", "orders.app:create_app", 8101),
     ("payments", "payments.app:create_app", 8102),
     ("support", "support.app:create_app", 8103),
+    ("seller_standards", "seller_standards.app:create_app", 8104),
 )
 
 
@@ -136,6 +137,7 @@ class Stack:
             "ORDERS_URL": self.service_urls["orders"],
             "PAYMENTS_URL": self.service_urls["payments"],
             "SUPPORT_URL": self.service_urls["support"],
+            "SELLER_STANDARDS_URL": self.service_urls["seller_standards"],
         }
         return components.service(
             "gateway",

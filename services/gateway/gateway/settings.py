@@ -19,6 +19,9 @@ class GatewaySettings(KitSettings):
         "http://127.0.0.1:8102", validation_alias=AliasChoices("PAYMENTS_URL")
     )
     support_url: str = Field("http://127.0.0.1:8103", validation_alias=AliasChoices("SUPPORT_URL"))
+    seller_standards_url: str = Field(
+        "http://127.0.0.1:8104", validation_alias=AliasChoices("SELLER_STANDARDS_URL")
+    )
     upstream_timeout_seconds: float = Field(
         15.0, gt=0, validation_alias=AliasChoices("GATEWAY_UPSTREAM_TIMEOUT_SECONDS")
     )
@@ -28,4 +31,5 @@ class GatewaySettings(KitSettings):
             "orders": self.orders_url,
             "payments": self.payments_url,
             "support": self.support_url,
+            "seller_standards": self.seller_standards_url,
         }

@@ -24,6 +24,7 @@ from contracts.payments import (
     PaymentCaptureFailed,
     PaymentDisputeOpened,
 )
+from contracts.seller_standards import SellerStandingChanged
 from contracts.support import (
     ResolutionAction,
     TicketEscalated,
@@ -88,25 +89,27 @@ async def open_automatic(
     ctx: SupportContext,
     uow: UnitOfWork,
     *,
-    order_id: str,
+    order_id: str | None,
     seller_id: str,
     reason: TicketReason,
     context: dict[str, Any],
     respond_before: datetime | None = None,
 ) -> Ticket:
-    """Open a `system` ticket, or count the slip on the one already open for this order and
-    reason: one ticket per order and reason."""
+    """Open a `system` ticket, or count the slip on the one already open for this order (or
+    seller, when `order_id` is None) and reason: one ticket per order and reason."""
     tickets = Tickets(uow.session)
     now = ctx.clock.now()
-    existing = await tickets.open_for(order_id, reason)
+    existing = await tickets.open_for(order_id or seller_id, reason)
     if existing is not None:
         repeated = await tickets.save(domain.repeat(existing, context))
         uow.emit(_escalated(repeated, "repeated", now))
         return repeated
-    order = await Orders(uow.session).get(order_id)
+    order = await Orders(uow.session).get(order_id) if order_id else None
+    if order is None and order_id is not None:
+        order = {"order_id": order_id, "buyer_id": context.get("buyer_id")}
     ticket = domain.open_ticket(
         new_ticket_id(),
-        order=order or {"order_id": order_id, "buyer_id": context.get("buyer_id")},
+        order=order,
         seller_id=seller_id,
         reason=reason,
         opened_by=SYSTEM,
@@ -212,6 +215,22 @@ async def on_message_posted(
         await waiting.answered(event.order_id)
 
 
+async def on_standing_changed(
+    ctx: SupportContext, received: Received[SellerStandingChanged], uow: UnitOfWork
+) -> None:
+    """A seller put under review gets a ticket: an agent looks at what drove it."""
+    event = received.event
+    if event.standing == "under_review":
+        await open_automatic(
+            ctx,
+            uow,
+            order_id=None,
+            seller_id=event.seller_id,
+            reason="seller_review",
+            context=_context(event),
+        )
+
+
 def event_router(ctx: SupportContext) -> EventRouter:
     router = EventRouter()
 
@@ -231,6 +250,7 @@ def event_router(ctx: SupportContext) -> EventRouter:
     router.add(PaymentCaptureFailed, bind(_on("capture_failed")))
     router.add(PaymentAuthorizationExpiring, bind(_on("authorization_expiring")))
     router.add(PaymentDisputeOpened, bind(_on("chargeback")))
+    router.add(SellerStandingChanged, bind(on_standing_changed))
     return router
 
 

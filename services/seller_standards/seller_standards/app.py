@@ -1,0 +1,43 @@
+"""Seller standards' composition root: `create_app()` builds the service from its settings.
+
+uvicorn seller_standards.app:create_app --factory
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from seller_standards.api import build_router
+from seller_standards.domain import Policy, StandardsError
+from seller_standards.handlers import StandardsContext, event_router, reevaluate_sellers
+from seller_standards.settings import StandardsSettings
+from servicekit.clock import Clock
+from servicekit.http import problem_response
+from servicekit.runtime import ServiceRuntime
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(settings: StandardsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or StandardsSettings()
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
+    policy = Policy(
+        thresholds=dict(settings.thresholds),
+        window=timedelta(days=settings.window_days),
+        hysteresis=settings.hysteresis,
+        review_period=timedelta(days=settings.review_days),
+    )
+    ctx = StandardsContext(db=runtime.db, clock=runtime.clock, policy=policy)
+    runtime.consume(event_router(ctx))
+    runtime.timers.add("reevaluate-sellers", lambda now: reevaluate_sellers(ctx, now))
+    app = runtime.fastapi_app(build_router(ctx, runtime.caller), title="seller_standards")
+
+    async def refused(_: Request, error: Exception) -> JSONResponse:
+        return problem_response(422, "Not possible", str(error), "standards-refused")
+
+    app.add_exception_handler(StandardsError, refused)
+    return app
