@@ -191,8 +191,12 @@ def metrics(
         and o.seller_replied_at - o.first_buyer_message_at <= policy.reply_within
     ]
 
-    order_ids = {o.order_id for o in counted}
-    ratings = [r for r in reviews if r.order_id in order_ids and not r.misuse]
+    # Reviews count by when they were written; not those flagged as misuse, nor those of an
+    # exempted order.
+    exempted = {o.order_id for o in orders if any(e.covers(o.placed_at) for e in exemptions)}
+    ratings = [
+        r for r in reviews if since <= r.at <= now and not r.misuse and r.order_id not in exempted
+    ]
     average = round(sum(r.rating for r in ratings) / len(ratings), 2) if ratings else None
 
     return {

@@ -1,0 +1,31 @@
+import pytest
+
+from seller_standards.app import MIGRATIONS
+from seller_standards.domain import Policy
+from seller_standards.handlers import StandardsContext
+from servicekit.clock import ManualClock
+from servicekit.db import make_engine
+from servicekit.migrations import upgrade
+from servicekit.uow import Database
+
+from standards_test_helpers import NOW
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = make_engine(database_url)
+    await upgrade(engine, MIGRATIONS)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def ctx(engine, clock):
+    return StandardsContext(
+        db=Database(engine, source="seller_standards", clock=clock), clock=clock, policy=Policy()
+    )
