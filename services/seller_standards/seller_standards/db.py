@@ -129,7 +129,11 @@ class Facts:
                 **{name: getattr(row, name) for name in _FACT_FIELDS}
                 | {"defects": tuple(row.defects)}
             )
-            for row in (await self.session.execute(query.order_by(seller_orders.c.placed_at))).all()
+            for row in (
+                await self.session.execute(
+                    query.order_by(seller_orders.c.placed_at, seller_orders.c.order_id)
+                )
+            ).all()
         ]
 
     async def sellers_since(self, since: datetime) -> list[str]:
@@ -150,7 +154,9 @@ class Reviews:
         await self.session.execute(statement)
 
     async def of_seller(self, seller_id: str) -> list[Review]:
-        query = select(reviews).where(reviews.c.seller_id == seller_id)
+        query = (
+            select(reviews).where(reviews.c.seller_id == seller_id).order_by(reviews.c.review_id)
+        )
         return [
             Review(row.review_id, row.order_id, row.rating, row.at, row.misuse)
             for row in (await self.session.execute(query)).all()

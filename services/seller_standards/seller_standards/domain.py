@@ -38,9 +38,10 @@ class Threshold:
     min_sample: int
 
     def meets(self, value: float, limit: float, margin: float = 0.0) -> bool:
+        # rounded: 0.80 + 0.02 must be 0.82, not 0.8200000000000001
         if self.direction is Direction.AT_LEAST:
-            return value >= limit + margin
-        return value <= limit - margin
+            return round(value - (limit + margin), 9) >= 0
+        return round((limit - margin) - value, 9) >= 0
 
 
 # Starting from the published marketplace standards: Etsy's Star Seller (95% on time with
@@ -154,7 +155,7 @@ def metrics(
             _rate(len(hits), len(sample)),
             len(sample),
             t.get(name),
-            tuple(o.order_id for o in flagged),
+            tuple(sorted(o.order_id for o in flagged)),
         )
 
     due = [
@@ -181,7 +182,7 @@ def metrics(
         o
         for o in counted
         if o.first_buyer_message_at
-        and (o.seller_replied_at or o.first_buyer_message_at + policy.reply_within <= now)
+        and (o.seller_replied_at or o.first_buyer_message_at + policy.reply_within < now)
     ]
     answered = [
         o
@@ -214,7 +215,7 @@ def metrics(
             average,
             len(ratings),
             t.get("average_rating"),
-            tuple(r.order_id for r in ratings if r.rating <= 2),
+            tuple(sorted(r.order_id for r in ratings if r.rating <= 2)),
         ),
         "order_volume_surge": surge(orders, now, policy),
     }
@@ -234,7 +235,7 @@ def surge(orders: list[OrderFacts], now: datetime, policy: Policy) -> Metric:
         ratio,
         len(recent),
         None,
-        tuple(o.order_id for o in recent) if flagged else (),
+        tuple(sorted(o.order_id for o in recent)) if flagged else (),
     )
 
 
@@ -268,7 +269,13 @@ def _explain(metric: Metric, limit: float) -> str:
     name = metric.name.replace("_", " ")
     if metric.name == "average_rating":
         return f"{name} {metric.value:.2f} is {word} {limit:.1f} ({metric.sample_size} reviews)"
-    return f"{name} {metric.value:.0%} is {word} {limit:.0%} ({metric.sample_size} orders)"
+    value, limit_text = _percent(metric.value), _percent(limit)
+    return f"{name} {value} is {word} {limit_text} ({metric.sample_size} orders)"
+
+
+def _percent(rate: float) -> str:
+    """94.74% as "94.7%", 95% as "95%": never rounded onto the limit it is compared with."""
+    return f"{rate * 100:.1f}".removesuffix(".0") + "%"
 
 
 def score(all_metrics: dict[str, Metric]) -> int:
@@ -321,14 +328,14 @@ def evaluate(
     suspended.
     """
     judged = {name: m for name, m in all_metrics.items() if m.judged}
-    called, reasons = level(judged)
+    raw, reasons = level(judged)
+    called = raw
     rank = LEVELS.index
-    if rank(called) < rank(current.computed):
-        # improving: only if the metrics clear the bar with the margin
-        with_margin, _ = level(judged, margin=policy.hysteresis)
+    if rank(raw) < rank(current.computed):
+        # improving: only as far as the metrics clear the bar with the margin
+        with_margin, margin_reasons = level(judged, margin=policy.hysteresis)
         called = with_margin if rank(with_margin) < rank(current.computed) else current.computed
-        if called == current.computed:
-            reasons = []
+        reasons = margin_reasons
     updated = replace(current, computed=called, score=score(all_metrics))
     if current.standing in ("revoked", "suspended"):
         return updated, None
@@ -340,7 +347,8 @@ def evaluate(
         return replace(updated, under_review_since=None), change
     since = updated.under_review_since or now
     updated = replace(updated, under_review_since=since)
-    if called == "under_review" and now - since >= policy.review_period:
+    # Suspension needs the metrics themselves below the floor, not only the hysteresis.
+    if raw == "under_review" and now - since >= policy.review_period:
         why = "; ".join(reasons) or "still below the floor"
         return _moved(updated, "suspended", f"Still below standard after the review period: {why}")
     return updated, change
