@@ -20,11 +20,11 @@ from e2e_helpers import Api
 
 @pytest.fixture(scope="session")
 def platform(
-    kafka_bootstrap, stripe_api_base, postgres_server, tmp_path_factory
+    kafka_bootstrap, stripe_api_base, smtp_server, postgres_server, tmp_path_factory
 ) -> Iterator[Stack]:
     databases: dict[str, tuple[str, str]] = {}
     if postgres_server:
-        for name in ("orders", "payments", "support", "seller_standards", "gateway"):
+        for name in (*(name for name, _, _ in SERVICES), "gateway"):
             databases[name] = fresh_postgres_database(postgres_server)
     config = StackConfig(
         data_dir=tmp_path_factory.mktemp("platform"),
@@ -38,6 +38,7 @@ def platform(
         service_ports={name: free_port() for name, _, _ in SERVICES},
         database_urls={name: url for name, (url, _) in databases.items()},
         stripe_api_base=stripe_api_base,
+        smtp=smtp_server,
     )
     stack = Stack(config)
     try:

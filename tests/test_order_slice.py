@@ -159,7 +159,13 @@ def test_lists_are_paginated_newest_first_with_an_opaque_cursor(operator, seller
 def test_the_operator_moves_the_manual_clock_for_every_service(operator, buyer):
     before = operator.post("/v1/ops/clock/advance", {"seconds": 60}).json()
     after = operator.post("/v1/ops/clock/advance", {"seconds": 3600}).json()
-    assert set(after["fired"]) == {"orders", "payments", "support", "seller_standards"}
+    assert set(after["fired"]) == {
+        "orders",
+        "payments",
+        "support",
+        "seller_standards",
+        "notifications",
+    }
     from datetime import datetime
 
     moved = datetime.fromisoformat(after["now"]) - datetime.fromisoformat(before["now"])

@@ -26,6 +26,9 @@ class OrderPlaced(Event, type="marketplace.order.placed.v1", topic=ORDERS_EVENTS
     fulfilment: Fulfilment
     payment_method: str = Field(description="Stripe PaymentMethod id chosen by the buyer")
     placed_at: AwareDatetime
+    accept_by: AwareDatetime | None = Field(
+        None, description="The seller must accept by then, or the order is cancelled"
+    )
 
     def subject(self) -> str:
         return self.order_id

@@ -6,6 +6,7 @@ PAYMENTS_EVENTS = "payments.events"
 NOTIFICATIONS_EVENTS = "notifications.events"
 SUPPORT_EVENTS = "support.events"
 SELLER_STANDARDS_EVENTS = "seller_standards.events"
+PRINCIPALS_EVENTS = "principals.events"
 
 ALL_EVENT_TOPICS = (
     ORDERS_EVENTS,
@@ -13,6 +14,7 @@ ALL_EVENT_TOPICS = (
     NOTIFICATIONS_EVENTS,
     SUPPORT_EVENTS,
     SELLER_STANDARDS_EVENTS,
+    PRINCIPALS_EVENTS,
 )
 
 

@@ -93,6 +93,28 @@ def localstripe(port: int | None = None, *, log_dir: Path) -> tuple[Child, str]:
     return child, f"http://127.0.0.1:{port}"
 
 
+def smtp_catcher(port: int | None = None, *, maildir: Path, log_dir: Path) -> tuple[Child, int]:
+    """A real SMTP server (aiosmtpd) that keeps every message in a Maildir to read back."""
+    port = port or free_port()
+    for folder in ("cur", "new", "tmp"):  # a Maildir readable before the first message
+        (maildir / folder).mkdir(parents=True, exist_ok=True)
+    child = Child(
+        name="smtp",
+        args=python_module(
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+            str(maildir),
+        ),
+        log_file=log_dir / "smtp.log",
+        ready_port=port,
+    )
+    return child, port
+
+
 def service(name: str, app: str, *, port: int, env: dict[str, str], log_dir: Path) -> Child:
     """A service (or the gateway) under uvicorn, ready when `/health` answers."""
     return Child(

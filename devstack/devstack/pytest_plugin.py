@@ -135,4 +135,19 @@ def stripe_api_base(stack_logs: Path) -> Iterator[str]:
         child.stop()
 
 
+@pytest.fixture(scope="session")
+def smtp_server(
+    stack_logs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[int, Path]]:
+    """A real SMTP server; answers its port and the Maildir it keeps messages in."""
+    child, port = components.smtp_catcher(
+        maildir=tmp_path_factory.mktemp("maildir"), log_dir=stack_logs
+    )
+    child.start()
+    try:
+        yield port, Path(child.args[-1])
+    finally:
+        child.stop()
+
+
 __all__ = ["Child", "drop_postgres_database", "fresh_postgres_database"]

@@ -27,6 +27,7 @@ SERVICES = (
     ("payments", "payments.app:create_app", 8102),
     ("support", "support.app:create_app", 8103),
     ("seller_standards", "seller_standards.app:create_app", 8104),
+    ("notifications", "notifications.app:create_app", 8105),
 )
 
 
@@ -43,6 +44,8 @@ class StackConfig:
     service_ports: dict[str, int] = field(default_factory=lambda: {n: p for n, _, p in SERVICES})
     database_urls: dict[str, str] = field(default_factory=dict)  # default: SQLite in data_dir
     stripe_api_base: str | None = None  # default: start localstripe
+    smtp_port: int = 8025
+    smtp: tuple[int, Path] | None = None  # (port, maildir) of a running catcher; default: start one
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per service
 
     def database_url(self, name: str) -> str:
@@ -56,6 +59,7 @@ class StackConfig:
             gateway_port=int(env.get("MARKETPLACE_PORT", "8000")),
             broker_port=int(env.get("MARKETPLACE_BROKER_PORT", "9092")),
             stripe_port=int(env.get("MARKETPLACE_STRIPE_PORT", "8420")),
+            smtp_port=int(env.get("MARKETPLACE_SMTP_PORT", "8025")),
             bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             operator_token=env.get("MARKETPLACE_OPERATOR_TOKEN")
             or "mkt_" + secrets.token_urlsafe(32),
@@ -75,6 +79,8 @@ class Stack:
         self.service_urls: dict[str, str] = {}
         self.bootstrap = config.bootstrap or ""
         self.stripe_base = ""
+        self.smtp_port = 0
+        self.maildir = config.data_dir / "mail"
         self.clock_start = os.environ.get(
             "MARKETPLACE_CLOCK_START", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         )
@@ -94,6 +100,13 @@ class Stack:
         else:
             stripe, self.stripe_base = components.localstripe(config.stripe_port, log_dir=self.logs)
             self._start(stripe)
+        if config.smtp:
+            self.smtp_port, self.maildir = config.smtp
+        else:
+            smtp, self.smtp_port = components.smtp_catcher(
+                config.smtp_port, maildir=self.maildir, log_dir=self.logs
+            )
+            self._start(smtp)
         services = [self.service(name) for name, _, _ in SERVICES]
         for child in services:  # start together, then wait: each takes seconds to join its group
             self.children.append(child)
@@ -111,6 +124,9 @@ class Stack:
             "MARKETPLACE_CLOCK": config.clock,
             "STRIPE_API_BASE": self.stripe_base,
             "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_development"),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.smtp_port),
+            "PORTAL_URL": f"http://127.0.0.1:{config.gateway_port}",
             "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
         }
         if config.clock == "manual":
@@ -138,6 +154,7 @@ class Stack:
             "PAYMENTS_URL": self.service_urls["payments"],
             "SUPPORT_URL": self.service_urls["support"],
             "SELLER_STANDARDS_URL": self.service_urls["seller_standards"],
+            "NOTIFICATIONS_URL": self.service_urls["notifications"],
         }
         return components.service(
             "gateway",
@@ -170,6 +187,7 @@ class Stack:
             f"  operator token            {self.config.operator_token}",
             f"  Kafka bootstrap           {self.bootstrap}",
             f"  localstripe               {self.stripe_base}",
+            f"  SMTP (mail kept in)       127.0.0.1:{self.smtp_port} ({self.maildir})",
             *(f"  {name:<25} {url}" for name, url in self.service_urls.items()),
             f"  clock                     {self.config.clock}",
             f"  data and logs             {self.config.data_dir}",

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from contracts.principals import PrincipalRegistered
 from gateway.db import IdempotentRequests, Principal, Principals, StoredResponse
 from gateway.domain import (
     Repeat,
@@ -34,6 +35,17 @@ log = structlog.get_logger(__name__)
 
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "idempotency-key", "stripe-signature")
 FORWARDED_RESPONSE_HEADERS = ("location", "retry-after")
+
+
+def registered(principal: Principal) -> PrincipalRegistered:
+    """The event that lets other services (notifications) reach a new principal."""
+    return PrincipalRegistered(
+        principal_id=principal.id,
+        role=principal.role,  # type: ignore[arg-type]
+        name=principal.name,
+        email=principal.email,
+        registered_at=principal.created_at,
+    )
 
 
 class NewPrincipal(BaseModel):
@@ -108,6 +120,7 @@ class Gateway:
                     self.clock.now(),
                 )
                 await principals.add(operator, hash_token(token))
+                uow.emit(registered(operator))
             await uow.commit()
         if generated:
             log.warning("no MARKETPLACE_OPERATOR_TOKEN was set; made one", operator_token=token)
@@ -308,6 +321,7 @@ def build_router(gateway: Gateway) -> APIRouter:
             )
             async with gateway.db.unit_of_work() as uow:
                 await Principals(uow.session).add(principal, hash_token(token))
+                uow.emit(registered(principal))
                 await uow.commit()
             return JSONResponse(principal.public() | {"token": token}, status_code=201)
 

@@ -19,7 +19,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock, publishes=False)
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
     gateway = Gateway(settings, runtime.db, runtime.clock)
     runtime.on_start(gateway.bootstrap_operator)
     runtime.on_stop(gateway.close)

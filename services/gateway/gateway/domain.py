@@ -41,6 +41,7 @@ ROUTES: tuple[Route, ...] = (
     _route(r"^/v1/webhooks/stripe$", "payments", public=True),
     _route(r"^/v1/sellers/[^/]+/(standards|exemptions|standing)$", "seller_standards"),
     _route(r"^/v1/reviews/[^/]+/flag-misuse$", "seller_standards"),
+    _route(r"^/v1/me/(notifications(/.*)?|notification-preferences)$", "notifications"),
     _route(r"^/v1/tickets(/.*)?$", "support"),
     _route(r"^/v1/orders/[^/]+/tickets$", "support"),
     _route(r"^/v1/listings(/.*)?$", "orders"),

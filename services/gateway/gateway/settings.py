@@ -22,6 +22,9 @@ class GatewaySettings(KitSettings):
     seller_standards_url: str = Field(
         "http://127.0.0.1:8104", validation_alias=AliasChoices("SELLER_STANDARDS_URL")
     )
+    notifications_url: str = Field(
+        "http://127.0.0.1:8105", validation_alias=AliasChoices("NOTIFICATIONS_URL")
+    )
     upstream_timeout_seconds: float = Field(
         15.0, gt=0, validation_alias=AliasChoices("GATEWAY_UPSTREAM_TIMEOUT_SECONDS")
     )
@@ -32,4 +35,5 @@ class GatewaySettings(KitSettings):
             "payments": self.payments_url,
             "support": self.support_url,
             "seller_standards": self.seller_standards_url,
+            "notifications": self.notifications_url,
         }

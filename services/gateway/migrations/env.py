@@ -1,4 +1,4 @@
 from gateway.db import metadata
 from servicekit.migrations import run_env
 
-run_env(metadata, kit_tables=False)
+run_env(metadata)

@@ -220,6 +220,7 @@ async def place_order(
                 fulfilment=order.fulfilment.value,
                 payment_method=order.payment_method,
                 placed_at=order.placed_at,
+                accept_by=order.accept_by,
             )
         )
         await uow.commit()

@@ -38,6 +38,7 @@ from seller_standards.domain import (
 )
 from servicekit.clock import Clock
 from servicekit.events import EventRouter, Received
+from servicekit.failures import ConcurrentUpdate
 from servicekit.http import not_found
 from servicekit.uow import Database, UnitOfWork
 
@@ -230,9 +231,13 @@ async def reevaluate_sellers(ctx: StandardsContext, now: datetime) -> int:
         due = await Standings(uow.session).evaluated_before(
             now - ctx.policy.reevaluate_every, ctx.batch_size
         )
-        for seller_id in due:
-            await evaluate(ctx, uow, seller_id)
-        await uow.commit()
+    for seller_id in due:
+        try:
+            async with ctx.db.unit_of_work() as uow:
+                await evaluate(ctx, uow, seller_id)
+                await uow.commit()
+        except ConcurrentUpdate:
+            pass  # an event for this seller was just handled: it was evaluated anyway
     return len(due)
 
 

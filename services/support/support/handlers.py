@@ -35,6 +35,7 @@ from contracts.support import (
 from servicekit.calendar import BusinessCalendar
 from servicekit.clock import Clock
 from servicekit.events import EventRouter, Received
+from servicekit.failures import ConcurrentUpdate
 from servicekit.http import not_found
 from servicekit.uow import Database, UnitOfWork
 from support import domain
@@ -260,14 +261,17 @@ def event_router(ctx: SupportContext) -> EventRouter:
 async def escalate_breaches(ctx: SupportContext, now: datetime) -> int:
     """Every open ticket past an SLA target is escalated, once per target."""
     async with ctx.db.unit_of_work() as uow:
-        tickets = Tickets(uow.session)
-        due = await tickets.due_by(now, ctx.batch_size)
-        for ticket in due:
-            missed = domain.breaches(ticket, now)
-            escalated = await tickets.save(domain.escalate(ticket, missed))
-            for why in missed:
-                uow.emit(_escalated(escalated, why, now))
-        await uow.commit()
+        due = await Tickets(uow.session).due_by(now, ctx.batch_size)
+    for ticket in due:
+        try:
+            async with ctx.db.unit_of_work() as uow:
+                missed = domain.breaches(ticket, now)
+                escalated = await Tickets(uow.session).save(domain.escalate(ticket, missed))
+                for why in missed:
+                    uow.emit(_escalated(escalated, why, now))
+                await uow.commit()
+        except ConcurrentUpdate:
+            pass  # an agent changed it meanwhile: it is looked at again on the next pass
     return len(due)
 
 

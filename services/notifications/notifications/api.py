@@ -1,0 +1,88 @@
+"""Notifications' HTTP API (through the gateway): a person's inbox and preferences."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict
+
+from notifications.db import Directory, Inbox
+from notifications.domain import Preferences
+from notifications.handlers import NotificationsContext
+from servicekit.http import Caller, not_found
+from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+
+
+class PreferencesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: bool
+    in_app: bool
+
+
+def _view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "kind": row["message"],
+        "title": row["title"],
+        "body": row["text"],
+        "order_id": row["order_id"],
+        "link": row["link"],
+        "must": row["must"],
+        "created_at": row["created_at"].isoformat(),
+        "read_at": row["read_at"].isoformat() if row["read_at"] else None,
+        "channels": row["channels"],
+    }
+
+
+def build_router(ctx: NotificationsContext, caller: Callable[..., Caller]) -> APIRouter:
+    router = APIRouter(prefix="/v1/me")
+    CallerDep = Annotated[Caller, Depends(caller)]
+
+    @router.get("/notifications")
+    async def inbox(
+        who: CallerDep,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        after = None
+        if cursor:
+            created, notification_id = decode_cursor(cursor, 2)
+            after = (datetime.fromisoformat(created), notification_id)
+        async with ctx.db.unit_of_work() as uow:
+            rows = await Inbox(uow.session).page(who.id, after, limit + 1)
+        more, rows = len(rows) > limit, rows[:limit]
+        return {
+            "items": [_view(row) for row in rows],
+            "unread": sum(1 for row in rows if row["read_at"] is None),
+            "next_cursor": encode_cursor(rows[-1]["created_at"].isoformat(), rows[-1]["id"])
+            if more
+            else None,
+        }
+
+    @router.post("/notifications/{notification_id}/read")
+    async def mark_read(notification_id: str, who: CallerDep) -> dict[str, Any]:
+        async with ctx.db.unit_of_work() as uow:
+            if not await Inbox(uow.session).mark_read(notification_id, who.id, ctx.clock.now()):
+                raise not_found("notification")
+            await uow.commit()
+        return {"id": notification_id, "read": True}
+
+    @router.get("/notification-preferences")
+    async def get_preferences(who: CallerDep) -> dict[str, bool]:
+        async with ctx.db.unit_of_work() as uow:
+            chosen = await Directory(uow.session).preferences(who.id)
+        return {"email": chosen.email, "in_app": chosen.in_app}
+
+    @router.put("/notification-preferences")
+    async def set_preferences(body: PreferencesBody, who: CallerDep) -> dict[str, Any]:
+        """Messages a person must get (a failed payment, a refund, a suspension) go out on
+        every channel whatever is chosen here."""
+        async with ctx.db.unit_of_work() as uow:
+            await Directory(uow.session).set_preferences(
+                who.id, Preferences(body.email, body.in_app)
+            )
+            await uow.commit()
+        return {"email": body.email, "in_app": body.in_app, "always_sent": "messages you must get"}
+
+    return router

@@ -1,0 +1,162 @@
+"""Notifications' rules: who is told what about each event, which messages a person must get
+whatever their preferences, and which reminders each event schedules or cancels. Pure: the
+wording lives in the templates (`templates/<locale>/<message>.j2`), sending in `mail.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+Channel = Literal["in_app", "email"]
+CHANNELS: tuple[Channel, ...] = ("in_app", "email")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One message for one person: `message` names the template."""
+
+    recipient_id: str
+    message: str
+    order_id: str | None
+    must: bool = False  # sent on every channel, whatever the preferences
+
+
+@dataclass(frozen=True)
+class Preferences:
+    email: bool = True
+    in_app: bool = True
+
+    def channels(self, must: bool) -> list[Channel]:
+        if must:
+            return list(CHANNELS)
+        return [c for c in CHANNELS if (self.email if c == "email" else self.in_app)]
+
+
+@dataclass(frozen=True)
+class OrderParties:
+    """What notifications knows of an order (from `order.placed`)."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A message due at `due_at` unless what it reminds of happens first."""
+
+    kind: str  # also the template name
+    order_id: str
+    recipient_id: str
+    due_at: datetime
+
+
+# Which events tell whom. Each function gets the event's data and the order's parties.
+Audience = Callable[[dict[str, Any], OrderParties], list[Intent]]
+
+
+def _to(role: Literal["buyer", "seller"], message: str, *, must: bool = False) -> Audience:
+    def audience(_: dict[str, Any], order: OrderParties) -> list[Intent]:
+        recipient = order.buyer_id if role == "buyer" else order.seller_id
+        return [Intent(recipient, f"{message}.{role}", order.order_id, must)]
+
+    return audience
+
+
+def _both(*audiences: Audience) -> Audience:
+    def audience(data: dict[str, Any], order: OrderParties) -> list[Intent]:
+        return [intent for each in audiences for intent in each(data, order)]
+
+    return audience
+
+
+def _message_posted(data: dict[str, Any], order: OrderParties) -> list[Intent]:
+    other = "seller" if data["sender_role"] == "buyer" else "buyer"
+    return _to(other, "message_posted")(data, order)  # type: ignore[arg-type]
+
+
+def _ticket_resolved(data: dict[str, Any], order: OrderParties) -> list[Intent]:
+    return _both(_to("buyer", "ticket_resolved"), _to("seller", "ticket_resolved"))(data, order)
+
+
+CATALOGUE: dict[str, Audience] = {
+    "marketplace.payment.authorized.v1": _both(
+        _to("buyer", "order_confirmed"), _to("seller", "new_order")
+    ),
+    "marketplace.payment.authorization_failed.v1": _to("buyer", "payment_failed", must=True),
+    "marketplace.order.accepted.v1": _to("buyer", "order_accepted"),
+    "marketplace.order.declined.v1": _to("buyer", "order_declined", must=True),
+    "marketplace.order.seller_backed_out.v1": _to("buyer", "seller_backed_out", must=True),
+    "marketplace.order.shipped.v1": _to("buyer", "order_shipped"),
+    "marketplace.order.shipment_overdue.v1": _both(
+        _to("buyer", "shipment_late"), _to("seller", "shipment_late")
+    ),
+    "marketplace.order.delivery_failed.v1": _to("buyer", "delivery_failed"),
+    "marketplace.order.delivered.v1": _to("buyer", "order_delivered"),
+    "marketplace.order.problem_reported.v1": _to("seller", "problem_reported"),
+    "marketplace.order.message_posted.v1": _message_posted,
+    "marketplace.payment.released.v1": _to("seller", "payout_released"),
+    "marketplace.payment.refunded.v1": _to("buyer", "refunded", must=True),
+    "marketplace.payment.credit_issued.v1": _to("buyer", "credit_issued", must=True),
+    "marketplace.payment.dispute_opened.v1": _to("seller", "chargeback_opened", must=True),
+    "marketplace.support.ticket_resolved.v1": _ticket_resolved,
+}
+
+
+def intents_for(event_type: str, data: dict[str, Any], order: OrderParties | None) -> list[Intent]:
+    """Who is told about this order event (nobody if the order is unknown here)."""
+    audience = CATALOGUE.get(event_type)
+    if audience is None or order is None:
+        return []
+    return audience(data, order)
+
+
+def standing_intent(data: dict[str, Any]) -> Intent | None:
+    """Sellers hear about every standing change; anything but good news is a must."""
+    if data["standing"] == data["previous"]:
+        return None
+    return Intent(data["seller_id"], f"standing_{data['standing']}.seller", None, must=True)
+
+
+ACCEPT_REMINDER = "accept_reminder.seller"
+SHIP_REMINDER = "ship_reminder.seller"
+
+
+def reminders_for(
+    event_type: str,
+    data: dict[str, Any],
+    order: OrderParties,
+    *,
+    accept_lead: timedelta,
+    ship_lead: timedelta,
+) -> list[Reminder]:
+    """Reminders a seller gets before a deadline passes."""
+    if event_type == "marketplace.payment.authorized.v1" and order.facts.get("accept_by"):
+        accept_by = datetime.fromisoformat(order.facts["accept_by"])
+        return [Reminder(ACCEPT_REMINDER, order.order_id, order.seller_id, accept_by - accept_lead)]
+    if event_type == "marketplace.order.accepted.v1":
+        ship_by = datetime.fromisoformat(data["ship_by"])
+        return [Reminder(SHIP_REMINDER, order.order_id, order.seller_id, ship_by - ship_lead)]
+    return []
+
+
+# What makes a reminder pointless: the seller acted, or the order ended.
+CANCELS: dict[str, tuple[str, ...]] = {
+    "marketplace.order.accepted.v1": (ACCEPT_REMINDER,),
+    "marketplace.order.declined.v1": (ACCEPT_REMINDER,),
+    "marketplace.order.cancelled.v1": (ACCEPT_REMINDER, SHIP_REMINDER),
+    "marketplace.order.shipped.v1": (SHIP_REMINDER,),
+    "marketplace.order.seller_backed_out.v1": (SHIP_REMINDER,),
+}
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff for a channel that failed: 30 s, 1, 2, 4 ... minutes, at most an hour."""
+    return min(timedelta(seconds=30) * 2 ** max(attempts - 1, 0), timedelta(hours=1))
+
+
+MAX_ATTEMPTS = 8

@@ -1,0 +1,256 @@
+"""Notifications' use cases: turn events into messages (once per event, recipient and
+message), schedule and send reminders, and deliver e-mail with retries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from contracts import events as all_events  # every event type is in the registry
+from contracts.envelope import event_type_registry
+from contracts.orders import OrderAccepted, OrderPlaced
+from contracts.principals import PrincipalRegistered
+from contracts.seller_standards import SellerStandingChanged
+from notifications import domain
+from notifications.db import Directory, Inbox, Reminders
+from notifications.domain import CANCELS, CATALOGUE, Intent
+from notifications.mail import Mailer, MailError
+from notifications.templates import Catalogue
+from servicekit.clock import Clock
+from servicekit.events import EventRouter, Received
+from servicekit.exclusive import ExclusiveLock
+from servicekit.failures import NotYetKnown
+from servicekit.uow import Database, UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class NotificationsContext:
+    db: Database
+    clock: Clock
+    catalogue: Catalogue
+    mailer: Mailer
+    portal_url: str = "http://127.0.0.1:8000"
+    accept_lead: timedelta = timedelta(hours=12)
+    ship_lead: timedelta = timedelta(hours=24)
+    batch_size: int = 50
+    # how long an event may wait for its order's `order.placed` (another topic) to arrive
+    wait_for_order: timedelta = timedelta(minutes=10)
+    lock: ExclusiveLock | None = None
+    wake_mailer: Any = lambda: None
+
+
+async def notify(
+    ctx: NotificationsContext, uow: UnitOfWork, intent: Intent, cause: str, data: dict[str, Any]
+) -> bool:
+    """Write `intent`'s message once for `cause` (an event or reminder id); False if it was
+    written before (a redelivered event)."""
+    directory = Directory(uow.session)
+    person = await directory.principal(intent.recipient_id)
+    order = await directory.order(intent.order_id) if intent.order_id else None
+    link = (
+        f"{ctx.portal_url}/orders/{intent.order_id}"
+        if intent.order_id
+        else f"{ctx.portal_url}/sellers/{intent.recipient_id}/standards"
+    )
+    rendered = ctx.catalogue.render(
+        intent.message,
+        person.locale if person else "en",
+        {
+            "name": person.name if person else "there",
+            "data": data,
+            "order": (order.facts if order else {}) | {"order_id": intent.order_id},
+            "link": link,
+        },
+    )
+    now = ctx.clock.now()
+    preferences = await directory.preferences(intent.recipient_id)
+    written = await Inbox(uow.session).add(
+        {
+            "id": f"ntf_{uuid.uuid4().hex[:24]}",
+            "dedupe_key": f"{cause}:{intent.recipient_id}:{intent.message}",
+            "recipient_id": intent.recipient_id,
+            "message": intent.message,
+            "order_id": intent.order_id,
+            "title": rendered.title,
+            "text": rendered.text,
+            "html": rendered.html,
+            "link": link,
+            "must": intent.must,
+            "created_at": now,
+        },
+        preferences.channels(intent.must),
+        now,
+    )
+    if written:
+        ctx.wake_mailer()
+    return written
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+async def on_principal_registered(
+    ctx: NotificationsContext, received: Received[PrincipalRegistered], uow: UnitOfWork
+) -> None:
+    event = received.event
+    await Directory(uow.session).add_principal(
+        id=event.principal_id,
+        role=event.role,
+        name=event.name,
+        email=event.email,
+        locale=event.locale,
+    )
+
+
+async def on_order_placed(
+    ctx: NotificationsContext, received: Received[OrderPlaced], uow: UnitOfWork
+) -> None:
+    event = received.event
+    await Directory(uow.session).add_order(
+        event.order_id,
+        event.buyer_id,
+        event.seller_id,
+        {
+            "total": event.total.model_dump(),
+            "accept_by": event.accept_by.isoformat() if event.accept_by else None,
+            "title": f"order {event.order_id}",
+        },
+    )
+
+
+async def on_order_event(
+    ctx: NotificationsContext, received: Received[Any], uow: UnitOfWork
+) -> None:
+    """Any catalogued order, payment or support event: tell whom it concerns, schedule and
+    cancel reminders."""
+    event = received.event
+    directory = Directory(uow.session)
+    if isinstance(event, OrderAccepted):
+        await directory.note_on_order(event.order_id, ship_by=event.ship_by.isoformat())
+    order = await directory.order(event.order_id)
+    if order is None:
+        if ctx.clock.now() - received.envelope.time < ctx.wait_for_order:
+            raise NotYetKnown(f"order {event.order_id} not placed here yet")
+        log.warning(
+            "event about an order never placed here; nobody to tell", order_id=event.order_id
+        )
+        return
+    data = event.model_dump(mode="json")
+    cause = str(received.envelope.id)
+    for intent in domain.intents_for(event.type, data, order):
+        await notify(ctx, uow, intent, cause, data)
+    reminders = Reminders(uow.session)
+    for reminder in domain.reminders_for(
+        event.type, data, order, accept_lead=ctx.accept_lead, ship_lead=ctx.ship_lead
+    ):
+        await reminders.schedule(reminder)
+    if event.type in CANCELS:
+        await reminders.cancel(event.order_id, CANCELS[event.type])
+
+
+async def on_standing_changed(
+    ctx: NotificationsContext, received: Received[SellerStandingChanged], uow: UnitOfWork
+) -> None:
+    data = received.event.model_dump(mode="json")
+    intent = domain.standing_intent(data)
+    if intent is not None:
+        await notify(ctx, uow, intent, str(received.envelope.id), data)
+
+
+def event_router(ctx: NotificationsContext) -> EventRouter:
+    router = EventRouter()
+
+    def bind(handler: Any) -> Any:
+        async def call(received: Received[Any], uow: UnitOfWork) -> None:
+            await handler(ctx, received, uow)
+
+        return call
+
+    router.add(PrincipalRegistered, bind(on_principal_registered))
+    router.add(OrderPlaced, bind(on_order_placed))
+    registry = event_type_registry()
+    assert all_events  # imported for its registrations
+    for type_name in sorted(CATALOGUE.keys() | CANCELS.keys()):
+        router.add(registry[type_name], bind(on_order_event))
+    router.add(SellerStandingChanged, bind(on_standing_changed))
+    return router
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+async def send_due_reminders(ctx: NotificationsContext, now: datetime) -> int:
+    async with ctx.db.unit_of_work() as uow:
+        reminders = Reminders(uow.session)
+        due = await reminders.due(now, ctx.batch_size)
+        for reminder in due:
+            intent = Intent(reminder.recipient_id, reminder.kind, reminder.order_id, must=False)
+            await notify(ctx, uow, intent, reminder.id, {})
+            await reminders.sent(reminder.id)
+        await uow.commit()
+    return len(due)
+
+
+# --- e-mail -----------------------------------------------------------------------------------
+
+
+async def send_emails(ctx: NotificationsContext) -> bool:
+    """One pass of the mail worker; True if there may be more to send."""
+    if ctx.lock is not None and not await ctx.lock.held():
+        return False
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        due = await Inbox(uow.session).due_emails(now, ctx.batch_size)
+        addresses = {}
+        for row in due:
+            person = await Directory(uow.session).principal(row.recipient_id)
+            addresses[row.id] = (person.email, person.name) if person else None
+    for row in due:
+        await _send_one(ctx, row, addresses[row.id])
+    return len(due) == ctx.batch_size
+
+
+async def _send_one(ctx: NotificationsContext, row: Any, address: tuple[str, str] | None) -> None:
+    now = ctx.clock.now()
+    attempts = row.attempts + 1
+    try:
+        if address is None:
+            raise MailError("the recipient's address is not known yet")
+        await ctx.mailer.send(
+            to=address,
+            subject=row.title,
+            text=row.text,
+            html=row.html,
+            message_id=row.notification_id,
+        )
+    except MailError as error:
+        failed = attempts >= domain.MAX_ATTEMPTS
+        log.warning(
+            "e-mail not sent", notification=row.notification_id, error=str(error), final=failed
+        )
+        async with ctx.db.unit_of_work() as uow:
+            await Inbox(uow.session).delivered(
+                row.id,
+                state="failed" if failed else "pending",
+                attempts=attempts,
+                last_error=str(error)[:500],
+                next_attempt_at=None if failed else now + domain.retry_delay(attempts),
+            )
+            await uow.commit()
+        return
+    async with ctx.db.unit_of_work() as uow:
+        await Inbox(uow.session).delivered(
+            row.id,
+            state="sent",
+            attempts=attempts,
+            sent_at=now,
+            next_attempt_at=None,
+            last_error=None,
+        )
+        await uow.commit()

@@ -1,0 +1,77 @@
+"""The catalogue's wording: Jinja2 templates in `templates/<locale>/<message>.j2`, each with a
+title, plain text and HTML (see `templates/en/_base.j2`). A locale without a message falls
+back to English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULT_LOCALE = "en"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    text: str
+    html: str
+
+
+def _money(value: Any) -> str:
+    if not value:
+        return ""
+    minor, currency = int(value["amount_minor"]), value["currency"]
+    return f"{minor / 100:,.2f} {currency}"
+
+
+def _when(value: Any) -> str:
+    if not value:
+        return "soon"
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.strftime("%a %d %b %Y, %H:%M UTC")
+
+
+def _environment(folder: Path, *, html: bool) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=html,  # what people wrote (messages, reasons) is escaped in HTML
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+    )
+    environment.filters["money"] = _money
+    environment.filters["when"] = _when
+    return environment
+
+
+class Catalogue:
+    def __init__(self, folder: Path = TEMPLATES) -> None:
+        self.plain = _environment(folder, html=False)
+        self.html = _environment(folder, html=True)
+
+    def messages(self) -> list[str]:
+        """Every message the catalogue has words for (in English)."""
+        names = self.plain.list_templates(filter_func=lambda n: n.startswith(f"{DEFAULT_LOCALE}/"))
+        return sorted(
+            n.removeprefix(f"{DEFAULT_LOCALE}/").removesuffix(".j2")
+            for n in names
+            if not n.split("/")[-1].startswith("_")
+        )
+
+    def render(self, message: str, locale: str, context: dict[str, Any]) -> Rendered:
+        def block(environment: jinja2.Environment, part: str) -> str:
+            try:
+                template = environment.get_template(f"{locale}/{message}.j2")
+            except jinja2.TemplateNotFound:
+                template = environment.get_template(f"{DEFAULT_LOCALE}/{message}.j2")
+            return template.render(context | {"part": part}).strip()
+
+        return Rendered(
+            title=block(self.plain, "title"),
+            text=block(self.plain, "text") + "\n",
+            html=block(self.html, "html"),
+        )
