@@ -33,17 +33,9 @@ class ConcurrentUpdate(Exception):
     """Another transaction changed the aggregate first (optimistic concurrency)."""
 
 
-class NotYetKnown(Exception):
-    """The message refers to something another topic has not delivered yet (a payment
-    event overtaking its order's `order.placed`): retry the batch later, lose nothing."""
-
-
 def is_transient(error: BaseException) -> bool:
-    """True for failures of the infrastructure rather than of the message, and for messages
-    that arrived before what they refer to."""
-    if isinstance(
-        error, OperationalError | InterfaceError | StaleDataError | ConcurrentUpdate | NotYetKnown
-    ):
+    """True for failures of the infrastructure rather than of the message."""
+    if isinstance(error, OperationalError | InterfaceError | StaleDataError | ConcurrentUpdate):
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit import metrics
 from servicekit.context import bind_correlation_id, new_correlation_id
+from servicekit.failures import ConcurrentUpdate
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -90,6 +91,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
         return problem_response(
             error.status_code, title, str(error.detail), title.lower().replace(" ", "-")
+        )
+
+    @app.exception_handler(ConcurrentUpdate)
+    async def _raced(_: Request, __: ConcurrentUpdate) -> JSONResponse:
+        return problem_response(
+            409,
+            "Changed meanwhile",
+            "Someone else changed this at the same time; reload it and try again",
+            "concurrent-update",
         )
 
     @app.exception_handler(Exception)

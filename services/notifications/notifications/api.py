@@ -51,10 +51,11 @@ def build_router(ctx: NotificationsContext, caller: Callable[..., Caller]) -> AP
             after = (datetime.fromisoformat(created), notification_id)
         async with ctx.db.unit_of_work() as uow:
             rows = await Inbox(uow.session).page(who.id, after, limit + 1)
+            unread = await Inbox(uow.session).unread(who.id)
         more, rows = len(rows) > limit, rows[:limit]
         return {
             "items": [_view(row) for row in rows],
-            "unread": sum(1 for row in rows if row["read_at"] is None),
+            "unread": unread,
             "next_cursor": encode_cursor(rows[-1]["created_at"].isoformat(), rows[-1]["id"])
             if more
             else None,

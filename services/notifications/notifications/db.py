@@ -16,6 +16,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    delete,
+    func,
     select,
     tuple_,
     update,
@@ -88,6 +90,17 @@ deliveries = Table(
     Column("last_error", String(500), nullable=True),
     Column("sent_at", UtcDateTime(), nullable=True),
     UniqueConstraint("notification_id", "channel"),
+)
+
+# Events that arrived before their order's `order.placed` (another topic): handled when it comes.
+parked = Table(
+    "parked",
+    metadata,
+    Column("event_id", String(40), primary_key=True),
+    Column("order_id", String(40), nullable=False, index=True),
+    Column("event_type", String(100), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("parked_at", UtcDateTime(), nullable=False),
 )
 
 reminders = Table(
@@ -226,6 +239,20 @@ class Inbox:
             )
         return found
 
+    async def unread(self, recipient_id: str) -> int:
+        query = (
+            select(func.count())
+            .select_from(
+                notifications.join(deliveries, deliveries.c.notification_id == notifications.c.id)
+            )
+            .where(
+                notifications.c.recipient_id == recipient_id,
+                notifications.c.read_at.is_(None),
+                deliveries.c.channel == "in_app",
+            )
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
     async def mark_read(self, notification_id: str, recipient_id: str, now: datetime) -> bool:
         result = await self.session.execute(
             update(notifications)
@@ -295,3 +322,24 @@ class Reminders:
         await self.session.execute(
             update(reminders).where(reminders.c.id == reminder_id).values(state="sent")
         )
+
+
+class Parked:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def park(
+        self, event_id: str, order_id: str, event_type: str, data: dict[str, Any], now: datetime
+    ) -> None:
+        statement = insert_ignoring_duplicates(self.session.bind, parked).values(  # type: ignore[arg-type]
+            event_id=event_id, order_id=order_id, event_type=event_type, data=data, parked_at=now
+        )
+        await self.session.execute(statement)
+
+    async def take(self, order_id: str) -> list[Any]:
+        """The events parked for `order_id`, oldest first, removed from the lot."""
+        query = select(parked).where(parked.c.order_id == order_id).order_by(parked.c.parked_at)
+        rows = list((await self.session.execute(query)).all())
+        if rows:
+            await self.session.execute(delete(parked).where(parked.c.order_id == order_id))
+        return rows

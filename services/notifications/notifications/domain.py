@@ -83,6 +83,14 @@ def _ticket_resolved(data: dict[str, Any], order: OrderParties) -> list[Intent]:
     return _both(_to("buyer", "ticket_resolved"), _to("seller", "ticket_resolved"))(data, order)
 
 
+def _cancelled(data: dict[str, Any], order: OrderParties) -> list[Intent]:
+    """The buyer always hears; the seller when it was not their own doing."""
+    told = _to("buyer", "order_cancelled", must=True)(data, order)
+    if data["cancelled_by"] != "seller":
+        told += _to("seller", "order_cancelled")(data, order)
+    return told
+
+
 CATALOGUE: dict[str, Audience] = {
     "marketplace.payment.authorized.v1": _both(
         _to("buyer", "order_confirmed"), _to("seller", "new_order")
@@ -90,6 +98,7 @@ CATALOGUE: dict[str, Audience] = {
     "marketplace.payment.authorization_failed.v1": _to("buyer", "payment_failed", must=True),
     "marketplace.order.accepted.v1": _to("buyer", "order_accepted"),
     "marketplace.order.declined.v1": _to("buyer", "order_declined", must=True),
+    "marketplace.order.cancelled.v1": _cancelled,
     "marketplace.order.seller_backed_out.v1": _to("buyer", "seller_backed_out", must=True),
     "marketplace.order.shipped.v1": _to("buyer", "order_shipped"),
     "marketplace.order.shipment_overdue.v1": _both(

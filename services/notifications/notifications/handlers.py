@@ -12,18 +12,17 @@ import structlog
 
 from contracts import events as all_events  # every event type is in the registry
 from contracts.envelope import event_type_registry
-from contracts.orders import OrderAccepted, OrderPlaced
+from contracts.orders import OrderPlaced
 from contracts.principals import PrincipalRegistered
 from contracts.seller_standards import SellerStandingChanged
 from notifications import domain
-from notifications.db import Directory, Inbox, Reminders
+from notifications.db import Directory, Inbox, Parked, Reminders
 from notifications.domain import CANCELS, CATALOGUE, Intent
 from notifications.mail import Mailer, MailError
 from notifications.templates import Catalogue
 from servicekit.clock import Clock
 from servicekit.events import EventRouter, Received
 from servicekit.exclusive import ExclusiveLock
-from servicekit.failures import NotYetKnown
 from servicekit.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -39,14 +38,16 @@ class NotificationsContext:
     accept_lead: timedelta = timedelta(hours=12)
     ship_lead: timedelta = timedelta(hours=24)
     batch_size: int = 50
-    # how long an event may wait for its order's `order.placed` (another topic) to arrive
-    wait_for_order: timedelta = timedelta(minutes=10)
     lock: ExclusiveLock | None = None
     wake_mailer: Any = lambda: None
 
 
 async def notify(
-    ctx: NotificationsContext, uow: UnitOfWork, intent: Intent, cause: str, data: dict[str, Any]
+    ctx: NotificationsContext,
+    uow: UnitOfWork,
+    intent: Intent,
+    cause: str,
+    data: dict[str, Any],
 ) -> bool:
     """Write `intent`'s message once for `cause` (an event or reminder id); False if it was
     written before (a redelivered event)."""
@@ -122,36 +123,44 @@ async def on_order_placed(
             "title": f"order {event.order_id}",
         },
     )
+    for waiting in await Parked(uow.session).take(event.order_id):
+        await _tell(ctx, uow, waiting.event_type, dict(waiting.data), waiting.event_id)
 
 
 async def on_order_event(
     ctx: NotificationsContext, received: Received[Any], uow: UnitOfWork
 ) -> None:
     """Any catalogued order, payment or support event: tell whom it concerns, schedule and
-    cancel reminders."""
+    cancel reminders. An event that overtook its order's `order.placed` (a payment event on
+    another topic) is parked and handled when the order arrives."""
     event = received.event
-    directory = Directory(uow.session)
-    if isinstance(event, OrderAccepted):
-        await directory.note_on_order(event.order_id, ship_by=event.ship_by.isoformat())
-    order = await directory.order(event.order_id)
-    if order is None:
-        if ctx.clock.now() - received.envelope.time < ctx.wait_for_order:
-            raise NotYetKnown(f"order {event.order_id} not placed here yet")
-        log.warning(
-            "event about an order never placed here; nobody to tell", order_id=event.order_id
+    data = event.model_dump(mode="json")
+    if await Directory(uow.session).order(event.order_id) is None:
+        await Parked(uow.session).park(
+            str(received.envelope.id), event.order_id, event.type, data, ctx.clock.now()
         )
         return
-    data = event.model_dump(mode="json")
-    cause = str(received.envelope.id)
-    for intent in domain.intents_for(event.type, data, order):
+    await _tell(ctx, uow, event.type, data, str(received.envelope.id))
+
+
+async def _tell(
+    ctx: NotificationsContext, uow: UnitOfWork, event_type: str, data: dict[str, Any], cause: str
+) -> None:
+    directory = Directory(uow.session)
+    order_id = data["order_id"]
+    if event_type == "marketplace.order.accepted.v1":
+        await directory.note_on_order(order_id, ship_by=data["ship_by"])
+    order = await directory.order(order_id)
+    assert order is not None
+    for intent in domain.intents_for(event_type, data, order):
         await notify(ctx, uow, intent, cause, data)
     reminders = Reminders(uow.session)
     for reminder in domain.reminders_for(
-        event.type, data, order, accept_lead=ctx.accept_lead, ship_lead=ctx.ship_lead
+        event_type, data, order, accept_lead=ctx.accept_lead, ship_lead=ctx.ship_lead
     ):
         await reminders.schedule(reminder)
-    if event.type in CANCELS:
-        await reminders.cancel(event.order_id, CANCELS[event.type])
+    if event_type in CANCELS:
+        await reminders.cancel(order_id, CANCELS[event_type])
 
 
 async def on_standing_changed(

@@ -16,7 +16,6 @@ from orders.handlers import OrdersContext, event_router, timer_jobs
 from orders.settings import OrdersSettings
 from servicekit.calendar import BusinessCalendar
 from servicekit.clock import Clock
-from servicekit.failures import ConcurrentUpdate
 from servicekit.http import problem_response
 from servicekit.runtime import ServiceRuntime
 
@@ -49,14 +48,5 @@ def create_app(settings: OrdersSettings | None = None, *, clock: Clock | None = 
             problem.status, problem.title, problem.detail, problem.slug, **problem.extra
         )
 
-    async def raced(_: Request, __: Exception) -> JSONResponse:
-        return problem_response(
-            409,
-            "Changed meanwhile",
-            "Someone else changed this order at the same time; reload it and try again",
-            "concurrent-update",
-        )
-
     app.add_exception_handler(DomainError, refused)
-    app.add_exception_handler(ConcurrentUpdate, raced)
     return app

@@ -118,13 +118,16 @@ class Metric:
     sample_size: int
     threshold: Threshold | None
     orders: tuple[str, ...] = ()  # the orders that drove it (late, defective, ...)
+    # the orders in the window it is about, when more than those measured yet: on-time
+    # shipping judges a seller with 10 accepted orders even if only 9 are due so far
+    population: int | None = None
 
     @property
     def judged(self) -> bool:
         return (
             self.threshold is not None
             and self.value is not None
-            and self.sample_size >= self.threshold.min_sample
+            and max(self.sample_size, self.population or 0) >= self.threshold.min_sample
         )
 
 
@@ -201,7 +204,10 @@ def metrics(
     average = round(sum(r.rating for r in ratings) / len(ratings), 2) if ratings else None
 
     return {
-        "on_time_shipping_rate": metric("on_time_shipping_rate", on_time, due, late),
+        "on_time_shipping_rate": replace(
+            metric("on_time_shipping_rate", on_time, due, late),
+            population=len([o for o in counted if o.ship_by and not o.seller_cancelled]),
+        ),
         "valid_tracking_rate": metric(
             "valid_tracking_rate", valid, tracked, [o for o in tracked if o not in valid]
         ),

@@ -67,19 +67,14 @@ class Standards:
 async def evaluate(ctx: StandardsContext, uow: UnitOfWork, seller_id: str) -> Standards:
     """Recompute the seller's metrics and standing; publish a change if there is one."""
     now = ctx.clock.now()
-    facts = await Facts(uow.session).of_seller(
-        seller_id, now - ctx.policy.window - ctx.policy.surge_baseline
-    )
-    reviews = await Reviews(uow.session).of_seller(seller_id)
-    exemptions = await Exemptions(uow.session).of_seller(seller_id)
-    all_metrics = domain.metrics(facts, reviews, exemptions, now, ctx.policy)
+    measured = await _measure(ctx, uow, seller_id)
     standings = Standings(uow.session)
     current = await standings.get(seller_id)
-    updated, change = domain.evaluate(current, all_metrics, now, ctx.policy)
+    updated, change = domain.evaluate(current, measured.metrics, now, ctx.policy)
     saved = await standings.save(updated, now)
     if change is not None:
         await _publish(uow, seller_id, change, SYSTEM, now)
-    return Standards(saved, all_metrics, await standings.history(seller_id), exemptions)
+    return replace(measured, standing=saved, history=await standings.history(seller_id))
 
 
 async def _publish(uow: UnitOfWork, seller_id: str, change: Change, by: str, now: datetime) -> None:
@@ -245,10 +240,24 @@ async def reevaluate_sellers(ctx: StandardsContext, now: datetime) -> int:
 
 
 async def standards_of(ctx: StandardsContext, seller_id: str) -> Standards:
+    """The seller's standards as of now, read only: the metrics are computed afresh, the
+    standing is the one decided (events and the hourly clock decide, not someone looking)."""
     async with ctx.db.unit_of_work() as uow:
-        shown = await evaluate(ctx, uow, seller_id)
-        await uow.commit()
-    return shown
+        return await _measure(ctx, uow, seller_id)
+
+
+async def _measure(ctx: StandardsContext, uow: UnitOfWork, seller_id: str) -> Standards:
+    now = ctx.clock.now()
+    since = now - ctx.policy.window - ctx.policy.surge_baseline
+    facts = await Facts(uow.session).of_seller(seller_id, since)
+    reviews = await Reviews(uow.session).of_seller(seller_id)
+    exemptions = await Exemptions(uow.session).of_seller(seller_id)
+    all_metrics = domain.metrics(facts, reviews, exemptions, now, ctx.policy)
+    standing = await Standings(uow.session).get(seller_id)
+    history = await Standings(uow.session).history(seller_id)
+    return Standards(
+        replace(standing, score=domain.score(all_metrics)), all_metrics, history, exemptions
+    )
 
 
 async def add_exemption(

@@ -67,10 +67,11 @@ async def test_a_seller_who_ships_late_falls_below_standard_and_is_suspended_aft
     assert len(on_time.orders) == 6  # the late ones, to show the seller
     [change] = await standing_changes(engine)
     assert (change["standing"], change["previous"]) == ("under_review", "good")
-    assert "on time shipping rate 40% is below 80% (10 orders)" in change["reason"]
+    # judged as soon as ten orders were accepted: the ninth late shipment tipped it
+    assert "on time shipping rate 33.3% is below 80% (9 orders)" in change["reason"]
 
     assert shown.standing.under_review_since == NOW  # when the late shipments came in
-    clock.set(NOW + timedelta(days=13, hours=23))
+    clock.set(NOW + timedelta(days=13, hours=22))
     assert await handlers.reevaluate_sellers(ctx, clock.now()) == 1
     assert (await handlers.standards_of(ctx, SELLER)).standing.standing == "under_review"
     clock.set(NOW + timedelta(days=14))
@@ -88,6 +89,7 @@ async def test_an_order_counts_late_as_soon_as_its_ship_by_passes(ctx, clock):
         events += history if index < 8 else history[:2]  # two never ship
     await replay(ctx, events)
     clock.set(NOW + timedelta(days=2, minutes=1))
+    await handlers.reevaluate_sellers(ctx, clock.now())  # the hourly look at every seller
     shown = await handlers.standards_of(ctx, SELLER)
     assert shown.metrics["on_time_shipping_rate"].value == 0.8
     assert shown.standing.standing == "at_risk"
@@ -197,6 +199,7 @@ async def test_replaying_the_events_into_an_empty_database_rebuilds_the_same_sta
     )
     await replay(ctx, events)
     clock.set(NOW + timedelta(days=6))
+    await handlers.reevaluate_sellers(ctx, clock.now())
     original = await handlers.standards_of(ctx, SELLER)
 
     fresh = make_engine(f"sqlite+aiosqlite:///{tmp_path}/rebuilt.db")
@@ -206,6 +209,7 @@ async def test_replaying_the_events_into_an_empty_database_rebuilds_the_same_sta
     )
     try:
         await replay(rebuilt_ctx, events + events)  # every event twice, as a redelivery would
+        await handlers.reevaluate_sellers(rebuilt_ctx, clock.now())
         rebuilt = await handlers.standards_of(rebuilt_ctx, SELLER)
     finally:
         await fresh.dispose()
@@ -219,3 +223,35 @@ def ctx_migrations():
     from seller_standards.app import MIGRATIONS
 
     return MIGRATIONS
+
+
+async def test_ten_accepted_orders_are_enough_to_judge_even_if_one_is_not_due_yet(ctx, clock):
+    events = history_of(late=9, on_time=0)
+    events += shipping_history(new_order_id(), late=False, at=NOW + timedelta(days=4))[:2]
+    await replay(ctx, events)
+    clock.set(NOW + timedelta(days=4))
+    await handlers.reevaluate_sellers(ctx, clock.now())
+    shown = await handlers.standards_of(ctx, SELLER)
+    on_time = shown.metrics["on_time_shipping_rate"]
+    assert (on_time.sample_size, on_time.population, on_time.judged) == (9, 10, True)
+    assert shown.standing.standing == "under_review"
+
+
+async def test_looking_at_a_sellers_standards_changes_nothing(ctx, engine, clock):
+    await replay(ctx, history_of(late=0, on_time=8))
+    await replay(
+        ctx,
+        [
+            e
+            for e in history_of(late=0, on_time=2)
+            if e.type.endswith("placed.v1") or e.type.endswith("accepted.v1")
+        ],
+    )
+    clock.set(NOW + timedelta(days=3))  # two ship-bys pass unshipped: 80%, at risk
+    shown = await handlers.standards_of(ctx, SELLER)
+    assert shown.metrics["on_time_shipping_rate"].value == 0.8
+    assert shown.standing.standing == "good"  # decided by events and the hourly look only
+    assert await standing_changes(engine) == []
+    await handlers.standards_of(ctx, "usr_nobody")
+    await handlers.reevaluate_sellers(ctx, clock.now())
+    assert [c["standing"] for c in await standing_changes(engine)] == ["at_risk"]

@@ -187,7 +187,8 @@ def open_ticket(
         opened_at=now,
         first_response_due=first_response_due,
         resolution_due=resolution_due,
-        context=context or {},
+        context=(context or {})
+        | ({"order_total_minor": order["total_minor"]} if order and "total_minor" in order else {}),
         currency=order.get("currency") if order else None,
     )
 
@@ -280,6 +281,9 @@ def resolve(
             raise InvalidResolution("The amount must be positive")
         if ticket.currency and amount.currency != ticket.currency:
             raise InvalidResolution(f"The order is paid in {ticket.currency}")
+        total = ticket.context.get("order_total_minor")
+        if action != "credit" and total is not None and amount.amount_minor > total:
+            raise InvalidResolution("A refund cannot be more than the order's total")
     if action == "rebook" and not note.strip():
         raise InvalidResolution("A rebooking names the alternative offered in the note")
     return replace(

@@ -107,7 +107,14 @@ async def open_automatic(
         return repeated
     order = await Orders(uow.session).get(order_id) if order_id else None
     if order is None and order_id is not None:
-        order = {"order_id": order_id, "buyer_id": context.get("buyer_id")}
+        # A payment event can overtake its order's `order.placed` (another topic): the event
+        # itself carries the parties and the amount's currency.
+        amount = context.get("amount") or {}
+        order = {
+            "order_id": order_id,
+            "buyer_id": context.get("buyer_id"),
+            "currency": amount.get("currency"),
+        }
     ticket = domain.open_ticket(
         new_ticket_id(),
         order=order,
@@ -282,11 +289,14 @@ async def open_unanswered(ctx: SupportContext, now: datetime) -> int:
         due = await waiting.waiting_since(now - ctx.reply_within, ctx.batch_size)
         for row in due:
             order = await Orders(uow.session).get(row.order_id)
+            if order is None:  # a message on an order support never saw placed
+                await waiting.answered(row.order_id)
+                continue
             await open_automatic(
                 ctx,
                 uow,
                 order_id=row.order_id,
-                seller_id=order["seller_id"] if order else "unknown",
+                seller_id=order["seller_id"],
                 reason="message_unanswered",
                 context={"message_id": row.message_id, "since": row.since.isoformat()},
             )
@@ -326,12 +336,17 @@ async def open_by_customer(
             title=title,
             targets=ctx.targets,
         )
-        existing = await Tickets(uow.session).open_for(order_id, "customer_request")
-        if existing is not None:
-            ticket = existing  # one conversation per order: the question joins it
-        else:
-            await Tickets(uow.session).add(ticket)
+        tickets = Tickets(uow.session)
+        if await tickets.add(ticket):
             uow.emit(_opened(ticket))
+        else:
+            # One conversation per order: the question joins the open one, as a reply would.
+            existing = await tickets.open_for(order_id, "customer_request")
+            if existing is None:
+                raise ConcurrentUpdate(f"the open question on {order_id} changed meanwhile")
+            ticket = await tickets.save(
+                domain.post_message(existing, principal_id, role, False, now)
+            )
         await Messages(uow.session).add(ticket.id, principal_id, role, body, False, now)
         await uow.commit()
     return ticket

@@ -116,6 +116,7 @@ async def test_a_broken_promise_opens_one_system_ticket_with_the_orders_context(
 
 async def test_a_single_failed_delivery_opens_nothing(ctx):
     order_id = new_order_id()
+    await deliver(ctx, placed(order_id))
     await deliver(ctx, OrderDeliveryFailed(**fact(order_id), attempts=1))
     assert await tickets_of(ctx, order_id) == []
 
@@ -138,6 +139,7 @@ async def test_the_same_breach_again_updates_the_open_ticket_instead_of_opening_
 
 async def test_a_seller_backing_out_of_a_ticket_to_an_event_must_be_solved_before_the_event(ctx):
     order_id = new_order_id()
+    await deliver(ctx, placed(order_id))
     event_day = (NOW + timedelta(days=2)).date()
     await deliver(
         ctx,
@@ -283,3 +285,41 @@ async def test_a_resolution_is_published_for_payments_once_and_only_by_an_agent(
     # resolved: a new breach of the same kind opens a new ticket
     await deliver(ctx, triggers(order_id)["damaged"])
     assert len(await tickets_of(ctx, order_id)) == 2
+
+
+async def test_a_payment_event_that_overtakes_its_order_still_opens_a_full_ticket(ctx):
+    order_id = new_order_id()
+    await deliver(ctx, triggers(order_id)["capture_failed"], source="payments")
+    [ticket] = await tickets_of(ctx, order_id)
+    assert (ticket.buyer_id, ticket.seller_id, ticket.currency) == (BUYER, SELLER, EUR)
+
+
+async def test_a_second_question_joins_the_open_one_and_an_overlarge_refund_is_refused(ctx):
+    order_id = new_order_id()
+    await deliver(ctx, placed(order_id))
+    first = await handlers.open_by_customer(
+        ctx, principal_id=BUYER, role="buyer", order_id=order_id, title="Colour?", body="Blue?"
+    )
+    await handlers.post_message(
+        ctx, first.id, principal_id="usr_a", role="agent", body="Let me check", internal=False
+    )
+    again = await handlers.open_by_customer(
+        ctx, principal_id=BUYER, role="buyer", order_id=order_id, title="Size?", body="And M?"
+    )
+    assert again.id == first.id
+    assert again.status is Status.OPEN  # the buyer answered: back with the agents
+    async with ctx.db.unit_of_work() as uow:
+        bodies = [
+            m.body for m in await Messages(uow.session).of_ticket(first.id, with_internal=True)
+        ]
+    assert bodies == ["Blue?", "Let me check", "And M?"]
+    with pytest.raises(InvalidResolution, match="more than the order's total"):
+        await handlers.resolve(
+            ctx,
+            first.id,
+            principal_id="usr_a",
+            role="agent",
+            action="partial_refund",
+            amount=money(5001),
+            note="x",
+        )

@@ -1,8 +1,8 @@
-"""notifications: principals, orders, preferences, notifications, deliveries, reminders
+"""notifications: principals, orders, preferences, inbox, deliveries, reminders, parked
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 22:15:39.322131
+Create Date: 2026-11-23 22:33:00.657450
 """
 
 import sqlalchemy as sa
@@ -100,6 +100,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_orders")),
     )
     op.create_table(
+        "parked",
+        sa.Column("event_id", sa.String(length=40), nullable=False),
+        sa.Column("order_id", sa.String(length=40), nullable=False),
+        sa.Column("event_type", sa.String(length=100), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("parked_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_parked")),
+    )
+    with op.batch_alter_table("parked", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_parked_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
         "preferences",
         sa.Column("principal_id", sa.String(length=64), nullable=False),
         sa.Column("email", sa.Boolean(), nullable=False),
@@ -141,6 +153,10 @@ def downgrade() -> None:
     op.drop_table("reminders")
     op.drop_table("principals")
     op.drop_table("preferences")
+    with op.batch_alter_table("parked", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_parked_order_id"))
+
+    op.drop_table("parked")
     op.drop_table("orders")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notifications_recipient_id"))

@@ -1,0 +1,155 @@
+"""The catalogue without I/O: who hears about each event, what they must get whatever their
+preferences, which reminders are due, and that every message renders in text and HTML from a
+real event's data (a missing or misspelt field fails here, not in someone's inbox)."""
+
+import typing
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import BaseModel
+
+from contracts import Money, event_type_registry
+from contracts import events as all_events
+from notifications import domain
+from notifications.domain import CATALOGUE, OrderParties, Preferences
+from notifications.templates import Catalogue
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+ORDER = OrderParties(
+    "ord_1",
+    "usr_buyer",
+    "usr_seller",
+    {
+        "total": {"amount_minor": 12500, "currency": "EUR"},
+        "accept_by": (NOW + timedelta(days=2)).isoformat(),
+        "ship_by": (NOW + timedelta(days=4)).isoformat(),
+        "title": "order ord_1",
+    },
+)
+
+
+def sample(annotation):
+    """A plausible value of a contract field's type."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return typing.get_args(annotation)[0]
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return sample(next(a for a in typing.get_args(annotation) if a is not type(None)))
+    if isinstance(annotation, type) and issubclass(annotation, Money):
+        return {"amount_minor": 4200, "currency": "EUR"}
+    if annotation is int:
+        return 2
+    if annotation is bool:
+        return False
+    if "datetime" in str(annotation).lower():
+        return NOW.isoformat()
+    return "sample <text> & more"
+
+
+def event_data(event_type):
+    model: type[BaseModel] = event_type_registry()[event_type]
+    data = {name: sample(field.annotation) for name, field in model.model_fields.items()}
+    return data | {
+        "order_id": "ord_1",
+        "sender_role": "buyer",
+        "standing": "at_risk",
+        "previous": "good",
+    }
+
+
+def all_intents():
+    assert all_events  # every event type registered
+    for event_type in sorted(CATALOGUE):
+        for intent in domain.intents_for(event_type, event_data(event_type), ORDER):
+            yield event_type, intent
+
+
+@pytest.mark.parametrize(("event_type", "intent"), list(all_intents()), ids=lambda v: str(v)[:60])
+def test_every_message_renders_in_text_and_html_from_its_events_data(event_type, intent):
+    rendered = Catalogue().render(
+        intent.message,
+        "en",
+        {
+            "name": "Bea",
+            "data": event_data(event_type),
+            "order": ORDER.facts | {"order_id": "ord_1"},
+            "link": "http://portal/orders/ord_1",
+        },
+    )
+    assert rendered.title and "{" not in rendered.title
+    assert rendered.text.startswith("Hello Bea,")
+    assert "<text>" not in rendered.html  # what people wrote is escaped in HTML
+    assert 'href="http://portal/orders/ord_1"' in rendered.html
+
+
+@pytest.mark.parametrize("standing", ["good", "at_risk", "under_review", "suspended", "revoked"])
+def test_every_standing_a_seller_can_reach_has_a_message_they_must_get(standing):
+    intent = domain.standing_intent(
+        {"seller_id": "usr_seller", "standing": standing, "previous": "x"}
+    )
+    assert intent is not None and intent.must
+    rendered = Catalogue().render(
+        intent.message,
+        "fr",
+        {"name": "Sam", "data": {"reason": "late", "previous": "good"}, "order": {}, "link": None},
+    )
+    assert rendered.text.startswith("Hello Sam")  # no French yet: English, not an error
+
+
+def test_each_side_hears_what_concerns_them():
+    told = {(i.recipient_id, i.message) for _, i in all_intents()}
+    assert ("usr_seller", "new_order.seller") in told
+    assert ("usr_buyer", "order_confirmed.buyer") in told
+    assert ("usr_buyer", "shipment_late.buyer") in told and (
+        "usr_seller",
+        "shipment_late.seller",
+    ) in told
+    assert not any(r == "usr_buyer" and m.endswith(".seller") for r, m in told)
+
+
+def test_a_cancellation_by_the_seller_is_not_told_back_to_them():
+    data = event_data("marketplace.order.cancelled.v1") | {"cancelled_by": "seller"}
+    told = domain.intents_for("marketplace.order.cancelled.v1", data, ORDER)
+    assert [i.recipient_id for i in told] == ["usr_buyer"]
+
+
+def test_what_a_person_must_get_goes_out_whatever_they_chose():
+    quiet = Preferences(email=False, in_app=False)
+    assert quiet.channels(must=True) == ["in_app", "email"]
+    assert quiet.channels(must=False) == []
+    assert Preferences(email=False).channels(must=False) == ["in_app"]
+    musts = {i.message for _, i in all_intents() if i.must}
+    assert {"payment_failed.buyer", "refunded.buyer", "order_declined.buyer"} <= musts
+    assert "order_shipped.buyer" not in musts
+
+
+def test_reminders_come_before_the_deadline_and_acting_cancels_them():
+    authorized = domain.reminders_for(
+        "marketplace.payment.authorized.v1",
+        {},
+        ORDER,
+        accept_lead=timedelta(hours=12),
+        ship_lead=timedelta(hours=24),
+    )
+    assert [(r.kind, r.recipient_id, r.due_at) for r in authorized] == [
+        (domain.ACCEPT_REMINDER, "usr_seller", NOW + timedelta(days=2) - timedelta(hours=12))
+    ]
+    accepted = domain.reminders_for(
+        "marketplace.order.accepted.v1",
+        {"ship_by": ORDER.facts["ship_by"]},
+        ORDER,
+        accept_lead=timedelta(hours=12),
+        ship_lead=timedelta(hours=24),
+    )
+    assert accepted[0].due_at == NOW + timedelta(days=3)
+    assert domain.ACCEPT_REMINDER in domain.CANCELS["marketplace.order.accepted.v1"]
+    assert domain.SHIP_REMINDER in domain.CANCELS["marketplace.order.shipped.v1"]
+
+
+def test_a_failing_channel_backs_off_up_to_an_hour():
+    assert [domain.retry_delay(n) for n in (1, 2, 3)] == [
+        timedelta(seconds=30),
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+    ]
+    assert domain.retry_delay(20) == timedelta(hours=1)
