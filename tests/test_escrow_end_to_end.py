@@ -191,7 +191,7 @@ def signed(body, at):
 
 
 def test_stripe_webhooks_are_verified_deduplicated_and_turn_chargebacks_into_events(
-    operator, seller, buyer, platform, gateway_url
+    operator, seller, buyer, platform, gateway_url, new_principal
 ):
     order = authorized_order(seller, buyer)
     ship(seller, order)
@@ -236,6 +236,22 @@ def test_stripe_webhooks_are_verified_deduplicated_and_turn_chargebacks_into_eve
     ]
     ledger = ok(operator.get(f"/v1/ledger/orders/{order['id']}"))
     assert ledger["balances"]["EUR"]["chargebacks"] == captured["captured"]["amount_minor"]
+    # the chargeback is an event: the seller is told, support opens an urgent ticket
+    eventually(
+        lambda: any(
+            n["kind"] == "chargeback_opened.seller"
+            for n in ok(seller.get("/v1/me/notifications"))["items"]
+        )
+    )
+    agent = new_principal("agent")
+    ticket = eventually(
+        lambda: [
+            t
+            for t in ok(agent.get(f"/v1/orders/{order['id']}/tickets"))["items"]
+            if t["reason"] == "chargeback"
+        ]
+    )
+    assert ticket[0]["priority"] == "urgent"
 
 
 class KillingStripeProxy(BaseHTTPRequestHandler):

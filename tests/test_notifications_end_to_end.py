@@ -108,6 +108,7 @@ def test_a_decline_tells_the_buyer_the_hold_is_released(platform, seller, buyer)
     declined = eventually(has_mail(platform, buyer, "The seller declined your order"))
     assert "out of stock" in declined["text"]
     assert "nothing was charged" in declined["text"]
+    assert any(n["kind"] == "order_declined.buyer" for n in inbox(buyer))
 
 
 def test_a_late_shipment_is_told_to_the_buyer_before_they_ask_and_to_the_seller(
@@ -122,6 +123,8 @@ def test_a_late_shipment_is_told_to_the_buyer_before_they_ask_and_to_the_seller(
     late = eventually(has_mail(platform, buyer, "Your order is late"))
     assert "a specialist follows up" in late["text"]
     eventually(has_mail(platform, seller, "Your order is overdue"))
+    assert any(n["kind"] == "shipment_late.buyer" for n in inbox(buyer))
+    assert any(n["kind"] == "ship_reminder.seller" for n in inbox(seller))
 
 
 def test_a_dispute_and_its_refund_reach_both_sides_even_with_email_switched_off(
@@ -183,6 +186,7 @@ async def test_a_standing_change_tells_the_seller_why_and_what_to_do(platform, s
     told = eventually(has_mail(platform, seller, "Your seller standing is at risk"))
     assert "on time shipping rate 90% is below 95%" in told["text"]
     assert "What to do next" in told["text"]
+    assert [n["kind"] for n in inbox(seller)] == ["standing_at_risk.seller"]
 
 
 async def test_every_event_of_an_order_delivered_twice_more_sends_nothing_twice(

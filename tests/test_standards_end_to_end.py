@@ -34,6 +34,16 @@ def test_a_seller_who_ships_late_repeatedly_is_reviewed_then_suspended(
     assert "on time shipping rate 0% is below 80% (10 orders)" in why["reason"]
     assert shown["score"] < 100
 
+    told = eventually(
+        lambda: [
+            n
+            for n in ok(seller.get("/v1/me/notifications"))["items"]
+            if n["kind"] == "standing_under_review.seller"
+        ]
+    )
+    assert "on time shipping rate" in told[0]["body"]
+    assert "What to do next" in told[0]["body"]
+
     review = eventually(
         lambda: [
             t
@@ -51,6 +61,12 @@ def test_a_seller_who_ships_late_repeatedly_is_reviewed_then_suspended(
 
     shown = eventually(standing_of(agent, seller.id, "suspended"), timeout=60)
     assert "after the review period" in shown["history"][-1]["reason"]
+    eventually(
+        lambda: any(
+            n["kind"] == "standing_suspended.seller"
+            for n in ok(seller.get("/v1/me/notifications"))["items"]
+        )
+    )
     eventually(
         lambda: buyer.get("/v1/listings", params={"seller_id": seller.id}).json()["items"] == []
     )

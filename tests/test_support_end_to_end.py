@@ -123,6 +123,18 @@ def test_a_dispute_resolved_with_a_partial_refund_and_a_credit_moves_the_money(
     )
     credits = eventually(lambda: (c := ok(buyer.get("/v1/me/credits")))["balances"] and c)
     assert credits["balances"] == [{"amount_minor": 500, "currency": EUR}]
+    # and the buyer is told both, in the inbox
+    told = eventually(
+        lambda: (
+            {
+                n["kind"]
+                for n in ok(buyer.get("/v1/me/notifications"))["items"]
+                if n["order_id"] == order["id"]
+            }
+            >= {"refunded.buyer", "credit_issued.buyer"}
+        )
+    )
+    assert told
     view = ok(buyer.get(f"/v1/orders/{order['id']}"))
     assert {t["status"] for t in view["tickets"]} == {"resolved"}
 

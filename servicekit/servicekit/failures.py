@@ -33,11 +33,28 @@ class ConcurrentUpdate(Exception):
     """Another transaction changed the aggregate first (optimistic concurrency)."""
 
 
+# PostgreSQL's "try again" codes: a serialization failure and a deadlock between two
+# transactions (a consumer and a timer touching the same rows); one of them simply retries.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    cause: BaseException | None = error
+    while cause is not None:
+        code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(code, str):
+            return code
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+    return None
+
+
 def is_transient(error: BaseException) -> bool:
     """True for failures of the infrastructure rather than of the message."""
     if isinstance(error, OperationalError | InterfaceError | StaleDataError | ConcurrentUpdate):
         return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    if isinstance(error, DBAPIError) and (
+        error.connection_invalidated or _sqlstate(error) in RETRYABLE_SQLSTATES
+    ):
         return True
     return isinstance(error, ConnectionError | TimeoutError | asyncio.TimeoutError | OSError)
 

@@ -16,10 +16,12 @@ import structlog
 
 from servicekit import metrics
 from servicekit.clock import Clock, ManualClock
+from servicekit.failures import is_transient
 
 log = structlog.get_logger(__name__)
 
 TimerJob = Callable[[datetime], Awaitable[int]]
+JOB_ATTEMPTS = 5
 
 
 class TimerLoop:
@@ -41,12 +43,25 @@ class TimerLoop:
                 now = self.clock.now()
                 this_round = 0
                 for name, job in self.jobs.items():
-                    count = await job(now)
+                    count = await self._run_job(name, job, now)
                     metrics.TIMERS_FIRED.labels(name).inc(count)
                     this_round += count
                 fired += this_round
                 if this_round == 0:
                     return fired
+
+    async def _run_job(self, name: str, job: TimerJob, now: datetime) -> int:
+        """A job that meets a transient failure (a deadlock with a consumer touching the same
+        rows, a concurrent update) is run again; its work is idempotent by design."""
+        for attempt in range(1, JOB_ATTEMPTS + 1):
+            try:
+                return await job(now)
+            except Exception as error:
+                if attempt == JOB_ATTEMPTS or not is_transient(error):
+                    raise
+                log.warning("timer job failed; running it again", job=name, error=repr(error))
+                await asyncio.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
 
     async def advance_to(self, when: datetime) -> int:
         if not isinstance(self.clock, ManualClock):
