@@ -142,8 +142,17 @@ def test_a_dispute_resolved_with_a_partial_refund_and_a_credit_moves_the_money(
 def test_tickets_are_private_to_their_parties_and_only_agents_resolve(seller, buyer, new_principal):
     agent, stranger = new_principal("agent"), new_principal("buyer")
     order = authorized_order(seller, buyer)
-    ticket = ok(
-        buyer.post("/v1/tickets", {"order_id": order["id"], "subject": "Size", "body": "Fits?"})
+    # support learns of the order from its event, a moment after orders has it
+    ticket = eventually(
+        lambda: (
+            (
+                answer := buyer.post(
+                    "/v1/tickets", {"order_id": order["id"], "subject": "Size", "body": "Fits?"}
+                )
+            ).status_code
+            == 201
+            and answer.json()
+        )
     )
     ok(agent.post(f"/v1/tickets/{ticket['id']}/messages", {"body": "ask seller", "internal": True}))
 
