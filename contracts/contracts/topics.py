@@ -1,9 +1,9 @@
-"""Topic names. Each service publishes on `<service>.events`; `deploy/topics.yaml` lists
-partitions, retention and consumer groups, and a test keeps the two in step."""
+"""Topic names. Each service publishes on `<service>.events` (the gateway on
+`principals.events`); `deploy/topics.yaml` lists partitions, retention and consumer groups,
+and `devstack/tests/test_topology.py` keeps the two in step with the code."""
 
 ORDERS_EVENTS = "orders.events"
 PAYMENTS_EVENTS = "payments.events"
-NOTIFICATIONS_EVENTS = "notifications.events"
 SUPPORT_EVENTS = "support.events"
 SELLER_STANDARDS_EVENTS = "seller_standards.events"
 PRINCIPALS_EVENTS = "principals.events"
@@ -11,7 +11,6 @@ PRINCIPALS_EVENTS = "principals.events"
 ALL_EVENT_TOPICS = (
     ORDERS_EVENTS,
     PAYMENTS_EVENTS,
-    NOTIFICATIONS_EVENTS,
     SUPPORT_EVENTS,
     SELLER_STANDARDS_EVENTS,
     PRINCIPALS_EVENTS,
