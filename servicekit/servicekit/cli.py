@@ -1,0 +1,135 @@
+"""`marketplace`: the operator's command line on the broker.
+
+    marketplace topics                       topics, partitions and end offsets
+    marketplace tail TOPIC [--order ID] [--type T] [--follow] [--from-end]
+    marketplace lag GROUP TOPIC [TOPIC ...]  how far a consumer group is behind
+    marketplace dlq list | show ID | replay ID
+
+The broker is `KAFKA_BOOTSTRAP_SERVERS` (or `--bootstrap`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+from servicekit import ops
+
+
+def _print(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+async def _topics(args: argparse.Namespace) -> int:
+    for name, ends in (await ops.end_offsets(args.bootstrap)).items():
+        _print(f"{name:<45} partitions={len(ends):<3} end_offsets={ends} total={sum(ends)}")
+    return 0
+
+
+async def _tail(args: argparse.Namespace) -> int:
+    async for record in ops.read(
+        args.bootstrap, args.topic, from_beginning=not args.from_end, follow=args.follow
+    ):
+        shown = ops.describe(record)
+        if args.order and shown["key"] != args.order:
+            continue
+        if args.type and args.type not in (shown.get("type") or ""):
+            continue
+        _print(
+            f"{shown.get('time') or '-':<32} {shown.get('type') or '?':<48} "
+            f"key={shown['key']} correlation={shown.get('correlation_id')} "
+            f"{json.dumps(shown.get('data'), sort_keys=True)}"
+        )
+    return 0
+
+
+async def _lag(args: argparse.Namespace) -> int:
+    rows = await ops.lag(args.bootstrap, args.group, args.topics)
+    for row in rows:
+        _print(
+            f"{row.topic:<30} partition={row.partition:<3} committed={row.committed} "
+            f"end={row.end} lag={row.lag}"
+        )
+    _print(f"total lag {sum(r.lag for r in rows)}")
+    return 0
+
+
+def _letter_view(letter: ops.DeadLetter) -> dict[str, Any]:
+    return {
+        "id": letter.id,
+        "origin_topic": letter.origin_topic,
+        "group": letter.group,
+        "key": letter.key,
+        "type": letter.event_type,
+        "reason": letter.reason,
+        "error": letter.error,
+        "at": letter.at,
+    }
+
+
+async def _dlq(args: argparse.Namespace) -> int:
+    letters = await ops.dead_letters(args.bootstrap)
+    if args.action == "list":
+        for letter in letters:
+            view = _letter_view(letter)
+            _print(f"{view['id']:<60} {view['reason']:<16} {view['type']} {view['error']}")
+        _print(f"{len(letters)} dead letter(s)")
+        return 0
+    chosen = next((letter for letter in letters if letter.id == args.id), None)
+    if chosen is None:
+        _print(f"no dead letter {args.id}")
+        return 1
+    if args.action == "show":
+        _print(
+            json.dumps(
+                _letter_view(chosen) | {"body": chosen.value.decode(errors="replace")}, indent=2
+            )
+        )
+        return 0
+    await ops.replay(args.bootstrap, chosen)
+    _print(f"replayed {chosen.id} onto {chosen.origin_topic}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="marketplace", description="The operator's command line on the broker"
+    )
+    root.add_argument(
+        "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("topics", help="topics, partitions and end offsets")
+    tail = commands.add_parser("tail", help="decoded events on a topic")
+    tail.add_argument("topic")
+    tail.add_argument("--order", help="only this order's (or seller's) events: the key")
+    tail.add_argument("--type", help="only event types containing this")
+    tail.add_argument("--follow", action="store_true", help="keep printing new events")
+    tail.add_argument("--from-end", action="store_true", help="only events from now on")
+    lag = commands.add_parser("lag", help="a consumer group's lag per partition")
+    lag.add_argument("group")
+    lag.add_argument("topics", nargs="+")
+    dlq = commands.add_parser("dlq", help="dead letters")
+    dlq_actions = dlq.add_subparsers(dest="action", required=True)
+    dlq_actions.add_parser("list")
+    for action in ("show", "replay"):
+        dlq_actions.add_parser(action).add_argument("id")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    run = {"topics": _topics, "tail": _tail, "lag": _lag, "dlq": _dlq}[args.command]
+    try:
+        return asyncio.run(run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""What operators look at on the broker: topics and their end offsets, each consumer group's
+lag, the events on a topic (decoded), and dead letters with their replay. The `marketplace`
+command (`servicekit.cli`) is built on these; the gateway's `/v1/ops/*` endpoints are meant to
+be too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    topic: str
+    partition: int
+    committed: int | None
+    end: int
+
+    @property
+    def lag(self) -> int:
+        return self.end - (self.committed or 0)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: str  # `<dlq topic>:<partition>:<offset>`
+    topic: str
+    key: str | None
+    reason: str
+    error: str
+    origin_topic: str
+    group: str
+    at: str
+    event_type: str | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def _consumer(bootstrap: str, group: str | None = None) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+
+
+async def end_offsets(bootstrap: str, topics: list[str] | None = None) -> dict[str, list[int]]:
+    """Each topic's end offset per partition (every non-internal topic when `topics` is None)."""
+    consumer = _consumer(bootstrap)
+    await consumer.start()
+    try:
+        names = sorted(topics or [t for t in await consumer.topics() if not t.startswith("__")])
+        partitions = [
+            TopicPartition(name, p)
+            for name in names
+            for p in sorted(consumer.partitions_for_topic(name) or ())
+        ]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        found: dict[str, list[int]] = {name: [] for name in names}
+        for tp in partitions:
+            found[tp.topic].append(ends[tp])
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def lag(bootstrap: str, group: str, topics: list[str]) -> list[PartitionLag]:
+    """How far `group` is behind on each partition of `topics`."""
+    consumer = _consumer(bootstrap, group)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        return [
+            PartitionLag(tp.topic, tp.partition, await consumer.committed(tp), ends[tp])
+            for tp in partitions
+        ]
+    finally:
+        await consumer.stop()
+
+
+def describe(record: ConsumerRecord) -> dict[str, Any]:
+    """A record as an operator reads it: the envelope's type, ids and data when it is one."""
+    headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
+    shown: dict[str, Any] = {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "key": record.key.decode(errors="replace") if record.key else None,
+    }
+    try:
+        envelope = json.loads(record.value)
+        shown |= {
+            "type": envelope.get("type"),
+            "id": envelope.get("id"),
+            "time": envelope.get("time"),
+            "correlation_id": envelope.get("correlation_id") or headers.get("correlation_id"),
+            "data": envelope.get("data"),
+        }
+    except (ValueError, TypeError):
+        shown |= {"type": headers.get("ce_type"), "undecodable": True}
+    return shown
+
+
+async def read(
+    bootstrap: str,
+    topic: str,
+    *,
+    from_beginning: bool = True,
+    follow: bool = False,
+    idle_ms: int = 1000,
+) -> AsyncIterator[ConsumerRecord]:
+    """The records of `topic`; with `follow`, keep waiting for new ones."""
+    consumer = _consumer(bootstrap)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        if from_beginning:
+            await consumer.seek_to_beginning(*partitions)
+        else:
+            await consumer.seek_to_end(*partitions)
+        while True:
+            batch = await consumer.getmany(timeout_ms=idle_ms)
+            records = sorted(
+                (r for rs in batch.values() for r in rs), key=lambda r: (r.timestamp, r.offset)
+            )
+            for record in records:
+                yield record
+            if not records and not follow:
+                return
+    finally:
+        await consumer.stop()
+
+
+def _dead_letter(record: ConsumerRecord) -> DeadLetter:
+    headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
+    return DeadLetter(
+        id=f"{record.topic}:{record.partition}:{record.offset}",
+        topic=record.topic,
+        key=record.key.decode(errors="replace") if record.key else None,
+        reason=headers.get("x-dlq-reason", ""),
+        error=headers.get("x-dlq-error", ""),
+        origin_topic=headers.get("x-dlq-origin-topic", record.topic.split(".")[0] + ".events"),
+        group=headers.get("x-dlq-group", ""),
+        at=headers.get("x-dlq-at", ""),
+        event_type=headers.get("ce_type"),
+        value=record.value,
+        headers=list(record.headers or ()),
+    )
+
+
+async def dead_letters(bootstrap: str) -> list[DeadLetter]:
+    """Every dead letter on every `*.dlq` topic, oldest first."""
+    topics = [t for t in await end_offsets(bootstrap) if t.endswith(".dlq")]
+    found = []
+    for topic in topics:
+        found += [_dead_letter(r) async for r in read(bootstrap, topic, idle_ms=300)]
+    return sorted(found, key=lambda d: (d.at, d.id))
+
+
+async def replay(bootstrap: str, letter: DeadLetter) -> None:
+    """Publish a dead letter again on the topic it came from, as it was (without the
+    `x-dlq-*` headers). Consumers deduplicate by event id, so a replay of something that
+    was handled meanwhile changes nothing."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        headers = [(k, v) for k, v in letter.headers if not k.startswith("x-dlq-")]
+        await producer.send_and_wait(
+            letter.origin_topic,
+            letter.value,
+            key=letter.key.encode() if letter.key else None,
+            headers=[*headers, ("x-replayed-from", letter.id.encode())],
+        )
+    finally:
+        await producer.stop()
