@@ -21,8 +21,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from devstack import components, topology
+from devstack import components
 from devstack.processes import Child
+from servicekit import topology
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 

@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack import components, topology
+from devstack import components
 from devstack.processes import Child
+from servicekit import topology
 
 SERVICES = (
     # name, ASGI factory, default port

@@ -7,8 +7,8 @@ import pytest
 
 from contracts import event_type_registry
 from contracts import events as all_events
-from devstack import topology
 from devstack.stack import SERVICES
+from servicekit import topology
 
 # Which service publishes each contract module's events.
 PRODUCERS = {

@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import sys
-from typing import Any
 
 from servicekit import ops
 
@@ -59,24 +58,11 @@ async def _lag(args: argparse.Namespace) -> int:
     return 0
 
 
-def _letter_view(letter: ops.DeadLetter) -> dict[str, Any]:
-    return {
-        "id": letter.id,
-        "origin_topic": letter.origin_topic,
-        "group": letter.group,
-        "key": letter.key,
-        "type": letter.event_type,
-        "reason": letter.reason,
-        "error": letter.error,
-        "at": letter.at,
-    }
-
-
 async def _dlq(args: argparse.Namespace) -> int:
     letters = await ops.dead_letters(args.bootstrap)
     if args.action == "list":
         for letter in letters:
-            view = _letter_view(letter)
+            view = letter.summary()
             _print(f"{view['id']:<60} {view['reason']:<16} {view['type']} {view['error']}")
         _print(f"{len(letters)} dead letter(s)")
         return 0
@@ -86,9 +72,7 @@ async def _dlq(args: argparse.Namespace) -> int:
         return 1
     if args.action == "show":
         _print(
-            json.dumps(
-                _letter_view(chosen) | {"body": chosen.value.decode(errors="replace")}, indent=2
-            )
+            json.dumps(chosen.summary() | {"body": chosen.value.decode(errors="replace")}, indent=2)
         )
         return 0
     await ops.replay(args.bootstrap, chosen)

@@ -41,6 +41,19 @@ class DeadLetter:
     value: bytes
     headers: list[tuple[str, bytes]]
 
+    def summary(self) -> dict[str, Any]:
+        """What an operator reads in a list of dead letters."""
+        return {
+            "id": self.id,
+            "origin_topic": self.origin_topic,
+            "group": self.group,
+            "key": self.key,
+            "type": self.event_type,
+            "reason": self.reason,
+            "error": self.error,
+            "at": self.at,
+        }
+
 
 def _consumer(bootstrap: str, group: str | None = None) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(

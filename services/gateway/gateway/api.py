@@ -27,6 +27,7 @@ from gateway.domain import (
     route_for,
 )
 from gateway.settings import GatewaySettings
+from servicekit import ops, topology
 from servicekit.clock import Clock, ManualClock
 from servicekit.http import Problem, forbidden, problem_response
 from servicekit.uow import Database
@@ -345,6 +346,53 @@ def build_router(gateway: Gateway) -> APIRouter:
         if who.role != "operator":
             raise forbidden("Only operators move the clock")
         return await gateway.advance_clock(move.seconds)
+
+    @router.get("/v1/ops/consumers")
+    async def consumers(who: CallerDep) -> dict[str, Any]:
+        """Each consumer group's lag per topic and partition (from `deploy/topics.yaml`)."""
+        if who.role != "operator":
+            raise forbidden("Only operators watch the consumers")
+        bootstrap = gateway.settings.kafka_bootstrap_servers
+        groups = []
+        for group, topics in sorted(topology.consumer_groups().items()):
+            rows = await ops.lag(bootstrap, group, topics)
+            groups.append(
+                {
+                    "group": group,
+                    "lag": sum(r.lag for r in rows),
+                    "partitions": [
+                        {
+                            "topic": r.topic,
+                            "partition": r.partition,
+                            "committed": r.committed,
+                            "end": r.end,
+                            "lag": r.lag,
+                        }
+                        for r in rows
+                    ],
+                }
+            )
+        return {"groups": groups}
+
+    @router.get("/v1/ops/dead-letters")
+    async def dead_letters(who: CallerDep) -> dict[str, Any]:
+        if who.role != "operator":
+            raise forbidden("Only operators read dead letters")
+        letters = await ops.dead_letters(gateway.settings.kafka_bootstrap_servers)
+        return {"items": [letter.summary() for letter in letters]}
+
+    @router.post("/v1/ops/dead-letters/{letter_id}/replay", status_code=202)
+    async def replay_dead_letter(letter_id: str, who: CallerDep) -> dict[str, Any]:
+        """Publish the dead letter again on its origin topic; consumers deduplicate by event
+        id, so replaying something handled meanwhile changes nothing."""
+        if who.role != "operator":
+            raise forbidden("Only operators replay dead letters")
+        bootstrap = gateway.settings.kafka_bootstrap_servers
+        letter = next((d for d in await ops.dead_letters(bootstrap) if d.id == letter_id), None)
+        if letter is None:
+            raise Problem(404, "Not found", f"No dead letter {letter_id}", slug="not-found")
+        await ops.replay(bootstrap, letter)
+        return {"replayed": letter.id, "onto": letter.origin_topic}
 
     @router.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def proxy(request: Request) -> Response:

@@ -3,13 +3,17 @@ dead-letter topics that follow from that."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TOPICS_FILE = REPO_ROOT / "deploy" / "topics.yaml"
+# The repository's file; a deployment points MARKETPLACE_TOPICS_FILE at its copy.
+TOPICS_FILE = Path(
+    os.environ.get("MARKETPLACE_TOPICS_FILE") or REPO_ROOT / "deploy" / "topics.yaml"
+)
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,12 @@ def load(path: Path = TOPICS_FILE) -> list[TopicSpec]:
 
 def partitions_by_topic(path: Path = TOPICS_FILE) -> dict[str, int]:
     return {spec.name: spec.partitions for spec in load(path)}
+
+
+def consumer_groups(path: Path = TOPICS_FILE) -> dict[str, list[str]]:
+    """Each consumer group and the topics it reads."""
+    groups: dict[str, list[str]] = {}
+    for spec in load(path):
+        for group in spec.consumers:
+            groups.setdefault(group, []).append(spec.name)
+    return groups
