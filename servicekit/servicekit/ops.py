@@ -24,7 +24,9 @@ class PartitionLag:
 
     @property
     def lag(self) -> int:
-        return self.end - (self.committed or 0)
+        # Never negative: the embedded broker counts a produced batch as one offset while a
+        # consumer commits past every record in it (Apache Kafka counts records).
+        return max(0, self.end - (self.committed or 0))
 
 
 @dataclass(frozen=True)
