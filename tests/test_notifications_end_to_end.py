@@ -7,9 +7,8 @@ import mailbox
 import uuid
 from datetime import UTC, datetime
 
-from contracts import envelope_json
 from contracts.seller_standards import SellerStandingChanged
-from servicekit.testing import produce, read_topic
+from servicekit.testing import produce, publish, read_topic
 
 from e2e_helpers import advance, authorized_order, eventually, now_of, ok
 
@@ -169,20 +168,7 @@ async def test_a_standing_change_tells_the_seller_why_and_what_to_do(platform, s
         reason="on time shipping rate 90% is below 95% (10 orders)",
         changed_at=datetime.now(UTC),
     )
-    event_id = uuid.uuid4()
-    body = envelope_json(
-        event,
-        event_id=event_id,
-        source="seller_standards",
-        time=event.changed_at,
-        correlation_id=str(event_id),
-        causation_id=None,
-    )
-    await produce(
-        platform.bootstrap,
-        "seller_standards.events",
-        [(seller.id, body, {"ce_id": str(event_id), "ce_type": event.type})],
-    )
+    await publish(platform.bootstrap, event, source="seller_standards", time=event.changed_at)
     told = eventually(has_mail(platform, seller, "Your seller standing is at risk"))
     assert "on time shipping rate 90% is below 95%" in told["text"]
     assert "What to do next" in told["text"]

@@ -355,12 +355,10 @@ def test_a_seller_on_vacation_has_no_visible_listings(operator, seller, buyer):
 async def test_a_suspended_sellers_listings_are_hidden_and_cannot_be_ordered(
     platform, seller, buyer
 ):
-    import json
     from datetime import UTC, datetime
 
-    from contracts import envelope_json
     from contracts.seller_standards import SellerStandingChanged
-    from servicekit.testing import produce
+    from servicekit.testing import publish
 
     listing = ok(seller.post("/v1/listings", listing_body()))
 
@@ -372,21 +370,7 @@ async def test_a_suspended_sellers_listings_are_hidden_and_cannot_be_ordered(
             reason="On-time shipping below 80% over 30 days",
             changed_at=datetime.now(UTC),
         )
-        event_id = uuid.uuid4()
-        body = envelope_json(
-            event,
-            event_id=event_id,
-            source="seller_standards",
-            time=datetime.now(UTC),
-            correlation_id=str(event_id),
-            causation_id=None,
-        )
-        await produce(
-            platform.bootstrap,
-            "seller_standards.events",
-            [(seller.id, body, {"ce_id": str(event_id), "ce_type": event.type})],
-        )
-        assert json.loads(body)["data"]["standing"] == value
+        await publish(platform.bootstrap, event, source="seller_standards", time=event.changed_at)
 
     await standing("suspended", "under_review")
     eventually(

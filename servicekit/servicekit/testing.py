@@ -87,6 +87,24 @@ async def eventually(
     raise AssertionError(f"condition not met within {timeout}s; last answer: {last!r}")
 
 
+async def publish(
+    bootstrap: str, event: Event, *, source: str, time: datetime, times: int = 1
+) -> None:
+    """Publish `event` on its topic as service `source` would (an envelope keyed by its
+    subject), `times` times with the same event id, as a redelivery would."""
+    event_id = uuid.uuid4()
+    value = envelope_json(
+        event,
+        event_id=event_id,
+        source=source,
+        time=time,
+        correlation_id=f"corr-{event_id}",
+        causation_id=None,
+    )
+    headers = {"ce_id": str(event_id), "ce_type": event.type, "ce_source": source}
+    await produce(bootstrap, event.topic, [(event.subject(), value, headers)] * times)
+
+
 def received(
     event: Event, *, source: str, time: datetime, correlation_id: str = "corr-test"
 ) -> Received[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -175,19 +176,13 @@ async def on_standing_changed(
 def event_router(ctx: NotificationsContext) -> EventRouter:
     router = EventRouter()
 
-    def bind(handler: Any) -> Any:
-        async def call(received: Received[Any], uow: UnitOfWork) -> None:
-            await handler(ctx, received, uow)
-
-        return call
-
-    router.add(PrincipalRegistered, bind(on_principal_registered))
-    router.add(OrderPlaced, bind(on_order_placed))
+    router.add(PrincipalRegistered, partial(on_principal_registered, ctx))
+    router.add(OrderPlaced, partial(on_order_placed, ctx))
     registry = event_type_registry()
     assert all_events  # imported for its registrations
     for type_name in sorted(CATALOGUE.keys() | CANCELS.keys()):
-        router.add(registry[type_name], bind(on_order_event))
-    router.add(SellerStandingChanged, bind(on_standing_changed))
+        router.add(registry[type_name], partial(on_order_event, ctx))
+    router.add(SellerStandingChanged, partial(on_standing_changed, ctx))
     return router
 
 

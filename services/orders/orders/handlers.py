@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -688,22 +689,16 @@ async def on_ticket_resolved(
 def event_router(ctx: OrdersContext) -> EventRouter:
     router = EventRouter()
 
-    def bind(handler: Any) -> Any:
-        async def call(received: Received[Any], uow: UnitOfWork) -> None:
-            await handler(ctx, received, uow)
-
-        return call
-
-    router.add(PaymentAuthorized, bind(on_payment_authorized))
-    router.add(PaymentAuthorizationFailed, bind(on_payment_failed))
-    router.add(PaymentCaptured, bind(on_payment_captured))
-    router.add(PaymentVoided, bind(on_payment_voided))
-    router.add(PaymentReleased, bind(on_payment_released))
-    router.add(PaymentRefunded, bind(on_payment_refunded))
-    router.add(SellerStandingChanged, bind(on_standing_changed))
-    router.add(TicketOpened, bind(on_ticket_opened))
-    router.add(TicketEscalated, bind(on_ticket_escalated))
-    router.add(TicketResolved, bind(on_ticket_resolved))
+    router.add(PaymentAuthorized, partial(on_payment_authorized, ctx))
+    router.add(PaymentAuthorizationFailed, partial(on_payment_failed, ctx))
+    router.add(PaymentCaptured, partial(on_payment_captured, ctx))
+    router.add(PaymentVoided, partial(on_payment_voided, ctx))
+    router.add(PaymentReleased, partial(on_payment_released, ctx))
+    router.add(PaymentRefunded, partial(on_payment_refunded, ctx))
+    router.add(SellerStandingChanged, partial(on_standing_changed, ctx))
+    router.add(TicketOpened, partial(on_ticket_opened, ctx))
+    router.add(TicketEscalated, partial(on_ticket_escalated, ctx))
+    router.add(TicketResolved, partial(on_ticket_resolved, ctx))
     return router
 
 

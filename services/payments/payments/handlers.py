@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -273,19 +274,13 @@ async def issue_credit(
 def event_router(ctx: PaymentsContext) -> EventRouter:
     router = EventRouter()
 
-    def bind(handler: Any) -> Any:
-        async def call(received: Received[Any], uow: UnitOfWork) -> None:
-            await handler(ctx, received, uow)
-
-        return call
-
-    router.add(OrderPlaced, bind(on_order_placed))
+    router.add(OrderPlaced, partial(on_order_placed, ctx))
     for ended in (OrderCancelled, OrderDeclined, OrderSellerBackedOut):
-        router.add(ended, bind(on_order_ended))
-    router.add(OrderShipped, bind(on_order_shipped))
-    router.add(OrderCompleted, bind(on_order_completed))
-    router.add(OrderReturned, bind(on_order_returned))
-    router.add(TicketResolved, bind(on_ticket_resolved))
+        router.add(ended, partial(on_order_ended, ctx))
+    router.add(OrderShipped, partial(on_order_shipped, ctx))
+    router.add(OrderCompleted, partial(on_order_completed, ctx))
+    router.add(OrderReturned, partial(on_order_returned, ctx))
+    router.add(TicketResolved, partial(on_ticket_resolved, ctx))
     return router
 
 

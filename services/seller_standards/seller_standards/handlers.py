@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from contracts.orders import (
@@ -195,24 +196,20 @@ async def on_ticket_opened(
 def event_router(ctx: StandardsContext) -> EventRouter:
     router = EventRouter()
 
-    def bind(handler: Any) -> Any:
-        async def call(received: Received[Any], uow: UnitOfWork) -> None:
-            await handler(ctx, received, uow)
-
-        return call
-
-    router.add(OrderPlaced, bind(_folding(_placed)))
-    router.add(OrderAccepted, bind(_folding(_accepted)))
-    router.add(OrderShipped, bind(_folding(_shipped)))
-    router.add(OrderShipmentOverdue, bind(_folding(lambda _, facts: facts)))  # late from now on
-    router.add(OrderDeclined, bind(_folding(_seller_cancelled)))
-    router.add(OrderSellerBackedOut, bind(_folding(_seller_cancelled)))
+    router.add(OrderPlaced, partial(_folding(_placed), ctx))
+    router.add(OrderAccepted, partial(_folding(_accepted), ctx))
+    router.add(OrderShipped, partial(_folding(_shipped), ctx))
+    router.add(
+        OrderShipmentOverdue, partial(_folding(lambda _, facts: facts), ctx)
+    )  # late from now on
+    router.add(OrderDeclined, partial(_folding(_seller_cancelled), ctx))
+    router.add(OrderSellerBackedOut, partial(_folding(_seller_cancelled), ctx))
     for carrier_event in (OrderDelivered, OrderDeliveryFailed, OrderReturnedToSender):
-        router.add(carrier_event, bind(_folding(_carrier_seen)))
-    router.add(OrderProblemReported, bind(_folding(_problem)))
-    router.add(OrderMessagePosted, bind(_folding(_message)))
-    router.add(OrderReviewed, bind(on_reviewed))
-    router.add(TicketOpened, bind(on_ticket_opened))
+        router.add(carrier_event, partial(_folding(_carrier_seen), ctx))
+    router.add(OrderProblemReported, partial(_folding(_problem), ctx))
+    router.add(OrderMessagePosted, partial(_folding(_message), ctx))
+    router.add(OrderReviewed, partial(on_reviewed, ctx))
+    router.add(TicketOpened, partial(on_ticket_opened, ctx))
     return router
 
 

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from contracts import Money
@@ -242,23 +243,17 @@ async def on_standing_changed(
 def event_router(ctx: SupportContext) -> EventRouter:
     router = EventRouter()
 
-    def bind(handler: Any) -> Any:
-        async def call(received: Received[Any], uow: UnitOfWork) -> None:
-            await handler(ctx, received, uow)
-
-        return call
-
-    router.add(OrderPlaced, bind(on_order_placed))
-    router.add(OrderShipmentOverdue, bind(_on("shipment_overdue")))
-    router.add(OrderDeliveryFailed, bind(_on("delivery_failed", lambda e: e.attempts >= 2)))
-    router.add(OrderReturnedToSender, bind(_on("returned_to_sender")))
-    router.add(OrderProblemReported, bind(on_problem_reported))
-    router.add(OrderSellerBackedOut, bind(on_seller_backed_out))
-    router.add(OrderMessagePosted, bind(on_message_posted))
-    router.add(PaymentCaptureFailed, bind(_on("capture_failed")))
-    router.add(PaymentAuthorizationExpiring, bind(_on("authorization_expiring")))
-    router.add(PaymentDisputeOpened, bind(_on("chargeback")))
-    router.add(SellerStandingChanged, bind(on_standing_changed))
+    router.add(OrderPlaced, partial(on_order_placed, ctx))
+    router.add(OrderShipmentOverdue, partial(_on("shipment_overdue"), ctx))
+    router.add(OrderDeliveryFailed, partial(_on("delivery_failed", lambda e: e.attempts >= 2), ctx))
+    router.add(OrderReturnedToSender, partial(_on("returned_to_sender"), ctx))
+    router.add(OrderProblemReported, partial(on_problem_reported, ctx))
+    router.add(OrderSellerBackedOut, partial(on_seller_backed_out, ctx))
+    router.add(OrderMessagePosted, partial(on_message_posted, ctx))
+    router.add(PaymentCaptureFailed, partial(_on("capture_failed"), ctx))
+    router.add(PaymentAuthorizationExpiring, partial(_on("authorization_expiring"), ctx))
+    router.add(PaymentDisputeOpened, partial(_on("chargeback"), ctx))
+    router.add(SellerStandingChanged, partial(on_standing_changed, ctx))
     return router
 
 
