@@ -58,25 +58,6 @@ def wait_for_broker(bootstrap: str, timeout: float = 30.0) -> None:
     )
 
 
-async def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
-    """Create the topics (`{name: partitions}`) that do not exist yet."""
-    from aiokafka.admin import NewTopic
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(name, partitions, 1)
-            for name, partitions in topics.items()
-            if name not in existing
-        ]
-        if missing:
-            await admin.create_topics(missing)
-    finally:
-        await admin.close()
-
-
 def localstripe(port: int | None = None, *, log_dir: Path) -> tuple[Child, str]:
     """A stateful Stripe-compatible API server; the official SDK is pointed at it."""
     port = port or free_port()

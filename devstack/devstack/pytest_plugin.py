@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from devstack import components
 from devstack.processes import Child
-from servicekit import topology
+from servicekit import ops
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -60,7 +60,7 @@ def kafka_bootstrap(stack_logs: Path) -> Iterator[str]:
         container = None
     try:
         components.wait_for_broker(bootstrap)
-        asyncio.run(components.create_topics(bootstrap, topology.partitions_by_topic()))
+        asyncio.run(ops.create_declared_topics(bootstrap, replication_factor=1))
         yield bootstrap
     finally:
         if child:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from devstack import components
 from devstack.processes import Child
-from servicekit import topology
+from servicekit import ops
 
 SERVICES = (
     # name, ASGI factory, default port
@@ -95,7 +95,7 @@ class Stack:
             broker, self.bootstrap = components.broker(config.broker_port, log_dir=self.logs)
             self._start(broker)
         components.wait_for_broker(self.bootstrap)
-        asyncio.run(components.create_topics(self.bootstrap, topology.partitions_by_topic()))
+        asyncio.run(ops.create_declared_topics(self.bootstrap, replication_factor=1))
         if config.stripe_api_base:
             self.stripe_base = config.stripe_api_base
         else:

@@ -29,20 +29,30 @@ def make_broker(
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: dict[str, int], replication_factor: int = 1
-) -> None:
-    """Create the topics that do not exist yet (`{name: partitions}`)."""
+    bootstrap_servers: str,
+    topics: dict[str, int],
+    replication_factor: int = 1,
+    configs: dict[str, dict[str, str]] | None = None,
+) -> list[str]:
+    """Create the topics that do not exist yet (`{name: partitions}`, with each topic's
+    Kafka configs from `configs`); answer the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name, partitions, replication_factor)
+            NewTopic(
+                name,
+                partitions,
+                replication_factor,
+                topic_configs=(configs or {}).get(name, {}),
+            )
             for name, partitions in topics.items()
             if name not in existing
         ]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
+        return [topic.name for topic in missing]
     finally:
         await admin.close()

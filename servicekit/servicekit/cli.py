@@ -1,6 +1,7 @@
 """`marketplace`: the operator's command line on the broker.
 
     marketplace topics                       topics, partitions and end offsets
+    marketplace create-topics [--replication-factor N]   every topic deploy/topics.yaml declares
     marketplace tail TOPIC [--order ID] [--type T] [--follow] [--from-end]
     marketplace lag GROUP TOPIC [TOPIC ...]  how far a consumer group is behind
     marketplace dlq list | show ID | replay ID
@@ -15,6 +16,7 @@ import asyncio
 import json
 import os
 import sys
+from pathlib import Path
 
 from servicekit import ops
 
@@ -27,6 +29,16 @@ def _print(line: str) -> None:
 async def _topics(args: argparse.Namespace) -> int:
     for name, ends in (await ops.end_offsets(args.bootstrap)).items():
         _print(f"{name:<45} partitions={len(ends):<3} end_offsets={ends} total={sum(ends)}")
+    return 0
+
+
+async def _create_topics(args: argparse.Namespace) -> int:
+    created = await ops.create_declared_topics(
+        args.bootstrap, replication_factor=args.replication_factor, path=args.file
+    )
+    for name in created:
+        _print(f"created {name}")
+    _print(f"{len(created)} topic(s) created; the others existed")
     return 0
 
 
@@ -89,6 +101,15 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("topics", help="topics, partitions and end offsets")
+    create = commands.add_parser(
+        "create-topics", help="create the topics deploy/topics.yaml declares (idempotent)"
+    )
+    create.add_argument(
+        "--replication-factor",
+        type=int,
+        help="override the file's replication factor (1 on a single-broker cluster)",
+    )
+    create.add_argument("--file", type=Path, help="a topics file other than deploy/topics.yaml")
     tail = commands.add_parser("tail", help="decoded events on a topic")
     tail.add_argument("topic")
     tail.add_argument("--order", help="only this order's (or seller's) events: the key")
@@ -108,7 +129,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    run = {"topics": _topics, "tail": _tail, "lag": _lag, "dlq": _dlq}[args.command]
+    run = {
+        "topics": _topics,
+        "create-topics": _create_topics,
+        "tail": _tail,
+        "lag": _lag,
+        "dlq": _dlq,
+    }[args.command]
     try:
         return asyncio.run(run(args))
     except KeyboardInterrupt:

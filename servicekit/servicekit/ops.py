@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+
+from servicekit import topology
+from servicekit.broker import ensure_topics
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,31 @@ async def end_offsets(bootstrap: str, topics: list[str] | None = None) -> dict[s
         return found
     finally:
         await consumer.stop()
+
+
+async def create_declared_topics(
+    bootstrap: str,
+    *,
+    replication_factor: int | None = None,
+    with_config: bool = True,
+    path: Path | None = None,
+) -> list[str]:
+    """Create every topic `deploy/topics.yaml` declares that does not exist yet, dead-letter
+    topics included; answer the names created. `replication_factor` overrides the file's
+    (a single-broker cluster takes 1, and then `min.insync.replicas` is lowered to match)."""
+    specs = topology.load(path or topology.TOPICS_FILE)
+    replicas = replication_factor or specs[0].replication_factor
+    configs = {
+        spec.name: spec.config
+        | {"min.insync.replicas": str(min(replicas, int(spec.config["min.insync.replicas"])))}
+        for spec in specs
+    }
+    return await ensure_topics(
+        bootstrap,
+        {spec.name: spec.partitions for spec in specs},
+        replicas,
+        configs if with_config else None,
+    )
 
 
 async def lag(bootstrap: str, group: str, topics: list[str]) -> list[PartitionLag]:

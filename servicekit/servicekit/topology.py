@@ -4,7 +4,7 @@ dead-letter topics that follow from that."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -23,11 +23,23 @@ class TopicSpec:
     producer: str | None
     consumers: tuple[str, ...]
     dead_letter_of: str | None = None
+    replication_factor: int = 3
+    # Kafka topic configs (`retention.ms`, `min.insync.replicas`), as strings the way Kafka
+    # and Strimzi take them.
+    config: dict[str, str] = field(default_factory=dict)
 
 
 def load(path: Path = TOPICS_FILE) -> list[TopicSpec]:
     document = yaml.safe_load(path.read_text())
     defaults = document["defaults"]
+    replicas = defaults["replication_factor"]
+
+    def config(retention_ms: int) -> dict[str, str]:
+        return {
+            "retention.ms": str(retention_ms),
+            "min.insync.replicas": str(defaults["min_insync_replicas"]),
+        }
+
     specs: list[TopicSpec] = []
     for topic in document["topics"]:
         consumers = tuple(topic.get("consumers", ()))
@@ -37,6 +49,8 @@ def load(path: Path = TOPICS_FILE) -> list[TopicSpec]:
                 topic.get("partitions", defaults["partitions"]),
                 topic.get("producer"),
                 consumers,
+                replication_factor=replicas,
+                config=config(topic.get("retention_ms", defaults["retention_ms"])),
             )
         )
         specs += [
@@ -46,14 +60,12 @@ def load(path: Path = TOPICS_FILE) -> list[TopicSpec]:
                 group,
                 (),
                 dead_letter_of=topic["name"],
+                replication_factor=replicas,
+                config=config(defaults["dlq_retention_ms"]),
             )
             for group in consumers
         ]
     return specs
-
-
-def partitions_by_topic(path: Path = TOPICS_FILE) -> dict[str, int]:
-    return {spec.name: spec.partitions for spec in load(path)}
 
 
 def consumer_groups(path: Path = TOPICS_FILE) -> dict[str, list[str]]:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts import envelope_json
-from devstack.components import create_topics
 from servicekit import cli, ops
+from servicekit.broker import ensure_topics
 from servicekit.testing import produce, read_topic
 
 from kit_helpers import placed
@@ -40,7 +40,7 @@ async def produce_each(bootstrap: str, topic: str, keys: list[str]) -> None:
 
 async def fresh_topic(bootstrap: str, partitions: int = 2) -> str:
     name = f"ops-{uuid.uuid4().hex[:8]}.events"
-    await create_topics(bootstrap, {name: partitions})
+    await ensure_topics(bootstrap, {name: partitions})
     return name
 
 
@@ -73,7 +73,7 @@ async def test_lag_is_what_a_group_has_not_committed_yet(kafka_bootstrap):
 async def test_dead_letters_are_listed_and_replayed_without_their_dlq_headers(kafka_bootstrap):
     origin = await fresh_topic(kafka_bootstrap, partitions=1)
     dlq = f"{origin}.payments.dlq"
-    await create_topics(kafka_bootstrap, {dlq: 1})
+    await ensure_topics(kafka_bootstrap, {dlq: 1})
     body = envelope("ord_dead")
     await produce(
         kafka_bootstrap,
@@ -118,3 +118,24 @@ def test_marketplace_tail_shows_one_orders_events_decoded(kafka_bootstrap, capsy
 
     assert cli.main(["--bootstrap", kafka_bootstrap, "topics"]) == 0
     assert topic in capsys.readouterr().out
+
+
+def test_marketplace_create_topics_creates_what_the_file_declares_once(
+    kafka_bootstrap, capsys, tmp_path
+):
+    name = f"made-{uuid.uuid4().hex[:8]}.events"
+    topics_file = tmp_path / "topics.yaml"
+    topics_file.write_text(
+        "defaults: {partitions: 2, replication_factor: 3, min_insync_replicas: 2,"
+        " retention_ms: 1000, dlq_partitions: 1, dlq_retention_ms: 2000}\n"
+        f"topics:\n  - name: {name}\n    producer: orders\n    consumers: [support]\n"
+    )
+    command = ["--bootstrap", kafka_bootstrap, "create-topics", "--replication-factor", "1"]
+
+    assert cli.main([*command, "--file", str(topics_file)]) == 0
+    assert f"created {name}\n" in capsys.readouterr().out
+    ends = asyncio.run(ops.end_offsets(kafka_bootstrap, [name, f"{name}.support.dlq"]))
+    assert ends == {name: [0, 0], f"{name}.support.dlq": [0]}
+
+    assert cli.main([*command, "--file", str(topics_file)]) == 0
+    assert "0 topic(s) created" in capsys.readouterr().out

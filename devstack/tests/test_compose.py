@@ -1,0 +1,186 @@
+"""docker-compose.yml cannot be started here (no Docker engine), so it is read: every service
+in it is built from deploy/Dockerfile, has a health check, its own database and role, starts
+after what it needs, and is given only settings it actually reads. The PostgreSQL init script
+is run against the real PostgreSQL."""
+
+import asyncio
+import os
+import re
+import tomllib
+import uuid
+from asyncio.subprocess import PIPE
+
+import asyncpg
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+
+from devstack.deployment import DEPLOYABLES, REPO_ROOT, Deployable
+
+COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+DEMO_ENV = dict(
+    line.split("=", 1)
+    for line in (REPO_ROOT / "deploy" / "demo.env").read_text().splitlines()
+    if line and not line.startswith("#")
+)
+# Read by servicekit.topology directly, not through a service's settings.
+KIT_ENV = {"MARKETPLACE_TOPICS_FILE"}
+VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """What compose makes of `${VAR}`, `${VAR:-default}` and `${VAR:?error}`."""
+
+    def one(match: re.Match[str]) -> str:
+        name, kind, rest = match.groups()
+        if env.get(name):
+            return env[name]
+        if kind == "?":
+            raise KeyError(f"{name}: {rest}")
+        return rest or ""
+
+    return VARIABLE.sub(one, str(value))
+
+
+def environment(service: Deployable) -> dict[str, str]:
+    return {k: interpolate(v, DEMO_ENV) for k, v in SERVICES[service.name]["environment"].items()}
+
+
+@pytest.mark.parametrize("service", DEPLOYABLES, ids=lambda d: d.name)
+def test_each_service_is_built_from_the_one_dockerfile_for_its_own_package(service):
+    build = SERVICES[service.name]["build"]
+    assert (REPO_ROOT / build["context"] / build["dockerfile"]) == REPO_ROOT / "deploy/Dockerfile"
+    assert build["args"]["SERVICE"] == service.package
+    assert SERVICES[service.name]["image"].startswith(f"marketplace/{service.name}:")
+    # The Dockerfile installs `uv sync --package $(echo $SERVICE | tr _ -)`.
+    pyproject = tomllib.loads((REPO_ROOT / service.folder / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == service.package.replace("_", "-")
+
+
+def test_the_dockerfile_takes_the_service_and_runs_its_app_factory_on_port_8080():
+    dockerfile = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
+    assert "ARG SERVICE" in dockerfile
+    assert 'uvicorn "${SERVICE}.app:create_app" --factory' in dockerfile
+    assert "EXPOSE 8080" in dockerfile
+    for service in DEPLOYABLES:
+        assert callable(__import__(f"{service.package}.app", fromlist=["create_app"]).create_app)
+
+
+def test_every_long_running_container_has_a_health_check():
+    for name, service in SERVICES.items():
+        if service.get("restart") == "no":  # a one-shot job (topic creation)
+            continue
+        assert service["healthcheck"]["test"], name
+
+
+@pytest.mark.parametrize("service", DEPLOYABLES, ids=lambda d: d.name)
+def test_each_service_has_its_own_database_and_role(service):
+    url = environment(service)["DATABASE_URL"]
+    match = re.fullmatch(r"postgresql\+asyncpg://(\w+):([^@]+)@postgres:5432/(\w+)", url)
+    assert match, url
+    role, password, database = match.groups()
+    assert role == database == service.package
+    postgres = SERVICES["postgres"]["environment"]
+    assert service.package in postgres["MARKETPLACE_DATABASES"].split()
+    assert interpolate(postgres[f"{service.package.upper()}_DB_PASSWORD"], DEMO_ENV) == password
+
+
+def test_no_two_services_share_a_database():
+    urls = [environment(service)["DATABASE_URL"] for service in DEPLOYABLES]
+    assert len(set(urls)) == len(DEPLOYABLES)
+
+
+@pytest.mark.parametrize("service", DEPLOYABLES, ids=lambda d: d.name)
+def test_each_service_is_given_only_settings_it_reads(service):
+    given = set(SERVICES[service.name]["environment"])
+    assert given <= service.env_names() | KIT_ENV, given - service.env_names()
+    assert {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "MARKETPLACE_INTERNAL_TOKEN"} <= given
+    assert environment(service)["KAFKA_IDEMPOTENCE"] == "true"
+
+
+def test_services_start_after_the_database_the_broker_and_the_topics():
+    for service in DEPLOYABLES:
+        needs = SERVICES[service.name]["depends_on"]
+        assert needs["postgres"]["condition"] == "service_healthy"
+        assert needs["kafka"]["condition"] == "service_healthy"
+        assert needs["topics"]["condition"] == "service_completed_successfully"
+    gateway_needs = SERVICES["gateway"]["depends_on"]
+    for service in DEPLOYABLES:
+        if service.name != "gateway":
+            assert gateway_needs[service.name]["condition"] == "service_healthy"
+
+
+def test_the_gateway_reaches_each_service_by_its_compose_name():
+    urls = environment(next(d for d in DEPLOYABLES if d.name == "gateway"))
+    for service in DEPLOYABLES:
+        if service.name != "gateway":
+            assert urls[f"{service.package.upper()}_URL"] == f"http://{service.name}:8080"
+
+
+def test_topics_are_created_from_topics_yaml_before_anything_consumes():
+    topics = SERVICES["topics"]
+    assert topics["command"][:2] == ["marketplace", "create-topics"]
+    assert SERVICES["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_the_demo_profile_brings_stripe_and_mail_and_fills_every_required_variable():
+    assert DEMO_ENV["COMPOSE_PROFILES"] == "demo"
+    assert SERVICES["localstripe"]["profiles"] == ["demo"]
+    assert SERVICES["mailcatcher"]["profiles"] == ["demo"]
+    for service in SERVICES.values():
+        for value in (service.get("environment") or {}).values():
+            interpolate(value, DEMO_ENV)  # raises on a required variable the demo lacks
+    assert environment(DEPLOYABLES[1])["STRIPE_API_BASE"] == "http://localstripe:8420"
+
+
+def test_without_the_operator_secrets_compose_refuses_to_start():
+    with pytest.raises(KeyError, match="STRIPE_API_KEY"):
+        interpolate(SERVICES["payments"]["environment"]["STRIPE_API_KEY"], {})
+    with pytest.raises(KeyError, match="MARKETPLACE_INTERNAL_TOKEN"):
+        interpolate(SERVICES["orders"]["environment"]["MARKETPLACE_INTERNAL_TOKEN"], {})
+
+
+async def test_the_init_script_gives_each_service_a_database_only_its_role_can_open(
+    postgres_server,
+):
+    if postgres_server is None:
+        pytest.skip("no PostgreSQL answers")
+    server = make_url(postgres_server)
+    host, port = server.host or "127.0.0.1", server.port or 5432
+    suffix = uuid.uuid4().hex[:6]
+    names = [f"svc_a_{suffix}", f"svc_b_{suffix}"]
+    env = os.environ | {
+        "MARKETPLACE_DATABASES": " ".join(names),
+        "PGHOST": host,
+        "PGPORT": str(port),
+        "PGPASSWORD": server.password or "",
+        "POSTGRES_USER": server.username or "postgres",
+    }
+    env |= {f"{name.upper()}_DB_PASSWORD": f"secret-{name}" for name in names}
+    script = REPO_ROOT / "deploy" / "postgres" / "init-databases.sh"
+    try:
+        process = await asyncio.create_subprocess_exec(
+            "bash", str(script), env=env, stdout=PIPE, stderr=PIPE
+        )
+        _, errors = await process.communicate()
+        assert process.returncode == 0, errors.decode()
+        a, b = names
+        own = await asyncpg.connect(
+            host=host, port=port, user=a, password=f"secret-{a}", database=a
+        )
+        owner = await own.fetchval(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", a
+        )
+        await own.close()
+        assert owner == a
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await asyncpg.connect(host=host, port=port, user=a, password=f"secret-{a}", database=b)
+    finally:
+        admin = await asyncpg.connect(
+            server.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        for name in names:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await admin.execute(f'DROP ROLE IF EXISTS "{name}"')
+        await admin.close()
