@@ -2,6 +2,7 @@
 the order view says where the order is."""
 
 import json
+import re
 import uuid
 
 import stripe
@@ -206,6 +207,17 @@ def test_every_service_reports_health_readiness_and_metrics(platform, gateway_ur
         'marketplace_events_consumed_total{group="payments",outcome="handled"}' in payments_metrics
     )
     assert "marketplace_outbox_backlog" in payments_metrics
+    assert (
+        'marketplace_handler_seconds_count{event_type="marketplace.order.placed.v1",'
+        'group="payments"}' in payments_metrics
+    )
+    assert 'marketplace_batch_seconds_count{group="payments"}' in payments_metrics
+    lags = re.findall(
+        r'marketplace_consumer_lag\{group="payments",partition="\d+",topic="orders.events"\} '
+        r"(\S+)",
+        payments_metrics,
+    )
+    assert len(lags) == 6  # one per partition of orders.events
 
 
 def test_a_service_reached_directly_does_not_trust_a_claimed_identity(platform, buyer):

@@ -12,6 +12,7 @@ savepoint, so that only the poison event is dead-lettered and the rest go throug
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -93,10 +94,12 @@ class BatchProcessor:
         metrics.EVENTS_CONSUMED.labels(self.group, "ignored").inc(len(records) - len(items))
         if not items:
             return
+        started = time.perf_counter()
         attempt = 0
         while True:
             try:
                 await self._handle_batch(items)
+                metrics.BATCH_SECONDS.labels(self.group).observe(time.perf_counter() - started)
                 return
             except Exception as error:
                 if not is_transient(error):
@@ -171,9 +174,11 @@ class BatchProcessor:
         self._count(items, new_ids, failed)
 
     async def _call(self, run: list[Received[Any]], uow: UnitOfWork) -> None:
-        route = self.router.route(run[0].envelope.type)
+        event_type = run[0].envelope.type
+        route = self.router.route(event_type)
         assert route is not None  # decode() let only routed types through
-        await route.handle(run, uow)
+        with metrics.HANDLER_SECONDS.labels(self.group, event_type).time():
+            await route.handle(run, uow)
 
     def _inbox_entry(self, item: Received[Any]) -> HandledEvent:
         return HandledEvent(item.event_id, item.envelope.type, item.record.topic)

@@ -28,3 +28,21 @@ TIMERS_FIRED = Counter(
 HTTP_REQUESTS = Histogram(
     "marketplace_http_request_seconds", "HTTP request duration", ["method", "route", "status"]
 )
+HANDLER_SECONDS = Histogram(
+    "marketplace_handler_seconds",
+    "Time a handler took for one run of consecutive events of one type within a batch",
+    ["group", "event_type"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+BATCH_SECONDS = Histogram(
+    "marketplace_batch_seconds",
+    "Time from taking a batch from Kafka to its committed transaction (retries included)",
+    ["group"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+CONSUMER_LAG = Gauge(
+    "marketplace_consumer_lag",
+    "Events on a partition the service's consumer group has not committed yet (read from "
+    "the broker when /metrics is scraped)",
+    ["group", "topic", "partition"],
+)

@@ -31,7 +31,7 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from servicekit import migrations
+from servicekit import migrations, ops
 from servicekit.broker import make_broker
 from servicekit.clock import Clock, ManualClock
 from servicekit.consumer import BatchProcessor, EventRouter, subscribe
@@ -43,6 +43,7 @@ from servicekit.http import (
     install_request_context,
 )
 from servicekit.logs import configure_logging
+from servicekit.metrics import CONSUMER_LAG
 from servicekit.relay import OutboxRelay, make_producer
 from servicekit.settings import KitSettings
 from servicekit.timers import TimerLoop
@@ -99,6 +100,7 @@ class ServiceRuntime:
             )
         self.caller = caller_dependency(settings.internal_token)
         self._consuming = False
+        self._consumed_topics: list[str] = []
         self.workers: list[BackgroundWorker] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -121,6 +123,7 @@ class ServiceRuntime:
         )
         subscribe(self.broker, processor, batch_size=self.settings.consumer_batch_size)
         self._consuming = True
+        self._consumed_topics = sorted(router.topics)
 
     async def start(self) -> None:
         configure_logging(self.name, level=self.settings.log_level, fmt=self.settings.log_format)
@@ -180,6 +183,21 @@ class ServiceRuntime:
                 log.warning("readiness: broker unreachable", error=repr(error))
         return checks
 
+    async def refresh_lag(self) -> None:
+        """Read the group's lag from the broker into `marketplace_consumer_lag`. A scrape
+        every few seconds costs one short broker connection; a broker that does not answer
+        leaves the last figures and a warning rather than failing the scrape."""
+        try:
+            rows = await asyncio.wait_for(
+                ops.lag(self.settings.kafka_bootstrap_servers, self.name, self._consumed_topics),
+                5.0,
+            )
+        except Exception as error:
+            log.warning("consumer lag unavailable", error=repr(error))
+            return
+        for row in rows:
+            CONSUMER_LAG.labels(self.name, row.topic, str(row.partition)).set(row.lag)
+
     def ops_router(self) -> APIRouter:
         router = APIRouter(tags=["operations"])
 
@@ -197,6 +215,8 @@ class ServiceRuntime:
         async def metrics() -> PlainTextResponse:
             if self.publishes:
                 await self.relay.backlog()
+            if self._consuming:
+                await self.refresh_lag()
             return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         if isinstance(self.clock, ManualClock):
