@@ -99,6 +99,16 @@ def test_each_service_is_given_only_settings_it_reads(service):
     assert environment(service)["KAFKA_IDEMPOTENCE"] == "true"
 
 
+@pytest.mark.parametrize("service", DEPLOYABLES, ids=lambda d: d.name)
+def test_each_service_accepts_the_settings_compose_gives_it(service, monkeypatch):
+    for name in service.env_names() | KIT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment(service).items():
+        monkeypatch.setenv(name, value)
+    settings = service.settings()()
+    assert settings.model_dump()["kafka_bootstrap_servers"] == "kafka:9092"
+
+
 def test_services_start_after_the_database_the_broker_and_the_topics():
     for service in DEPLOYABLES:
         needs = SERVICES[service.name]["depends_on"]

@@ -80,6 +80,10 @@ class EventRouter:
         self._routes[event_type.type] = Route(event_type, handler, Envelope[event_type])  # type: ignore[valid-type]
 
     @property
+    def event_types(self) -> list[type[Event]]:
+        return [route.event_type for route in self._routes.values()]
+
+    @property
     def topics(self) -> list[str]:
         return sorted({route.event_type.topic for route in self._routes.values()})
 

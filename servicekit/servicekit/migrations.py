@@ -9,12 +9,13 @@ A new migration, after changing a service's tables:
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData
+from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from servicekit.db import kit_metadata
@@ -34,6 +35,12 @@ async def upgrade(engine: AsyncEngine, folder: Path, revision: str = "head") -> 
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together on a fresh database: one migrates, the others wait
+            # for its commit and then find nothing to do.
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"migrations")}
+            )
         await connection.run_sync(_run)
 
 
