@@ -5,6 +5,8 @@
     marketplace tail TOPIC [--order ID] [--type T] [--follow] [--from-end]
     marketplace lag GROUP TOPIC [TOPIC ...]  how far a consumer group is behind
     marketplace dlq list | show ID | replay ID
+    marketplace replay-projection [NAME]     rebuild a service's view from its events (no NAME:
+                                             list the projections installed here)
 
 The broker is `KAFKA_BOOTSTRAP_SERVERS` (or `--bootstrap`).
 """
@@ -18,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from servicekit import ops
+from servicekit import ops, projections
 
 
 def _print(line: str) -> None:
@@ -92,6 +94,30 @@ async def _dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _replay_projection(args: argparse.Namespace) -> int:
+    available = projections.registered()
+    if not args.name:
+        for name, build in sorted(available.items()):
+            _print(f"{name:<40} {(build.__doc__ or '').strip().splitlines()[0]}")
+        return 0
+    if args.name not in available:
+        _print(f"no projection {args.name} here; installed: {', '.join(sorted(available))}")
+        return 1
+    projection = available[args.name]()
+    try:
+        result = await projections.rebuild(projection)
+    except projections.HistoryIncomplete as error:
+        _print(f"refused: {error}")
+        return 1
+    finally:
+        await projection.db.engine.dispose()
+    _print(
+        f"rebuilt {result.name} from {result.events} event(s): rows before {result.rows_before}, "
+        f"after {result.rows_after}"
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="marketplace", description="The operator's command line on the broker"
@@ -124,6 +150,10 @@ def parser() -> argparse.ArgumentParser:
     dlq_actions.add_parser("list")
     for action in ("show", "replay"):
         dlq_actions.add_parser(action).add_argument("id")
+    replay = commands.add_parser(
+        "replay-projection", help="rebuild a view from the events it was made of"
+    )
+    replay.add_argument("name", nargs="?", help="the projection; none lists them")
     return root
 
 
@@ -135,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         "tail": _tail,
         "lag": _lag,
         "dlq": _dlq,
+        "replay-projection": _replay_projection,
     }[args.command]
     try:
         return asyncio.run(run(args))

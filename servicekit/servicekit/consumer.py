@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
+from sqlalchemy import text
 
 from contracts import RawEnvelope
 from servicekit import metrics
@@ -41,6 +43,20 @@ log = structlog.get_logger(__name__)
 class _Poison:
     record: ConsumerRecord
     error: str
+
+
+def consumer_lock_key(group: str) -> int:
+    return zlib.crc32(f"consumer:{group}".encode())
+
+
+async def hold_consumer_lock(uow: UnitOfWork, group: str, *, exclusive: bool = False) -> None:
+    """Every consumed batch holds the group's lock shared for its transaction, so that a
+    projection rebuild (`servicekit.projections`), holding it exclusive, pauses the consumer.
+    SQLite has one writer at a time anyway."""
+    if uow.session.bind.dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await uow.session.execute(text(f"SELECT {function}(:key)"), {"key": consumer_lock_key(group)})
 
 
 def _header(record: ConsumerRecord, name: str) -> str | None:
@@ -129,6 +145,7 @@ class BatchProcessor:
     async def _handle_together(self, items: list[Received[Any] | _Poison]) -> None:
         received = [item for item in items if isinstance(item, Received)]
         async with self.db.unit_of_work() as uow:
+            await hold_consumer_lock(uow, self.group)
             new_ids = await uow.claim([self._inbox_entry(item) for item in received])
             for item in items:
                 if isinstance(item, _Poison):
@@ -143,6 +160,7 @@ class BatchProcessor:
         new_ids: set[str] = set()
         failed = 0
         async with self.db.unit_of_work() as uow:
+            await hold_consumer_lock(uow, self.group)
             for item in items:
                 if isinstance(item, _Poison):
                     self._dead_letter(uow, item.record, "invalid_message", item.error, 1)

@@ -22,16 +22,19 @@ from servicekit.runtime import ServiceRuntime
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def create_app(settings: StandardsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    settings = settings or StandardsSettings()
-    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
-    policy = Policy(
+def policy_of(settings: StandardsSettings) -> Policy:
+    return Policy(
         thresholds=dict(settings.thresholds),
         window=timedelta(days=settings.window_days),
         hysteresis=settings.hysteresis,
         review_period=timedelta(days=settings.review_days),
     )
-    ctx = StandardsContext(db=runtime.db, clock=runtime.clock, policy=policy)
+
+
+def create_app(settings: StandardsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or StandardsSettings()
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
+    ctx = StandardsContext(db=runtime.db, clock=runtime.clock, policy=policy_of(settings))
     runtime.consume(event_router(ctx))
     runtime.timers.add("reevaluate-sellers", lambda now: reevaluate_sellers(ctx, now))
     app = runtime.fastapi_app(build_router(ctx, runtime.caller), title="seller_standards")

@@ -103,9 +103,11 @@ async def _fold(
     change: Callable[[OrderFacts], OrderFacts],
     *,
     at: datetime,
+    evaluating: bool = True,
 ) -> None:
     """Apply `change` to the order's facts (created if this is the first word of the order:
-    events from other topics may overtake `order.placed`), then re-evaluate the seller."""
+    events from other topics may overtake `order.placed`), then re-evaluate the seller
+    (unless the facts are being rebuilt: the rebuild evaluates once at the end)."""
     repository = Facts(uow.session)
     known = await repository.get(event.order_id)
     facts = known or OrderFacts(
@@ -115,14 +117,19 @@ async def _fold(
         placed_at=at,
     )
     await repository.put(change(facts), existed=known is not None)
-    await evaluate(ctx, uow, event.seller_id)
+    if evaluating:
+        await evaluate(ctx, uow, event.seller_id)
 
 
 def _folding(change: Callable[[Any, OrderFacts], OrderFacts]) -> Any:
-    async def handle(ctx: StandardsContext, received: Received[Any], uow: UnitOfWork) -> None:
+    async def handle(
+        ctx: StandardsContext, evaluating: bool, received: Received[Any], uow: UnitOfWork
+    ) -> None:
         event = received.event
         at = getattr(event, "occurred_at", None) or received.envelope.time
-        await _fold(ctx, uow, event, lambda facts: change(event, facts), at=at)
+        await _fold(
+            ctx, uow, event, lambda facts: change(event, facts), at=at, evaluating=evaluating
+        )
 
     return handle
 
@@ -185,31 +192,47 @@ async def on_reviewed(
 
 
 async def on_ticket_opened(
-    ctx: StandardsContext, received: Received[TicketOpened], uow: UnitOfWork
+    ctx: StandardsContext, evaluating: bool, received: Received[TicketOpened], uow: UnitOfWork
 ) -> None:
     event = received.event
     if event.order_id is None or event.reason not in DEFECT_TICKETS:
         return
-    await _fold(ctx, uow, event, _defect(f"ticket:{event.reason}"), at=event.opened_at)
+    await _fold(
+        ctx,
+        uow,
+        event,
+        _defect(f"ticket:{event.reason}"),
+        at=event.opened_at,
+        evaluating=evaluating,
+    )
+
+
+def fact_router(ctx: StandardsContext, *, evaluating: bool = True) -> EventRouter:
+    """The events folded into per-order facts: each one re-evaluates its seller as it comes,
+    or, with `evaluating=False`, only folds (the order-facts projection's rebuild)."""
+    router = EventRouter()
+    fold = {
+        OrderPlaced: _placed,
+        OrderAccepted: _accepted,
+        OrderShipped: _shipped,
+        OrderShipmentOverdue: lambda _, facts: facts,  # late from now on: the facts say so
+        OrderDeclined: _seller_cancelled,
+        OrderSellerBackedOut: _seller_cancelled,
+        OrderDelivered: _carrier_seen,
+        OrderDeliveryFailed: _carrier_seen,
+        OrderReturnedToSender: _carrier_seen,
+        OrderProblemReported: _problem,
+        OrderMessagePosted: _message,
+    }
+    for event_type, change in fold.items():
+        router.add(event_type, partial(_folding(change), ctx, evaluating))
+    router.add(TicketOpened, partial(on_ticket_opened, ctx, evaluating))
+    return router
 
 
 def event_router(ctx: StandardsContext) -> EventRouter:
-    router = EventRouter()
-
-    router.add(OrderPlaced, partial(_folding(_placed), ctx))
-    router.add(OrderAccepted, partial(_folding(_accepted), ctx))
-    router.add(OrderShipped, partial(_folding(_shipped), ctx))
-    router.add(
-        OrderShipmentOverdue, partial(_folding(lambda _, facts: facts), ctx)
-    )  # late from now on
-    router.add(OrderDeclined, partial(_folding(_seller_cancelled), ctx))
-    router.add(OrderSellerBackedOut, partial(_folding(_seller_cancelled), ctx))
-    for carrier_event in (OrderDelivered, OrderDeliveryFailed, OrderReturnedToSender):
-        router.add(carrier_event, partial(_folding(_carrier_seen), ctx))
-    router.add(OrderProblemReported, partial(_folding(_problem), ctx))
-    router.add(OrderMessagePosted, partial(_folding(_message), ctx))
+    router = fact_router(ctx)
     router.add(OrderReviewed, partial(on_reviewed, ctx))
-    router.add(TicketOpened, partial(on_ticket_opened, ctx))
     return router
 
 

@@ -1,0 +1,53 @@
+"""Seller standards' projection: per-order facts, rebuilt from the order and ticket events
+(`marketplace replay-projection seller_standards.order_facts`).
+
+Use it after a fix to how events are folded into facts: the facts are rebuilt from the events
+the service has handled, then every seller with facts in the window is evaluated once, which
+publishes any standing that changes. Reviews (agents flag misuse on them), exemptions,
+operators' decisions and the standing history are not events, so they are kept as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from seller_standards import handlers
+from seller_standards.app import policy_of
+from seller_standards.db import Facts, seller_orders, standings
+from seller_standards.handlers import StandardsContext
+from seller_standards.settings import StandardsSettings
+from servicekit.db import make_engine
+from servicekit.projections import Projection
+from servicekit.uow import Database, UnitOfWork
+
+
+def order_facts_projection(ctx: StandardsContext, bootstrap: str) -> Projection:
+    async def evaluate_every_seller(uow: UnitOfWork) -> Any:
+        since = ctx.clock.now() - ctx.policy.window
+        with_facts = await Facts(uow.session).sellers_since(since)
+        with_standing = (await uow.session.execute(select(standings.c.seller_id))).scalars()
+        for seller_id in sorted({*with_facts, *with_standing}):
+            await handlers.evaluate(ctx, uow, seller_id)
+
+    return Projection(
+        name="seller_standards.order_facts",
+        group="seller_standards",
+        tables=[seller_orders],
+        router=handlers.fact_router(ctx, evaluating=False),
+        db=ctx.db,
+        bootstrap=bootstrap,
+        after=evaluate_every_seller,
+    )
+
+
+def order_facts() -> Projection:
+    """Per-order facts behind every seller's metrics, then each seller evaluated again."""
+    settings = StandardsSettings()
+    clock = settings.make_clock()
+    db = Database(
+        make_engine(settings.resolved_database_url()), source="seller_standards", clock=clock
+    )
+    ctx = StandardsContext(db=db, clock=clock, policy=policy_of(settings))
+    return order_facts_projection(ctx, settings.kafka_bootstrap_servers)
