@@ -34,8 +34,20 @@ from servicekit.uow import Database
 
 log = structlog.get_logger(__name__)
 
+PROXIED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "idempotency-key", "stripe-signature")
 FORWARDED_RESPONSE_HEADERS = ("location", "retry-after")
+
+# Declared on every POST the gateway keeps `Idempotency-Key` promises for: its own
+# `POST /v1/principals` here, the forwarded ones in the generated public OpenAPI document.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "A repeat with the same key and body gets the first answer again and does "
+    "nothing; the same key with another body is 422.",
+    "schema": {"type": "string", "maxLength": 255},
+}
 
 
 def registered(principal: Principal) -> PrincipalRegistered:
@@ -305,7 +317,11 @@ def build_router(gateway: Gateway) -> APIRouter:
 
     CallerDep = Annotated[Principal, Depends(caller)]
 
-    @router.post("/v1/principals", status_code=201)
+    @router.post(
+        "/v1/principals",
+        status_code=201,
+        openapi_extra={"parameters": [IDEMPOTENCY_KEY_PARAMETER]},
+    )
     async def create_principal(new: NewPrincipal, request: Request, who: CallerDep) -> Response:
         if who.role != "operator":
             raise forbidden("Only operators create principals")
@@ -394,7 +410,8 @@ def build_router(gateway: Gateway) -> APIRouter:
         await ops.replay(bootstrap, letter)
         return {"replayed": letter.id, "onto": letter.origin_topic}
 
-    @router.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    # Not an operation of its own: the public document lists what it forwards instead.
+    @router.api_route("/v1/{path:path}", methods=list(PROXIED_METHODS), include_in_schema=False)
     async def proxy(request: Request) -> Response:
         route = route_for(request.url.path)
         if route is None or has_dot_segments(request.url.path):
