@@ -16,6 +16,7 @@ class Api:
         self, base_url: str, token: str | None, principal: dict[str, Any] | None = None
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.token = token
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=30)
         self.principal = principal or {}
 

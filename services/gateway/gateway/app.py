@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from gateway import portal
 from gateway.api import Gateway, build_router
 from gateway.settings import GatewaySettings
 from servicekit.clock import Clock
@@ -37,6 +38,7 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None =
     runtime.on_start(gateway.bootstrap_operator)
     runtime.on_stop(gateway.close)
     app = runtime.fastapi_app(build_router(gateway), title=TITLE)
+    portal.install(app, settings.internal_token)
     document = public_openapi()  # read once, at start-up: a missing file fails here, not later
     app.openapi = lambda: document  # type: ignore[method-assign]
     return app

@@ -1,0 +1,202 @@
+"""The web portal in a real browser (Debian's Chromium driven by Playwright) on the running
+stack: a seller, a buyer and a support agent take an order through a late shipment and a
+dispute, each in the portal, and an operator looks at the platform. Screenshots of the main
+pages at phone and desktop widths land in `.artifacts/screenshots/`."""
+
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from devstack.deployment import REPO_ROOT
+
+from e2e_helpers import advance, authorized_order, eventually, now_of, ok
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = REPO_ROOT / ".artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# As root, on a machine with no network: no sandbox, and nothing that calls home.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def signed_in(browser: Browser, gateway_url: str, token: str, viewport=DESKTOP, **options) -> Page:
+    page = browser.new_context(base_url=gateway_url, viewport=viewport, **options).new_page()
+    page.goto("/portal/sign-in")
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit]")
+    return page
+
+
+def shoot(page: Page, name: str) -> None:
+    """The page at desktop and phone widths."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def act(page: Page, label: str, fields: dict[str, str] | None = None) -> None:
+    """Open an action's form on the order page, fill it and send it."""
+    form = page.locator("form.action").filter(has_text=label)
+    if fields:
+        form.locator("summary").click()
+        for name, value in fields.items():
+            field = form.locator(f"[name={name}]")
+            if field.evaluate("e => e.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+    form.get_by_role("button", name=label).click()
+    expect(page.locator(".flash.ok")).to_contain_text("done")
+
+
+def reload_until(page: Page, selector: str, text: str, timeout: float = 30) -> None:
+    def shown() -> bool:
+        page.reload()
+        return text in (page.locator(selector).all_inner_texts() or [""])[0]
+
+    eventually(shown, timeout=timeout, interval=0.5)
+
+
+def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_dispute(
+    browser, gateway_url, operator, seller, buyer, new_principal
+):
+    agent = new_principal("agent")
+    carrier = new_principal("carrier")
+    order = authorized_order(seller, buyer)
+    order_path = f"/portal/orders/{order['id']}"
+
+    # The seller finds the order among those to accept, and accepts it.
+    seller_page = signed_in(browser, gateway_url, seller.token)
+    expect(seller_page.locator("h1")).to_have_text("Your sales")
+    to_accept = seller_page.locator("section.card").filter(has_text="To accept")
+    expect(to_accept.get_by_role("link", name=order["id"])).to_be_visible()
+    shoot(seller_page, "seller-orders")
+    to_accept.get_by_role("link", name=order["id"]).click()
+    act(seller_page, "Accept the order")
+    expect(seller_page.locator("h1 .status")).to_have_text("accepted")
+
+    # The ship-by date passes: support opens a ticket, and the order page shows it.
+    advance(operator, days=6)
+    reload_until(seller_page, ".card:has(h2:text('Delivery'))", "shipment overdue")
+    number = f"TRK{uuid.uuid4().hex[:10].upper()}"
+    act(seller_page, "Mark as shipped", {"carrier": "DHL", "tracking_number": number})
+    expect(seller_page.locator("h1 .status")).to_have_text("shipped")
+    reload_until(seller_page, ".payment-state", "captured")
+    shoot(seller_page, "seller-order")
+    ok(
+        carrier.post(
+            "/v1/carrier-events",
+            {
+                "tracking_number": number,
+                "status": "delivered",
+                "occurred_at": now_of(operator).isoformat(),
+            },
+        )
+    )
+
+    # The buyer sees the tracker and what happens next, and reports the item is not as described.
+    buyer_page = signed_in(browser, gateway_url, buyer.token, viewport=PHONE)
+    buyer_page.goto(order_path)
+    reload_until(buyer_page, "h1 .status", "delivered")
+    steps = buyer_page.locator(".tracker .step")
+    expect(steps).to_have_count(3)
+    expect(steps.nth(1)).to_have_class(re.compile(r"\bdone\b"))
+    expect(buyer_page.locator(".next")).to_contain_text("What happens next")
+    shoot(buyer_page, "buyer-order")
+    act(
+        buyer_page,
+        "Report a problem",
+        {"reason": "not_as_described", "details": "The lens is scratched, not mint as listed."},
+    )
+    expect(buyer_page.locator("h1 .status")).to_have_text(re.compile("disputed|problem"))
+
+    # The agent takes the dispute from the queue, sees the order, and refunds the buyer.
+    agent_page = signed_in(browser, gateway_url, agent.token)
+    expect(agent_page.locator("h1")).to_have_text("Ticket queue")
+    reload_until(agent_page, "table.list", "not as described")
+    shoot(agent_page, "agent-queue")
+    agent_page.locator("tr", has_text="not as described").filter(
+        has=agent_page.locator("a[href*='tkt_']")
+    ).first.get_by_role("link").click()
+    expect(agent_page.get_by_role("link", name=order["id"])).to_be_visible()
+    agent_page.fill("textarea[name=body]", "Checking the photos with the seller.")
+    agent_page.check("input[name=internal]")
+    agent_page.get_by_role("button", name="Send").click()
+    expect(agent_page.locator(".messages li.internal")).to_contain_text("Checking the photos")
+    shoot(agent_page, "agent-ticket")
+    agent_page.select_option("select[name=action]", "refund")
+    agent_page.fill("textarea[name=note]", "Refunded in full: not as described.")
+    agent_page.get_by_role("button", name="Resolve").click()
+    expect(agent_page.locator(".flash.ok")).to_contain_text("Resolved")
+
+    # The buyer's money comes back, and the buyer is told.
+    buyer_page.goto(order_path)
+    reload_until(buyer_page, ".payment-state", "refunded")
+    buyer_page.goto("/portal/notifications")
+    expect(buyer_page.locator(".inbox")).to_contain_text(order["id"])
+    shoot(buyer_page, "buyer-notifications")
+
+    # The seller's standards count the late shipment.
+    seller_page.goto("/portal/standards")
+    expect(seller_page.locator(".metrics")).to_contain_text("on time shipping rate")
+    shoot(seller_page, "seller-standards")
+
+    # The operator watches the consumers and the dead letters.
+    operator_page = signed_in(browser, gateway_url, operator.token)
+    expect(operator_page.locator("h1")).to_have_text("Operations")
+    expect(operator_page.locator("table.lag")).to_contain_text("orders.events")
+    shoot(operator_page, "operator")
+
+
+def test_pages_are_readable_without_javascript(browser, gateway_url, seller, buyer):
+    order = authorized_order(seller, buyer)
+    page = signed_in(browser, gateway_url, buyer.token, java_script_enabled=False)
+    page.goto(f"/portal/orders/{order['id']}")
+    expect(page.locator(".tracker .step")).to_have_count(3)
+    expect(page.locator(".next")).to_contain_text("What happens next")
+    expect(page.locator("form.action summary", has_text="Cancel the order")).to_be_visible()
+
+
+def test_the_portal_shows_another_buyers_order_to_nobody(gateway_url, seller, buyer, new_principal):
+    order = authorized_order(seller, buyer)
+    stranger = new_principal("buyer")
+    with httpx.Client(base_url=gateway_url, cookies={"mkt_session": stranger.token}) as client:
+        assert client.get(f"/portal/orders/{order['id']}").status_code == 404
+    with httpx.Client(base_url=gateway_url) as anonymous:
+        answer = anonymous.get(f"/portal/orders/{order['id']}")
+        assert answer.status_code == 303 and answer.headers["location"] == "/portal/sign-in"
+
+
+def test_a_form_without_the_sessions_csrf_token_changes_nothing(gateway_url, seller, buyer):
+    order = authorized_order(seller, buyer)
+    with httpx.Client(base_url=gateway_url, cookies={"mkt_session": buyer.token}) as client:
+        forged = client.post(f"/portal/orders/{order['id']}/cancel", data={"reason": "forged"})
+    assert forged.status_code == 403
+    assert ok(buyer.get(f"/v1/orders/{order['id']}"))["status"] == "awaiting_seller"
