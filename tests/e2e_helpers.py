@@ -123,3 +123,17 @@ def step_states(order: dict[str, Any]) -> list[str]:
 
 def kinds(order: dict[str, Any]) -> list[str]:
     return [entry["kind"] for entry in order["timeline"]]
+
+
+def delivered(carrier: Api, operator: Api, number: str) -> None:
+    """The carrier reports the parcel delivered, now on the platform's clock."""
+    ok(
+        carrier.post(
+            "/v1/carrier-events",
+            {
+                "tracking_number": number,
+                "status": "delivered",
+                "occurred_at": now_of(operator).isoformat(),
+            },
+        )
+    )

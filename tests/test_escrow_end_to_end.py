@@ -19,7 +19,15 @@ from contracts.support import TicketResolved
 from devstack.processes import free_port
 from servicekit.testing import body_of, publish, read_topic
 
-from e2e_helpers import authorized_order, eventually, now_of, ok, order_body, order_status
+from e2e_helpers import (
+    authorized_order,
+    delivered,
+    eventually,
+    now_of,
+    ok,
+    order_body,
+    order_status,
+)
 
 WEBHOOK_SECRET = "whsec_development"  # the development stack's default
 
@@ -30,19 +38,6 @@ def ship(seller, order):
     number = f"TRK{uuid.uuid4().hex[:10].upper()}"
     ok(seller.post(f"/v1/orders/{order['id']}/ship", {"carrier": "DHL", "tracking_number": number}))
     return number
-
-
-def delivered(carrier, operator, number):
-    ok(
-        carrier.post(
-            "/v1/carrier-events",
-            {
-                "tracking_number": number,
-                "status": "delivered",
-                "occurred_at": now_of(operator).isoformat(),
-            },
-        )
-    )
 
 
 def payment_state(api, order_id, state):

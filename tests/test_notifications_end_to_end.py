@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from contracts.seller_standards import SellerStandingChanged
 from servicekit.testing import produce, publish, read_topic
 
-from e2e_helpers import advance, authorized_order, eventually, now_of, ok
+from e2e_helpers import advance, authorized_order, delivered, eventually, ok
 
 
 def mails_to(platform, api) -> list[dict]:
@@ -69,16 +69,7 @@ def test_the_happy_path_tells_buyer_and_seller_each_step(
     shipped = eventually(has_mail(platform, buyer, "Your order is on its way"))
     assert number in shipped["text"]
 
-    ok(
-        carrier.post(
-            "/v1/carrier-events",
-            {
-                "tracking_number": number,
-                "status": "delivered",
-                "occurred_at": now_of(operator).isoformat(),
-            },
-        )
-    )
+    delivered(carrier, operator, number)
     eventually(has_mail(platform, buyer, "Delivered: is everything as expected?"))
     ok(buyer.post(f"/v1/orders/{order['id']}/confirm-receipt"))
     paid = eventually(has_mail(platform, seller, "You were paid"))

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.deployment import REPO_ROOT
 
-from e2e_helpers import advance, authorized_order, eventually, now_of, ok
+from e2e_helpers import advance, authorized_order, delivered, eventually, ok
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = REPO_ROOT / ".artifacts" / "screenshots"
@@ -110,16 +110,7 @@ def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_disp
     expect(seller_page.locator("h1 .status")).to_have_text("shipped")
     reload_until(seller_page, ".payment-state", "captured")
     shoot(seller_page, "seller-order")
-    ok(
-        carrier.post(
-            "/v1/carrier-events",
-            {
-                "tracking_number": number,
-                "status": "delivered",
-                "occurred_at": now_of(operator).isoformat(),
-            },
-        )
-    )
+    delivered(carrier, operator, number)
 
     # The buyer sees the tracker and what happens next, and reports the item is not as described.
     buyer_page = signed_in(browser, gateway_url, buyer.token, viewport=PHONE)

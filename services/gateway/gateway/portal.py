@@ -20,11 +20,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -281,36 +281,54 @@ def _json(answer: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+class SignInFirst(Exception):
+    """No valid session: the page answers with the sign-in form instead."""
+
+
+class StaleForm(Exception):
+    """A form whose CSRF token is not this session's (forged, or from an older session)."""
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    me: dict[str, Any]
+
+
+def to_sign_in() -> RedirectResponse:
+    return RedirectResponse(f"{PORTAL}/sign-in", status_code=303)
+
+
+async def session_of(request: Request) -> Session:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise SignInFirst
+    async with request.app.state.portal.api(token) as api:
+        answer = await api.get("/v1/me")
+    if answer.status_code != 200:
+        raise SignInFirst
+    return Session(token, answer.json())
+
+
+SessionDep = Annotated[Session, Depends(session_of)]
+
+
+async def posted_form(request: Request, session: SessionDep) -> dict[str, str]:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if not hmac.compare_digest(form.get("csrf", ""), request.app.state.portal.csrf(session.token)):
+        raise StaleForm
+    return form
+
+
+FormDep = Annotated[dict[str, str], Depends(posted_form)]
+
+
 def build_router(portal: Portal) -> APIRouter:
     router = APIRouter(prefix=PORTAL, include_in_schema=False)
 
-    async def signed_in(request: Request) -> tuple[str, dict[str, Any]] | None:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            return None
-        async with portal.api(token) as api:
-            answer = await api.get("/v1/me")
-        return (token, answer.json()) if answer.status_code == 200 else None
-
-    def to_sign_in() -> RedirectResponse:
-        return RedirectResponse(f"{PORTAL}/sign-in", status_code=303)
-
-    async def form_of(request: Request, token: str) -> dict[str, str] | None:
-        """The posted form, or None when its CSRF token is not this session's."""
-        form = {k: str(v) for k, v in (await request.form()).items()}
-        if not hmac.compare_digest(form.get("csrf", ""), portal.csrf(token)):
-            return None
-        return form
-
-    def forbidden() -> HTMLResponse:
-        return HTMLResponse("The form has expired; reload the page and try again.", 403)
-
     @router.get("", response_model=None)
-    async def home(request: Request) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        role = session[1]["role"]
+    async def home(session: SessionDep) -> Response:
+        role = session.me["role"]
         target = {"agent": "/tickets", "operator": "/ops"}.get(role, "/orders")
         return RedirectResponse(f"{PORTAL}{target}", status_code=303)
 
@@ -346,11 +364,8 @@ def build_router(portal: Portal) -> APIRouter:
         return response
 
     @router.get("/orders", response_model=None)
-    async def orders(request: Request) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, me = session
+    async def orders(request: Request, session: SessionDep) -> Response:
+        token, me = session.token, session.me
         role = "seller" if me["role"] == "seller" else "buyer"
         async with portal.api(token) as api:
             listed = _json(await api.get("/v1/orders", params={"role": role, "limit": 200}))
@@ -368,11 +383,8 @@ def build_router(portal: Portal) -> APIRouter:
         )
 
     @router.get("/orders/{order_id}", response_model=None)
-    async def order_page(request: Request, order_id: str) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, me = session
+    async def order_page(request: Request, order_id: str, session: SessionDep) -> Response:
+        token, me = session.token, session.me
         async with portal.api(token) as api:
             answer = await api.get(f"/v1/orders/{quote(order_id)}")
             if answer.status_code != 200:
@@ -393,14 +405,10 @@ def build_router(portal: Portal) -> APIRouter:
         )
 
     @router.post("/orders/{order_id}/{action}", response_model=None)
-    async def order_action(request: Request, order_id: str, action: str) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, _ = session
-        form = await form_of(request, token)
-        if form is None:
-            return forbidden()
+    async def order_action(
+        request: Request, order_id: str, action: str, session: SessionDep, form: FormDep
+    ) -> Response:
+        token = session.token
         page = f"{PORTAL}/orders/{quote(order_id)}"
         chosen = ORDER_ACTIONS.get(action)
         if chosen is None:
@@ -415,11 +423,8 @@ def build_router(portal: Portal) -> APIRouter:
         return back(page, answer, f"{chosen.label}: done.")
 
     @router.get("/notifications", response_model=None)
-    async def notifications(request: Request) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, me = session
+    async def notifications(request: Request, session: SessionDep) -> Response:
+        token, me = session.token, session.me
         async with portal.api(token) as api:
             inbox = _json(await api.get("/v1/me/notifications", params={"limit": 100}))
         return await portal.page(
@@ -427,33 +432,24 @@ def build_router(portal: Portal) -> APIRouter:
         )
 
     @router.post("/notifications/{notification_id}/read", response_model=None)
-    async def mark_read(request: Request, notification_id: str) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, _ = session
-        if await form_of(request, token) is None:
-            return forbidden()
+    async def mark_read(
+        request: Request, notification_id: str, session: SessionDep, _: FormDep
+    ) -> Response:
+        token = session.token
         async with portal.api(token) as api:
             answer = await api.post(f"/v1/me/notifications/{quote(notification_id)}/read")
         return back(f"{PORTAL}/notifications", answer, "Marked as read.")
 
     @router.get("/credits", response_model=None)
-    async def credits(request: Request) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, me = session
+    async def credits(request: Request, session: SessionDep) -> Response:
+        token, me = session.token, session.me
         async with portal.api(token) as api:
             found = _json(await api.get("/v1/me/credits"))
         return await portal.page(request, "credits.html.j2", token, me, credits=found)
 
     @router.get("/standards", response_model=None)
-    async def standards(request: Request) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, me = session
+    async def standards(request: Request, session: SessionDep) -> Response:
+        token, me = session.token, session.me
         seller_id = request.query_params.get("seller_id") or me["id"]
         async with portal.api(token) as api:
             answer = await api.get(f"/v1/sellers/{quote(seller_id)}/standards")
@@ -471,11 +467,8 @@ def build_router(portal: Portal) -> APIRouter:
         )
 
     @router.get("/tickets", response_model=None)
-    async def tickets(request: Request) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, me = session
+    async def tickets(request: Request, session: SessionDep) -> Response:
+        token, me = session.token, session.me
         async with portal.api(token) as api:
             queue = _json(await api.get("/v1/tickets", params={"limit": 200}))
         return await portal.page(
@@ -483,11 +476,8 @@ def build_router(portal: Portal) -> APIRouter:
         )
 
     @router.get("/tickets/{ticket_id}", response_model=None)
-    async def ticket_page(request: Request, ticket_id: str) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, me = session
+    async def ticket_page(request: Request, ticket_id: str, session: SessionDep) -> Response:
+        token, me = session.token, session.me
         async with portal.api(token) as api:
             answer = await api.get(f"/v1/tickets/{quote(ticket_id)}")
             if answer.status_code != 200:
@@ -501,14 +491,10 @@ def build_router(portal: Portal) -> APIRouter:
         )
 
     @router.post("/tickets/{ticket_id}/{step}", response_model=None)
-    async def ticket_action(request: Request, ticket_id: str, step: str) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, _ = session
-        form = await form_of(request, token)
-        if form is None:
-            return forbidden()
+    async def ticket_action(
+        request: Request, ticket_id: str, step: str, session: SessionDep, form: FormDep
+    ) -> Response:
+        token = session.token
         page = f"{PORTAL}/tickets/{quote(ticket_id)}"
         if step == "reply":
             path, body = "/messages", {"body": form.get("body", ""), "internal": "internal" in form}
@@ -530,11 +516,8 @@ def build_router(portal: Portal) -> APIRouter:
         return back(page, answer, "Sent." if step == "reply" else "Resolved.")
 
     @router.get("/ops", response_model=None)
-    async def ops(request: Request) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, me = session
+    async def ops(request: Request, session: SessionDep) -> Response:
+        token, me = session.token, session.me
         async with portal.api(token) as api:
             consumers = await api.get("/v1/ops/consumers")
             if consumers.status_code != 200:
@@ -551,14 +534,10 @@ def build_router(portal: Portal) -> APIRouter:
         )
 
     @router.post("/ops/{step}", response_model=None)
-    async def ops_action(request: Request, step: str) -> Response:
-        session = await signed_in(request)
-        if session is None:
-            return to_sign_in()
-        token, _ = session
-        form = await form_of(request, token)
-        if form is None:
-            return forbidden()
+    async def ops_action(
+        request: Request, step: str, session: SessionDep, form: FormDep
+    ) -> Response:
+        token = session.token
         async with portal.api(token) as api:
             if step == "replay":
                 answer = await api.post(
@@ -585,7 +564,18 @@ def build_router(portal: Portal) -> APIRouter:
     return router
 
 
+async def _sign_in_first(_: Request, __: Exception) -> Response:
+    return to_sign_in()
+
+
+async def _stale_form(_: Request, __: Exception) -> Response:
+    return HTMLResponse("The form has expired; reload the page and try again.", 403)
+
+
 def install(app: FastAPI, secret: str) -> None:
     """Serve the portal (and its stylesheet) from `app`."""
-    app.include_router(build_router(Portal(app, secret)))
+    app.state.portal = Portal(app, secret)
+    app.include_router(build_router(app.state.portal))
+    app.add_exception_handler(SignInFirst, _sign_in_first)
+    app.add_exception_handler(StaleForm, _stale_form)
     app.mount(f"{PORTAL}/static", StaticFiles(directory=HERE / "static"), name="portal-static")
