@@ -84,6 +84,11 @@ def reload_until(page: Page, selector: str, text: str, timeout: float = 30) -> N
     eventually(shown, timeout=timeout, interval=0.5)
 
 
+def disputes_of(agent, order_id):
+    tickets = ok(agent.get(f"/v1/orders/{order_id}/tickets"))["items"]
+    return next((t for t in tickets if t["reason"] == "not_as_described"), None)
+
+
 def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_dispute(
     browser, gateway_url, operator, seller, buyer, new_principal
 ):
@@ -131,11 +136,12 @@ def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_disp
     # The agent takes the dispute from the queue, sees the order, and refunds the buyer.
     agent_page = signed_in(browser, gateway_url, agent.token)
     expect(agent_page.locator("h1")).to_have_text("Ticket queue")
-    reload_until(agent_page, "table.list", "not as described")
+    dispute = eventually(lambda: disputes_of(agent, order["id"]))
+    ticket_link = agent_page.locator(f"table.list a[href='/portal/tickets/{dispute['id']}']")
+    eventually(lambda: agent_page.reload() or ticket_link.count(), interval=0.5)
+    expect(ticket_link.locator("xpath=ancestor::tr")).to_contain_text("not as described")
     shoot(agent_page, "agent-queue")
-    agent_page.locator("tr", has_text="not as described").filter(
-        has=agent_page.locator("a[href*='tkt_']")
-    ).first.get_by_role("link").click()
+    ticket_link.click()
     expect(agent_page.get_by_role("link", name=order["id"])).to_be_visible()
     agent_page.fill("textarea[name=body]", "Checking the photos with the seller.")
     agent_page.check("input[name=internal]")
