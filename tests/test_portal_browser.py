@@ -125,7 +125,11 @@ def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_disp
     expect(steps).to_have_count(3)
     expect(steps.nth(1)).to_have_class(re.compile(r"\bdone\b"))
     expect(buyer_page.locator(".next")).to_contain_text("What happens next")
+    act(buyer_page, "Send a message", {"body": "Is the lens really scratch-free?"})
+    expect(buyer_page.locator(".messages li.mine")).to_contain_text("scratch-free")
     shoot(buyer_page, "buyer-order")
+    seller_page.goto(order_path)
+    expect(seller_page.locator(".messages")).to_contain_text("scratch-free")
     act(
         buyer_page,
         "Report a problem",
