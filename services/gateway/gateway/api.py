@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -253,7 +254,9 @@ class Gateway:
         try:
             upstream = await client.request(
                 request.method,
-                request.url.path,
+                # The path arrives decoded; ids may hold any character (control characters
+                # included), so it is encoded again for the service, which decodes it alike.
+                quote(request.url.path, safe="/"),
                 params=request.query_params,
                 content=body,
                 headers=headers,
