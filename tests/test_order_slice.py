@@ -212,6 +212,15 @@ def test_every_service_reports_health_readiness_and_metrics(platform, gateway_ur
         'group="payments"}' in payments_metrics
     )
     assert 'marketplace_batch_seconds_count{group="payments"}' in payments_metrics
+    # the poison message earlier in this module was dead-lettered, and counted
+    assert re.search(
+        r'marketplace_events_consumed_total\{group="payments",outcome="dead_lettered"\} [1-9]',
+        payments_metrics,
+    )
+    orders_metrics = httpx.get(f"{platform.service_urls['orders']}/metrics").text
+    assert re.search(
+        r'marketplace_outbox_published_total\{topic="orders.events"\} [1-9]', orders_metrics
+    )
     lags = re.findall(
         r'marketplace_consumer_lag\{group="payments",partition="\d+",topic="orders.events"\} '
         r"(\S+)",

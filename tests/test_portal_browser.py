@@ -174,6 +174,15 @@ def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_disp
     expect(operator_page.locator("h1")).to_have_text("Operations")
     expect(operator_page.locator("table.lag")).to_contain_text("orders.events")
     shoot(operator_page, "operator")
+    exemption = operator_page.locator("form[action='/portal/ops/exemption']")
+    exemption.locator("[name=seller_id]").fill(seller.id)
+    exemption.locator("[name=from]").fill("2026-12-24T00:00")
+    exemption.locator("[name=to]").fill("2026-12-27T00:00")
+    exemption.locator("[name=reason]").fill("Postal strike")
+    exemption.get_by_role("button", name="Exempt").click()
+    expect(operator_page.locator(".flash.ok")).to_contain_text("Done")
+    exemptions = ok(operator.get(f"/v1/sellers/{seller.id}/standards"))["exemptions"]
+    assert [e["reason"] for e in exemptions] == ["Postal strike"]
 
 
 def test_pages_are_readable_without_javascript(browser, gateway_url, seller, buyer):

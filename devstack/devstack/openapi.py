@@ -150,7 +150,16 @@ def operations(paths: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]
                 yield path, method, item[method]
 
 
+def resolve(document: dict[str, Any], ref: str) -> Any:
+    """What a local `$ref` (`#/components/schemas/Money`) points at in `document`."""
+    node: Any = document
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
 def refs(node: Any) -> Iterator[str]:
+    """Every `$ref` in a document (OpenAPI or AsyncAPI), depth first."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str):

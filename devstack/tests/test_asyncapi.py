@@ -6,6 +6,7 @@ import yaml
 
 from devstack import asyncapi
 from devstack.deployment import DEPLOYABLES, REPO_ROOT
+from devstack.openapi import refs, resolve
 from servicekit import topology
 
 RENDERED = asyncapi.render()
@@ -22,25 +23,6 @@ def messages_on(doc, suffix):
         if channel_name.endswith(suffix)
         for name in channel["messages"]
     }
-
-
-def resolve(doc, ref):
-    node = doc
-    for part in ref.removeprefix("#/").split("/"):
-        node = node[part]
-    return node
-
-
-def refs(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref":
-                yield value
-            else:
-                yield from refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from refs(value)
 
 
 @pytest.mark.parametrize("service", DEPLOYABLES, ids=lambda d: d.name)

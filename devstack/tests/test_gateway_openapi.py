@@ -24,13 +24,6 @@ def described():
     return [(path, method, op) for path, method, op in openapi.operations(COMMITTED["paths"])]
 
 
-def resolve(doc, ref):
-    node = doc
-    for part in ref.removeprefix("#/").split("/"):
-        node = node[part]
-    return node
-
-
 def test_the_committed_document_matches_the_code():
     stale = (REPO_ROOT / openapi.OUTPUT).read_text() != RENDERED
     assert not stale, f"{openapi.OUTPUT} is stale: run `uv run python -m devstack.openapi`"
@@ -45,7 +38,7 @@ def test_it_is_valid_openapi_3_1():
 def test_every_reference_resolves():
     for ref in openapi.refs(COMMITTED):
         assert ref.startswith("#/"), ref
-        assert resolve(COMMITTED, ref) is not None, ref
+        assert openapi.resolve(COMMITTED, ref) is not None, ref
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.pattern.pattern)
