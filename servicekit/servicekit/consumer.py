@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 
 from contracts import RawEnvelope
-from servicekit import metrics
+from servicekit import failpoints, metrics
 from servicekit.events import EventRouter, Received
 from servicekit.failures import (
     InvalidMessage,
@@ -116,6 +116,7 @@ class BatchProcessor:
             try:
                 await self._handle_batch(items)
                 metrics.BATCH_SECONDS.labels(self.group).observe(time.perf_counter() - started)
+                await failpoints.reached("consumer.after_commit", _types(items))
                 return
             except Exception as error:
                 if not is_transient(error):
@@ -124,7 +125,7 @@ class BatchProcessor:
                 delay = min(self.max_backoff_seconds, 0.05 * 2**attempt)
                 metrics.BATCH_RETRIES.labels(self.group).inc()
                 log.warning(
-                    "batch failed on infrastructure, retrying",
+                    "batch failed on infrastructure or waits for work under way, retrying",
                     attempt=attempt,
                     delay=delay,
                     error=repr(error),
@@ -153,6 +154,8 @@ class BatchProcessor:
             new = [item for item in received if item.event_id in new_ids]
             for run in _runs_of_one_type(new):
                 await self._call(run, uow)
+            if await failpoints.reached("consumer.before_commit", _types(items)) == "drop":
+                return  # acknowledged without committing: the suite's negative control
             await uow.commit()
         self._count(items, new_ids)
 
@@ -188,11 +191,14 @@ class BatchProcessor:
                                 uow, item.record, "handler_failed", repr(error), attempt
                             )
                             failed += 1
+            if await failpoints.reached("consumer.before_commit", _types(items)) == "drop":
+                return
             await uow.commit()
         self._count(items, new_ids, failed)
 
     async def _call(self, run: list[Received[Any]], uow: UnitOfWork) -> None:
         event_type = run[0].envelope.type
+        await failpoints.reached("consumer.handling", [event_type])
         route = self.router.route(event_type)
         assert route is not None  # decode() let only routed types through
         with metrics.HANDLER_SECONDS.labels(self.group, event_type).time():
@@ -249,6 +255,11 @@ def _first_of_each(
     return kept
 
 
+def _types(items: list[Received[Any] | _Poison]) -> Iterator[str]:
+    """Lazily: read only when a failpoint is armed for an event type."""
+    return (item.envelope.type for item in items if isinstance(item, Received))
+
+
 def _describe(type_name: str | None, error: ValidationError) -> str:
     in_data = all(e["loc"][:1] == ("data",) for e in error.errors())
     if type_name and in_data:
@@ -278,6 +289,7 @@ def subscribe(
     *,
     batch_size: int,
     topics: Sequence[str] | None = None,
+    session_timeout_ms: int = 10000,
 ) -> None:
     """Attach `processor` to `broker` as one batch consumer of `topics` (default: the
     topics the router's event types are published on), committing only after each batch."""
@@ -292,6 +304,8 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_body,
         batch_timeout_ms=200,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=max(500, session_timeout_ms // 3),
     )
     async def consume(body: list[Any], message: KafkaMessage) -> None:
         await processor.process(message.raw_message)

@@ -23,7 +23,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from servicekit import metrics
+from servicekit import failpoints, metrics
 from servicekit.db import outbox
 from servicekit.exclusive import ExclusiveLock
 from servicekit.worker import BackgroundWorker
@@ -32,7 +32,11 @@ log = structlog.get_logger(__name__)
 
 
 def make_producer(
-    bootstrap_servers: str, *, idempotence: bool = False, client_id: str | None = None
+    bootstrap_servers: str,
+    *,
+    idempotence: bool = False,
+    client_id: str | None = None,
+    request_timeout_ms: int = 30000,
 ) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
@@ -41,7 +45,7 @@ def make_producer(
         enable_idempotence=idempotence,
         linger_ms=2,
         max_batch_size=1024 * 1024,
-        request_timeout_ms=30000,
+        request_timeout_ms=request_timeout_ms,
     )
 
 
@@ -98,6 +102,7 @@ class OutboxRelay:
             metrics.OUTBOX_BACKLOG.set(0)
             return 0
         await self._send(rows)
+        await failpoints.reached("relay.after_publish")
         await self._delete_published([row.id for row in rows])
         for row in rows:
             metrics.OUTBOX_PUBLISHED.labels(row.topic).inc()

@@ -31,7 +31,7 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from servicekit import migrations, ops
+from servicekit import failpoints, migrations, ops
 from servicekit.broker import make_broker
 from servicekit.clock import Clock, ManualClock
 from servicekit.consumer import BatchProcessor, EventRouter, subscribe
@@ -78,6 +78,7 @@ class ServiceRuntime:
             settings.kafka_bootstrap_servers,
             idempotence=settings.kafka_idempotence,
             client_id=f"{self.name}-relay",
+            request_timeout_ms=settings.relay_request_timeout_ms,
         )
         self.relay = OutboxRelay(
             self.engine,
@@ -90,6 +91,7 @@ class ServiceRuntime:
             self.engine, source=self.name, clock=self.clock, on_outbox_written=self.relay.wake
         )
         self.broker = make_broker(settings.kafka_bootstrap_servers, service_name=self.name)
+        failpoints.arm(settings.failpoints)
         self.publishes = publishes
         self.timers = TimerLoop(self.clock, interval=settings.timer_interval_seconds)
         if not settings.internal_token and not settings.open_internal_api:
@@ -121,7 +123,12 @@ class ServiceRuntime:
         processor = BatchProcessor(
             self.db, router, group=self.name, handler_attempts=self.settings.handler_attempts
         )
-        subscribe(self.broker, processor, batch_size=self.settings.consumer_batch_size)
+        subscribe(
+            self.broker,
+            processor,
+            batch_size=self.settings.consumer_batch_size,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+        )
         self._consuming = True
         self._consumed_topics = sorted(router.topics)
 

@@ -38,6 +38,26 @@ class KitSettings(BaseSettings):
     clock_start: AwareDatetime | None = Field(
         None, validation_alias=_env("MARKETPLACE_CLOCK_START")
     )
+    relay_request_timeout_ms: int = Field(
+        30000,
+        ge=1000,
+        validation_alias=_env("RELAY_REQUEST_TIMEOUT_MS"),
+        description="How long the relay waits for the broker to acknowledge a batch before it "
+        "gives up and publishes the batch again",
+    )
+    kafka_session_timeout_ms: int = Field(
+        10000,
+        ge=1000,
+        validation_alias=_env("KAFKA_SESSION_TIMEOUT_MS"),
+        description="How long the group waits for a silent consumer before handing its "
+        "partitions to the others",
+    )
+    failpoints: str = Field(
+        "",
+        validation_alias=_env("MARKETPLACE_FAILPOINTS"),
+        description="Faults the reliability suite injects (servicekit.failpoints); never set "
+        "it in production",
+    )
     consumer_batch_size: int = Field(500, ge=1, validation_alias=_env("CONSUMER_BATCH_SIZE"))
     relay_batch_size: int = Field(500, ge=1, validation_alias=_env("RELAY_BATCH_SIZE"))
     relay_poll_seconds: float = Field(0.5, gt=0, validation_alias=_env("RELAY_POLL_SECONDS"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,8 @@ class UnitOfWork:
         self.causation_id = causation_id
         self._outgoing: list[dict[str, Any]] = []
         self.committed = False
+        self._at_end: list[Callable[[], None]] = []
+        self._ended = False
 
     @property
     def emitted(self) -> int:
@@ -140,6 +143,30 @@ class UnitOfWork:
         await self.session.commit()
         self.committed = True
 
+    def end(self) -> None:
+        """The unit is over (committed or not): call what waited for it."""
+        self._ended = True
+        waiting, self._at_end = self._at_end, []
+        for callback in waiting:
+            callback()
+
+
+# The unit of work open in this task. A worker woken from inside one (a handler queues a card
+# operation or an e-mail and wakes its worker) must be woken when the unit ends: woken before
+# the commit, the worker looks for the new work, does not see it yet, and sleeps until its
+# next poll.
+_open_unit: ContextVar[UnitOfWork | None] = ContextVar("open_unit_of_work", default=None)
+
+
+def when_unit_ends(callback: Callable[[], None]) -> bool:
+    """Call `callback` once the unit of work open in this task ends, and answer True; answer
+    False (and do not call it) when no unit of work is open."""
+    uow = _open_unit.get()
+    if uow is None or uow._ended:
+        return False
+    uow._at_end.append(callback)
+    return True
+
 
 class Database:
     """The service's database handle: engine, sessions and units of work.
@@ -174,12 +201,17 @@ class Database:
                 correlation_id=correlation_id or current_correlation_id(),
                 causation_id=causation_id,
             )
+            opened = _open_unit.set(uow)
             try:
-                yield uow
-            except BaseException:
-                await session.rollback()
-                raise
-            if not uow.committed:
-                await session.rollback()
-            elif uow.emitted:
-                self.on_outbox_written()
+                try:
+                    yield uow
+                except BaseException:
+                    await session.rollback()
+                    raise
+                if not uow.committed:
+                    await session.rollback()
+                elif uow.emitted:
+                    self.on_outbox_written()
+            finally:
+                _open_unit.reset(opened)
+                uow.end()

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from servicekit.uow import when_unit_ends
+
 log = structlog.get_logger(__name__)
 
 
@@ -34,7 +36,10 @@ class BackgroundWorker:
         self._stopping = False
 
     def wake(self) -> None:
-        self._wake.set()
+        """There is new work. Called inside a unit of work (a handler that queued the work),
+        the worker is woken when that unit ends, once the work is committed and visible."""
+        if not when_unit_ends(self._wake.set):
+            self._wake.set()
 
     async def start(self) -> None:
         self._stopping = False
@@ -55,6 +60,9 @@ class BackgroundWorker:
     async def _run(self) -> None:
         backoff = 0.1
         while True:
+            # Cleared before the step, not after: a wake that comes while the step runs is
+            # for work the step may not have seen, so the wait below returns at once for it.
+            self._wake.clear()
             try:
                 more = await self.step()
                 backoff = 0.1
@@ -78,6 +86,5 @@ class BackgroundWorker:
                 continue
             if self._stopping:
                 return
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
