@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from gateway import portal
 from gateway.api import Gateway, build_router
+from gateway.edge import EdgeGuard
 from gateway.settings import GatewaySettings
 from servicekit.clock import Clock
 from servicekit.runtime import ServiceRuntime
@@ -39,6 +40,11 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None =
     runtime.on_stop(gateway.close)
     app = runtime.fastapi_app(build_router(gateway), title=TITLE)
     portal.install(app, settings.internal_token)
+    app.add_middleware(
+        EdgeGuard,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
     document = public_openapi()  # read once, at start-up: a missing file fails here, not later
     app.openapi = lambda: document  # type: ignore[method-assign]
     return app

@@ -67,7 +67,7 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     by content, not by key order or spacing."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         canonical = body
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
@@ -91,3 +91,65 @@ def classify_repeat(stored: StoredRequest | None, fingerprint: str) -> Repeat:
     if stored.fingerprint != fingerprint:
         return Repeat.MISMATCH
     return Repeat.REPLAY if stored.completed else Repeat.IN_PROGRESS
+
+
+# Bad input at the edge: what a request body, query or path may not carry, whichever service
+# it is for.
+
+Location = list[str | int]
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """`application/json`, or a `+json` type such as `application/merge-patch+json`."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def text_fault(text: str) -> str | None:
+    """Why a piece of text cannot be taken in: PostgreSQL's text holds no NUL character, and an
+    unpaired surrogate (a `\\ud800` escape) is not encodable as UTF-8."""
+    if "\x00" in text:
+        return "NUL characters are not allowed"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "Unpaired surrogate characters are not allowed"
+    return None
+
+
+def json_body_faults(body: bytes, *, max_depth: int) -> list[tuple[Location, str]]:
+    """What is wrong with a JSON request body, as (location, message) pairs; none when it is
+    UTF-8 JSON nested at most `max_depth` objects and arrays deep with no unstorable text."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return [(["body", error.start], "The body is not valid UTF-8")]
+    too_deep = [(["body"], f"JSON nested more than {max_depth} levels deep")]
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return [(["body", error.pos], f"JSON decode error: {error.msg}")]
+    except RecursionError:
+        return too_deep
+    faults: list[tuple[Location, str]] = []
+    # Walked with a stack, not recursion: the depth is what is being checked.
+    pending: list[tuple[object, Location, int]] = [(document, ["body"], 0)]
+    while pending:
+        value, location, depth = pending.pop()
+        if isinstance(value, str):
+            fault = text_fault(value)
+            if fault:
+                faults.append((location, fault))
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth >= max_depth:
+            return too_deep
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and (fault := text_fault(key)):
+                faults.append(([*location, key], fault))
+            pending.append((item, [*location, key], depth + 1))
+    return faults

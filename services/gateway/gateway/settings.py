@@ -1,4 +1,5 @@
-"""The gateway's settings: the kit's, plus where each service is and the first operator."""
+"""The gateway's settings: the kit's, plus where each service is, the first operator and the
+limits on what a request may carry."""
 
 from __future__ import annotations
 
@@ -27,6 +28,18 @@ class GatewaySettings(KitSettings):
     )
     upstream_timeout_seconds: float = Field(
         15.0, gt=0, validation_alias=AliasChoices("GATEWAY_UPSTREAM_TIMEOUT_SECONDS")
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        gt=0,
+        validation_alias=AliasChoices("GATEWAY_MAX_BODY_BYTES"),
+        description="A request body larger than this is refused with 413, before it is read",
+    )
+    max_json_depth: int = Field(
+        32,
+        gt=0,
+        validation_alias=AliasChoices("GATEWAY_MAX_JSON_DEPTH"),
+        description="A JSON body nested deeper than this (objects and arrays) is refused with 422",
     )
 
     def service_urls(self) -> dict[str, str]:
