@@ -319,18 +319,9 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
         async with ctx.db.unit_of_work() as uow:
             listing = await Listings(uow.session).get(listing_id)
             seller = await Sellers(uow.session).get(listing.seller_id) if listing else None
-        own = listing is not None and listing.seller_id == who.id
-        visible = listing is not None and (
-            own
-            or (
-                listing.status is ListingStatus.ACTIVE
-                and seller is not None
-                and not seller.listings_hidden(ctx.clock.now().date())
-            )
-        )
-        if not visible:
+        if listing is None or not listing.visible_to(who.id, seller, ctx.clock.now().date()):
             raise NotFound("listing")
-        return listing_view(listing)  # type: ignore[arg-type]
+        return listing_view(listing)
 
     @router.patch("/listings/{listing_id}")
     async def update_listing(

@@ -246,6 +246,17 @@ class Listing:
         if self.fulfilment is Fulfilment.TRANSFER and self.event_date and self.event_date <= today:
             raise DomainError("listing-unavailable", "The event of this listing has passed")
 
+    def visible_to(self, viewer_id: str, seller: Seller | None, today: date) -> bool:
+        """Its seller always sees it; anyone else while it is active and the seller's listings
+        are not hidden (on vacation, suspended or revoked)."""
+        if viewer_id == self.seller_id:
+            return True
+        return (
+            self.status is ListingStatus.ACTIVE
+            and seller is not None
+            and not seller.listings_hidden(today)
+        )
+
 
 HIDDEN_STANDINGS = ("suspended", "revoked")
 

@@ -141,7 +141,13 @@ async def update_listing(
     async with ctx.db.unit_of_work() as uow:
         repository = Listings(uow.session)
         listing = await repository.get(listing_id)
-        if listing is None or listing.seller_id != who.id:
+        if listing is None:
+            raise NotFound("listing")
+        if listing.seller_id != who.id:
+            # Someone else's listing they can see is forbidden; one they cannot, not found.
+            seller = await Sellers(uow.session).get(listing.seller_id)
+            if listing.visible_to(who.id, seller, ctx.clock.now().date()):
+                raise DomainError("forbidden", "Only the listing's seller changes it")
             raise NotFound("listing")
         if "status" in changes and changes["status"] not in (
             ListingStatus.ACTIVE,
