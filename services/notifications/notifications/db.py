@@ -16,8 +16,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     delete,
     func,
+    or_,
     select,
     tuple_,
     update,
@@ -269,13 +271,22 @@ class Inbox:
             .join(notifications, deliveries.c.notification_id == notifications.c.id)
             .where(
                 deliveries.c.channel == "email",
-                deliveries.c.state == "pending",
-                deliveries.c.next_attempt_at <= now,
+                or_(
+                    deliveries.c.state == "sending",  # in doubt: its sender died mid-send
+                    and_(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= now),
+                ),
             )
             .order_by(deliveries.c.next_attempt_at)
             .limit(limit)
         )
         return list((await self.session.execute(query)).all())
+
+    async def sending(self, delivery_ids: list[int]) -> None:
+        """Claimed for sending, committed before the SMTP server is asked: a delivery still
+        `sending` when the next worker looks was in doubt when its sender died."""
+        await self.session.execute(
+            update(deliveries).where(deliveries.c.id.in_(delivery_ids)).values(state="sending")
+        )
 
     async def delivered(self, delivery_id: int, **values: Any) -> None:
         await self.session.execute(

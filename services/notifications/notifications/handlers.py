@@ -215,6 +215,8 @@ async def send_emails(ctx: NotificationsContext) -> bool:
         for row in due:
             person = await Directory(uow.session).principal(row.recipient_id)
             addresses[row.id] = (person.email, person.name) if person else None
+        await Inbox(uow.session).sending([row.id for row in due])
+        await uow.commit()
     for row in due:
         await _send_one(ctx, row, addresses[row.id])
     return len(due) == ctx.batch_size
@@ -232,6 +234,7 @@ async def _send_one(ctx: NotificationsContext, row: Any, address: tuple[str, str
             text=row.text,
             html=row.html,
             message_id=row.notification_id,
+            in_doubt=row.state == "sending",
         )
     except MailError as error:
         failed = attempts >= domain.MAX_ATTEMPTS

@@ -21,8 +21,18 @@ class Mailer:
         self.timeout = timeout
 
     async def send(
-        self, *, to: tuple[str, str], subject: str, text: str, html: str, message_id: str
+        self,
+        *,
+        to: tuple[str, str],
+        subject: str,
+        text: str,
+        html: str,
+        message_id: str,
+        in_doubt: bool = False,
     ) -> None:
+        """Send one message. `in_doubt`: an earlier attempt may have been accepted before its
+        sender died (SMTP cannot be asked), so this one says it may be a repeat, and carries
+        the same Message-ID, which mail clients use to show it once."""
         address, name = to
         message = EmailMessage()
         message["From"] = self.sender
@@ -31,6 +41,8 @@ class Mailer:
         # The notification's id: a rare resend after a crash is recognisable as the same mail.
         message["Message-ID"] = f"<{message_id}@marketplace>"
         message["X-Notification-Id"] = message_id
+        if in_doubt:
+            message["X-Resent-In-Doubt"] = "yes"
         message.set_content(text)
         message.add_alternative(html, subtype="html")
         try:
