@@ -36,7 +36,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or PaymentsSettings()
     runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
-    stripe_cards = StripeCards(settings.stripe_api_key, settings.stripe_api_base)
+    stripe_cards = StripeCards(
+        settings.stripe_api_key, settings.stripe_api_base, timeout=settings.stripe_timeout_seconds
+    )
     payouts: Payouts = (
         StripeConnectTransfers(stripe_cards.client, settings.connected_accounts)
         if settings.connected_accounts

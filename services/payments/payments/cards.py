@@ -48,12 +48,12 @@ T = TypeVar("T")
 
 
 class StripeCards:
-    def __init__(self, api_key: str, api_base: str | None = None) -> None:
+    def __init__(self, api_key: str, api_base: str | None = None, *, timeout: float = 30.0) -> None:
         base_addresses = {"api": api_base} if api_base else {}
         self.client = stripe.StripeClient(
             api_key,
             base_addresses=base_addresses,  # type: ignore[arg-type]
-            http_client=stripe.HTTPXClient(),
+            http_client=stripe.HTTPXClient(timeout=timeout),
             max_network_retries=2,
         )
 
@@ -69,7 +69,12 @@ class StripeCards:
         try:
             return await _calling_stripe(actions[operation.kind])
         except stripe.InvalidRequestError as error:
-            # Refused for good (the intent was cancelled or lapsed, an amount too large).
+            # Refused: either for good (the intent was cancelled or lapsed, an amount too
+            # large), or because an earlier attempt that timed out did happen and this retry
+            # asks for it again ("already captured"). Only Stripe's state tells which.
+            happened = await self.look_up(operation)
+            if happened is not None and happened.succeeded:
+                return happened
             return CardOutcome(succeeded=False, reason=error.user_message or str(error))
 
     async def look_up(self, operation: Operation) -> CardOutcome | None:

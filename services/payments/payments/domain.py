@@ -299,6 +299,34 @@ def record_void(payment: Payment, operation: Operation, now: datetime) -> Decisi
     )
 
 
+def runnable(waiting: list[Operation]) -> list[Operation]:
+    """The oldest waiting operation of each order: one order's card operations run one at a
+    time, in the order they were decided, so that a capture decided while a renewal was on its
+    way neither races it nor acts on the hold it replaces."""
+    first: dict[str, Operation] = {}
+    for operation in waiting:
+        first.setdefault(operation.order_id, operation)
+    return list(first.values())
+
+
+def aimed_at_current_hold(operation: Operation, payment: Payment) -> Operation:
+    """A capture, void or refund acts on the hold the payment has when it runs (a renewal may
+    have replaced the one it had when it was decided). One already started keeps its target:
+    it may have happened there."""
+    if operation.state is OperationState.PENDING and operation.kind in (
+        OperationKind.CAPTURE,
+        OperationKind.VOID,
+        OperationKind.REFUND,
+    ):
+        return replace(operation, payment_intent_id=payment.payment_intent_id)
+    return operation
+
+
+def renewal_obsolete(payment: Payment) -> bool:
+    """A renewal that comes up after the payment moved on (captured, voided) is not made."""
+    return payment.state is not PaymentState.AUTHORIZED or payment.ended
+
+
 def renewal_due(payment: Payment, now: datetime, margin: timedelta) -> bool:
     """An authorization that lapses within `margin` and still has to be captured."""
     return (
@@ -318,6 +346,21 @@ def renew(payment: Payment, now: datetime) -> Operation:
         now,
         suffix=str(payment.reauthorizations + 1),
         reason="The authorization was about to lapse before shipment",
+    )
+
+
+def release_hold(payment: Payment, payment_intent_id: str, now: datetime, reason: str) -> Operation:
+    """Cancel a hold the payment no longer uses (replaced by a renewal, or made after the
+    payment moved on), rather than leave it on the buyer's card until it lapses."""
+    return replace(
+        payment.operation(
+            OperationKind.RELEASE_HOLD,
+            payment.card_minor,
+            now,
+            suffix=payment_intent_id,
+            reason=reason,
+        ),
+        payment_intent_id=payment_intent_id,
     )
 
 

@@ -57,6 +57,7 @@ from servicekit.clock import Clock
 from servicekit.context import bind_correlation_id
 from servicekit.events import EventRouter, Received
 from servicekit.exclusive import ExclusiveLock
+from servicekit.failures import NotYet
 from servicekit.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -239,6 +240,13 @@ async def _refund(
 ) -> None:
     if await Operations(uow.session).get(f"order:{order_id}:refund:{key}") is not None:
         return  # decided before: this request is a replay
+    payment = await Payments(uow.session).get(order_id)
+    if (
+        payment is not None
+        and payment.state is PaymentState.AUTHORIZED
+        and await Operations(uow.session).has_open(order_id)
+    ):
+        raise NotYet(f"the capture of {order_id} is under way; the refund waits for it")
     await _change(
         ctx, uow, order_id, lambda p, now: domain.refund(p, amount_minor, reason, key, now)
     )
@@ -294,11 +302,16 @@ async def run_operations(ctx: PaymentsContext) -> bool:
     now_monotonic = time.monotonic()
     async with ctx.db.unit_of_work() as uow:
         waiting = await Operations(uow.session).open(ctx.batch_size)
-        due = [op for op in waiting if ctx.backoff.get(op.id, (0, 0.0))[1] <= now_monotonic]
+        due = [
+            op
+            for op in domain.runnable(waiting)
+            if ctx.backoff.get(op.id, (0, 0.0))[1] <= now_monotonic
+        ]
         claimed: list[tuple[Operation, bool, Payment]] = []
-        for operation in due:
-            payment = await Payments(uow.session).get(operation.order_id)
+        for pending in due:
+            payment = await Payments(uow.session).get(pending.order_id)
             assert payment is not None
+            operation = domain.aimed_at_current_hold(pending, payment)
             resumed = operation.state is OperationState.STARTED
             if not resumed:
                 await Operations(uow.session).save(
@@ -315,7 +328,7 @@ async def run_operations(ctx: PaymentsContext) -> bool:
             await _perform(ctx, operation, resumed, payment)
 
     await asyncio.gather(*(run(*item) for item in claimed))
-    return len(waiting) == ctx.batch_size and len(due) == len(waiting)
+    return len(waiting) == ctx.batch_size
 
 
 async def _perform(
@@ -345,6 +358,8 @@ async def _ask(
 ) -> CardOutcome:
     if operation.kind is OperationKind.TRANSFER:
         return await ctx.payouts.transfer(operation, payment.seller_id)
+    if operation.kind is OperationKind.REAUTHORIZE and domain.renewal_obsolete(payment):
+        return CardOutcome(succeeded=False, reason=f"not needed: the payment is {payment.state}")
     if operation.amount_minor == 0:
         # Credit paid for everything: there is nothing on the card to act on.
         return CardOutcome(succeeded=True, payment_intent_id=operation.payment_intent_id or "")
@@ -414,6 +429,15 @@ async def _record_renewal(
     outcome: CardOutcome,
     now: datetime,
 ) -> None:
+    if domain.renewal_obsolete(payment):
+        if outcome.succeeded and outcome.payment_intent_id:  # it moved on while Stripe answered
+            await Operations(uow.session).add_if_new(
+                domain.release_hold(
+                    payment, outcome.payment_intent_id, now, "Renewed after it was not needed"
+                )
+            )
+            ctx.wake_worker()
+        return
     renewed = await Payments(uow.session).save(
         domain.record_renewal(payment, outcome, now, ctx.authorization_hold)
     )
@@ -430,14 +454,11 @@ async def _record_renewal(
         )
         return
     # The new hold replaces the old one, which is released rather than left to lapse.
-    release_old = payment.operation(
-        OperationKind.RELEASE_HOLD,
-        payment.card_minor,
-        now,
-        suffix=payment.payment_intent_id or "",
-        reason="Replaced by a renewed authorization",
+    await Operations(uow.session).add_if_new(
+        domain.release_hold(
+            payment, payment.payment_intent_id or "", now, "Replaced by a renewed authorization"
+        )
     )
-    await Operations(uow.session).add_if_new(release_old)
     uow.emit(
         PaymentAuthorizationRenewed(
             order_id=renewed.order_id,

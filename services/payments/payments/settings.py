@@ -17,6 +17,13 @@ class PaymentsSettings(KitSettings):
         validation_alias=AliasChoices("STRIPE_API_BASE"),
         description="Stripe's API address; localstripe's in development and tests",
     )
+    stripe_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        validation_alias=AliasChoices("STRIPE_TIMEOUT_SECONDS"),
+        description="How long one call to Stripe may take; after that the operation's outcome "
+        "is looked up at Stripe before it is tried again",
+    )
     stripe_webhook_secret: str = Field(
         "whsec_development",
         validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET"),

@@ -14,10 +14,12 @@ from contracts.orders import (
     OrderSellerBackedOut,
     OrderShipped,
 )
+from payments.cards import metadata_of
 from payments.db import CreditBalances, Operations
 from payments.domain import OperationKind, OperationState, PaymentRefused, PaymentState
 from payments.handlers import renew_expiring_authorizations
 from payments.reconcile import reconcile
+from servicekit.failures import NotYet
 
 from payments_test_helpers import (
     NOW,
@@ -293,6 +295,49 @@ async def test_an_authorization_about_to_lapse_is_renewed_before_it_does(
     )
     assert captured.status == "succeeded"
     assert await balances(ctx, order_id) == {"buyer_card": -8400, "escrow": 8400}
+
+
+async def test_an_order_shipped_while_its_renewal_waits_is_captured_once_and_holds_nothing_else(
+    ctx, engine, stripe_cards, clock
+):
+    order_id = await authorized_order(ctx)
+    later = NOW + timedelta(days=6, hours=1)
+    clock.set(later)
+    assert await renew_expiring_authorizations(ctx, later) == 1
+    # the order ships before the worker has asked Stripe for the new hold
+    await deliver(ctx, OrderShipped(**fact(order_id), total=eur(8400)))
+    await settle(ctx)
+    await deliver(ctx, completed(order_id))
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.state is PaymentState.RELEASED
+    intents = await stripe_cards.client.v1.payment_intents.list_async({"limit": 100})
+    of_order = [
+        i async for i in intents.auto_paging_iter() if metadata_of(i).get("order_id") == order_id
+    ]
+    assert sorted(i.status for i in of_order) in (["succeeded"], ["canceled", "succeeded"])
+    assert [i.id for i in of_order if i.status == "succeeded"] == [payment.payment_intent_id]
+    kinds = [kind for kind, _ in await events_of(engine, order_id)]
+    assert kinds.count("captured.v1") == 1
+    assert kinds[-1] == "released.v1"
+    assert (await balances(ctx, order_id)).get("escrow", 0) == 0
+
+
+async def test_a_refund_decided_while_the_capture_is_under_way_waits_for_it(ctx, engine):
+    order_id = await authorized_order(ctx)
+    await deliver(ctx, OrderShipped(**fact(order_id), total=eur(8400)))  # capture queued
+    refund = resolved(order_id, "refund")
+
+    with pytest.raises(NotYet):  # the consumer handles the batch again shortly
+        await deliver(ctx, refund)
+    await settle(ctx)  # the capture lands
+    await deliver(ctx, refund)
+    await settle(ctx)
+
+    assert (await stored_payment(ctx, order_id)).state is PaymentState.REFUNDED
+    kinds = [kind for kind, _ in await events_of(engine, order_id)]
+    assert kinds == ["authorized.v1", "captured.v1", "refunded.v1"]
 
 
 class DecliningRenewals:
