@@ -6,7 +6,7 @@ PYTHON ?= python3
 
 SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench install uv browser
+.PHONY: run test test-reliability lint bench bench-lifecycle install uv browser
 
 uv:
 	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv
@@ -26,7 +26,18 @@ test: install browser
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen lint-imports
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest -m "not reliability"
+
+# The load and fault suite (tests/reliability/, about 7 minutes): real service processes
+# killed, paused and starved while orders flow, each followed by an audit that nothing was
+# lost or done twice. CI runs it after `make test`.
+test-reliability: install
+	$(UV) run --frozen pytest -m reliability tests/reliability
 
 bench: install
 	$(UV) run --frozen python bench/hop.py
+
+# The whole lifecycle on the platform (a few minutes): its ceiling, latencies at half load,
+# CPU per 1,000 orders, peak memory and every order's ledger (see the README's Benchmarks).
+bench-lifecycle: install
+	$(UV) run --frozen python bench/lifecycle.py

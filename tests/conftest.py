@@ -2,14 +2,12 @@
 PostgreSQL (SQLite where no PostgreSQL answers), driven through the gateway over HTTP."""
 
 import asyncio
-import secrets
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import select
 
-from devstack.processes import free_port
 from devstack.pytest_plugin import drop_postgres_database, fresh_postgres_database
 from devstack.stack import SERVICES, Stack, StackConfig
 from payments.db import payments
@@ -26,19 +24,12 @@ def platform(
     if postgres_server:
         for name in (*(name for name, _, _ in SERVICES), "gateway"):
             databases[name] = fresh_postgres_database(postgres_server)
-    config = StackConfig(
-        data_dir=tmp_path_factory.mktemp("platform"),
-        gateway_port=free_port(),
-        broker_port=0,
-        stripe_port=0,
+    config = StackConfig.on_parts(
+        tmp_path_factory.mktemp("platform"),
         bootstrap=kafka_bootstrap,
-        operator_token="mkt_" + secrets.token_urlsafe(24),
-        clock="manual",
-        keep_data=True,
-        service_ports={name: free_port() for name, _, _ in SERVICES},
-        database_urls={name: url for name, (url, _) in databases.items()},
         stripe_api_base=stripe_api_base,
         smtp=smtp_server,
+        database_urls={name: url for name, (url, _) in databases.items()},
     )
     stack = Stack(config)
     try:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack import components
-from devstack.processes import Child
+from devstack.processes import Child, free_port
 from servicekit import ops
 
 SERVICES = (
@@ -51,6 +51,35 @@ class StackConfig:
 
     def database_url(self, name: str) -> str:
         return self.database_urls.get(name) or f"sqlite+aiosqlite:///{self.data_dir}/{name}.db"
+
+    @classmethod
+    def on_parts(
+        cls,
+        data_dir: Path,
+        *,
+        bootstrap: str,
+        stripe_api_base: str,
+        smtp: tuple[int, Path],
+        database_urls: dict[str, str],
+        extra_env: dict[str, dict[str, str]] | None = None,
+    ) -> StackConfig:
+        """The services and gateway on free ports, on the manual clock, using a broker,
+        localstripe, SMTP catcher and databases started elsewhere (tests and benchmarks)."""
+        return cls(
+            data_dir=data_dir,
+            gateway_port=free_port(),
+            broker_port=0,
+            stripe_port=0,
+            bootstrap=bootstrap,
+            operator_token="mkt_" + secrets.token_urlsafe(24),
+            clock="manual",
+            keep_data=True,
+            service_ports={name: free_port() for name, _, _ in SERVICES},
+            database_urls=database_urls,
+            stripe_api_base=stripe_api_base,
+            smtp=smtp,
+            extra_env=extra_env or {},
+        )
 
     @classmethod
     def from_environment(cls) -> StackConfig:
@@ -139,13 +168,24 @@ class Stack:
         app = next(app for service, app, _ in SERVICES if service == name)
         port = self.config.service_ports[name]
         self.service_urls[name] = f"http://127.0.0.1:{port}"
-        env = (
+        env = self._service_env(name) | extra_env
+        return components.service(name, app, port=port, env=env, log_dir=self.logs)
+
+    def replica(self, name: str, number: int) -> Child:
+        """Another process of service `name` (not started), on a port of its own: it joins
+        the same consumer group and shares the database."""
+        app = next(app for service, app, _ in SERVICES if service == name)
+        env = self._service_env(name)
+        return components.service(
+            f"{name}-{number}", app, port=free_port(), env=env, log_dir=self.logs
+        )
+
+    def _service_env(self, name: str) -> dict[str, str]:
+        return (
             self.common_env()
             | {"DATABASE_URL": self.config.database_url(name)}
             | self.config.extra_env.get(name, {})
-            | extra_env
         )
-        return components.service(name, app, port=port, env=env, log_dir=self.logs)
 
     def gateway(self) -> Child:
         env = self.common_env() | {
