@@ -125,7 +125,7 @@ class BatchProcessor:
                 delay = min(self.max_backoff_seconds, 0.05 * 2**attempt)
                 metrics.BATCH_RETRIES.labels(self.group).inc()
                 log.warning(
-                    "batch failed on infrastructure or waits for work under way, retrying",
+                    "batch failed on infrastructure, retrying",
                     attempt=attempt,
                     delay=delay,
                     error=repr(error),

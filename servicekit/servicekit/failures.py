@@ -33,12 +33,6 @@ class ConcurrentUpdate(Exception):
     """Another transaction changed the aggregate first (optimistic concurrency)."""
 
 
-class NotYet(Exception):
-    """The event depends on work of this service that is still under way (a refund decided
-    while the capture it refunds is at the card processor): the batch is handled again
-    shortly, as after a transient failure, instead of being dead-lettered."""
-
-
 # PostgreSQL's "try again" codes: a serialization failure and a deadlock between two
 # transactions (a consumer and a timer touching the same rows); one of them simply retries.
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
@@ -56,9 +50,7 @@ def _sqlstate(error: BaseException) -> str | None:
 
 def is_transient(error: BaseException) -> bool:
     """True for failures of the infrastructure rather than of the message."""
-    if isinstance(
-        error, OperationalError | InterfaceError | StaleDataError | ConcurrentUpdate | NotYet
-    ):
+    if isinstance(error, OperationalError | InterfaceError | StaleDataError | ConcurrentUpdate):
         return True
     if isinstance(error, DBAPIError) and (
         error.connection_invalidated or _sqlstate(error) in RETRYABLE_SQLSTATES

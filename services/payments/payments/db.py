@@ -21,7 +21,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payments.domain import Operation, OperationKind, OperationState, Payment, PaymentState
+from payments.domain import (
+    Operation,
+    OperationKind,
+    OperationState,
+    Payment,
+    PaymentState,
+    WaitingRefund,
+)
 from payments.ledger import Entry, Line
 from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates, insert_rows
 from servicekit.failures import ConcurrentUpdate
@@ -124,6 +131,16 @@ disputes = Table(
     Column("reason", String(100), nullable=False),
     Column("opened_at", UtcDateTime(), nullable=False),
     Column("closed_at", UtcDateTime(), nullable=True),
+)
+
+refunds_waiting = Table(
+    "refunds_waiting",
+    metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("refund_key", String(100), primary_key=True),
+    Column("amount_minor", BigInteger, nullable=True),
+    Column("reason", String(500), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
 )
 
 _PAYMENT_FIELDS = [field.name for field in dataclasses.fields(Payment)]
@@ -396,3 +413,44 @@ class Disputes:
             await self.session.execute(
                 update(disputes).where(disputes.c.id == values["id"]).values(**values)
             )
+
+
+class WaitingRefunds:
+    """Refunds decided while their order's capture was at Stripe (`domain.WaitingRefund`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_order(self, order_id: str) -> list[WaitingRefund]:
+        query = (
+            select(refunds_waiting)
+            .where(refunds_waiting.c.order_id == order_id)
+            .order_by(refunds_waiting.c.requested_at, refunds_waiting.c.refund_key)
+        )
+        return [
+            WaitingRefund(
+                order_id=row.order_id,
+                key=row.refund_key,
+                amount_minor=row.amount_minor,
+                reason=row.reason,
+                requested_at=row.requested_at,
+            )
+            for row in (await self.session.execute(query)).all()
+        ]
+
+    async def add(self, request: WaitingRefund) -> None:
+        await self.session.execute(
+            refunds_waiting.insert().values(
+                order_id=request.order_id,
+                refund_key=request.key,
+                amount_minor=request.amount_minor,
+                reason=request.reason,
+                requested_at=request.requested_at,
+            )
+        )
+
+    async def made(self, order_id: str) -> None:
+        """The capture landed and the waiting refunds were decided."""
+        await self.session.execute(
+            refunds_waiting.delete().where(refunds_waiting.c.order_id == order_id)
+        )

@@ -10,6 +10,7 @@ already asked for and a restarted worker looks up what Stripe did before asking 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -389,8 +390,16 @@ def capture(payment: Payment, now: datetime) -> Decision:
     return Decision(payment, (payment.operation(OperationKind.CAPTURE, payment.card_minor, now),))
 
 
-def record_capture(payment: Payment, operation: Operation, now: datetime, fee_bps: int) -> Decision:
-    captured = replace(payment, state=PaymentState.CAPTURED, captured_minor=payment.total_minor)
+def record_capture(
+    payment: Payment,
+    operation: Operation,
+    now: datetime,
+    fee_bps: int,
+    waiting: Sequence[WaitingRefund] = (),
+) -> Decision:
+    """Escrow holds the order's total; refunds that waited for the capture are made, then a
+    release that waited for it."""
+    captured = _as_captured(payment)
     decision = _decided(
         captured,
         [],
@@ -404,9 +413,14 @@ def record_capture(payment: Payment, operation: Operation, now: datetime, fee_bp
             )
         ],
     )
-    if captured.release_due:
-        decision = decision.then(release(captured, now, fee_bps))
+    decision = decision.then(_waiting_refunds_made(captured, waiting, now))
+    if decision.payment.release_due:
+        decision = decision.then(release(decision.payment, now, fee_bps))
     return decision
+
+
+def _as_captured(payment: Payment) -> Payment:
+    return replace(payment, state=PaymentState.CAPTURED, captured_minor=payment.total_minor)
 
 
 def release(payment: Payment, now: datetime, fee_bps: int) -> Decision:
@@ -524,6 +538,45 @@ def refund(
         ledger.Line(ledger.buyer_credit(payment.buyer_id), to_credit),
     )
     return _decided(refunded, [operation], [decided])
+
+
+@dataclass(frozen=True)
+class WaitingRefund:
+    """A refund decided while the order's capture was at the card processor (the item came
+    back, or an agent refunded, before the capture was confirmed): it is made when the
+    capture is recorded, as a release that came early is."""
+
+    order_id: str
+    key: str
+    amount_minor: int | None  # None: everything still refundable then
+    reason: str
+    requested_at: datetime
+
+
+def capture_under_way(payment: Payment, operations: Iterable[Operation]) -> bool:
+    """The order shipped and its capture is decided but not yet confirmed by Stripe."""
+    return payment.state is PaymentState.AUTHORIZED and any(
+        operation.kind is OperationKind.CAPTURE and operation.open for operation in operations
+    )
+
+
+def check_waiting_refund(
+    payment: Payment, waiting: Sequence[WaitingRefund], request: WaitingRefund, now: datetime
+) -> None:
+    """Refuse `request` now if it could not be made once the capture lands (with the
+    refunds already waiting), while the event that asked for it is at hand."""
+    _waiting_refunds_made(_as_captured(payment), [*waiting, request], now)
+
+
+def _waiting_refunds_made(
+    captured: Payment, waiting: Sequence[WaitingRefund], now: datetime
+) -> Decision:
+    decision = Decision(captured)
+    for request in waiting:
+        decision = decision.then(
+            refund(decision.payment, request.amount_minor, request.reason, request.key, now)
+        )
+    return decision
 
 
 def clawed_back(payment: Payment, amount_minor: int) -> int:

@@ -42,7 +42,7 @@ from contracts.payments import (
 from contracts.support import TicketResolved
 from payments import domain, ledger
 from payments.cards import CardProcessor, TransientCardError
-from payments.db import CreditBalances, Ledger, Operations, Payments
+from payments.db import CreditBalances, Ledger, Operations, Payments, WaitingRefunds
 from payments.domain import (
     CardOutcome,
     Decision,
@@ -57,7 +57,6 @@ from servicekit.clock import Clock
 from servicekit.context import bind_correlation_id
 from servicekit.events import EventRouter, Received
 from servicekit.exclusive import ExclusiveLock
-from servicekit.failures import NotYet
 from servicekit.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -238,15 +237,22 @@ async def _refund(
     reason: str,
     key: str,
 ) -> None:
-    if await Operations(uow.session).get(f"order:{order_id}:refund:{key}") is not None:
+    operations = Operations(uow.session)
+    if await operations.get(f"order:{order_id}:refund:{key}") is not None:
         return  # decided before: this request is a replay
     payment = await Payments(uow.session).get(order_id)
-    if (
-        payment is not None
-        and payment.state is PaymentState.AUTHORIZED
-        and await Operations(uow.session).has_open(order_id)
+    if payment is not None and domain.capture_under_way(
+        payment, await operations.of_order(order_id)
     ):
-        raise NotYet(f"the capture of {order_id} is under way; the refund waits for it")
+        waiting = WaitingRefunds(uow.session)
+        already = await waiting.of_order(order_id)
+        if any(request.key == key for request in already):
+            return  # a replay of a refund that waits
+        request = domain.WaitingRefund(order_id, key, amount_minor, reason, ctx.clock.now())
+        domain.check_waiting_refund(payment, already, request, ctx.clock.now())
+        await waiting.add(request)
+        log.info("refund waits for the capture under way", order_id=order_id, key=key)
+        return
     await _change(
         ctx, uow, order_id, lambda p, now: domain.refund(p, amount_minor, reason, key, now)
     )
@@ -482,9 +488,14 @@ async def _record_capture(
     if not outcome.succeeded:
         _emit_capture_failed(uow, payment, outcome.reason or "the capture was refused", ctx)
         return
-    decision = domain.record_capture(payment, operation, now, ctx.fee_bps)
+    waiting = WaitingRefunds(uow.session)
+    decision = domain.record_capture(
+        payment, operation, now, ctx.fee_bps, await waiting.of_order(payment.order_id)
+    )
     saved = await apply(uow, decision)
     assert saved is not None
+    await waiting.made(payment.order_id)
+    _queued(ctx, decision)
     uow.emit(
         PaymentCaptured(
             order_id=saved.order_id,

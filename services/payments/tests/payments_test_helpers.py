@@ -102,6 +102,15 @@ async def deliver(ctx, event):
         await uow.commit()
 
 
+async def deliver_together(ctx, *events):
+    """Hand `events` over as one batch does: each to its handler, all in one unit of work."""
+    router = event_router(ctx)
+    async with ctx.db.unit_of_work() as uow:
+        for event in events:
+            await router.route(event.type).handle([received(event)], uow)
+        await uow.commit()
+
+
 async def settle(ctx):
     """Let the worker run every card operation that is waiting."""
     for _ in range(10):

@@ -19,13 +19,13 @@ from payments.db import CreditBalances, Operations
 from payments.domain import OperationKind, OperationState, PaymentRefused, PaymentState
 from payments.handlers import renew_expiring_authorizations
 from payments.reconcile import reconcile
-from servicekit.failures import NotYet
 
 from payments_test_helpers import (
     NOW,
     authorized_order,
     balances,
     deliver,
+    deliver_together,
     eur,
     events_of,
     fact,
@@ -324,20 +324,55 @@ async def test_an_order_shipped_while_its_renewal_waits_is_captured_once_and_hol
     assert (await balances(ctx, order_id)).get("escrow", 0) == 0
 
 
-async def test_a_refund_decided_while_the_capture_is_under_way_waits_for_it(ctx, engine):
+async def test_a_refund_decided_while_the_capture_is_under_way_is_made_when_it_lands(
+    ctx, engine, stripe_cards
+):
     order_id = await authorized_order(ctx)
     await deliver(ctx, OrderShipped(**fact(order_id), total=eur(8400)))  # capture queued
     refund = resolved(order_id, "refund")
-
-    with pytest.raises(NotYet):  # the consumer handles the batch again shortly
-        await deliver(ctx, refund)
-    await settle(ctx)  # the capture lands
     await deliver(ctx, refund)
+    await deliver(ctx, refund)  # a replay while it waits
+    assert (await stored_payment(ctx, order_id)).state is PaymentState.AUTHORIZED
+
+    await settle(ctx)  # the capture lands, then the refund is made
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.state is PaymentState.REFUNDED
+    kinds = [kind for kind, _ in await events_of(engine, order_id)]
+    assert kinds == ["authorized.v1", "captured.v1", "refunded.v1"]
+    refunds = await stripe_cards.client.v1.refunds.list_async(
+        {"payment_intent": payment.payment_intent_id}
+    )
+    assert [r.amount for r in refunds.data] == [8400]
+    assert await balances(ctx, order_id) == {"buyer_card": -8400, "refunds": 8400}
+
+
+async def test_an_order_shipped_and_returned_in_one_batch_is_captured_then_refunded(ctx, engine):
+    """The consumer hands payments both facts in one unit of work: the refund cannot wait for
+    a capture that is only decided in the same, uncommitted, batch."""
+    order_id = await authorized_order(ctx)
+    await deliver_together(
+        ctx,
+        OrderShipped(**fact(order_id), total=eur(8400)),
+        OrderReturned(**fact(order_id), total=eur(8400)),
+    )
     await settle(ctx)
 
     assert (await stored_payment(ctx, order_id)).state is PaymentState.REFUNDED
     kinds = [kind for kind, _ in await events_of(engine, order_id)]
     assert kinds == ["authorized.v1", "captured.v1", "refunded.v1"]
+
+
+async def test_a_refund_that_could_not_be_made_after_the_capture_is_refused_at_once(ctx):
+    order_id = await authorized_order(ctx)
+    await deliver(ctx, OrderShipped(**fact(order_id), total=eur(8400)))
+    await deliver(ctx, resolved(order_id, "partial_refund", eur(5000), ticket_id="tkt_a"))
+    with pytest.raises(PaymentRefused, match="3400 is still refundable"):
+        await deliver(ctx, resolved(order_id, "partial_refund", eur(5000), ticket_id="tkt_b"))
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert (payment.state, payment.refunded_minor) == (PaymentState.PARTIALLY_REFUNDED, 5000)
 
 
 class DecliningRenewals:
