@@ -290,6 +290,7 @@ def subscribe(
     batch_size: int,
     topics: Sequence[str] | None = None,
     session_timeout_ms: int = 10000,
+    fetch_max_wait_ms: int = 500,
 ) -> None:
     """Attach `processor` to `broker` as one batch consumer of `topics` (default: the
     topics the router's event types are published on), committing only after each batch."""
@@ -306,6 +307,7 @@ def subscribe(
         batch_timeout_ms=200,
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=max(500, session_timeout_ms // 3),
+        fetch_max_wait_ms=fetch_max_wait_ms,
     )
     async def consume(body: list[Any], message: KafkaMessage) -> None:
         await processor.process(message.raw_message)

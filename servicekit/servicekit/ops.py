@@ -6,6 +6,7 @@ be too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -164,9 +165,12 @@ async def read(
     *,
     from_beginning: bool = True,
     follow: bool = False,
-    idle_ms: int = 1000,
+    idle_ms: int = 500,
 ) -> AsyncIterator[ConsumerRecord]:
-    """The records of `topic`; with `follow`, keep waiting for new ones."""
+    """The records of `topic`; with `follow`, keep waiting for new ones. Without, it ends at
+    the first quiet spell of `idle_ms` after reaching the end offsets it found when asked: a
+    slow broker cannot cut it short, and the quiet spell covers the embedded broker, which
+    reports a partition's end too low after a batch of several records."""
     consumer = _consumer(bootstrap)
     await consumer.start()
     try:
@@ -179,6 +183,7 @@ async def read(
             await consumer.seek_to_beginning(*partitions)
         else:
             await consumer.seek_to_end(*partitions)
+        ends = await consumer.end_offsets(partitions) if partitions else {}
         while True:
             batch = await consumer.getmany(timeout_ms=idle_ms)
             records = sorted(
@@ -186,10 +191,14 @@ async def read(
             )
             for record in records:
                 yield record
-            if not records and not follow:
+            if not records and not follow and await _at_ends(consumer, ends):
                 return
     finally:
         await consumer.stop()
+
+
+async def _at_ends(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    return all([await consumer.position(tp) >= end for tp, end in ends.items()])
 
 
 def _dead_letter(record: ConsumerRecord) -> DeadLetter:
@@ -212,9 +221,13 @@ def _dead_letter(record: ConsumerRecord) -> DeadLetter:
 async def dead_letters(bootstrap: str) -> list[DeadLetter]:
     """Every dead letter on every `*.dlq` topic, oldest first."""
     topics = [t for t in await end_offsets(bootstrap) if t.endswith(".dlq")]
-    found = []
-    for topic in topics:
-        found += [_dead_letter(r) async for r in read(bootstrap, topic, idle_ms=300)]
+
+    async def letters_on(topic: str) -> list[DeadLetter]:
+        return [_dead_letter(r) async for r in read(bootstrap, topic, idle_ms=300)]
+
+    found = [
+        letter for letters in await asyncio.gather(*map(letters_on, topics)) for letter in letters
+    ]
     return sorted(found, key=lambda d: (d.at, d.id))
 
 

@@ -128,6 +128,7 @@ class ServiceRuntime:
             processor,
             batch_size=self.settings.consumer_batch_size,
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
         )
         self._consuming = True
         self._consumed_topics = sorted(router.topics)

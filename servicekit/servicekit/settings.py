@@ -52,6 +52,14 @@ class KitSettings(BaseSettings):
         description="How long the group waits for a silent consumer before handing its "
         "partitions to the others",
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        500,
+        ge=0,
+        validation_alias=_env("KAFKA_FETCH_MAX_WAIT_MS"),
+        description="How long the broker may hold a consumer's fetch waiting for records. "
+        "Kafka answers as soon as a record arrives; the embedded broker holds most of it, so "
+        "the development stack asks for less",
+    )
     failpoints: str = Field(
         "",
         validation_alias=_env("MARKETPLACE_FAILPOINTS"),
