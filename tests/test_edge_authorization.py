@@ -126,7 +126,9 @@ TABLE: dict[str, Guarded] = {
     "PUT /v1/sellers/{seller_id}/standing": Guarded(
         "seller", frozenset({"operator"}), {"standing": "revoked", "reason": "No"}, by_role=True
     ),
-    "POST /v1/reviews/{review_id}/flag-misuse": Guarded("review", STAFF, by_role=True),
+    "POST /v1/reviews/{review_id}/flag-misuse": Guarded(
+        "review", frozenset({"agent"}), by_role=True
+    ),
     "POST /v1/ops/dead-letters/{letter_id}/replay": Guarded(
         "dead-letter", frozenset({"operator"}), by_role=True
     ),

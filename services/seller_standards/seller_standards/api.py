@@ -79,7 +79,7 @@ def build_router(ctx: StandardsContext, caller: Callable[..., Caller]) -> APIRou
 
     @router.post("/reviews/{review_id}/flag-misuse")
     async def flag_misuse(review_id: str, who: CallerDep) -> dict[str, Any]:
-        require_role(who, "agent", "operator")
+        require_role(who, "agent")  # a support judgement, as resolving a ticket is
         shown = await handlers.flag_misuse(ctx, review_id)
         return standards_view(shown.standing.seller_id, shown, window_days)
 
