@@ -72,7 +72,7 @@ def command(
     applied: Callable[[], dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
     """Send a command until it has an answer. After 504 "outcome unknown" (the service died
-    with the request in hand; the key stays taken) the client looks the result up with
+    with the request in hand; the key keeps that answer) the client looks the result up with
     `applied`, as the problem asks, and only if it is not there sends it again, anew."""
     key = str(uuid.uuid4())
     deadline = time.monotonic() + WAIT_SECONDS

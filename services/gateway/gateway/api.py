@@ -88,7 +88,8 @@ class OutcomeUnknown(Exception):
             504,
             "Outcome unknown",
             f"The {self.service} service did not answer in time; the request may have been "
-            "applied. Look it up before trying again (its Idempotency-Key stays taken).",
+            "applied. Look it up before trying again, with a new Idempotency-Key: this one "
+            "keeps this answer.",
             "outcome-unknown",
         )
 
@@ -185,14 +186,16 @@ class Gateway:
         try:
             response = await produce()
         except OutcomeUnknown as unknown:
-            # Keep the key taken: releasing it would let a retry apply the request twice.
-            return unknown.problem()
+            # Releasing the key would let a retry apply the request twice, and leaving it
+            # "in progress" would answer 409 "retry shortly" for ever: a retry gets this.
+            response = unknown.problem()
         except BaseException:
             await self._release(principal.id, key)
             raise
-        if response.status_code >= 500:
-            await self._release(principal.id, key)
-            return response
+        else:
+            if response.status_code >= 500:
+                await self._release(principal.id, key)
+                return response
         async with self.db.unit_of_work() as uow:
             await IdempotentRequests(uow.session).complete(
                 principal.id,
@@ -200,7 +203,9 @@ class Gateway:
                 StoredResponse(
                     response.status_code,
                     response.media_type or "application/json",
-                    remember(bytes(response.body)),
+                    remember(bytes(response.body))
+                    if response.status_code < 300
+                    else bytes(response.body),
                     {k: v for k, v in response.headers.items() if k in FORWARDED_RESPONSE_HEADERS},
                 ),
             )

@@ -282,9 +282,11 @@ async def test_an_unknown_path_is_404_problem_details(client, buyer):
     assert answer.json()["type"] == "/problems/not-found"
 
 
-async def test_a_request_left_without_answer_keeps_its_key_so_a_retry_cannot_apply_it_twice(
+async def test_a_request_left_without_answer_keeps_its_answer_so_a_retry_cannot_apply_it_twice(
     client, gateway, buyer, upstream
 ):
+    forward = gateway.clients["orders"].request
+
     async def lost_answer(*args, **kwargs):
         raise httpx.ReadTimeout("no answer")
 
@@ -292,8 +294,15 @@ async def test_a_request_left_without_answer_keeps_its_key_so_a_retry_cannot_app
     answer = await client.post("/v1/orders", json=ORDER, headers=buyer | key("order-lost"))
     assert answer.status_code == 504
     assert answer.json()["type"] == "/problems/outcome-unknown"
+
+    gateway.clients["orders"].request = forward  # the service is back
     retried = await client.post("/v1/orders", json=ORDER, headers=buyer | key("order-lost"))
-    assert retried.status_code == 409
+    assert retried.status_code == 504  # "look it up", not "in progress, retry shortly"
+    assert retried.json() == answer.json()
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert upstream.calls == []
+    anew = await client.post("/v1/orders", json=ORDER, headers=buyer | key("order-anew"))
+    assert anew.status_code == 201
 
 
 async def test_paths_with_dot_segments_are_refused_not_resolved(client, buyer, upstream):
