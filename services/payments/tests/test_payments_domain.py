@@ -18,7 +18,9 @@ from payments.domain import (
     Payment,
     PaymentRefused,
     PaymentState,
+    WaitingRefund,
     capture,
+    check_waiting_refund,
     clawed_back,
     end_before_capture,
     goodwill_credit,
@@ -504,6 +506,53 @@ def test_a_confirmed_capture_releases_at_once_when_the_order_completed_meanwhile
         SELLER_PAYABLE: 9_500,
         ledger.PLATFORM_FEES: 500,
     }
+
+
+def waiting_refund(payment: Payment, amount: int | None, key: str) -> WaitingRefund:
+    return WaitingRefund(payment.order_id, key, amount, "Damaged", NOW)
+
+
+def test_refunds_that_waited_for_the_capture_are_made_before_the_release_that_waited_too():
+    waiting = release(authorized(10_000), NOW, FEE_BPS).payment  # completed, not yet captured
+    operation = done(only_operation(capture(waiting, LATER)), at=LATER)
+    refunds = [waiting_refund(waiting, 2_000, "tkt_1"), waiting_refund(waiting, 3_000, "tkt_2")]
+
+    decision = record_capture(waiting, operation, LATER, FEE_BPS, refunds)
+
+    assert decision.payment.state is PaymentState.RELEASED
+    assert decision.payment.refunded_minor == 5_000
+    assert [op.kind for op in decision.operations] == [OperationKind.REFUND] * 2
+    assert [op.amount_minor for op in decision.operations] == [2_000, 3_000]
+    # into escrow, out for each refund, and what is left to the seller and the fee
+    assert [moved(e)[ledger.ESCROW] for e in decision.entries] == [10_000, -2_000, -3_000, -5_000]
+    assert moved(decision.entries[-1]) == {
+        ledger.ESCROW: -5_000,
+        SELLER_PAYABLE: 4_750,
+        ledger.PLATFORM_FEES: 250,
+    }
+    assert sum(sum(moved(e).values()) for e in decision.entries) == 0
+
+
+def test_a_refund_of_everything_that_waited_for_the_capture_leaves_nothing_to_release():
+    waiting = release(authorized(10_000, credit=3_000), NOW, FEE_BPS).payment
+    operation = done(only_operation(capture(waiting, LATER)), at=LATER)
+
+    decision = record_capture(
+        waiting, operation, LATER, FEE_BPS, [waiting_refund(waiting, None, "return")]
+    )
+
+    assert decision.payment.state is PaymentState.REFUNDED
+    (refund_to_card,) = decision.operations
+    assert refund_to_card.amount_minor == 7_000  # the card's part; the credit's goes back as credit
+    assert moved(decision.entries[-1])[BUYER_CREDIT] == 3_000
+
+
+def test_a_refund_waiting_for_the_capture_is_checked_against_what_the_capture_will_hold():
+    payment = authorized(10_000)
+    first = waiting_refund(payment, 6_000, "tkt_1")
+    check_waiting_refund(payment, [], first, NOW)
+    with pytest.raises(PaymentRefused, match="4000 is still refundable"):
+        check_waiting_refund(payment, [first], waiting_refund(payment, 5_000, "tkt_2"), NOW)
 
 
 # --- release --------------------------------------------------------------------------------------
