@@ -3,20 +3,17 @@ capture on shipment, release on confirmation, void on cancellation, refunds and 
 by support, Stripe's webhooks, and a payments service killed between Stripe's capture and its
 own commit that captures once, not twice."""
 
-import hashlib
-import hmac
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import stripe
 
 from contracts import Money
 from contracts.support import TicketResolved
-from devstack.processes import free_port
+from devstack.stripe_proxy import StripeProxy
+from payments.webhooks import stripe_signature
 from servicekit.testing import body_of, publish, read_topic
 
 from e2e_helpers import (
@@ -170,9 +167,7 @@ async def test_support_refunds_part_and_credits_the_rest_for_the_next_order(
 
 def signed(body, at):
     payload = json.dumps(body).encode()
-    timestamp = int(at.timestamp())
-    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    return payload, {"Stripe-Signature": f"t={timestamp},v1={digest.hexdigest()}"}
+    return payload, {"Stripe-Signature": stripe_signature(payload, WEBHOOK_SECRET, at)}
 
 
 def test_stripe_webhooks_are_verified_deduplicated_and_turn_chargebacks_into_events(
@@ -239,70 +234,27 @@ def test_stripe_webhooks_are_verified_deduplicated_and_turn_chargebacks_into_eve
     assert ticket[0]["priority"] == "urgent"
 
 
-class KillingStripeProxy(BaseHTTPRequestHandler):
-    """Passes requests to localstripe; once Stripe has answered a capture, kills the payments
-    service before it can read the answer, let alone commit it."""
-
-    protocol_version = "HTTP/1.1"
-    upstream: str = ""
-    on_capture = staticmethod(lambda: None)
-    captured = threading.Event()
-
-    def _forward(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {
-            k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
-        }
-        answer = httpx.request(
-            self.command, self.upstream + self.path, content=body, headers=headers, timeout=30
-        )
-        if self.command == "POST" and self.path.endswith("/capture"):
-            KillingStripeProxy.on_capture()
-            KillingStripeProxy.captured.set()
-            self.close_connection = True
-            return
-        self.send_response(answer.status_code)
-        for name, value in answer.headers.items():
-            if name.lower() not in (
-                "content-length",
-                "transfer-encoding",
-                "connection",
-                "content-encoding",
-            ):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
-
-    do_GET = do_POST = do_DELETE = _forward
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 async def test_payments_killed_after_stripe_captured_and_before_its_commit_captures_once(
     platform, seller, buyer, operator
 ):
     order = authorized_order(seller, buyer)
     intent_id = ok(buyer.get(f"/v1/orders/{order['id']}/payment"))["payment_intent_id"]
     running = platform.child("payments")
-    proxy = ThreadingHTTPServer(("127.0.0.1", free_port()), KillingStripeProxy)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    KillingStripeProxy.upstream = platform.stripe_base
-    KillingStripeProxy.captured.clear()
+
+    def kill_payments_before_it_reads_the_answer() -> bool:
+        doomed.kill()
+        return False
+
+    proxy = StripeProxy(platform.stripe_base, kill_payments_before_it_reads_the_answer)
     running.stop()
-    doomed = platform.service(
-        "payments", STRIPE_API_BASE=f"http://127.0.0.1:{proxy.server_address[1]}"
-    )
-    KillingStripeProxy.on_capture = staticmethod(doomed.kill)
+    doomed = platform.service("payments", STRIPE_API_BASE=proxy.url)
     platform.replace_child(running, doomed)
     doomed.start()
     try:
         ship(seller, order)
-        assert KillingStripeProxy.captured.wait(timeout=60), "payments never asked for a capture"
+        assert proxy.captured.wait(timeout=60), "payments never asked for a capture"
     finally:
-        proxy.shutdown()
+        proxy.close()
     # Stripe captured; payments died without recording it.
     assert stripe_client(platform).v1.payment_intents.retrieve(intent_id).status == "succeeded"
 

@@ -3,17 +3,15 @@ instant, Stripe's webhooks replayed, out of order, stale or forged, and Stripe a
 late after it charged."""
 
 import asyncio
-import hashlib
-import hmac
 import json
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
+from devstack.stripe_proxy import StripeProxy
+from payments.webhooks import stripe_signature
 
 from reliability_audit import events_of, problems
 from reliability_journeys import (
@@ -150,78 +148,31 @@ def _dispute(
 def _post_webhook(
     crowd: Crowd, event: dict[str, Any], *, at: datetime, secret: str = WEBHOOK_SECRET
 ) -> Any:
-    """As Stripe sends it: the JSON body signed `t=<time>,v1=<HMAC-SHA256 of time.body>`."""
+    """As Stripe sends it: the JSON body, signed."""
     payload = json.dumps(event).encode()
-    timestamp = int(at.timestamp())
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
     return crowd.operator.http.post(
         "/v1/webhooks/stripe",
         content=payload,
         headers={
             "Content-Type": "application/json",
-            "Stripe-Signature": f"t={timestamp},v1={digest.hexdigest()}",
+            "Stripe-Signature": stripe_signature(payload, secret, at),
             "Authorization": "",
         },
     )
 
 
-class SlowStripe:
-    """A proxy in front of the Stripe-compatible server that lets the first capture through
-    and then holds its answer back past the client's timeout: Stripe charged, payments never
-    heard so."""
-
-    def __init__(self, upstream: str, *, hold_seconds: float) -> None:
-        self.upstream = upstream
-        self.hold_seconds = hold_seconds
-        self.held: list[str] = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                proxy.forward(self)
-
-            def do_POST(self) -> None:
-                proxy.forward(self)
-
-            def do_DELETE(self) -> None:
-                proxy.forward(self)
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def forward(self, request: BaseHTTPRequestHandler) -> None:
-        length = int(request.headers.get("content-length") or 0)
-        body = request.rfile.read(length) if length else None
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-        answer = httpx.request(
-            request.command, self.upstream + request.path, content=body, headers=headers
-        )
-        if request.path.endswith("/capture") and not self.held:
-            self.held.append(request.path)
-            time.sleep(self.hold_seconds)  # the charge is made; the answer comes too late
-        try:
-            request.send_response(answer.status_code)
-            for name in ("content-type", "request-id", "idempotency-key"):
-                if name in answer.headers:
-                    request.send_header(name, answer.headers[name])
-            request.send_header("content-length", str(len(answer.content)))
-            request.end_headers()
-            request.wfile.write(answer.content)
-        except OSError:
-            pass  # the client gave up waiting
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
 def test_stripe_timing_out_after_it_charged_is_found_charged_and_not_charged_again(
     fault_stack, crowd, supervisor
 ):
-    slow = SlowStripe(fault_stack.stripe_base, hold_seconds=4)
+    held: list[str] = []
+
+    def answer_the_first_capture_too_late() -> bool:
+        if not held:
+            held.append(slow.captures[-1])
+            time.sleep(4)  # the charge is made; payments gave up waiting after 1.5 s
+        return True
+
+    slow = StripeProxy(fault_stack.stripe_base, answer_the_first_capture_too_late)
     try:
         supervisor.arm("payments", STRIPE_API_BASE=slow.url, STRIPE_TIMEOUT_SECONDS="1.5")
         journeys = crowd.journeys(2)
@@ -229,5 +180,5 @@ def test_stripe_timing_out_after_it_charged_is_found_charged_and_not_charged_aga
     finally:
         slow.close()
 
-    assert len(slow.held) == 1
+    assert len(held) == 1
     assert problems(fault_stack, crowd, journeys) == []

@@ -1,8 +1,6 @@
 """Stripe's webhooks on SQLite and PostgreSQL: only genuine, fresh events are accepted; a
 chargeback opens once and closes once however often and in whatever order Stripe sends it."""
 
-import hashlib
-import hmac
 import json
 import uuid
 from datetime import timedelta
@@ -21,9 +19,7 @@ TOLERANCE = timedelta(minutes=5)
 def signed(body: dict, *, at=NOW, secret=SECRET) -> tuple[bytes, str]:
     """`body` as Stripe sends it: JSON with a `Stripe-Signature` of `t=...,v1=HMAC`."""
     payload = json.dumps(body).encode()
-    timestamp = int(at.timestamp())
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    return payload, f"t={timestamp},v1={digest.hexdigest()}"
+    return payload, webhooks.stripe_signature(payload, secret, at)
 
 
 def dispute_event(payment_intent_id: str, status: str, *, dispute_id: str, amount=8400) -> dict:
