@@ -4,15 +4,61 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+# ISO 4217's active currencies and the number of digits of their minor unit (most have two).
+_MINOR_DIGITS_OTHER_THAN_TWO = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+ISO_4217_CURRENCIES: frozenset[str] = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD
+    BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP
+    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK
+    JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK
+    MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+    PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
+    TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG
+    XOF XPF YER ZAR ZMW ZWG""".split()
+)
+
+# No amount anywhere in the platform comes near this (a thousand billion euros in cents), and
+# sums of many such amounts still fit PostgreSQL's bigint.
+MAX_AMOUNT_MINOR = 10**15
+
+
+def minor_unit_digits(currency: str) -> int:
+    """How many digits the currency's minor unit has: 2 for EUR, 0 for JPY, 3 for KWD."""
+    return _MINOR_DIGITS_OTHER_THAN_TWO.get(currency, 2)
+
+
+def _known_currency(code: str) -> str:
+    if code not in ISO_4217_CURRENCIES:
+        raise ValueError(f"{code} is not an ISO 4217 currency")
+    return code
+
+
+def _sane_amount(amount_minor: int) -> int:
+    if abs(amount_minor) >= MAX_AMOUNT_MINOR:
+        raise ValueError(f"amounts are limited to less than {MAX_AMOUNT_MINOR} minor units")
+    return amount_minor
+
+
+Currency = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code"),
+    AfterValidator(_known_currency),
+]
+AmountMinor = Annotated[int, AfterValidator(_sane_amount)]
 
 
 class Money(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    amount_minor: int = Field(description="Amount in the currency's minor unit (cents)")
+    amount_minor: AmountMinor = Field(description="Amount in the currency's minor unit (cents)")
     currency: Currency
 
     def __add__(self, other: Money) -> Money:

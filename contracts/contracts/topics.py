@@ -20,3 +20,23 @@ ALL_EVENT_TOPICS = (
 def dead_letter_topic(topic: str, group: str) -> str:
     """Where a consumer group parks the messages of `topic` it could not handle."""
     return f"{topic}.{group}.dlq"
+
+
+# Who may publish on each topic: the `source` of every event on it. A consumer dead-letters an
+# event whose envelope names another source (the broker's ACLs are the first guard; this is
+# the second, and the only one on the open development broker).
+TOPIC_OWNERS: dict[str, str] = {
+    ORDERS_EVENTS: "orders",
+    PAYMENTS_EVENTS: "payments",
+    SUPPORT_EVENTS: "support",
+    SELLER_STANDARDS_EVENTS: "seller_standards",
+    PRINCIPALS_EVENTS: "gateway",
+}
+
+
+def source_fault(topic: str, source: str) -> str | None:
+    """Why an event from `source` does not belong on `topic`, or None when it does."""
+    owner = TOPIC_OWNERS.get(topic)
+    if owner is None or owner == source:
+        return None
+    return f"source {source!r} may not publish on {topic} (its owner is {owner!r})"

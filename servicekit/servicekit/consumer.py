@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 
 from contracts import RawEnvelope
+from contracts.topics import source_fault
 from servicekit import failpoints, metrics
 from servicekit.events import EventRouter, Received
 from servicekit.failures import (
@@ -97,6 +98,8 @@ class BatchProcessor:
             envelope = route.envelope_model.model_validate_json(record.value or b"")
             if envelope.type != type_name:
                 raise InvalidMessage(f"ce_type {type_name} but the body says {envelope.type}")
+            if fault := source_fault(record.topic, envelope.source):
+                raise InvalidMessage(fault)
         except ValidationError as error:
             return _Poison(record, _describe(type_name, error))
         except InvalidMessage as error:

@@ -137,6 +137,7 @@ class Caller:
 
     id: str
     role: Role
+    carrier: str | None = None  # the carrier a `carrier` principal speaks for
 
 
 def caller_dependency(internal_token: str) -> Callable[..., Caller]:
@@ -150,6 +151,7 @@ def caller_dependency(internal_token: str) -> Callable[..., Caller]:
     def caller(
         x_principal_id: Annotated[str | None, Header()] = None,
         x_principal_role: Annotated[str | None, Header()] = None,
+        x_principal_carrier: Annotated[str | None, Header()] = None,
         x_internal_token: Annotated[str | None, Header()] = None,
     ) -> Caller:
         if internal_token and not hmac.compare_digest(x_internal_token or "", internal_token):
@@ -161,7 +163,11 @@ def caller_dependency(internal_token: str) -> Callable[..., Caller]:
             )
         if not x_principal_id or x_principal_role not in ROLES:
             raise Problem(401, "Unauthenticated", "No authenticated caller", slug="unauthenticated")
-        return Caller(id=x_principal_id, role=x_principal_role)  # type: ignore[arg-type]
+        return Caller(
+            id=x_principal_id,
+            role=x_principal_role,  # type: ignore[arg-type]
+            carrier=x_principal_carrier if x_principal_role == "carrier" else None,
+        )
 
     return caller
 
