@@ -9,10 +9,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 # ISO 4217's active currencies and the number of digits of their minor unit (most have two).
 _MINOR_DIGITS_OTHER_THAN_TWO = {
     **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(),  # noqa: SIM905 (a table reads better as words)
+        0,
     ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3)  # noqa: SIM905,
+    ** dict.fromkeys(["CLF", "UYW"], 4),
 }
 ISO_4217_CURRENCIES: frozenset[str] = frozenset(
     """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD
@@ -22,7 +23,7 @@ ISO_4217_CURRENCIES: frozenset[str] = frozenset(
     MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
     PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
     TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG
-    XOF XPF YER ZAR ZMW ZWG""".split()
+    XOF XPF YER ZAR ZMW ZWG""".split()  # noqa: SIM905
 )
 
 # No amount anywhere in the platform comes near this (a thousand billion euros in cents), and
