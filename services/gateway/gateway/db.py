@@ -37,6 +37,9 @@ principals = Table(
     Column("email", String(320), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("carrier", String(100), nullable=True),
+    Column("token_expires_at", UtcDateTime(), nullable=True),
+    Column("token_revoked_at", UtcDateTime(), nullable=True),
 )
 
 idempotent_requests = Table(
@@ -49,7 +52,7 @@ idempotent_requests = Table(
     Column("content_type", String(100), nullable=True),
     Column("body", LargeBinary, nullable=True),
     Column("headers", JSON, nullable=True),
-    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False, index=True),
     UniqueConstraint("principal_id", "key"),
 )
 
