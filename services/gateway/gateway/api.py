@@ -4,6 +4,7 @@ owns it, with the caller's identity."""
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -13,9 +14,19 @@ import httpx
 import structlog
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from contracts.principals import PrincipalRegistered
+from contracts.text import control_character_fault
 from gateway.db import IdempotentRequests, Principal, Principals, StoredResponse
 from gateway.domain import (
     Repeat,
@@ -23,13 +34,17 @@ from gateway.domain import (
     classify_repeat,
     has_dot_segments,
     hash_token,
+    idempotency_cutoff,
     new_token,
     request_fingerprint,
     route_for,
+    token_fault,
 )
 from gateway.settings import GatewaySettings
+from gateway.throttle import Throttle
 from servicekit import ops, topology
 from servicekit.clock import Clock, ManualClock
+from servicekit.context import current_correlation_id
 from servicekit.http import Problem, forbidden, problem_response
 from servicekit.uow import Database
 
@@ -62,12 +77,46 @@ def registered(principal: Principal) -> PrincipalRegistered:
     )
 
 
+# How often, at most, one gateway process deletes expired idempotency keys in bulk.
+PURGE_EVERY_SECONDS = 300.0
+
+
+def _one_line(value: Any) -> Any:
+    """Checked before surrounding blanks are stripped: "Bob\\r\\n" is refused, not trimmed."""
+    if isinstance(value, str) and (fault := control_character_fault(value, multiline=False)):
+        raise ValueError(fault)
+    return value
+
+
+# Names end up in e-mail headers and pages: one line of plain text.
+OneLine = BeforeValidator(_one_line)
+
+
 class NewPrincipal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["buyer", "seller", "agent", "operator", "carrier"]
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    email: EmailStr
+    name: Annotated[
+        str, OneLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    email: Annotated[EmailStr, OneLine]
+    carrier: (
+        Annotated[
+            str, OneLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+        ]
+        | None
+    ) = Field(None, description="The carrier a `carrier` principal speaks for, such as DHL")
+    expires_at: AwareDatetime | None = Field(
+        None, description="When the token stops authenticating; never when absent"
+    )
+
+    @model_validator(mode="after")
+    def _carrier_for_carriers_only(self) -> "NewPrincipal":
+        if self.role == "carrier" and self.carrier is None:
+            raise ValueError("a carrier principal names its carrier (`carrier`, such as DHL)")
+        if self.role != "carrier" and self.carrier is not None:
+            raise ValueError("only a carrier principal names a carrier")
+        return self
 
 
 class ClockAdvance(BaseModel):
@@ -110,6 +159,12 @@ class Gateway:
         self.settings = settings
         self.db = db
         self.clock = clock
+        self.throttle = Throttle(
+            per_token=settings.rate_limit_per_token,
+            failed_authentications=settings.rate_limit_failed_authentications,
+            storage_uri=settings.rate_limit_storage_uri,
+        )
+        self._next_purge = 0.0  # time.monotonic() of the next bulk purge of expired keys
         self.clients = {
             name: httpx.AsyncClient(base_url=url, timeout=settings.upstream_timeout_seconds)
             for name, url in settings.service_urls().items()
@@ -145,10 +200,21 @@ class Gateway:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise unauthenticated("Send `Authorization: Bearer <token>`")
+        address = request.client.host if request.client else "unknown"
+        await self.throttle.check_address(address)
         async with self.db.unit_of_work() as uow:
             principal = await Principals(uow.session).by_token_hash(hash_token(token.strip()))
-        if principal is None:
-            raise unauthenticated("The token is not valid")
+        fault = (
+            "The token is not valid"
+            if principal is None
+            else token_fault(
+                principal.token_expires_at, principal.token_revoked_at, self.clock.now()
+            )
+        )
+        if fault is not None or principal is None:
+            await self.throttle.failed_authentication(address)
+            raise unauthenticated(fault or "The token is not valid")
+        await self.throttle.request_by(principal.id)
         return principal
 
     async def idempotently(
@@ -176,9 +242,14 @@ class Gateway:
                 slug="validation-error",
             )
         fingerprint = request_fingerprint(request.method, request.url.path, body)
+        now = self.clock.now()
+        forget_before = idempotency_cutoff(now, self.settings.idempotency_key_ttl_seconds)
         async with self.db.unit_of_work() as uow:
             requests = IdempotentRequests(uow.session)
-            claimed = await requests.claim(principal.id, key, fingerprint, self.clock.now())
+            if time.monotonic() >= self._next_purge:
+                self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+                await requests.purge(forget_before)
+            claimed = await requests.claim(principal.id, key, fingerprint, now, forget_before)
             stored = None if claimed else await requests.get(principal.id, key)
             await uow.commit()
         if not claimed:
@@ -249,12 +320,15 @@ class Gateway:
             for name in FORWARDED_REQUEST_HEADERS
             if name in request.headers
         }
-        headers["x-correlation-id"] = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        # The edge made it acceptable (gateway.edge) and the request context bound it.
+        headers["x-correlation-id"] = current_correlation_id()
         if self.settings.internal_token:
             headers["x-internal-token"] = self.settings.internal_token
         if principal is not None:
             headers["x-principal-id"] = principal.id
             headers["x-principal-role"] = principal.role
+            if principal.carrier is not None:
+                headers["x-principal-carrier"] = principal.carrier
         client = self.clients[route.service]
         try:
             upstream = await client.request(
@@ -333,6 +407,14 @@ def build_router(gateway: Gateway) -> APIRouter:
     async def create_principal(new: NewPrincipal, request: Request, who: CallerDep) -> Response:
         if who.role != "operator":
             raise forbidden("Only operators create principals")
+        if new.expires_at is not None and new.expires_at <= gateway.clock.now():
+            raise Problem(
+                422,
+                "Invalid request",
+                "The token would have expired already",
+                slug="validation-error",
+                errors=[{"loc": ["body", "expires_at"], "msg": "must lie in the future"}],
+            )
         body = await request.body()
 
         async def create() -> Response:
@@ -343,6 +425,8 @@ def build_router(gateway: Gateway) -> APIRouter:
                 new.name,
                 str(new.email),
                 gateway.clock.now(),
+                carrier=new.carrier,
+                token_expires_at=new.expires_at,
             )
             async with gateway.db.unit_of_work() as uow:
                 await Principals(uow.session).add(principal, hash_token(token))
@@ -355,6 +439,14 @@ def build_router(gateway: Gateway) -> APIRouter:
     @router.get("/v1/me")
     async def me(who: CallerDep) -> dict[str, Any]:
         return who.public()
+
+    @router.delete("/v1/me/token", status_code=204)
+    async def revoke_token(who: CallerDep) -> Response:
+        """Sign out for good: the caller's token stops authenticating at once."""
+        async with gateway.db.unit_of_work() as uow:
+            await Principals(uow.session).revoke_token(who.id, gateway.clock.now())
+            await uow.commit()
+        return Response(status_code=204)
 
     @router.get("/v1/ops/clock")
     async def read_clock(who: CallerDep) -> dict[str, Any]:

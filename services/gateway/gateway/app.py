@@ -10,13 +10,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from gateway import portal
 from gateway.api import Gateway, build_router
 from gateway.edge import EdgeGuard
 from gateway.settings import GatewaySettings
+from gateway.throttle import TooManyRequests
 from servicekit.clock import Clock
+from servicekit.http import problem_response
 from servicekit.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -32,6 +35,12 @@ def public_openapi() -> dict[str, Any]:
     return document
 
 
+async def too_many_requests(_: Request, error: TooManyRequests) -> JSONResponse:
+    response = problem_response(error.status, error.title, error.detail, error.slug, **error.extra)
+    response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
+
+
 def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
@@ -44,7 +53,9 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None =
         EdgeGuard,
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
+        body_read_timeout_seconds=settings.body_read_timeout_seconds,
     )
+    app.add_exception_handler(TooManyRequests, too_many_requests)  # type: ignore[arg-type]
     document = public_openapi()  # read once, at start-up: a missing file fails here, not later
     app.openapi = lambda: document  # type: ignore[method-assign]
     return app

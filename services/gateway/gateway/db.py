@@ -64,6 +64,9 @@ class Principal:
     name: str
     email: str
     created_at: datetime
+    carrier: str | None = None  # the carrier a `carrier` principal speaks for
+    token_expires_at: datetime | None = None
+    token_revoked_at: datetime | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -71,12 +74,23 @@ class Principal:
             "role": self.role,
             "name": self.name,
             "email": self.email,
+            "carrier": self.carrier,
+            "expires_at": self.token_expires_at.isoformat() if self.token_expires_at else None,
             "created_at": self.created_at.isoformat(),
         }
 
 
 def _principal(row: Any) -> Principal:
-    return Principal(row.id, row.role, row.name, row.email, row.created_at)
+    return Principal(
+        row.id,
+        row.role,
+        row.name,
+        row.email,
+        row.created_at,
+        row.carrier,
+        row.token_expires_at,
+        row.token_revoked_at,
+    )
 
 
 class Principals:
@@ -92,7 +106,16 @@ class Principals:
                 email=principal.email,
                 token_hash=token_hash,
                 created_at=principal.created_at,
+                carrier=principal.carrier,
+                token_expires_at=principal.token_expires_at,
             )
+        )
+
+    async def revoke_token(self, principal_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(principals)
+            .where(principals.c.id == principal_id, principals.c.token_revoked_at.is_(None))
+            .values(token_revoked_at=now)
         )
 
     async def by_token_hash(self, token_hash: str) -> Principal | None:
@@ -116,8 +139,18 @@ class IdempotentRequests:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def claim(self, principal_id: str, key: str, fingerprint: str, now: datetime) -> bool:
-        """Take the key for this request; False if it was taken before."""
+    async def claim(
+        self, principal_id: str, key: str, fingerprint: str, now: datetime, forget_before: datetime
+    ) -> bool:
+        """Take the key for this request; False if it was taken before (since `forget_before`:
+        a key taken earlier has expired and is taken anew)."""
+        await self.session.execute(
+            delete(idempotent_requests).where(
+                idempotent_requests.c.principal_id == principal_id,
+                idempotent_requests.c.key == key,
+                idempotent_requests.c.created_at < forget_before,
+            )
+        )
         try:
             async with self.session.begin_nested():
                 await self.session.execute(
@@ -163,6 +196,13 @@ class IdempotentRequests:
                 headers=response.headers,
             )
         )
+
+    async def purge(self, forget_before: datetime) -> int:
+        """Forget every key taken before `forget_before`; how many there were."""
+        result = await self.session.execute(
+            delete(idempotent_requests).where(idempotent_requests.c.created_at < forget_before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def release(self, principal_id: str, key: str) -> None:
         await self.session.execute(

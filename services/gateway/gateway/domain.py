@@ -7,8 +7,13 @@ import hashlib
 import json
 import re
 import secrets
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+from contracts.text import control_character_fault
 
 TOKEN_PREFIX = "mkt_"
 
@@ -20,6 +25,17 @@ def new_token() -> str:
 def hash_token(token: str) -> str:
     """Tokens are stored only as hashes: a leaked table does not leak credentials."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_fault(
+    expires_at: datetime | None, revoked_at: datetime | None, now: datetime
+) -> str | None:
+    """Why a known token no longer authenticates, or None while it does."""
+    if revoked_at is not None:
+        return "The token was revoked"
+    if expires_at is not None and expires_at <= now:
+        return "The token has expired"
+    return None
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,11 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 
+def idempotency_cutoff(now: datetime, ttl_seconds: float) -> datetime:
+    """Keys taken before this are forgotten: their reuse is a new request."""
+    return now - timedelta(seconds=ttl_seconds)
+
+
 class Repeat(StrEnum):
     NEW = "new"  # first time: go ahead
     REPLAY = "replay"  # same request, answered before: give the first answer again
@@ -106,9 +127,29 @@ def is_json_media_type(content_type: str | None) -> bool:
     return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
+# Longer number literals are no amount, count or date any service takes; Python refuses to
+# convert an integer of more than 4,300 digits at all (a ValueError, not a decode error).
+MAX_NUMBER_LITERAL = 100
+
+# What a correlation id may be: it is logged and carried in every event the request causes.
+CORRELATION_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+def correlation_id_for(sent: str | None) -> str:
+    """The caller's `X-Correlation-ID` when it is a short token of safe characters; otherwise
+    (absent, too long, or carrying anything else) a fresh one: a correlation id is a tracing
+    aid, so a bad one is replaced rather than failing the request."""
+    if sent is not None and CORRELATION_ID.fullmatch(sent):
+        return sent
+    return str(uuid.uuid4())
+
+
 def text_fault(text: str) -> str | None:
-    """Why a piece of text cannot be taken in: PostgreSQL's text holds no NUL character, and an
-    unpaired surrogate (a `\\ud800` escape) is not encodable as UTF-8."""
+    """Why a piece of text cannot be taken in: PostgreSQL's text holds no NUL character, an
+    unpaired surrogate (a `\\ud800` escape) is not encodable as UTF-8, and control characters
+    that are never plain text (terminal escapes, bidirectional overrides; contracts.text) end up
+    in e-mail headers, logs and pages. Line breaks and tabs pass: a service decides where its
+    text must be one line."""
     if "\x00" in text:
         return "NUL characters are not allowed"
     if not text.isascii():
@@ -116,7 +157,20 @@ def text_fault(text: str) -> str | None:
             text.encode("utf-8")
         except UnicodeEncodeError:
             return "Unpaired surrogate characters are not allowed"
-    return None
+    return control_character_fault(text, multiline=True)
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _bounded_number(parse: type[int] | type[float]) -> Callable[[str], int | float]:
+    def parse_literal(literal: str) -> int | float:
+        if len(literal) > MAX_NUMBER_LITERAL:
+            raise _NumberTooLong(literal[:20])
+        return parse(literal)
+
+    return parse_literal
 
 
 def json_body_faults(body: bytes, *, max_depth: int) -> list[tuple[Location, str]]:
@@ -128,11 +182,15 @@ def json_body_faults(body: bytes, *, max_depth: int) -> list[tuple[Location, str
         return [(["body", error.start], "The body is not valid UTF-8")]
     too_deep = [(["body"], f"JSON nested more than {max_depth} levels deep")]
     try:
-        document = json.loads(text)
+        document = json.loads(
+            text, parse_int=_bounded_number(int), parse_float=_bounded_number(float)
+        )
     except json.JSONDecodeError as error:
         return [(["body", error.pos], f"JSON decode error: {error.msg}")]
     except RecursionError:
         return too_deep
+    except ValueError:  # _NumberTooLong, or an integer past Python's own digit limit
+        return [(["body"], f"A JSON number is longer than {MAX_NUMBER_LITERAL} characters")]
     faults: list[tuple[Location, str]] = []
     # Walked with a stack, not recursion: the depth is what is being checked.
     pending: list[tuple[object, Location, int]] = [(document, ["body"], 0)]

@@ -1,6 +1,9 @@
 """Bad input stops at the edge: a body over the size limit is 413, a body that is not JSON is
-415, and JSON that is malformed, not UTF-8, nested too deep or carrying text no service can
-store is 422, all as problem details and before any service or the idempotency store sees it.
+415, and JSON that is malformed, not UTF-8, nested too deep, with a number of absurd length or
+carrying text no service can store or show (NUL, terminal escapes, bidirectional overrides) is
+422, all as problem details and before any service or the idempotency store sees it. A client
+that stops sending its body gets 408 and its connection is closed, and an `X-Correlation-ID`
+that is too long or holds anything but letters, digits and `._:-` is replaced by a fresh one.
 
 The services parse bodies with FastAPI, which answers such input with a 400 or, for a NUL
 character that reaches PostgreSQL, a 500; checking once here gives every route the same
@@ -9,6 +12,7 @@ answers. Pure ASGI, so an oversized body is refused without being read into memo
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qsl
 
 from starlette.responses import Response
@@ -16,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.domain import (
     Location,
+    correlation_id_for,
     is_json_media_type,
     json_body_faults,
     route_for,
@@ -27,21 +32,35 @@ API_PREFIX = "/v1/"
 
 
 class EdgeGuard:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_json_depth: int,
+        body_read_timeout_seconds: float = 30.0,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
+        self.body_read_timeout_seconds = body_read_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope = with_correlation_id(scope)
         headers = {name.decode("latin-1"): value for name, value in scope["headers"]}
         declared = headers.get("content-length", b"").strip()
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._too_large(scope, receive, send)
             return
-        body = await self._read_body(receive)
+        try:
+            async with asyncio.timeout(self.body_read_timeout_seconds):
+                body = await self._read_body(receive)
+        except TimeoutError:
+            await self._too_slow(scope, receive, send)
+            return
         if body is None:
             await self._too_large(scope, receive, send)
             return
@@ -91,6 +110,17 @@ class EdgeGuard:
         response.headers["connection"] = "close"
         await response(scope, receive, send)
 
+    async def _too_slow(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            408,
+            "Request timeout",
+            f"The request body did not arrive within {self.body_read_timeout_seconds:g} seconds",
+            "request-timeout",
+        )
+        # Half a body is still on the wire: the connection is released, not reused.
+        response.headers["connection"] = "close"
+        await response(scope, receive, send)
+
     def _refusal(self, scope: Scope, body: bytes, content_type: bytes | None) -> Response | None:
         """The answer that refuses this request, or None to let it through."""
         path: str = scope["path"]
@@ -127,3 +157,14 @@ class EdgeGuard:
             "validation-error",
             errors=[{"loc": location, "msg": message} for location, message in faults],
         )
+
+
+def with_correlation_id(scope: Scope) -> Scope:
+    """The request with an acceptable `X-Correlation-ID` (its own or a fresh one), so that the
+    logs, the services it is forwarded to and the answer all carry the same bounded id."""
+    sent = next((value for name, value in scope["headers"] if name == b"x-correlation-id"), None)
+    correlation_id = correlation_id_for(sent.decode("latin-1") if sent is not None else None)
+    if sent is not None and correlation_id == sent.decode("latin-1"):
+        return scope
+    headers = [(name, value) for name, value in scope["headers"] if name != b"x-correlation-id"]
+    return {**scope, "headers": [*headers, (b"x-correlation-id", correlation_id.encode())]}

@@ -3,7 +3,8 @@ limits on what a request may carry."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from limits import parse_many
+from pydantic import AliasChoices, Field, field_validator
 
 from servicekit.settings import KitSettings
 
@@ -41,6 +42,44 @@ class GatewaySettings(KitSettings):
         validation_alias=AliasChoices("GATEWAY_MAX_JSON_DEPTH"),
         description="A JSON body nested deeper than this (objects and arrays) is refused with 422",
     )
+    body_read_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        validation_alias=AliasChoices("GATEWAY_BODY_READ_TIMEOUT_SECONDS"),
+        description="A client that takes longer than this to send its request body gets 408 and "
+        "its connection is closed",
+    )
+    rate_limit_per_token: str = Field(
+        "1200/minute",
+        validation_alias=AliasChoices("GATEWAY_RATE_LIMIT_PER_TOKEN"),
+        description="Requests one token may make (a `limits` expression such as "
+        "`1200/minute` or `50/second;1200/minute`); beyond it, 429 with Retry-After",
+    )
+    rate_limit_failed_authentications: str = Field(
+        "30/minute",
+        validation_alias=AliasChoices("GATEWAY_RATE_LIMIT_FAILED_AUTHENTICATIONS"),
+        description="Requests with an invalid, expired or revoked token one client address may "
+        "make; beyond it, every request from that address with a token is 429 for a while",
+    )
+    rate_limit_storage_uri: str = Field(
+        "memory://",
+        validation_alias=AliasChoices("GATEWAY_RATE_LIMIT_STORAGE_URI"),
+        description="Where rate limit counters live: `memory://` for one gateway process, a "
+        "shared store such as `redis://host:6379` when several gateway replicas serve",
+    )
+    idempotency_key_ttl_seconds: float = Field(
+        86400.0,
+        gt=0,
+        validation_alias=AliasChoices("GATEWAY_IDEMPOTENCY_KEY_TTL_SECONDS"),
+        description="An Idempotency-Key older than this is forgotten (as Stripe does, 24 hours): "
+        "its reuse is a new request, and its row is purged",
+    )
+
+    @field_validator("rate_limit_per_token", "rate_limit_failed_authentications")
+    @classmethod
+    def _a_limits_expression(cls, value: str) -> str:
+        parse_many(value)  # a ValueError here stops the gateway at start-up, not at a request
+        return value
 
     def service_urls(self) -> dict[str, str]:
         return {
