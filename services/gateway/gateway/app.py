@@ -48,7 +48,7 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None =
     runtime.on_start(gateway.bootstrap_operator)
     runtime.on_stop(gateway.close)
     app = runtime.fastapi_app(build_router(gateway), title=TITLE)
-    portal.install(app, settings.internal_token)
+    portal.install(app, runtime.db)
     app.add_middleware(
         EdgeGuard,
         max_body_bytes=settings.max_body_bytes,
@@ -56,6 +56,7 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None =
         body_read_timeout_seconds=settings.body_read_timeout_seconds,
     )
     app.add_exception_handler(TooManyRequests, too_many_requests)  # type: ignore[arg-type]
+    app.add_middleware(portal.SecurityHeaders)  # outermost: even the edge's refusals carry them
     document = public_openapi()  # read once, at start-up: a missing file fails here, not later
     app.openapi = lambda: document  # type: ignore[method-assign]
     return app

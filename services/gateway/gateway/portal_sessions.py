@@ -1,0 +1,233 @@
+"""Portal sessions, kept on the server: the browser holds only a random session id.
+
+The table keeps the id's hash (never the id), whose principal it is, when it was made and last
+used, and the principal's API token sealed under a key derived from the session id: the table
+alone does not give the token, nor does the cookie alone. A session ends when it has been idle
+too long, when it is too old (whatever its use), when its principal signs out, or as soon as
+the principal's token stops working (revoked or expired), since every page asks `/v1/me` with it.
+
+The CSRF token of a session is derived from its id, so it changes with every sign-in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Column, LargeBinary, String, Table, delete, insert, select, update
+
+from gateway.db import metadata
+from servicekit.clock import Clock
+from servicekit.db import UtcDateTime
+from servicekit.uow import Database
+
+SESSION_ID_BYTES = 32
+# How often a session's "last used" is written: often enough for the idle timeout, not per page.
+TOUCH_EVERY = timedelta(minutes=1)
+
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("principal_id", String(40), nullable=False, index=True),
+    Column("sealed_token", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_used_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
+)
+
+
+class PortalSettings(BaseSettings):
+    """How long a portal session lasts, and whether the gateway sits behind a TLS proxy."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    idle_minutes: float = Field(
+        30,
+        gt=0,
+        validation_alias=AliasChoices("PORTAL_SESSION_IDLE_MINUTES"),
+        description="A session unused for this long ends",
+    )
+    absolute_hours: float = Field(
+        12,
+        gt=0,
+        validation_alias=AliasChoices("PORTAL_SESSION_MAX_HOURS"),
+        description="A session ends this long after sign-in, however much it is used",
+    )
+    trust_forwarded_proto: bool = Field(
+        False,
+        validation_alias=AliasChoices("PORTAL_TRUST_FORWARDED_PROTO"),
+        description="Believe X-Forwarded-Proto (set it only behind a proxy that overwrites it): "
+        "`https` there makes the session cookie Secure",
+    )
+    force_secure_cookie: bool = Field(
+        False,
+        validation_alias=AliasChoices("PORTAL_SECURE_COOKIE"),
+        description="Always mark the session cookie Secure (the portal is only served over TLS)",
+    )
+
+    @property
+    def idle(self) -> timedelta:
+        return timedelta(minutes=self.idle_minutes)
+
+    @property
+    def absolute(self) -> timedelta:
+        return timedelta(hours=self.absolute_hours)
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(SESSION_ID_BYTES)
+
+
+def hash_session_id(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _derive(session_id: str, purpose: bytes) -> bytes:
+    return hmac.new(session_id.encode(), purpose, hashlib.sha256).digest()
+
+
+def _keystream(key: bytes, length: int) -> bytes:
+    """HMAC-SHA256 in counter mode: a keystream for a key used for one message only (each
+    session id is random and seals exactly one token)."""
+    blocks = (
+        hmac.new(key, n.to_bytes(4, "big"), hashlib.sha256).digest()
+        for n in range(0, 1 + length // 32)
+    )
+    return b"".join(blocks)[:length]
+
+
+def seal(session_id: str, token: str) -> bytes:
+    """The token encrypted and authenticated under keys derived from the session id."""
+    plain = token.encode()
+    cipher = bytes(
+        a ^ b
+        for a, b in zip(plain, _keystream(_derive(session_id, b"seal"), len(plain)), strict=True)
+    )
+    tag = hmac.new(_derive(session_id, b"tag"), cipher, hashlib.sha256).digest()
+    return tag + cipher
+
+
+def unseal(session_id: str, sealed: bytes) -> str | None:
+    tag, cipher = sealed[:32], sealed[32:]
+    expected = hmac.new(_derive(session_id, b"tag"), cipher, hashlib.sha256).digest()
+    if not hmac.compare_digest(tag, expected):
+        return None
+    plain = bytes(
+        a ^ b
+        for a, b in zip(cipher, _keystream(_derive(session_id, b"seal"), len(cipher)), strict=True)
+    )
+    return plain.decode(errors="replace")
+
+
+def csrf_token(session_id: str) -> str:
+    """The CSRF token of a session: only the session id's holder can make it."""
+    return _derive(session_id, b"csrf").hex()
+
+
+def flash_signature(session_key: str, kind: str, text: str) -> str:
+    """A page shows a flash message only with this signature: links cannot put words in it."""
+    return hmac.new(session_key.encode(), f"{kind}\n{text}".encode(), hashlib.sha256).hexdigest()[
+        :32
+    ]
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    principal_id: str
+    sealed_token: bytes
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+
+
+def still_valid(session: StoredSession, now: datetime, settings: PortalSettings) -> bool:
+    """Neither idle too long nor past its absolute expiry."""
+    return now < session.expires_at and now - session.last_used_at < settings.idle
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    session_id: str
+    token: str
+    principal_id: str
+
+
+class PortalSessions:
+    def __init__(self, db: Database, clock: Clock, settings: PortalSettings) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+
+    async def start(self, principal_id: str, token: str) -> str:
+        """A new session (a new id each sign-in); the old session of this browser is ended by
+        the caller. Expired sessions are swept out while we are here."""
+        now = self.clock.now()
+        session_id = new_session_id()
+        async with self.db.unit_of_work() as uow:
+            await uow.session.execute(
+                delete(portal_sessions).where(
+                    (portal_sessions.c.expires_at <= now)
+                    | (portal_sessions.c.last_used_at <= now - self.settings.idle)
+                )
+            )
+            await uow.session.execute(
+                insert(portal_sessions).values(
+                    id_hash=hash_session_id(session_id),
+                    principal_id=principal_id,
+                    sealed_token=seal(session_id, token),
+                    created_at=now,
+                    last_used_at=now,
+                    expires_at=now + self.settings.absolute,
+                )
+            )
+            await uow.commit()
+        return session_id
+
+    async def open(self, session_id: str) -> OpenSession | None:
+        """The live session with this id, its use recorded; None if unknown or expired."""
+        now = self.clock.now()
+        id_hash = hash_session_id(session_id)
+        async with self.db.unit_of_work() as uow:
+            row = (
+                await uow.session.execute(
+                    select(portal_sessions).where(portal_sessions.c.id_hash == id_hash)
+                )
+            ).first()
+            if row is None:
+                return None
+            stored = StoredSession(
+                row.principal_id, row.sealed_token, row.created_at, row.last_used_at, row.expires_at
+            )
+            alive = still_valid(stored, now, self.settings)
+            if not alive:
+                await uow.session.execute(
+                    delete(portal_sessions).where(portal_sessions.c.id_hash == id_hash)
+                )
+            elif now - stored.last_used_at >= TOUCH_EVERY:
+                await uow.session.execute(
+                    update(portal_sessions)
+                    .where(portal_sessions.c.id_hash == id_hash)
+                    .values(last_used_at=now)
+                )
+            await uow.commit()
+        if not alive:
+            return None
+        token = unseal(session_id, stored.sealed_token)
+        if token is None:
+            return None
+        return OpenSession(session_id, token, stored.principal_id)
+
+    async def end(self, session_id: str) -> None:
+        async with self.db.unit_of_work() as uow:
+            await uow.session.execute(
+                delete(portal_sessions).where(
+                    portal_sessions.c.id_hash == hash_session_id(session_id)
+                )
+            )
+            await uow.commit()
