@@ -197,7 +197,9 @@ def make_principal(operator: Api, gateway_url: str, role: str) -> Api:
                 "role": role,
                 "name": f"{role.title()} {uuid.uuid4().hex[:6]}",
                 "email": f"{uuid.uuid4().hex[:8]}@example.com",
-            },
+            }
+            # A carrier principal names the carrier it speaks for (the parcels ship with DHL).
+            | ({"carrier": "DHL"} if role == "carrier" else {}),
         )
     )
     return Api(gateway_url, answer["token"], answer)

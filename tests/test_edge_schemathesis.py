@@ -84,7 +84,8 @@ def tokens(operator: Api, gateway_url: str) -> dict[str, Api]:
                     "role": role,
                     "name": f"Fuzzed {role}",
                     "email": f"{uuid.uuid4().hex}@example.com",
-                },
+                }
+                | ({"carrier": "DHL"} if role == "carrier" else {}),
             )
         )
         people[role] = Api(gateway_url, answer["token"], answer)
