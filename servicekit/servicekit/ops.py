@@ -17,7 +17,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from servicekit import topology
-from servicekit.broker import ensure_topics
+from servicekit.broker import KafkaSecurity, ensure_topics
+from servicekit.settings import kafka_security_from_environment
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,18 @@ class DeadLetter:
         }
 
 
-def _consumer(bootstrap: str, group: str | None = None) -> AIOKafkaConsumer:
+def _security(security: KafkaSecurity | None) -> KafkaSecurity:
+    """Callers that pass none (the gateway's /v1/ops, the `marketplace` command) connect with
+    the credentials of their environment, so an operator's tool on a secured broker is
+    authenticated and limited by its own ACLs like any service."""
+    return security or kafka_security_from_environment()
+
+
+def _consumer(
+    bootstrap: str, group: str | None = None, security: KafkaSecurity | None = None
+) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
+        **_security(security).client_options(),
         bootstrap_servers=bootstrap,
         group_id=group,
         enable_auto_commit=False,
@@ -71,9 +82,11 @@ def _consumer(bootstrap: str, group: str | None = None) -> AIOKafkaConsumer:
     )
 
 
-async def end_offsets(bootstrap: str, topics: list[str] | None = None) -> dict[str, list[int]]:
+async def end_offsets(
+    bootstrap: str, topics: list[str] | None = None, *, security: KafkaSecurity | None = None
+) -> dict[str, list[int]]:
     """Each topic's end offset per partition (every non-internal topic when `topics` is None)."""
-    consumer = _consumer(bootstrap)
+    consumer = _consumer(bootstrap, security=security)
     await consumer.start()
     try:
         names = sorted(topics or [t for t in await consumer.topics() if not t.startswith("__")])
@@ -97,6 +110,7 @@ async def create_declared_topics(
     replication_factor: int | None = None,
     with_config: bool = True,
     path: Path | None = None,
+    security: KafkaSecurity | None = None,
 ) -> list[str]:
     """Create every topic `deploy/topics.yaml` declares that does not exist yet, dead-letter
     topics included; answer the names created. `replication_factor` overrides the file's
@@ -113,12 +127,15 @@ async def create_declared_topics(
         {spec.name: spec.partitions for spec in specs},
         replicas,
         configs if with_config else None,
+        security=_security(security),
     )
 
 
-async def lag(bootstrap: str, group: str, topics: list[str]) -> list[PartitionLag]:
+async def lag(
+    bootstrap: str, group: str, topics: list[str], *, security: KafkaSecurity | None = None
+) -> list[PartitionLag]:
     """How far `group` is behind on each partition of `topics`."""
-    consumer = _consumer(bootstrap, group)
+    consumer = _consumer(bootstrap, group, security)
     await consumer.start()
     try:
         await consumer.topics()
@@ -166,12 +183,13 @@ async def read(
     from_beginning: bool = True,
     follow: bool = False,
     idle_ms: int = 500,
+    security: KafkaSecurity | None = None,
 ) -> AsyncIterator[ConsumerRecord]:
     """The records of `topic`; with `follow`, keep waiting for new ones. Without, it ends at
     the first quiet spell of `idle_ms` after reaching the end offsets it found when asked: a
     slow broker cannot cut it short, and the quiet spell covers the embedded broker, which
     reports a partition's end too low after a batch of several records."""
-    consumer = _consumer(bootstrap)
+    consumer = _consumer(bootstrap, security=security)
     await consumer.start()
     try:
         await consumer.topics()
@@ -218,12 +236,16 @@ def _dead_letter(record: ConsumerRecord) -> DeadLetter:
     )
 
 
-async def dead_letters(bootstrap: str) -> list[DeadLetter]:
+async def dead_letters(
+    bootstrap: str, *, security: KafkaSecurity | None = None
+) -> list[DeadLetter]:
     """Every dead letter on every `*.dlq` topic, oldest first."""
-    topics = [t for t in await end_offsets(bootstrap) if t.endswith(".dlq")]
+    security = _security(security)
+    topics = [t for t in await end_offsets(bootstrap, security=security) if t.endswith(".dlq")]
 
     async def letters_on(topic: str) -> list[DeadLetter]:
-        return [_dead_letter(r) async for r in read(bootstrap, topic, idle_ms=300)]
+        records = read(bootstrap, topic, idle_ms=300, security=security)
+        return [_dead_letter(r) async for r in records]
 
     found = [
         letter for letters in await asyncio.gather(*map(letters_on, topics)) for letter in letters
@@ -231,11 +253,15 @@ async def dead_letters(bootstrap: str) -> list[DeadLetter]:
     return sorted(found, key=lambda d: (d.at, d.id))
 
 
-async def replay(bootstrap: str, letter: DeadLetter) -> None:
+async def replay(
+    bootstrap: str, letter: DeadLetter, *, security: KafkaSecurity | None = None
+) -> None:
     """Publish a dead letter again on the topic it came from, as it was (without the
     `x-dlq-*` headers). Consumers deduplicate by event id, so a replay of something that
     was handled meanwhile changes nothing."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(
+        **_security(security).client_options(), bootstrap_servers=bootstrap, acks="all"
+    )
     await producer.start()
     try:
         headers = [(k, v) for k, v in letter.headers if not k.startswith("x-dlq-")]

@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from servicekit import failpoints, metrics
+from servicekit.broker import PLAINTEXT, KafkaSecurity
 from servicekit.db import outbox
 from servicekit.exclusive import ExclusiveLock
 from servicekit.worker import BackgroundWorker
@@ -37,8 +38,10 @@ def make_producer(
     idempotence: bool = False,
     client_id: str | None = None,
     request_timeout_ms: int = 30000,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> AIOKafkaProducer:
     return AIOKafkaProducer(
+        **security.client_options(),
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         acks="all",

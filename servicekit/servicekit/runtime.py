@@ -74,11 +74,13 @@ class ServiceRuntime:
         self.migrations_dir = migrations_dir
         self.clock = clock or settings.make_clock()
         self.engine = engine or make_engine(settings.resolved_database_url())
+        self.kafka_security = settings.kafka_security()
         self.producer = make_producer(
             settings.kafka_bootstrap_servers,
             idempotence=settings.kafka_idempotence,
             client_id=f"{self.name}-relay",
             request_timeout_ms=settings.relay_request_timeout_ms,
+            security=self.kafka_security,
         )
         self.relay = OutboxRelay(
             self.engine,
@@ -90,7 +92,9 @@ class ServiceRuntime:
         self.db = Database(
             self.engine, source=self.name, clock=self.clock, on_outbox_written=self.relay.wake
         )
-        self.broker = make_broker(settings.kafka_bootstrap_servers, service_name=self.name)
+        self.broker = make_broker(
+            settings.kafka_bootstrap_servers, service_name=self.name, security=self.kafka_security
+        )
         failpoints.arm(settings.failpoints)
         self.publishes = publishes
         self.timers = TimerLoop(self.clock, interval=settings.timer_interval_seconds)
@@ -197,7 +201,12 @@ class ServiceRuntime:
         leaves the last figures and a warning rather than failing the scrape."""
         try:
             rows = await asyncio.wait_for(
-                ops.lag(self.settings.kafka_bootstrap_servers, self.name, self._consumed_topics),
+                ops.lag(
+                    self.settings.kafka_bootstrap_servers,
+                    self.name,
+                    self._consumed_topics,
+                    security=self.kafka_security,
+                ),
                 5.0,
             )
         except Exception as error:

@@ -15,6 +15,7 @@ from aiokafka.structs import ConsumerRecord
 
 from contracts import Envelope, Event, envelope_json
 from servicekit.events import Received
+from servicekit.settings import kafka_security_from_environment
 
 
 async def read_topic(
@@ -24,6 +25,7 @@ async def read_topic(
     (or the timeout passed: the caller asserts on what came)."""
     consumer = AIOKafkaConsumer(
         topic,
+        **kafka_security_from_environment().client_options(),
         bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",
@@ -58,7 +60,11 @@ async def produce(
     bootstrap: str, topic: str, messages: list[tuple[str, bytes, dict[str, str]]]
 ) -> None:
     """Publish `(key, value, headers)` messages directly, bypassing any outbox."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(
+        **kafka_security_from_environment().client_options(),
+        bootstrap_servers=bootstrap,
+        acks="all",
+    )
     await producer.start()
     try:
         for key, value, headers in messages:
