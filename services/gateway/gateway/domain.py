@@ -58,12 +58,14 @@ ROUTES: tuple[Route, ...] = (
     _route(r"^/v1/sellers/[^/]+/(standards|exemptions|standing)$", "seller_standards"),
     _route(r"^/v1/reviews/[^/]+/flag-misuse$", "seller_standards"),
     _route(r"^/v1/me/(notifications(/.*)?|notification-preferences)$", "notifications"),
+    _route(r"^/v1/ops/failed-emails$", "notifications"),
     _route(r"^/v1/tickets(/.*)?$", "support"),
     _route(r"^/v1/orders/[^/]+/tickets$", "support"),
     _route(r"^/v1/listings(/.*)?$", "orders"),
     _route(r"^/v1/orders(/.*)?$", "orders"),
     _route(r"^/v1/sellers/me/vacation$", "orders"),
     _route(r"^/v1/carrier-events$", "orders"),
+    _route(r"^/v1/carrier/shipments$", "orders"),  # API.md: a carrier's parcels that need it
 )
 
 
