@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from contracts.text import Line, Paragraphs
 from seller_standards import handlers
 from seller_standards.domain import Exemption, Standing
 from seller_standards.handlers import Standards, StandardsContext
@@ -18,13 +19,13 @@ class NewExemption(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     starts: AwareDatetime = Field(alias="from")
     ends: AwareDatetime = Field(alias="to")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Line = Field(min_length=1, max_length=500)
 
 
 class StandingDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     standing: Standing
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Paragraphs = Field(min_length=1, max_length=2000)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -221,6 +221,10 @@ class Standings:
             row.version,
         )
 
+    async def exists(self, seller_id: str) -> bool:
+        query = select(standings.c.seller_id).where(standings.c.seller_id == seller_id)
+        return (await self.session.execute(query)).first() is not None
+
     async def save(self, standing: SellerStanding, evaluated_at: datetime) -> SellerStanding:
         values = {
             "standing": standing.standing,

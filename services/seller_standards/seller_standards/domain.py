@@ -111,6 +111,23 @@ class Exemption:
         return self.starts <= moment <= self.ends
 
 
+# How far from today an exemption may reach: older spans are long out of every window, and
+# a span years ahead (or in year 9999) is a typo, not a disaster anyone can foresee.
+EXEMPTION_PAST = timedelta(days=5 * 365)
+EXEMPTION_FUTURE = timedelta(days=366)
+
+
+def check_exemption(exemption: Exemption, now: datetime) -> None:
+    """An exemption an operator may record: a span that ends after it starts, within
+    reach of today, with a reason."""
+    if exemption.ends < exemption.starts:
+        raise StandardsError("An exemption must end after it starts")
+    if exemption.starts < now - EXEMPTION_PAST or exemption.ends > now + EXEMPTION_FUTURE:
+        raise StandardsError("An exemption must lie between five years ago and a year from now")
+    if not exemption.reason.strip():
+        raise StandardsError("An exemption needs a reason")
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str

@@ -280,14 +280,20 @@ async def _measure(ctx: StandardsContext, uow: UnitOfWork, seller_id: str) -> St
     )
 
 
+async def _known_seller(uow: UnitOfWork, seller_id: str) -> None:
+    """Operators decide about sellers this service has heard of: anyone named as the seller
+    of an order, a ticket or a review it consumed (each gives them a standing). A seller
+    with no order yet has nothing measured and nothing to exempt; anyone else is a 404."""
+    if not await Standings(uow.session).exists(seller_id):
+        raise not_found("seller")
+
+
 async def add_exemption(
     ctx: StandardsContext, seller_id: str, exemption: Exemption, operator_id: str
 ) -> Standards:
-    if exemption.ends < exemption.starts:
-        raise domain.StandardsError("An exemption must end after it starts")
-    if not exemption.reason.strip():
-        raise domain.StandardsError("An exemption needs a reason")
+    domain.check_exemption(exemption, ctx.clock.now())
     async with ctx.db.unit_of_work() as uow:
+        await _known_seller(uow, seller_id)
         await Exemptions(uow.session).add(seller_id, exemption, operator_id, ctx.clock.now())
         shown = await evaluate(ctx, uow, seller_id)
         await uow.commit()
@@ -308,6 +314,7 @@ async def set_standing(
     ctx: StandardsContext, seller_id: str, standing: Standing, reason: str, operator_id: str
 ) -> Standards:
     async with ctx.db.unit_of_work() as uow:
+        await _known_seller(uow, seller_id)
         repository = Standings(uow.session)
         changed, change = domain.decide(await repository.get(seller_id), standing, reason)
         now = ctx.clock.now()

@@ -3,7 +3,7 @@ metrics, a seller who ships late falls below standard and is suspended after the
 operators' decisions and exemptions and agents' misuse flags count, and replaying the events
 into an empty database rebuilds the same standards."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,6 +18,7 @@ from seller_standards import handlers
 from seller_standards.domain import Exemption, Policy, StandardsError
 from seller_standards.handlers import StandardsContext
 from servicekit.db import make_engine
+from servicekit.http import Problem
 from servicekit.migrations import upgrade
 from servicekit.uow import Database
 
@@ -27,6 +28,7 @@ from standards_test_helpers import (
     deliver,
     fact,
     new_order_id,
+    placed,
     shipping_history,
     standing_changes,
 )
@@ -175,6 +177,7 @@ async def test_defects_replies_and_tracking_are_measured_per_order(ctx, clock):
 
 
 async def test_an_operators_decision_is_recorded_and_stands(ctx, engine):
+    await deliver(ctx, placed(new_order_id()))  # a seller this service has heard of
     shown = await handlers.set_standing(ctx, SELLER, "suspended", "fraud report", "usr_operator")
     assert shown.standing.standing == "suspended"
     assert shown.history[-1] | {"at": None} == {
@@ -255,3 +258,31 @@ async def test_looking_at_a_sellers_standards_changes_nothing(ctx, engine, clock
     await handlers.standards_of(ctx, "usr_nobody")
     await handlers.reevaluate_sellers(ctx, clock.now())
     assert [c["standing"] for c in await standing_changes(engine)] == ["at_risk"]
+
+
+async def test_operators_cannot_decide_about_a_seller_no_event_ever_named(ctx, engine):
+    """A typo or a made-up id is a 404, and nothing is recorded or published for it."""
+    with pytest.raises(Problem) as refused:
+        await handlers.set_standing(ctx, "usr_nobody", "suspended", "fraud report", "usr_op")
+    assert refused.value.status == 404
+    with pytest.raises(Problem) as refused:
+        await handlers.add_exemption(
+            ctx, "usr_nobody", Exemption(NOW, NOW + timedelta(days=1), "flood"), "usr_op"
+        )
+    assert refused.value.status == 404
+    assert await standing_changes(engine) == []
+    assert (await handlers.standards_of(ctx, "usr_nobody")).history == []
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [
+        (NOW - timedelta(days=6 * 365), NOW),  # long out of every window
+        (NOW, datetime(9999, 12, 31, tzinfo=UTC)),  # a typo, not a foreseeable disaster
+        (datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))), NOW),  # would overflow UTC
+    ],
+)
+async def test_an_exemption_out_of_reach_of_today_is_refused(ctx, starts, ends):
+    await deliver(ctx, placed(new_order_id()))
+    with pytest.raises(StandardsError, match="between five years ago and a year from now"):
+        await handlers.add_exemption(ctx, SELLER, Exemption(starts, ends, "flood"), "usr_op")
