@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from contracts import encode_envelope
 from contracts.orders import OrderPlaced
+from contracts.topics import TOPIC_OWNERS
 from servicekit.broker import make_broker
 from servicekit.consumer import BatchProcessor, EventRouter, subscribe
 from servicekit.relay import OutboxRelay, make_producer
@@ -195,3 +196,39 @@ async def test_event_types_without_a_handler_are_skipped(
         dead = await read_topic(kafka_bootstrap, f"{topic}.{group}.dlq", expect=0, timeout=1)
     assert await handled(engine) == ["o1"]
     assert dead == []
+
+
+async def test_an_event_from_a_source_that_does_not_own_the_topic_is_dead_lettered(
+    db, engine, kafka_bootstrap, topic, group, monkeypatch
+):
+    # The test topic stands for orders.events: only `orders` may publish on it.
+    monkeypatch.setitem(TOPIC_OWNERS, topic, "orders")
+
+    def from_source(order_id, source):
+        event = placed(order_id)
+        event_id = uuid.uuid4()
+        body = encode_envelope(
+            event, event_id=event_id, source=source, time=NOW, correlation_id="c", causation_id=None
+        )
+        return (
+            order_id,
+            json.dumps(body).encode(),
+            {"ce_id": str(event_id), "ce_type": event.type},
+        )
+
+    forged = from_source("o2", "payments")
+    await produce(
+        kafka_bootstrap,
+        topic,
+        [from_source("o1", "orders"), forged, from_source("o3", "orders")],
+    )
+    async with consuming(db, kafka_bootstrap, topic, group, record_order):
+        await eventually(lambda: _count_at_least(engine, 2))
+        dead = await read_topic(kafka_bootstrap, f"{topic}.{group}.dlq", expect=1)
+
+    assert await handled(engine) == ["o1", "o3"]
+    assert [d.value for d in dead] == [forged[1]]
+    headers = headers_of(dead[0])
+    assert headers["x-dlq-reason"] == "invalid_message"
+    assert "'payments'" in headers["x-dlq-error"] and "'orders'" in headers["x-dlq-error"]
+    assert headers["x-dlq-origin-topic"] == topic
