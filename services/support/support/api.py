@@ -1,6 +1,7 @@
 """Support's HTTP API (through the gateway): tickets, their conversation and resolutions."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -8,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import Money
 from contracts.support import ResolutionAction
+from contracts.text import Line, Paragraphs, control_character_fault
 from servicekit.http import Caller, Problem, not_found
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from support import handlers
@@ -20,14 +22,14 @@ STAFF = ("agent", "operator")
 
 class NewTicket(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    order_id: str = Field(min_length=1, max_length=40)
-    subject: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=10_000)
+    order_id: Line = Field(min_length=1, max_length=40)
+    subject: Line = Field(min_length=1, max_length=300)
+    body: Paragraphs = Field(min_length=1, max_length=10_000)
 
 
 class NewMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    body: str = Field(min_length=1, max_length=10_000)
+    body: Paragraphs = Field(min_length=1, max_length=10_000)
     internal: bool = False
 
 
@@ -35,7 +37,29 @@ class ResolutionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: ResolutionAction
     amount: Money | None = None
-    note: str = Field("", max_length=2_000)
+    note: Paragraphs = Field("", max_length=2_000)
+
+
+def queue_position(cursor: str) -> tuple[datetime, str]:
+    """Where a page of the queue starts: a cursor this list gave out, or 422."""
+    due, ticket_id = decode_cursor(cursor, 2)
+    try:
+        at = datetime.fromisoformat(due)
+        if (
+            at.tzinfo is None
+            or len(ticket_id) > 40
+            or control_character_fault(ticket_id, multiline=False)
+        ):
+            raise ValueError(due)
+        return at.astimezone(UTC), ticket_id
+    except (ValueError, OverflowError) as error:
+        raise Problem(
+            422,
+            "Invalid request",
+            "The cursor is not one this list gave out",
+            slug="validation-error",
+            errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+        ) from error
 
 
 def ticket_view(ticket: Ticket, messages: list[TicketMessage] | None = None) -> dict[str, Any]:
@@ -108,12 +132,7 @@ def build_router(ctx: SupportContext, caller: Callable[..., Caller]) -> APIRoute
         """Agents and operators: the queue, soonest SLA target first. Others: their own."""
         if who.role not in (*STAFF, "buyer", "seller"):
             raise Problem(403, "Forbidden", "Tickets are for buyers, sellers and agents")
-        after = None
-        if cursor:
-            due, ticket_id = decode_cursor(cursor, 2)
-            from datetime import datetime
-
-            after = (datetime.fromisoformat(due), ticket_id)
+        after = queue_position(cursor) if cursor else None
         async with ctx.db.unit_of_work() as uow:
             page = await Tickets(uow.session).page(
                 party=None if who.role in STAFF else who.id,

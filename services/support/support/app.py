@@ -16,7 +16,7 @@ from servicekit.clock import Clock
 from servicekit.http import problem_response
 from servicekit.runtime import ServiceRuntime
 from support.api import build_router
-from support.domain import SupportError
+from support.domain import NotYetKnown, SupportError
 from support.handlers import SupportContext, event_router, timer_jobs
 from support.settings import SupportSettings
 
@@ -32,6 +32,7 @@ def create_app(settings: SupportSettings | None = None, *, clock: Clock | None =
         calendar=BusinessCalendar(settings.holidays, opens=settings.opens, closes=settings.closes),
         reply_within=timedelta(hours=settings.reply_within_hours),
         targets=dict(settings.sla),
+        credit_limit_ratio=settings.credit_limit_ratio,
     )
     runtime.consume(event_router(ctx))
     for name, job in timer_jobs(ctx).items():
@@ -40,7 +41,10 @@ def create_app(settings: SupportSettings | None = None, *, clock: Clock | None =
 
     async def refused(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, SupportError)
-        return problem_response(error.status, "Not possible", str(error), error.slug)
+        answer = problem_response(error.status, error.title, str(error), error.slug, **error.extra)
+        if isinstance(error, NotYetKnown):
+            answer.headers["Retry-After"] = str(error.extra.get("retry_after_seconds", 5))
+        return answer
 
     app.add_exception_handler(SupportError, refused)
     return app

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import Money
 from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
 from servicekit.failures import ConcurrentUpdate
-from support.domain import OPEN_STATUSES, Resolution, Status, Ticket
+from support.domain import OPEN_STATUSES, OrderMoney, Resolution, Status, Ticket
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -88,6 +88,27 @@ orders = Table(
     Column("total_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("placed_at", UtcDateTime(), nullable=False),
+)
+
+# What support knows of each order's money (domain.OrderMoney): the total from orders' events,
+# what payments holds from payments' events, and the refunds and credits support decided.
+order_money = Table(
+    "order_money",
+    metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("currency", String(3), nullable=True),
+    Column("total_minor", BigInteger, nullable=True),
+    Column("authorized_minor", BigInteger, nullable=False, default=0),
+    Column("authorization_failed", Boolean, nullable=False, default=False),
+    Column("captured_minor", BigInteger, nullable=False, default=0),
+    Column("voided", Boolean, nullable=False, default=False),
+    Column("released_minor", BigInteger, nullable=False, default=0),
+    Column("refunded_minor", BigInteger, nullable=False, default=0),
+    Column("charged_back_minor", BigInteger, nullable=False, default=0),
+    Column("refunds_decided_minor", BigInteger, nullable=False, default=0),
+    Column("credits_decided_minor", BigInteger, nullable=False, default=0),
+    Column("payments_credit_limit_minor", BigInteger, nullable=True),
+    Column("version", Integer, nullable=False, default=0),
 )
 
 # A buyer's message the seller has not answered yet, per order (the oldest one counts).
@@ -262,6 +283,48 @@ class Orders:
             await self.session.execute(select(orders).where(orders.c.order_id == order_id))
         ).first()
         return dict(row._mapping) if row else None
+
+
+_ORDER_MONEY_FIELDS = [f.name for f in fields(OrderMoney) if f.name not in ("order_id", "version")]
+
+
+def _order_money(row: Any) -> OrderMoney:
+    values = {name: getattr(row, name) for name in _ORDER_MONEY_FIELDS}
+    return OrderMoney(order_id=row.order_id, version=row.version, **values)
+
+
+class OrderMoneys:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def locked(self, order_id: str) -> OrderMoney:
+        """The order's money, its row locked until the unit of work ends, so that two
+        resolutions (or a resolution and a payment event) on one order take turns."""
+        statement = insert_ignoring_duplicates(self.session.bind, order_money).values(  # type: ignore[arg-type]
+            order_id=order_id, version=0
+        )
+        await self.session.execute(statement)
+        query = select(order_money).where(order_money.c.order_id == order_id).with_for_update()
+        return _order_money((await self.session.execute(query)).one())
+
+    async def get(self, order_id: str) -> OrderMoney | None:
+        query = select(order_money).where(order_money.c.order_id == order_id)
+        row = (await self.session.execute(query)).first()
+        return _order_money(row) if row else None
+
+    async def save(self, money: OrderMoney) -> OrderMoney:
+        saved_version = money.version + 1
+        result = await self.session.execute(
+            update(order_money)
+            .where(order_money.c.order_id == money.order_id, order_money.c.version == money.version)
+            .values(
+                version=saved_version,
+                **{name: getattr(money, name) for name in _ORDER_MONEY_FIELDS},
+            )
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"the money of order {money.order_id} changed meanwhile")
+        return replace(money, version=saved_version)
 
 
 class AwaitingReplies:

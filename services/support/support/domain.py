@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Any, Literal, get_args
 
 from contracts import Money
+from contracts.money import minor_unit_digits
+from contracts.orders import OrderPlaced, OrderReturned
+from contracts.payments import (
+    PaymentAuthorizationFailed,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentDisputeClosed,
+    PaymentDisputeOpened,
+    PaymentRefunded,
+    PaymentReleased,
+    PaymentVoided,
+)
 from contracts.support import Priority, ResolutionAction, TicketReason
 from servicekit.calendar import BusinessCalendar
 
@@ -16,6 +29,7 @@ SYSTEM = "system"
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 REASONS: tuple[TicketReason, ...] = get_args(TicketReason)
 ACTIONS: tuple[ResolutionAction, ...] = get_args(ResolutionAction)
+MONEY_ACTIONS: frozenset[ResolutionAction] = frozenset({"refund", "partial_refund", "credit"})
 
 
 class Status(StrEnum):
@@ -33,6 +47,11 @@ OPEN_STATUSES = (Status.OPEN, Status.PENDING_BUYER, Status.PENDING_SELLER, Statu
 class SupportError(Exception):
     status = 400
     slug = "bad-request"
+    title = "Not possible"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.extra = extra  # problem details members: what is possible instead
 
 
 class NotAllowed(SupportError):
@@ -48,6 +67,22 @@ class Refused(SupportError):
 class InvalidResolution(SupportError):
     status = 422
     slug = "invalid-resolution"
+
+
+class ResolutionImpossible(SupportError):
+    """The resolution asks for money the order does not have to give: more than can still be
+    refunded, credit above the limit, another currency. The answer says what is possible."""
+
+    status = 409
+    slug = "resolution-not-possible"
+
+
+class NotYetKnown(SupportError):
+    """Support has not yet heard from orders or payments about this order's money."""
+
+    status = 409
+    slug = "order-not-yet-known"
+    title = "Not yet known"
 
 
 @dataclass(frozen=True)
@@ -270,20 +305,12 @@ def resolve(
         raise NotAllowed("Only agents resolve tickets")
     if not ticket.is_open:
         raise Refused("This ticket is already resolved")
-    if action in ("refund", "partial_refund", "credit") and ticket.order_id is None:
+    if action in MONEY_ACTIONS and ticket.order_id is None:
         raise InvalidResolution("Money moves only on a ticket about an order")
     if action in ("partial_refund", "credit") and amount is None:
         raise InvalidResolution(f"A {action.replace('_', ' ')} needs an amount")
-    if amount is not None:
-        if action not in ("refund", "partial_refund", "credit"):
-            raise InvalidResolution(f"A {action} moves no money; leave the amount out")
-        if amount.amount_minor <= 0:
-            raise InvalidResolution("The amount must be positive")
-        if ticket.currency and amount.currency != ticket.currency:
-            raise InvalidResolution(f"The order is paid in {ticket.currency}")
-        total = ticket.context.get("order_total_minor")
-        if action != "credit" and total is not None and amount.amount_minor > total:
-            raise InvalidResolution("A refund cannot be more than the order's total")
+    if amount is not None and action not in MONEY_ACTIONS:
+        raise InvalidResolution(f"A {action} moves no money; leave the amount out")
     if action == "rebook" and not note.strip():
         raise InvalidResolution("A rebooking names the alternative offered in the note")
     return replace(
@@ -292,3 +319,239 @@ def resolve(
         first_responded_at=ticket.first_responded_at or now,
         resolution=Resolution(action, note, agent_id, now, amount),
     )
+
+
+# --- what an order's money allows ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    """What support knows of one order's money: the total from `order.placed`, what payments
+    holds from its events, and the refunds and credits support itself has decided (which
+    payments may not have carried out yet)."""
+
+    order_id: str
+    currency: str | None = None
+    total_minor: int | None = None  # None until `order.placed` arrives
+    authorized_minor: int = 0  # the card's hold plus the credit applied
+    authorization_failed: bool = False
+    captured_minor: int = 0
+    voided: bool = False
+    released_minor: int = 0
+    refunded_minor: int = 0  # payments' `total_refunded`
+    charged_back_minor: int = 0  # taken by open or lost chargebacks
+    # The least the order's refunds will come to: payments' total when support decided, plus
+    # what support decided since. Two refunds decided before payments reports either one
+    # cannot both take the same money.
+    refunds_decided_minor: int = 0
+    credits_decided_minor: int = 0
+    payments_credit_limit_minor: int | None = None  # payments' cap for the order, if it says
+    version: int = 0
+
+    @property
+    def captured(self) -> bool:
+        return self.captured_minor > 0
+
+    @property
+    def held_minor(self) -> int:
+        """What the buyer paid that the platform holds, captured or not."""
+        if self.captured:
+            return self.captured_minor
+        if self.voided or self.authorization_failed:
+            return 0
+        return self.authorized_minor
+
+    @property
+    def refunded_at_least_minor(self) -> int:
+        return max(self.refunded_minor, self.refunds_decided_minor)
+
+    @property
+    def refundable_minor(self) -> int:
+        """As payments counts it: held, less refunds and chargebacks."""
+        left = self.held_minor - self.refunded_at_least_minor - self.charged_back_minor
+        return max(0, left)
+
+    def money(self, amount_minor: int) -> Money:
+        assert self.currency is not None
+        return Money(amount_minor=amount_minor, currency=self.currency)
+
+
+PaymentFact = (
+    OrderPlaced
+    | OrderReturned
+    | PaymentAuthorized
+    | PaymentAuthorizationFailed
+    | PaymentCaptured
+    | PaymentVoided
+    | PaymentReleased
+    | PaymentRefunded
+    | PaymentDisputeOpened
+    | PaymentDisputeClosed
+)
+
+
+def money_seen(money: OrderMoney, event: PaymentFact) -> OrderMoney:
+    """Fold one of orders' or payments' facts into what support knows of the order's money.
+    An order's events arrive in order (one partition per order), but orders' and payments'
+    topics may overtake each other."""
+    currency = money.currency or _currency_of(event)
+    match event:
+        case OrderPlaced():
+            return replace(
+                money, total_minor=event.total.amount_minor, currency=event.total.currency
+            )
+        case OrderReturned():
+            # payments refunds everything left when the item is back, before it reports it
+            everything = money.held_minor - money.charged_back_minor
+            decided = max(money.refunds_decided_minor, everything)
+            return replace(money, currency=currency, refunds_decided_minor=decided)
+        case PaymentAuthorized():
+            credit = event.credit_applied.amount_minor if event.credit_applied else 0
+            # payments' own credit limit for the order, from producers that state it
+            creditable: Money | None = getattr(event, "creditable", None)
+            return replace(
+                money,
+                currency=currency,
+                authorized_minor=event.amount.amount_minor + credit,
+                authorization_failed=False,
+                payments_credit_limit_minor=creditable.amount_minor
+                if creditable
+                else money.payments_credit_limit_minor,
+            )
+        case PaymentAuthorizationFailed():
+            return replace(money, currency=currency, authorization_failed=True)
+        case PaymentCaptured():
+            return replace(money, currency=currency, captured_minor=event.amount.amount_minor)
+        case PaymentVoided():
+            return replace(money, currency=currency, voided=True)
+        case PaymentReleased():
+            paid = event.amount.amount_minor + event.platform_fee.amount_minor
+            return replace(money, currency=currency, released_minor=paid)
+        case PaymentRefunded():
+            refunded = max(money.refunded_minor, event.total_refunded.amount_minor)
+            return replace(money, currency=currency, refunded_minor=refunded)
+        case PaymentDisputeOpened():
+            taken = money.charged_back_minor + event.amount.amount_minor
+            return replace(money, currency=currency, charged_back_minor=taken)
+        case PaymentDisputeClosed():
+            returned = event.amount.amount_minor if event.outcome == "won" else 0
+            taken = max(0, money.charged_back_minor - returned)
+            return replace(money, currency=currency, charged_back_minor=taken)
+    return money
+
+
+def _currency_of(event: PaymentFact) -> str:
+    if isinstance(event, OrderPlaced | OrderReturned):
+        return event.total.currency
+    return event.amount.currency
+
+
+def credit_limit_minor(total_minor: int, ratio: Decimal) -> int:
+    """The goodwill credit an order may carry in all: `ratio` of its total, rounded down."""
+    return int((Decimal(total_minor) * ratio).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def decide_money(
+    money: OrderMoney | None,
+    *,
+    action: ResolutionAction,
+    amount: Money | None,
+    credit_ratio: Decimal = Decimal(1),
+) -> OrderMoney | None:
+    """Check a resolution against what the order's money allows, and count it: the order's
+    money afterwards (unchanged for an action that moves none). Refuses, changing nothing,
+    with what is possible instead; payments must never be asked for what it cannot do."""
+    if action not in MONEY_ACTIONS:
+        return money
+    if money is None or money.total_minor is None or money.currency is None:
+        raise NotYetKnown(
+            "Support has not yet heard about this order's total; retry shortly",
+            retry_after_seconds=5,
+        )
+    currency = money.currency
+    if action == "credit":
+        return _credit(money, amount, credit_ratio)
+    refundable = money.money(money.refundable_minor)
+    if amount is not None:
+        if amount.currency != currency:
+            raise ResolutionImpossible(
+                f"The order is paid in {currency}", refundable=refundable.model_dump()
+            )
+        if amount.amount_minor <= 0:
+            raise ResolutionImpossible(
+                "The amount must be positive", refundable=refundable.model_dump()
+            )
+    if not money.captured:
+        return _refund_before_capture(money, action, amount)
+    if money.refundable_minor <= 0:
+        raise ResolutionImpossible(
+            "Nothing is left to refund on this order: it has been refunded or charged back",
+            refundable=refundable.model_dump(),
+        )
+    requested = money.refundable_minor if amount is None else amount.amount_minor
+    if requested > money.refundable_minor:
+        raise ResolutionImpossible(
+            f"Only {_shown(refundable)} can still be refunded on this order",
+            refundable=refundable.model_dump(),
+        )
+    return replace(money, refunds_decided_minor=money.refunded_at_least_minor + requested)
+
+
+def _refund_before_capture(
+    money: OrderMoney, action: ResolutionAction, amount: Money | None
+) -> OrderMoney:
+    """Before the capture, money goes back only as a whole: the hold is voided."""
+    if money.voided or money.authorization_failed:
+        raise ResolutionImpossible(
+            "Nothing was paid on this order: the card's hold was released or never made",
+            refundable=money.money(0).model_dump(),
+        )
+    if money.authorized_minor <= 0:
+        raise NotYetKnown(
+            "Payments has not yet reported this order's payment; retry shortly",
+            retry_after_seconds=5,
+        )
+    whole = money.money(money.refundable_minor)
+    if money.refundable_minor <= 0:
+        raise ResolutionImpossible(
+            "A refund of this order is already decided", refundable=whole.model_dump()
+        )
+    if action == "partial_refund" or (
+        amount is not None and amount.amount_minor != money.refundable_minor
+    ):
+        raise ResolutionImpossible(
+            "Nothing is captured yet: only a refund of everything is possible now (the card's "
+            f"hold of {_shown(whole)} is released)",
+            refundable=whole.model_dump(),
+            captured=False,
+        )
+    return replace(money, refunds_decided_minor=money.refunded_at_least_minor + whole.amount_minor)
+
+
+def _credit(money: OrderMoney, amount: Money | None, ratio: Decimal) -> OrderMoney:
+    assert amount is not None and money.total_minor is not None  # resolve() asked for it
+    limit = credit_limit_minor(money.total_minor, ratio)
+    if money.payments_credit_limit_minor is not None:
+        limit = min(limit, money.payments_credit_limit_minor)  # payments would refuse more
+    creditable = money.money(max(0, limit - money.credits_decided_minor))
+    if amount.currency != money.currency:
+        raise ResolutionImpossible(
+            f"The order is paid in {money.currency}", creditable=creditable.model_dump()
+        )
+    if amount.amount_minor <= 0:
+        raise ResolutionImpossible(
+            "The amount must be positive", creditable=creditable.model_dump()
+        )
+    if amount.amount_minor > creditable.amount_minor:
+        raise ResolutionImpossible(
+            f"At most {_shown(creditable)} more credit can be given on this order "
+            f"({_shown(money.money(limit))} in all)",
+            creditable=creditable.model_dump(),
+        )
+    return replace(money, credits_decided_minor=money.credits_decided_minor + amount.amount_minor)
+
+
+def _shown(money: Money) -> str:
+    digits = minor_unit_digits(money.currency)
+    units = Decimal(money.amount_minor).scaleb(-digits)
+    return f"{units:.{digits}f} {money.currency}"

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -16,14 +17,22 @@ from contracts.orders import (
     OrderMessagePosted,
     OrderPlaced,
     OrderProblemReported,
+    OrderReturned,
     OrderReturnedToSender,
     OrderSellerBackedOut,
     OrderShipmentOverdue,
 )
 from contracts.payments import (
     PaymentAuthorizationExpiring,
+    PaymentAuthorizationFailed,
+    PaymentAuthorized,
+    PaymentCaptured,
     PaymentCaptureFailed,
+    PaymentDisputeClosed,
     PaymentDisputeOpened,
+    PaymentRefunded,
+    PaymentReleased,
+    PaymentVoided,
 )
 from contracts.seller_standards import SellerStandingChanged
 from contracts.support import (
@@ -40,8 +49,8 @@ from servicekit.failures import ConcurrentUpdate
 from servicekit.http import not_found
 from servicekit.uow import Database, UnitOfWork
 from support import domain
-from support.db import AwaitingReplies, Messages, Orders, Tickets
-from support.domain import SYSTEM, SlaTargets, Ticket
+from support.db import AwaitingReplies, Messages, OrderMoneys, Orders, Tickets
+from support.domain import SYSTEM, PaymentFact, SlaTargets, Ticket
 
 
 @dataclass
@@ -52,6 +61,7 @@ class SupportContext:
     reply_within: timedelta = timedelta(hours=24)
     targets: dict[Any, SlaTargets] = field(default_factory=lambda: dict(domain.DEFAULT_SLA))
     batch_size: int = 100
+    credit_limit_ratio: Decimal = Decimal(1)  # of the order's total, all credits counted
 
 
 def new_ticket_id() -> str:
@@ -155,6 +165,26 @@ async def on_order_placed(
         currency=event.total.currency,
         placed_at=event.placed_at,
     )
+    await _money_seen(uow, event)
+
+
+async def _money_seen(uow: UnitOfWork, event: PaymentFact) -> None:
+    moneys = OrderMoneys(uow.session)
+    await moneys.save(domain.money_seen(await moneys.locked(event.order_id), event))
+
+
+async def on_money_fact(
+    ctx: SupportContext, received: Received[PaymentFact], uow: UnitOfWork
+) -> None:
+    await _money_seen(uow, received.event)
+
+
+async def on_dispute_opened(
+    ctx: SupportContext, received: Received[PaymentDisputeOpened], uow: UnitOfWork
+) -> None:
+    """The chargeback takes money refunds can no longer return, and needs an agent."""
+    await _money_seen(uow, received.event)
+    await _on("chargeback")(ctx, received, uow)
 
 
 def _on(reason: TicketReason, when: Callable[[Any], bool] = lambda _: True) -> Any:
@@ -252,7 +282,18 @@ def event_router(ctx: SupportContext) -> EventRouter:
     router.add(OrderMessagePosted, partial(on_message_posted, ctx))
     router.add(PaymentCaptureFailed, partial(_on("capture_failed"), ctx))
     router.add(PaymentAuthorizationExpiring, partial(_on("authorization_expiring"), ctx))
-    router.add(PaymentDisputeOpened, partial(_on("chargeback"), ctx))
+    router.add(PaymentDisputeOpened, partial(on_dispute_opened, ctx))
+    for fact in (
+        OrderReturned,
+        PaymentAuthorized,
+        PaymentAuthorizationFailed,
+        PaymentCaptured,
+        PaymentVoided,
+        PaymentReleased,
+        PaymentRefunded,
+        PaymentDisputeClosed,
+    ):
+        router.add(fact, partial(on_money_fact, ctx))
     router.add(SellerStandingChanged, partial(on_standing_changed, ctx))
     return router
 
@@ -378,26 +419,40 @@ async def resolve(
     amount: Money | None,
     note: str,
 ) -> Ticket:
+    """Decide a ticket. A resolution that moves money is checked against what the order's
+    money allows and counted there in the same transaction, so payments is never asked for
+    what it cannot do; a refusal changes nothing."""
     async with ctx.db.unit_of_work() as uow:
         ticket = await visible_ticket(uow, ticket_id, principal_id, role)
         now = ctx.clock.now()
-        resolved = await Tickets(uow.session).save(
-            domain.resolve(
-                ticket,
-                action=action,
-                amount=amount,
-                note=note,
-                agent_id=principal_id,
-                role=role,
-                now=now,
-            )
+        decided = domain.resolve(
+            ticket,
+            action=action,
+            amount=amount,
+            note=note,
+            agent_id=principal_id,
+            role=role,
+            now=now,
         )
+        order = await Orders(uow.session).get(ticket.order_id) if ticket.order_id else None
+        if action in domain.MONEY_ACTIONS:
+            assert ticket.order_id is not None  # domain.resolve refuses money without an order
+            moneys = OrderMoneys(uow.session)
+            money = await moneys.locked(ticket.order_id) if order is not None else None
+            counted = domain.decide_money(
+                money, action=action, amount=amount, credit_ratio=ctx.credit_limit_ratio
+            )
+            assert counted is not None
+            await moneys.save(counted)
+        resolved = await Tickets(uow.session).save(decided)
         if resolved.order_id is not None:
             uow.emit(
                 TicketResolved(
                     ticket_id=resolved.id,
                     order_id=resolved.order_id,
-                    buyer_id=resolved.buyer_id or "",
+                    # a ticket opened from a payment event before its order was seen may lack
+                    # the buyer; the credit must go to someone
+                    buyer_id=resolved.buyer_id or (order["buyer_id"] if order else ""),
                     seller_id=resolved.seller_id,
                     action=action,
                     amount=amount,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time
+from decimal import Decimal
 
 from pydantic import AliasChoices, Field
 
@@ -29,4 +30,12 @@ class SupportSettings(KitSettings):
         gt=0,
         validation_alias=AliasChoices("SUPPORT_REPLY_WITHIN_HOURS"),
         description="How long a buyer's message may wait for the seller before a ticket opens",
+    )
+    credit_limit_ratio: Decimal = Field(
+        Decimal(1),
+        ge=0,
+        le=100,
+        validation_alias=AliasChoices("SUPPORT_CREDIT_LIMIT_RATIO"),
+        description="Goodwill credit an order may carry in all (every ticket's credits "
+        "counted), as a multiple of the order's total: 1.0 is at most the total",
     )

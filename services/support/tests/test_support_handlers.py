@@ -17,13 +17,21 @@ from contracts.orders import (
 )
 from contracts.payments import (
     PaymentAuthorizationExpiring,
+    PaymentAuthorized,
+    PaymentCaptured,
     PaymentCaptureFailed,
     PaymentDisputeOpened,
 )
 from servicekit.http import Problem
 from support import handlers
 from support.db import Messages, Tickets
-from support.domain import InvalidResolution, NotAllowed, Status
+from support.domain import (
+    InvalidResolution,
+    NotAllowed,
+    NotYetKnown,
+    ResolutionImpossible,
+    Status,
+)
 
 from support_test_helpers import BUYER, NOW, SELLER, deliver, fact, new_order_id, placed, published
 
@@ -74,6 +82,29 @@ def triggers(order_id):
             opened_at=NOW,
         ),
     }
+
+
+async def paid(ctx, order_id, *, capture=True):
+    """What payments reports of the order's 50 EUR: authorized, and captured."""
+    await deliver(
+        ctx,
+        PaymentAuthorized(
+            order_id=order_id,
+            payment_intent_id="pi_1",
+            amount=money(5000),
+            authorized_at=NOW,
+            expires_at=NOW + timedelta(days=7),
+        ),
+        source="payments",
+    )
+    if capture:
+        await deliver(
+            ctx,
+            PaymentCaptured(
+                order_id=order_id, payment_intent_id="pi_1", amount=money(5000), captured_at=NOW
+            ),
+            source="payments",
+        )
 
 
 async def tickets_of(ctx, order_id):
@@ -249,6 +280,7 @@ async def test_internal_notes_stay_with_agents_and_a_reply_starts_the_clock(ctx)
 async def test_a_resolution_is_published_for_payments_once_and_only_by_an_agent(ctx, engine):
     order_id = new_order_id()
     await deliver(ctx, placed(order_id))
+    await paid(ctx, order_id)
     await deliver(ctx, triggers(order_id)["damaged"])
     [ticket] = await tickets_of(ctx, order_id)
 
@@ -313,7 +345,19 @@ async def test_a_second_question_joins_the_open_one_and_an_overlarge_refund_is_r
             m.body for m in await Messages(uow.session).of_ticket(first.id, with_internal=True)
         ]
     assert bodies == ["Blue?", "Let me check", "And M?"]
-    with pytest.raises(InvalidResolution, match="more than the order's total"):
+    # what payments holds is not known yet: support does not guess
+    with pytest.raises(NotYetKnown):
+        await handlers.resolve(
+            ctx,
+            first.id,
+            principal_id="usr_a",
+            role="agent",
+            action="partial_refund",
+            amount=money(1000),
+            note="x",
+        )
+    await paid(ctx, order_id)
+    with pytest.raises(ResolutionImpossible, match=r"50\.00 EUR can still be refunded") as refused:
         await handlers.resolve(
             ctx,
             first.id,
@@ -323,3 +367,51 @@ async def test_a_second_question_joins_the_open_one_and_an_overlarge_refund_is_r
             amount=money(5001),
             note="x",
         )
+    assert refused.value.extra["refundable"] == {"amount_minor": 5000, "currency": EUR}
+    async with ctx.db.unit_of_work() as uow:
+        assert (await Tickets(uow.session).get(first.id)).is_open  # nothing changed
+
+
+async def test_money_decided_on_one_ticket_is_counted_on_the_next_of_the_same_order(ctx, engine):
+    order_id = new_order_id()
+    await deliver(ctx, placed(order_id))
+    await paid(ctx, order_id)
+    await deliver(ctx, triggers(order_id)["damaged"])
+    await deliver(ctx, triggers(order_id)["delivery_failed"])
+    damaged, late = await tickets_of(ctx, order_id)
+
+    async def resolve(ticket, action, amount_minor):
+        return await handlers.resolve(
+            ctx,
+            ticket.id,
+            principal_id="usr_a",
+            role="agent",
+            action=action,
+            amount=money(amount_minor),
+            note="sorry",
+        )
+
+    await resolve(damaged, "partial_refund", 3000)
+    with pytest.raises(ResolutionImpossible, match=r"20\.00 EUR"):
+        await resolve(late, "refund", 2001)
+    await resolve(late, "credit", 5000)
+    resolved = [d for kind, d in await published(engine) if kind == "ticket_resolved.v1"]
+    assert [(d["action"], d["amount"]["amount_minor"], d["buyer_id"]) for d in resolved] == [
+        ("partial_refund", 3000, BUYER),
+        ("credit", 5000, BUYER),
+    ]
+
+
+async def test_a_refund_before_the_capture_is_accepted_whole_and_published_for_a_void(ctx, engine):
+    order_id = new_order_id()
+    await deliver(ctx, placed(order_id))
+    await paid(ctx, order_id, capture=False)
+    await deliver(ctx, triggers(order_id)["seller_backed_out"])
+    [ticket] = await tickets_of(ctx, order_id)
+
+    await handlers.resolve(
+        ctx, ticket.id, principal_id="usr_a", role="agent", action="refund", amount=None, note="x"
+    )
+
+    [data] = [d for kind, d in await published(engine) if kind == "ticket_resolved.v1"]
+    assert (data["action"], data["amount"]) == ("refund", None)
