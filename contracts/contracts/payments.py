@@ -24,6 +24,11 @@ class PaymentAuthorized(Event, type="marketplace.payment.authorized.v1", topic=P
         description="Goodwill credit used for part of the total; the card holds the rest. "
         "When credit covers everything, `payment_intent_id` is empty and `amount` is zero.",
     )
+    creditable: Money | None = Field(
+        None,
+        description="How much goodwill credit payments will issue on this order, all "
+        "tickets together (its total times the operators' PAYMENTS_CREDIT_LIMIT_BPS)",
+    )
 
     def subject(self) -> str:
         return self.order_id
@@ -51,6 +56,12 @@ class PaymentCaptured(Event, type="marketplace.payment.captured.v1", topic=PAYME
     payment_intent_id: str
     amount: Money
     captured_at: AwareDatetime
+    refundable: Money | None = Field(
+        None,
+        description="What can still be refunded on the order after this fact (captured, less "
+        "refunds decided, among them those that waited for the capture, and open or lost "
+        "chargebacks); None from older producers",
+    )
 
     def subject(self) -> str:
         return self.order_id
@@ -63,6 +74,14 @@ class PaymentVoided(Event, type="marketplace.payment.voided.v1", topic=PAYMENTS_
     payment_intent_id: str
     amount: Money
     voided_at: AwareDatetime
+    credit_returned: Money | None = Field(
+        None, description="Goodwill credit set aside for the order and given back to the buyer"
+    )
+    reason: str | None = Field(
+        None,
+        description="Why: the order ended before shipment, or a support ticket refunded it "
+        "before anything was captured (then the order cannot go ahead either)",
+    )
 
     def subject(self) -> str:
         return self.order_id
@@ -76,6 +95,11 @@ class PaymentReleased(Event, type="marketplace.payment.released.v1", topic=PAYME
     amount: Money
     platform_fee: Money
     released_at: AwareDatetime
+    refundable: Money | None = Field(
+        None,
+        description="What can still be refunded on the order after this fact (captured, less "
+        "refunds decided and open or lost chargebacks); None from older producers",
+    )
 
     def subject(self) -> str:
         return self.order_id
@@ -96,6 +120,12 @@ class PaymentRefunded(Event, type="marketplace.payment.refunded.v1", topic=PAYME
     )
     clawed_back: Money | None = Field(
         None, description="After a payout: what the seller owes back for this refund"
+    )
+    captured: Money | None = Field(None, description="What was captured on the order")
+    refundable: Money | None = Field(
+        None,
+        description="What can still be refunded on the order after this fact (captured, less "
+        "refunds decided and open or lost chargebacks); None from older producers",
     )
 
     def subject(self) -> str:
@@ -159,6 +189,14 @@ class CreditIssued(Event, type="marketplace.payment.credit_issued.v1", topic=PAY
     balance: Money
     reason: str
     issued_at: AwareDatetime
+    total_credited: Money | None = Field(
+        None, description="All goodwill credit issued on this order so far, this included"
+    )
+    creditable: Money | None = Field(
+        None,
+        description="How much more credit payments will issue on this order (its total "
+        "times the operators' PAYMENTS_CREDIT_LIMIT_BPS, less what was credited)",
+    )
 
     def subject(self) -> str:
         return self.order_id
@@ -176,6 +214,11 @@ class PaymentDisputeOpened(
     amount: Money
     reason: str
     opened_at: AwareDatetime
+    refundable: Money | None = Field(
+        None,
+        description="What can still be refunded on the order after this fact (captured, less "
+        "refunds decided and open or lost chargebacks); None from older producers",
+    )
 
     def subject(self) -> str:
         return self.order_id
@@ -193,6 +236,11 @@ class PaymentDisputeClosed(
     amount: Money
     outcome: Literal["won", "lost"]
     closed_at: AwareDatetime
+    refundable: Money | None = Field(
+        None,
+        description="What can still be refunded on the order after this fact (captured, less "
+        "refunds decided and open or lost chargebacks); None from older producers",
+    )
 
     def subject(self) -> str:
         return self.order_id

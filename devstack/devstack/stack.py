@@ -152,6 +152,7 @@ class Stack:
             "MARKETPLACE_DATA_DIR": str(config.data_dir),
             "MARKETPLACE_INTERNAL_TOKEN": self.internal_token,
             "MARKETPLACE_CLOCK": config.clock,
+            "MARKETPLACE_ENV": "development",  # payments accepts its development webhook secret
             "STRIPE_API_BASE": self.stripe_base,
             "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_development"),
             "SMTP_HOST": "127.0.0.1",

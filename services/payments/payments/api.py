@@ -14,7 +14,7 @@ from payments.handlers import PaymentsContext
 from servicekit.http import Caller, Problem, not_found, require_role
 
 
-def _operation_view(operation: Operation) -> dict[str, Any]:
+def _operation_view(operation: Operation, *, sees_failure: bool) -> dict[str, Any]:
     return {
         "id": operation.id,
         "state": operation.state.value,
@@ -24,15 +24,30 @@ def _operation_view(operation: Operation) -> dict[str, Any]:
         "reason": operation.reason or None,
         "requested_at": operation.created_at.isoformat(),
         "finished_at": operation.finished_at.isoformat() if operation.finished_at else None,
-        "failure": operation.failure,
+        "failure": operation.failure if sees_failure else None,
     }
 
 
 def payment_view(
-    payment: Payment, operations: list[Operation], disputes: list[Any]
+    payment: Payment,
+    operations: list[Operation],
+    disputes: list[Any],
+    *,
+    staff: bool = True,
+    buyer: bool = True,
 ) -> dict[str, Any]:
+    """The payment as `staff` (agents, operators) or one of its parties sees it. Why the card
+    was declined is the buyer's (and staff's) business, not the seller's; why an operation
+    was set aside (Stripe's own words) is for staff."""
+    sees_decline = staff or buyer
+
     def of(*kinds: OperationKind) -> list[dict[str, Any]]:
-        return [_operation_view(op) for op in operations if op.kind in kinds]
+        return [_operation_view(op, sees_failure=staff) for op in operations if op.kind in kinds]
+
+    def authorization_view(operation: Operation) -> dict[str, Any]:
+        view = _operation_view(operation, sees_failure=sees_decline)
+        declined = sees_decline and view["state"] == "failed"
+        return view | {"decline_code": payment.decline_code if declined else None}
 
     money = payment.money
     return {
@@ -47,11 +62,12 @@ def payment_view(
         "platform_fee": money(payment.fee_minor).model_dump(),
         "payment_intent_id": payment.payment_intent_id,
         "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
-        "failure_reason": payment.failure_reason,
-        "decline_code": payment.decline_code,
+        "failure_reason": payment.failure_reason if sees_decline else None,
+        "decline_code": payment.decline_code if sees_decline else None,
         "authorizations": [
-            view | {"decline_code": payment.decline_code if view["state"] == "failed" else None}
-            for view in of(OperationKind.AUTHORIZE, OperationKind.REAUTHORIZE)
+            authorization_view(op)
+            for op in operations
+            if op.kind in (OperationKind.AUTHORIZE, OperationKind.REAUTHORIZE)
         ],
         "voids": of(OperationKind.VOID, OperationKind.RELEASE_HOLD),
         "captures": of(OperationKind.CAPTURE),
@@ -65,6 +81,7 @@ def payment_view(
                 "amount": money(row.amount_minor).model_dump(),
                 "opened_at": row.opened_at.isoformat(),
                 "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+                "refusal": row.refusal if staff else None,
             }
             for row in disputes
         ],
@@ -99,7 +116,13 @@ def build_router(
                 raise not_found("payment")
             operations = await Operations(uow.session).of_order(order_id)
             disputes = await Disputes(uow.session).of_order(order_id)
-        return payment_view(payment, operations, disputes)
+        return payment_view(
+            payment,
+            operations,
+            disputes,
+            staff=who.role in ("agent", "operator"),
+            buyer=who.id == payment.buyer_id,
+        )
 
     @router.get("/me/credits")
     async def my_credits(who: CallerDep) -> dict[str, Any]:

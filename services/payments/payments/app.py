@@ -5,6 +5,8 @@ uvicorn payments.app:create_app --factory
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +28,10 @@ from servicekit.runtime import ServiceRuntime
 from servicekit.worker import BackgroundWorker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class UnsafeSettings(RuntimeError):
+    """Payments refuses to start with these settings."""
 
 
 def create_app(
@@ -52,6 +58,7 @@ def create_app(
         authorization_hold=timedelta(days=settings.authorization_hold_days),
         renew_before=timedelta(hours=settings.renew_before_hours),
         fee_bps=settings.platform_fee_bps,
+        credit_limit_bps=settings.credit_limit_bps,
         concurrency=settings.authorization_concurrency,
         lock=ExclusiveLock(runtime.db.engine, "payments-card-operations"),
     )
@@ -69,4 +76,18 @@ def create_app(
         webhook_secret=settings.stripe_webhook_secret,
         webhook_tolerance=timedelta(seconds=settings.webhook_tolerance_seconds),
     )
-    return runtime.fastapi_app(router, title="payments")
+    app = runtime.fastapi_app(router, title="payments")
+    starting = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def refusing_unsafe_settings(application: FastAPI) -> AsyncIterator[None]:
+        # Checked when the service starts, not when it is built: the API documents are
+        # rendered from an app built with the defaults.
+        fault = settings.webhook_secret_fault()
+        if fault:
+            raise UnsafeSettings(f"payments refuses to start: {fault}")
+        async with starting(application):
+            yield
+
+    app.router.lifespan_context = refusing_unsafe_settings
+    return app

@@ -21,6 +21,21 @@ class TransientCardError(Exception):
     """The processor could not be reached or asked us to slow down: try again later."""
 
 
+class UnusableOperation(ValueError):
+    """An operation that cannot be put to the processor at all (nothing to act on)."""
+
+
+def refused_for_good(error: Exception) -> bool:
+    """An operation the processor will refuse however often it is asked: an invalid request
+    (a missing or cancelled PaymentIntent, an amount it will not take), an idempotency key
+    reused with other parameters, a card error outside an authorization; or one that cannot
+    be asked at all. Not a decline (an answer) and not an outage (`TransientCardError`)."""
+    return isinstance(
+        error,
+        (stripe.InvalidRequestError, stripe.IdempotencyError, stripe.CardError, UnusableOperation),
+    )
+
+
 @dataclass(frozen=True)
 class ChargeState:
     """What Stripe says happened to a PaymentIntent, for reconciliation."""
@@ -200,6 +215,10 @@ async def _calling_stripe(call: Callable[[], Awaitable[T]]) -> T:
         return await call()
     except (stripe.APIConnectionError, stripe.RateLimitError) as error:
         raise TransientCardError(str(error)) from error
+    except (stripe.AuthenticationError, stripe.PermissionError) as error:
+        # Our key, not this operation: every operation waits until an operator mends it,
+        # rather than each being set aside as if Stripe had refused it.
+        raise TransientCardError(f"Stripe refused our API key: {error}") from error
     except stripe.InvalidRequestError:
         raise
     except stripe.APIError as error:
@@ -208,7 +227,7 @@ async def _calling_stripe(call: Callable[[], Awaitable[T]]) -> T:
 
 def _target(operation: Operation) -> str:
     if not operation.payment_intent_id:
-        raise ValueError(f"operation {operation.id} has no PaymentIntent to act on")
+        raise UnusableOperation(f"operation {operation.id} has no PaymentIntent to act on")
     return operation.payment_intent_id
 
 

@@ -29,7 +29,7 @@ from payments.domain import (
     PaymentState,
     WaitingRefund,
 )
-from payments.ledger import Entry, Line
+from payments.ledger import GOODWILL, Entry, Line
 from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates, insert_rows
 from servicekit.failures import ConcurrentUpdate
 
@@ -131,6 +131,8 @@ disputes = Table(
     Column("reason", String(100), nullable=False),
     Column("opened_at", UtcDateTime(), nullable=False),
     Column("closed_at", UtcDateTime(), nullable=True),
+    # Why a dispute that does not fit the charge was refused (status "refused")
+    Column("refusal", String(500), nullable=True),
 )
 
 refunds_waiting = Table(
@@ -249,8 +251,12 @@ class Operations:
         )
         return [_operation(row) for row in (await self.session.execute(query)).all()]
 
-    async def open(self, limit: int) -> list[Operation]:
-        """Operations still to run, oldest first (a started one is being resumed)."""
+    async def open(
+        self, limit: int, *, order_ids_waiting: frozenset[str] = frozenset()
+    ) -> list[Operation]:
+        """Operations still to run, oldest first (a started one is being resumed), leaving
+        out the orders in `order_ids_waiting` (backing off), so that they do not fill the
+        batch and hold up every other order."""
         query = (
             select(operations)
             .where(
@@ -259,6 +265,8 @@ class Operations:
             .order_by(operations.c.created_at, operations.c.id)
             .limit(limit)
         )
+        if order_ids_waiting:
+            query = query.where(operations.c.order_id.not_in(sorted(order_ids_waiting)))
         return [_operation(row) for row in (await self.session.execute(query)).all()]
 
     async def has_open(self, order_id: str) -> bool:
@@ -315,6 +323,13 @@ class Ledger:
             .order_by(ledger_lines.c.id.desc())
         )
         return list((await self.session.execute(query)).all())
+
+    async def credited(self, order_id: str) -> int:
+        """Goodwill credit issued on the order so far."""
+        query = select(func.coalesce(func.sum(ledger_lines.c.amount_minor), 0)).where(
+            ledger_lines.c.order_id == order_id, ledger_lines.c.account == GOODWILL
+        )
+        return -int((await self.session.execute(query)).scalar_one())
 
     async def order_lines(self, order_id: str) -> list[Line]:
         return [Line(row.account, row.amount_minor) for row in await self.of_order(order_id)]

@@ -263,10 +263,14 @@ def record_authorization(
     return decision
 
 
+ORDER_ENDED = "The order ended before shipment"
+
+
 def end_before_capture(
-    payment: Payment, authorization: Operation | None, now: datetime
+    payment: Payment, authorization: Operation | None, now: datetime, reason: str = ORDER_ENDED
 ) -> Decision:
-    """The order was cancelled, declined or abandoned by the seller before shipping."""
+    """The order was cancelled, declined or abandoned by the seller before shipping (or
+    support refunded it then): the hold is voided with `reason`."""
     if payment.state is PaymentState.AUTHORIZING:
         if authorization is not None and authorization.state is OperationState.PENDING:
             # Stripe was never asked: nothing to void.
@@ -279,7 +283,8 @@ def end_before_capture(
         return Decision(replace(payment, ended=True))
     if payment.state is PaymentState.AUTHORIZED and not payment.ended:
         ended = replace(payment, ended=True)
-        return _decided(ended, [ended.operation(OperationKind.VOID, ended.card_minor, now)], [])
+        void = ended.operation(OperationKind.VOID, ended.card_minor, now, reason=reason)
+        return _decided(ended, [void], [])
     return Decision(payment)
 
 
@@ -608,24 +613,92 @@ def record_refund(payment: Payment, operation: Operation, now: datetime) -> Deci
     )
 
 
+def refund_before_capture(
+    payment: Payment,
+    authorization: Operation | None,
+    amount_minor: int | None,
+    now: datetime,
+    reason: str,
+) -> Decision:
+    """A `refund` decided before anything was captured gives the buyer everything back the
+    only way there is: the hold is voided and reserved credit returned, as for a cancelled
+    order. Only the whole of it: part of a hold cannot be given back."""
+    if payment.state not in (PaymentState.AUTHORIZING, PaymentState.AUTHORIZED):
+        raise PaymentRefused(
+            f"nothing was captured on order {payment.order_id} (payment {payment.state.value})"
+        )
+    if amount_minor is not None and amount_minor != payment.total_minor:
+        raise PaymentRefused(
+            f"nothing was captured on order {payment.order_id} yet: only the whole "
+            f"{payment.total_minor} {payment.currency} can be given back (a void), "
+            f"not {amount_minor}"
+        )
+    return end_before_capture(payment, authorization, now, reason)
+
+
+def creditable_minor(payment: Payment, credited_minor: int, limit_bps: int) -> int:
+    """How much more goodwill credit the order allows: its total times the operators'
+    limit, less what was credited on it already."""
+    return max(0, payment.total_minor * limit_bps // 10_000 - credited_minor)
+
+
 def goodwill_credit(
-    order_id: str, buyer_id: str, amount: Money, reason: str, key: str, now: datetime
+    payment: Payment,
+    credited_minor: int,
+    limit_bps: int,
+    buyer_id: str,
+    amount: Money,
+    reason: str,
+    key: str,
+    now: datetime,
 ) -> Entry:
+    """Credit for the order's buyer, within what the order allows (`creditable_minor`)."""
     if amount.amount_minor <= 0:
         raise PaymentRefused("a goodwill credit must be a positive amount")
+    if buyer_id != payment.buyer_id:
+        raise PaymentRefused(f"order {payment.order_id} was not bought by {buyer_id}")
+    if amount.currency != payment.currency:
+        raise PaymentRefused(
+            f"order {payment.order_id} is in {payment.currency}, the credit in {amount.currency}"
+        )
+    allowed = creditable_minor(payment, credited_minor, limit_bps)
+    if amount.amount_minor > allowed:
+        raise PaymentRefused(
+            f"cannot credit {amount.amount_minor} {amount.currency} on order "
+            f"{payment.order_id}: at most {allowed} more can be credited"
+        )
     issued = ledger.entry(
-        f"order:{order_id}:credit:{key}",
-        order_id,
+        f"order:{payment.order_id}:credit:{key}",
+        payment.order_id,
         amount.currency,
         now,
         f"Goodwill credit: {reason}",
-        *move(amount.amount_minor, ledger.GOODWILL, ledger.buyer_credit(buyer_id)),
+        *move(amount.amount_minor, ledger.GOODWILL, ledger.buyer_credit(payment.buyer_id)),
     )
     assert issued is not None
     return issued
 
 
 # --- chargebacks --------------------------------------------------------------------------
+
+
+def dispute_amount(payment: Payment, amount: object, currency: object) -> tuple[int, str | None]:
+    """What a dispute Stripe reports takes from the order, or why it cannot be right: an
+    amount that is not a positive whole number, more than the charge still holds, or another
+    currency (a negative one once put money into escrow from nothing)."""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        return 0, f"the dispute's amount {amount!r} is not a whole number of minor units"
+    if not isinstance(currency, str) or currency.upper() != payment.currency:
+        return 0, f"the dispute is in {currency!r}, the charge in {payment.currency}"
+    disputable = payment.captured_minor - payment.charged_back_minor
+    if amount <= 0:
+        return 0, f"the dispute's amount {amount} is not positive"
+    if amount > disputable:
+        return 0, (
+            f"the dispute is for {amount} {payment.currency}, more than the {disputable} "
+            "the charge holds"
+        )
+    return amount, None
 
 
 def open_dispute(payment: Payment, dispute_id: str, amount_minor: int, now: datetime) -> Decision:

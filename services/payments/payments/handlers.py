@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 
 from contracts.orders import (
     OrderCancelled,
@@ -41,7 +42,7 @@ from contracts.payments import (
 )
 from contracts.support import TicketResolved
 from payments import domain, ledger
-from payments.cards import CardProcessor, TransientCardError
+from payments.cards import CardProcessor, TransientCardError, refused_for_good
 from payments.db import CreditBalances, Ledger, Operations, Payments, WaitingRefunds
 from payments.domain import (
     CardOutcome,
@@ -61,6 +62,13 @@ from servicekit.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
+OPERATIONS_SET_ASIDE = Counter(
+    "payments_card_operations_set_aside_total",
+    "Card operations that failed for good and were set aside with their reason (the "
+    "operation is `failed`; see GET /v1/orders/{id}/payment)",
+    ["kind"],
+)
+
 
 @dataclass
 class PaymentsContext:
@@ -71,12 +79,17 @@ class PaymentsContext:
     authorization_hold: timedelta
     renew_before: timedelta = timedelta(days=1)
     fee_bps: int = 500
+    credit_limit_bps: int = 10_000
     concurrency: int = 16
     batch_size: int = 50
     wake_worker: Callable[[], None] = lambda: None
     # Operations that hit a transient error: (failures so far, monotonic time of the next
     # try). Kept in memory: after a restart every waiting operation is tried at once.
     backoff: dict[str, tuple[int, float]] = field(default_factory=dict)
+    backoff_orders: dict[str, str] = field(default_factory=dict)  # operation id -> order id
+    # A failure that is neither Stripe's refusal nor an outage (a bug, an answer we cannot
+    # read) is tried this many times, then set aside so that it cannot block the queue.
+    attempts_before_set_aside: int = 8
     lock: ExclusiveLock | None = None
 
 
@@ -171,14 +184,21 @@ async def _change(
 
 async def on_order_ended(ctx: PaymentsContext, received: Received[Any], uow: UnitOfWork) -> None:
     """Cancelled, declined, or the seller backed out: void whatever the card holds."""
-    order_id = received.event.order_id
+    await _void(ctx, uow, received.event.order_id, domain.end_before_capture)
+
+
+async def _void(
+    ctx: PaymentsContext,
+    uow: UnitOfWork,
+    order_id: str,
+    decide: Callable[[Payment, Operation | None, datetime], Decision],
+    reason: str = domain.ORDER_ENDED,
+) -> None:
     authorization = await Operations(uow.session).get(f"order:{order_id}:authorize")
     before = await Payments(uow.session).get(order_id)
-    after = await _change(
-        ctx, uow, order_id, lambda p, now: domain.end_before_capture(p, authorization, now)
-    )
+    after = await _change(ctx, uow, order_id, lambda p, now: decide(p, authorization, now))
     if before and after and after.state is PaymentState.VOIDED and before.state is not after.state:
-        _emit_voided(uow, after, ctx.clock.now())
+        _emit_voided(uow, after, ctx.clock.now(), reason)
 
 
 async def on_order_shipped(
@@ -214,10 +234,41 @@ async def on_order_returned(
 async def on_ticket_resolved(
     ctx: PaymentsContext, received: Received[TicketResolved], uow: UnitOfWork
 ) -> None:
+    """Support decided a ticket. Support refuses what cannot be done before it publishes, so
+    a resolution refused here (an order payments does not know, more than the order holds)
+    was forged or is stale: it is dead-lettered with the reason and moves no money."""
     event = received.event
     reason = f"Support ticket {event.ticket_id}: {event.note}"
+    if event.action not in ("refund", "partial_refund", "credit"):
+        return
+    payment = await Payments(uow.session).get(event.order_id)
+    if payment is None:
+        raise domain.PaymentRefused(
+            f"order {event.order_id} has no payment here: nothing to refund or credit"
+        )
+    if event.amount is not None and event.amount.currency != payment.currency:
+        raise domain.PaymentRefused(
+            f"order {event.order_id} is paid in {payment.currency}, "
+            f"the resolution is in {event.amount.currency}"
+        )
     if event.action == "refund":
         amount = event.amount.amount_minor if event.amount else None
+        if payment.state in (PaymentState.AUTHORIZING, PaymentState.AUTHORIZED) and not (
+            domain.capture_under_way(
+                payment, await Operations(uow.session).of_order(payment.order_id)
+            )
+        ):
+            # Nothing captured yet: the buyer gets everything back as a void of the hold.
+            await _void(
+                ctx,
+                uow,
+                event.order_id,
+                lambda p, authorization, now: domain.refund_before_capture(
+                    p, authorization, amount, now, reason
+                ),
+                reason,
+            )
+            return
         await _refund(ctx, uow, event.order_id, amount, reason, event.ticket_id)
     elif event.action == "partial_refund":
         if event.amount is None:
@@ -263,16 +314,29 @@ async def issue_credit(
 ) -> None:
     assert event.amount is not None
     now = ctx.clock.now()
-    issued = domain.goodwill_credit(
-        event.order_id, event.buyer_id, event.amount, reason, event.ticket_id, now
-    )
+    payment = await Payments(uow.session).get(event.order_id)
+    if payment is None:
+        raise domain.PaymentRefused(f"order {event.order_id} has no payment here: no credit")
     ledger_repository = Ledger(uow.session)
     if any(
-        row.entry_id == issued.entry_id for row in await ledger_repository.of_order(event.order_id)
+        row.entry_id == f"order:{event.order_id}:credit:{event.ticket_id}"
+        for row in await ledger_repository.of_order(event.order_id)
     ):
         return  # issued before: a replay
+    credited = await ledger_repository.credited(event.order_id)
+    issued = domain.goodwill_credit(
+        payment,
+        credited,
+        ctx.credit_limit_bps,
+        event.buyer_id,
+        event.amount,
+        reason,
+        event.ticket_id,
+        now,
+    )
     await ledger_repository.write([issued])
     balances = await _move_credit(uow, (issued,))
+    credited += event.amount.amount_minor
     uow.emit(
         CreditIssued(
             order_id=event.order_id,
@@ -281,6 +345,10 @@ async def issue_credit(
             balance=event.amount.model_copy(update={"amount_minor": balances[event.buyer_id]}),
             reason=event.note,
             issued_at=now,
+            total_credited=payment.money(credited),
+            creditable=payment.money(
+                domain.creditable_minor(payment, credited, ctx.credit_limit_bps)
+            ),
         )
     )
 
@@ -306,8 +374,13 @@ async def run_operations(ctx: PaymentsContext) -> bool:
     if ctx.lock is not None and not await ctx.lock.held():
         return False
     now_monotonic = time.monotonic()
+    backing_off = frozenset(
+        ctx.backoff_orders[op_id]
+        for op_id, (_, next_try) in ctx.backoff.items()
+        if next_try > now_monotonic and op_id in ctx.backoff_orders
+    )
     async with ctx.db.unit_of_work() as uow:
-        waiting = await Operations(uow.session).open(ctx.batch_size)
+        waiting = await Operations(uow.session).open(ctx.batch_size, order_ids_waiting=backing_off)
         due = [
             op
             for op in domain.runnable(waiting)
@@ -343,20 +416,73 @@ async def _perform(
     bind_correlation_id(payment.correlation_id)
     try:
         outcome = await _ask(ctx, operation, resumed, payment)
-    except Exception as error:
-        # Unreachable processor, or a bug: the operation stays started and is looked up and
-        # tried again later; other operations go on meanwhile.
-        failures = ctx.backoff.get(operation.id, (0, 0.0))[0] + 1
-        ctx.backoff[operation.id] = (failures, time.monotonic() + min(60.0, 0.5 * 2**failures))
-        log.warning(
-            "card operation failed; will retry",
-            operation=operation.id,
-            error=repr(error),
-            transient=isinstance(error, TransientCardError),
-        )
+    except TransientCardError as error:
+        # Stripe unreachable (or our key refused): every operation waits alike, so it is
+        # tried again later, for as long as it takes; other orders go on meanwhile.
+        _back_off(ctx, operation, error)
         return
+    except Exception as error:
+        if not refused_for_good(error) and (
+            _back_off(ctx, operation, error) < ctx.attempts_before_set_aside
+        ):
+            return
+        outcome = _set_aside(operation, error)
+    try:
+        await record_outcome(ctx, operation, outcome)
+    except Exception as error:
+        # Recording the answer fails (a bug): tried again (the answer is looked up at
+        # Stripe), then the operation alone is set aside, so the queue goes on.
+        if _back_off(ctx, operation, error) < ctx.attempts_before_set_aside:
+            return
+        await _set_aside_unrecorded(ctx, operation, _set_aside(operation, error))
+    _forget_backoff(ctx, operation)
+
+
+def _back_off(ctx: PaymentsContext, operation: Operation, error: Exception) -> int:
+    """Try `operation` again later; answers how many times it has failed so far."""
+    failures = ctx.backoff.get(operation.id, (0, 0.0))[0] + 1
+    ctx.backoff[operation.id] = (failures, time.monotonic() + min(60.0, 0.5 * 2**failures))
+    ctx.backoff_orders[operation.id] = operation.order_id
+    log.warning(
+        "card operation failed; will retry",
+        operation=operation.id,
+        error=repr(error),
+        failures=failures,
+        transient=isinstance(error, TransientCardError),
+    )
+    return failures
+
+
+def _forget_backoff(ctx: PaymentsContext, operation: Operation) -> None:
     ctx.backoff.pop(operation.id, None)
-    await record_outcome(ctx, operation, outcome)
+    ctx.backoff_orders.pop(operation.id, None)
+
+
+def _set_aside(operation: Operation, error: Exception) -> CardOutcome:
+    """A Stripe operation that fails for good becomes a refusal with its reason: recorded as
+    `failed` (what follows a refusal follows: a capture that failed goes to support, a
+    refund stays owed in `refunds_pending`), counted, logged, and never tried again."""
+    reason = f"set aside: {type(error).__name__}: {error}"[:500]
+    OPERATIONS_SET_ASIDE.labels(operation.kind.value).inc()
+    log.error(
+        "card operation failed for good; set aside",
+        operation=operation.id,
+        order_id=operation.order_id,
+        kind=operation.kind.value,
+        reason=reason,
+    )
+    return CardOutcome(
+        succeeded=False, payment_intent_id=operation.payment_intent_id, reason=reason
+    )
+
+
+async def _set_aside_unrecorded(
+    ctx: PaymentsContext, operation: Operation, outcome: CardOutcome
+) -> None:
+    async with ctx.db.unit_of_work() as uow:
+        finished = operation.finished(outcome, ctx.clock.now())
+        await Operations(uow.session).save(finished, was=OperationState.STARTED)
+        await uow.commit()
 
 
 async def _ask(
@@ -413,6 +539,13 @@ async def _record_authorization(
                 credit_applied=saved.money(saved.credit_applied_minor)
                 if saved.credit_applied_minor
                 else None,
+                creditable=saved.money(
+                    domain.creditable_minor(
+                        saved,
+                        await Ledger(uow.session).credited(saved.order_id),
+                        ctx.credit_limit_bps,
+                    )
+                ),
             )
         )
     else:
@@ -502,6 +635,7 @@ async def _record_capture(
             payment_intent_id=saved.payment_intent_id or "",
             amount=saved.money(saved.captured_minor),
             captured_at=now,
+            refundable=saved.money(saved.refundable_minor),
         )
     )
     if saved.state is PaymentState.RELEASED:
@@ -520,7 +654,7 @@ async def _record_void(
         log.error("void refused; the hold lapses on its own", order_id=payment.order_id)
     saved = await apply(uow, domain.record_void(payment, operation, now))
     assert saved is not None
-    _emit_voided(uow, saved, now)
+    _emit_voided(uow, saved, now, operation.reason or domain.ORDER_ENDED)
 
 
 async def _record_refund(
@@ -551,6 +685,8 @@ async def _record_refund(
             if requested > operation.amount_minor
             else None,
             clawed_back=payment.money(clawback) if clawback else None,
+            captured=payment.money(payment.captured_minor),
+            refundable=payment.money(payment.refundable_minor),
         )
     )
 
@@ -617,6 +753,7 @@ async def _released(ctx: PaymentsContext, uow: UnitOfWork, payment: Payment) -> 
             amount=payment.money(payment.released_minor),
             platform_fee=payment.money(payment.fee_minor),
             released_at=ctx.clock.now(),
+            refundable=payment.money(payment.refundable_minor),
         )
     )
     if payment.released_minor > 0 and await ctx.payouts.can_pay(payment.seller_id):
@@ -624,13 +761,17 @@ async def _released(ctx: PaymentsContext, uow: UnitOfWork, payment: Payment) -> 
         ctx.wake_worker()
 
 
-def _emit_voided(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+def _emit_voided(uow: UnitOfWork, payment: Payment, now: datetime, reason: str) -> None:
     uow.emit(
         PaymentVoided(
             order_id=payment.order_id,
             payment_intent_id=payment.payment_intent_id or "",
             amount=payment.money(payment.card_minor if payment.payment_intent_id else 0),
             voided_at=now,
+            credit_returned=payment.money(payment.credit_applied_minor)
+            if payment.credit_applied_minor
+            else None,
+            reason=reason,
         )
     )
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field
 
 from servicekit.settings import KitSettings
 
+DEVELOPMENT_WEBHOOK_SECRET = "whsec_development"
+
 
 class PaymentsSettings(KitSettings):
     service_name: str = "payments"
+    environment: Literal["production", "development"] = Field(
+        "production",
+        validation_alias=AliasChoices("MARKETPLACE_ENV"),
+        description="`development` only in the development stack: there the development "
+        "webhook secret is accepted",
+    )
     stripe_api_key: str = Field(
         "sk_test_development", validation_alias=AliasChoices("STRIPE_API_KEY")
     )
@@ -25,7 +35,7 @@ class PaymentsSettings(KitSettings):
         "is looked up at Stripe before it is tried again",
     )
     stripe_webhook_secret: str = Field(
-        "whsec_development",
+        DEVELOPMENT_WEBHOOK_SECRET,
         validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET"),
         description="The signing secret of the webhook endpoint (Stripe's dashboard)",
     )
@@ -62,3 +72,25 @@ class PaymentsSettings(KitSettings):
     authorization_concurrency: int = Field(
         16, ge=1, validation_alias=AliasChoices("PAYMENTS_AUTHORIZATION_CONCURRENCY")
     )
+    credit_limit_bps: int = Field(
+        10_000,
+        ge=0,
+        le=1_000_000,
+        validation_alias=AliasChoices("PAYMENTS_CREDIT_LIMIT_BPS"),
+        description="Goodwill credit issued on one order, all tickets together, is at most "
+        "this share of the order's total, in basis points (10000 = the total)",
+    )
+
+    def webhook_secret_fault(self) -> str | None:
+        """Why payments must not start with this webhook secret, if it must not: anyone who
+        read the code could sign webhooks with the development one."""
+        if self.environment == "development":
+            return None
+        if not self.stripe_webhook_secret.strip():
+            return "STRIPE_WEBHOOK_SECRET is not set"
+        if self.stripe_webhook_secret == DEVELOPMENT_WEBHOOK_SECRET:
+            return (
+                "STRIPE_WEBHOOK_SECRET is the development secret, which is only accepted in "
+                "the development stack (MARKETPLACE_ENV=development)"
+            )
+        return None

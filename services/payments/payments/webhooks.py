@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import stripe
+import structlog
 
 from contracts.payments import PaymentDisputeClosed, PaymentDisputeOpened
 from payments import domain
@@ -20,6 +22,8 @@ from payments.db import Disputes, Payments, Webhooks
 from payments.domain import Payment
 from payments.handlers import apply
 from servicekit.uow import Database, UnitOfWork
+
+log = structlog.get_logger(__name__)
 
 
 class WebhookRefused(Exception):
@@ -40,12 +44,12 @@ def verify(
     """Check the `Stripe-Signature` header against the raw body and our clock."""
     if not signature:
         raise WebhookRefused("the Stripe-Signature header is missing")
+    signed_at = _timestamp(signature)
     try:
         # Stripe's own check of the HMAC; the age is checked below against our clock.
         stripe.WebhookSignature.verify_header(payload.decode(), signature, secret, tolerance=None)
     except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
         raise WebhookRefused("the signature does not match the body") from error
-    signed_at = _timestamp(signature)
     if abs(now.timestamp() - signed_at) > tolerance.total_seconds():
         raise WebhookRefused("the signature is too old (or from the future): a replay?")
     try:
@@ -66,12 +70,36 @@ def stripe_signature(payload: bytes, secret: str, at: datetime) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
+_SCHEME = re.compile(r"[a-z][a-z0-9]*")
+_VALUE = re.compile(r"[A-Za-z0-9_]+")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
 def _timestamp(signature: str) -> int:
+    """The one time the header was signed at. Parsed strictly, before Stripe's library looks
+    at it: a header with two times (`t=<now>,t=<old>,v1=...`) once passed the age check with
+    one and the HMAC with the other. Exactly one `t`, each part `scheme=value`."""
+    timestamps: list[str] = []
+    signatures = 0
     for part in signature.split(","):
-        name, _, value = part.partition("=")
-        if name.strip() == "t" and value.strip().isdigit():
-            return int(value)
-    raise WebhookRefused("the signature carries no timestamp")
+        name, equals, value = part.strip().partition("=")
+        if not equals or not _SCHEME.fullmatch(name) or not _VALUE.fullmatch(value):
+            raise WebhookRefused("the Stripe-Signature header is malformed")
+        if name == "t":
+            timestamps.append(value)
+        elif name == "v1":
+            signatures += 1
+    if len(timestamps) != 1:
+        raise WebhookRefused(
+            "the signature carries no timestamp"
+            if not timestamps
+            else "the signature carries more than one timestamp"
+        )
+    if not _TIMESTAMP.fullmatch(timestamps[0]):
+        raise WebhookRefused("the signature's timestamp is not a time")
+    if not signatures:
+        raise WebhookRefused("the signature does not match the body: no v1 signature")
+    return int(timestamps[0])
 
 
 async def receive(db: Database, event: WebhookEvent, now: datetime) -> bool:
@@ -87,47 +115,79 @@ async def receive(db: Database, event: WebhookEvent, now: datetime) -> bool:
 
 async def _dispute(uow: UnitOfWork, dispute: dict[str, Any], now: datetime) -> None:
     intent_id = dispute.get("payment_intent")
-    payment = await Payments(uow.session).by_payment_intent(intent_id) if intent_id else None
-    if payment is None:
+    payment = (
+        await Payments(uow.session).by_payment_intent(intent_id)
+        if isinstance(intent_id, str)
+        else None
+    )
+    dispute_id = dispute.get("id")
+    if payment is None or not isinstance(dispute_id, str):
         return  # not one of our payments
     uow.correlation_id = payment.correlation_id
     disputes = Disputes(uow.session)
-    known = await disputes.get(dispute["id"])
-    amount = int(dispute.get("amount") or payment.captured_minor)
+    known = await disputes.get(dispute_id)
+    reason = str(dispute.get("reason") or "unknown")[:100]
     if known is None:
-        await _opened(uow, payment, dispute, amount, now)
+        amount, refusal = domain.dispute_amount(
+            payment, dispute.get("amount"), dispute.get("currency")
+        )
+        if refusal is not None:
+            # Recorded with its reason and answered as received, so Stripe does not send
+            # it again; no money moves. Reconciliation shows a real one that we refused.
+            log.error(
+                "dispute refused: it does not fit the charge",
+                order_id=payment.order_id,
+                dispute_id=dispute_id,
+                refusal=refusal,
+            )
+            await disputes.put(
+                id=dispute_id,
+                order_id=payment.order_id,
+                amount_minor=0,
+                currency=payment.currency,
+                status="refused",
+                reason=reason,
+                refusal=refusal,
+                opened_at=now,
+            )
+            return
+        await _opened(uow, payment, dispute_id, reason, amount, now)
         await disputes.put(
-            id=dispute["id"],
+            id=dispute_id,
             order_id=payment.order_id,
             amount_minor=amount,
             currency=payment.currency,
             status="open",
-            reason=str(dispute.get("reason") or "unknown"),
+            reason=reason,
             opened_at=now,
         )
     elif known.status != "open":
-        return  # decided already: a late or repeated event changes nothing
+        return  # decided (or refused) already: a late or repeated event changes nothing
+    else:
+        amount = known.amount_minor  # what was taken when it opened comes back if it is won
     status = dispute.get("status")
     if status in ("won", "lost"):
-        await disputes.put(id=dispute["id"], status=status, closed_at=now)
+        await disputes.put(id=dispute_id, status=status, closed_at=now)
         current = await Payments(uow.session).get(payment.order_id)
         assert current is not None
-        await _closed(uow, current, dispute["id"], amount, status, now)
+        await _closed(uow, current, dispute_id, amount, status, now)
 
 
 async def _opened(
-    uow: UnitOfWork, payment: Payment, dispute: dict[str, Any], amount: int, now: datetime
+    uow: UnitOfWork, payment: Payment, dispute_id: str, reason: str, amount: int, now: datetime
 ) -> None:
-    await apply(uow, domain.open_dispute(payment, dispute["id"], amount, now))
+    disputed = await apply(uow, domain.open_dispute(payment, dispute_id, amount, now))
+    assert disputed is not None
     uow.emit(
         PaymentDisputeOpened(
             order_id=payment.order_id,
             buyer_id=payment.buyer_id,
             seller_id=payment.seller_id,
-            dispute_id=dispute["id"],
+            dispute_id=dispute_id,
             amount=payment.money(amount),
-            reason=str(dispute.get("reason") or "unknown"),
+            reason=reason,
             opened_at=now,
+            refundable=disputed.money(disputed.refundable_minor),
         )
     )
 
@@ -136,7 +196,9 @@ async def _closed(
     uow: UnitOfWork, payment: Payment, dispute_id: str, amount: int, outcome: str, now: datetime
 ) -> None:
     if outcome == "won":
-        await apply(uow, domain.win_dispute(payment, dispute_id, amount, now))
+        won = await apply(uow, domain.win_dispute(payment, dispute_id, amount, now))
+        assert won is not None
+        payment = won
     uow.emit(
         PaymentDisputeClosed(
             order_id=payment.order_id,
@@ -146,5 +208,6 @@ async def _closed(
             amount=payment.money(amount),
             outcome="won" if outcome == "won" else "lost",
             closed_at=now,
+            refundable=payment.money(payment.refundable_minor),
         )
     )

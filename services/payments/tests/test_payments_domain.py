@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from contracts import Money
 from payments import ledger
 from payments.domain import (
     CardOutcome,
@@ -22,6 +23,8 @@ from payments.domain import (
     capture,
     check_waiting_refund,
     clawed_back,
+    creditable_minor,
+    dispute_amount,
     end_before_capture,
     goodwill_credit,
     open_dispute,
@@ -34,6 +37,7 @@ from payments.domain import (
     record_renewal,
     record_void,
     refund,
+    refund_before_capture,
     release,
     renew,
     renewal_due,
@@ -866,10 +870,20 @@ def test_a_confirmed_refund_of_nothing_on_the_card_writes_no_entry():
 # --- goodwill credit ------------------------------------------------------------------------------
 
 
-def test_a_goodwill_credit_moves_money_from_the_marketplace_to_the_buyers_credit():
-    order_id = new_order_id()
+CREDIT_LIMIT_BPS = 10_000  # the order's total
 
-    entry = goodwill_credit(order_id, BUYER, eur(1_500), "late delivery", "tkt_1", NOW)
+
+def credit(payment: Payment, amount: int, *, credited: int = 0, limit_bps=CREDIT_LIMIT_BPS):
+    return goodwill_credit(
+        payment, credited, limit_bps, BUYER, eur(amount), "late delivery", "tkt_1", NOW
+    )
+
+
+def test_a_goodwill_credit_moves_money_from_the_marketplace_to_the_buyers_credit():
+    payment = captured(10_000)
+    order_id = payment.order_id
+
+    entry = credit(payment, 1_500)
 
     assert entry.entry_id == f"order:{order_id}:credit:tkt_1"
     assert entry.order_id == order_id
@@ -881,7 +895,90 @@ def test_a_goodwill_credit_moves_money_from_the_marketplace_to_the_buyers_credit
 @pytest.mark.parametrize("amount", [0, -1_500])
 def test_a_goodwill_credit_must_be_positive(amount):
     with pytest.raises(PaymentRefused, match="positive"):
-        goodwill_credit(new_order_id(), BUYER, eur(amount), "oops", "tkt_1", NOW)
+        credit(captured(10_000), amount)
+
+
+def test_goodwill_credit_on_an_order_is_at_most_its_total_all_tickets_together():
+    payment = captured(12_500)
+    assert moved(credit(payment, 12_500))[BUYER_CREDIT] == 12_500
+    assert moved(credit(payment, 2_500, credited=10_000))[BUYER_CREDIT] == 2_500
+    with pytest.raises(PaymentRefused, match="at most 12500 more"):
+        credit(payment, 10**15 - 1)  # the largest Money allows
+    with pytest.raises(PaymentRefused, match="at most 2500 more"):
+        credit(payment, 2_501, credited=10_000)
+    assert creditable_minor(payment, 10_000, CREDIT_LIMIT_BPS) == 2_500
+
+
+def test_operators_may_allow_more_credit_than_the_total():
+    payment = captured(10_000)
+    assert moved(credit(payment, 15_000, limit_bps=15_000))[BUYER_CREDIT] == 15_000
+    with pytest.raises(PaymentRefused, match="at most 0 more"):
+        credit(payment, 1, limit_bps=0)
+
+
+def test_goodwill_credit_goes_to_the_orders_buyer_in_the_orders_currency():
+    payment = captured(10_000)
+    with pytest.raises(PaymentRefused, match="not bought by usr_other"):
+        goodwill_credit(payment, 0, CREDIT_LIMIT_BPS, "usr_other", eur(100), "x", "tkt_1", NOW)
+    usd = Money(amount_minor=100, currency="USD")
+    with pytest.raises(PaymentRefused, match="in EUR, the credit in USD"):
+        goodwill_credit(payment, 0, CREDIT_LIMIT_BPS, BUYER, usd, "x", "tkt_1", NOW)
+
+
+# --- a refund before anything was captured ----------------------------------------------------
+
+
+def test_a_refund_before_capture_voids_the_hold_with_the_tickets_reason():
+    payment = authorized(10_000, credit=2_000)
+    decision = refund_before_capture(payment, None, None, NOW, "Support ticket tkt_1: broken")
+    void = only_operation(decision)
+    assert (void.kind, void.amount_minor, void.reason) == (
+        OperationKind.VOID,
+        8_000,
+        "Support ticket tkt_1: broken",
+    )
+    assert decision.payment.ended
+    assert refund_before_capture(payment, None, 10_000, NOW, "whole").operations
+
+
+@pytest.mark.parametrize("amount", [1, 9_999, 10_001])
+def test_a_refund_of_part_of_an_uncaptured_order_is_refused(amount):
+    with pytest.raises(PaymentRefused, match="only the whole 10000 EUR"):
+        refund_before_capture(authorized(10_000), None, amount, NOW, "part")
+
+
+@pytest.mark.parametrize("state", [PaymentState.FAILED, PaymentState.VOIDED])
+def test_a_refund_of_an_order_that_holds_nothing_is_refused(state):
+    with pytest.raises(PaymentRefused, match="nothing was captured"):
+        refund_before_capture(new_payment(10_000, state=state), None, None, NOW, "x")
+
+
+# --- disputes as Stripe reports them ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "why"),
+    [
+        (-500_000, "eur", "not positive"),
+        (0, "eur", "not positive"),
+        (10_001, "eur", "more than the 10000"),
+        (10_000, "usd", "in 'usd', the charge in EUR"),
+        ("100", "eur", "not a whole number"),
+        (True, "eur", "not a whole number"),
+        (None, "eur", "not a whole number"),
+    ],
+)
+def test_a_dispute_that_does_not_fit_the_charge_is_refused(amount, currency, why):
+    taken, refusal = dispute_amount(captured(10_000), amount, currency)
+    assert taken == 0
+    assert refusal is not None and why in refusal
+
+
+def test_a_dispute_within_the_charge_takes_its_amount():
+    assert dispute_amount(captured(10_000), 10_000, "eur") == (10_000, None)
+    assert dispute_amount(captured(10_000, charged_back_minor=6_000), 4_000, "EUR") == (4_000, None)
+    taken, refusal = dispute_amount(captured(10_000, charged_back_minor=6_000), 4_001, "EUR")
+    assert (taken, "more than the 4000" in (refusal or "")) == (0, True)
 
 
 # --- chargebacks ----------------------------------------------------------------------------------
@@ -1038,7 +1135,7 @@ class Books:
         if self.credit_balance:
             self.write(
                 goodwill_credit(
-                    self.payment.order_id, BUYER, eur(self.credit_balance), "sorry", "g", NOW
+                    self.payment, 0, 1_000_000, BUYER, eur(self.credit_balance), "sorry", "g", NOW
                 )
             )
 

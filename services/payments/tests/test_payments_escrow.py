@@ -203,10 +203,31 @@ async def test_a_resolution_that_cannot_apply_is_refused_and_changes_nothing(
     assert await balances(ctx, order_id) == before
 
 
-async def test_a_refund_before_anything_was_captured_is_refused(ctx):
+async def test_a_refund_before_anything_was_captured_voids_the_hold(ctx, engine, stripe_cards):
+    # It used to be refused (and dead-lettered) while the buyer was told of a refund.
+    order_id = await authorized_order(ctx)
+    await deliver(ctx, resolved(order_id, "refund", ticket_id="tkt_early"))
+    await deliver(ctx, resolved(order_id, "refund", ticket_id="tkt_early"))  # a replay
+    await settle(ctx)
+
+    payment = await stored_payment(ctx, order_id)
+    assert payment.state is PaymentState.VOIDED
+    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(payment.payment_intent_id)
+    assert intent.status == "canceled"
+    events = await events_of(engine, order_id)
+    assert [kind for kind, _ in events] == ["authorized.v1", "voided.v1"]
+    assert events[1][1]["amount"] == {"amount_minor": 8400, "currency": "EUR"}
+    assert events[1][1]["reason"].startswith("Support ticket tkt_early")
+    assert await balances(ctx, order_id) == {}
+
+
+async def test_a_partial_refund_before_anything_was_captured_is_refused(ctx):
     order_id = await authorized_order(ctx)
     with pytest.raises(PaymentRefused, match="nothing was captured"):
-        await deliver(ctx, resolved(order_id, "refund"))
+        await deliver(ctx, resolved(order_id, "partial_refund", eur(1000)))
+    with pytest.raises(PaymentRefused, match="only the whole 8400 EUR"):
+        await deliver(ctx, resolved(order_id, "refund", eur(1000), ticket_id="tkt_part"))
+    assert (await stored_payment(ctx, order_id)).state is PaymentState.AUTHORIZED
 
 
 async def test_a_goodwill_credit_is_spent_on_the_buyers_next_order(ctx, engine, stripe_cards):
