@@ -1,0 +1,219 @@
+"""Support's security regressions (#16), end to end through the gateway: an agent cannot
+decide what payments cannot do (a refund above what is left, credit above the order's total,
+an absurd amount), a refund before the capture voids the hold, free text is plain text, and
+a forged or damaged list cursor is a 422, never a 500."""
+
+import base64
+import json
+import time
+import uuid
+
+import pytest
+
+from e2e_helpers import authorized_order, eventually, ok
+
+EUR = "EUR"
+TOTAL = 12_500  # e2e_helpers.listing_body's price
+
+
+def eur(amount_minor: int) -> dict:
+    return {"amount_minor": amount_minor, "currency": EUR}
+
+
+def captured_order(seller, buyer) -> dict:
+    order = authorized_order(seller, buyer)
+    ok(seller.post(f"/v1/orders/{order['id']}/accept"))
+    number = f"TRK{uuid.uuid4().hex[:10].upper()}"
+    ok(seller.post(f"/v1/orders/{order['id']}/ship", {"carrier": "DHL", "tracking_number": number}))
+    eventually(lambda: ok(buyer.get(f"/v1/orders/{order['id']}/payment"))["state"] == "captured")
+    return order
+
+
+def question(buyer, order_id: str, subject: str = "About my order") -> dict:
+    """A new ticket from the buyer (support learns of the order a moment after orders)."""
+
+    def opened():
+        answer = buyer.post(
+            "/v1/tickets", {"order_id": order_id, "subject": subject, "body": "Please help"}
+        )
+        return answer.status_code == 201 and answer.json()
+
+    return eventually(opened)
+
+
+def resolve(agent, ticket_id: str, action: str, amount: dict | None = None):
+    body = {"action": action, "note": "Sorry for the trouble"}
+    if amount is not None:
+        body["amount"] = amount
+    return agent.post(f"/v1/tickets/{ticket_id}/resolve", body)
+
+
+def resolve_when_known(agent, ticket_id: str, action: str, amount: dict | None = None):
+    """Resolve, retrying while support answers 409 "not yet known" (its events are a moment
+    behind payments')."""
+
+    def attempt():
+        answer = resolve(agent, ticket_id, action, amount)
+        if answer.status_code == 409 and answer.json()["type"].endswith("order-not-yet-known"):
+            return None
+        return answer
+
+    return eventually(attempt)
+
+
+def notification_kinds(buyer, order_id: str) -> list[str]:
+    items = ok(buyer.get("/v1/me/notifications"))["items"]
+    return sorted(n["kind"] for n in items if n.get("order_id") == order_id)
+
+
+def test_a_refund_above_what_is_left_is_refused_and_nothing_moves(
+    operator, seller, buyer, new_principal
+):
+    agent = new_principal("agent")
+    order = captured_order(seller, buyer)
+    first = question(buyer, order["id"])
+    ok(resolve_when_known(agent, first["id"], "partial_refund", eur(10_000)))
+    eventually(
+        lambda: (
+            (p := ok(buyer.get(f"/v1/orders/{order['id']}/payment")))["refunds"]
+            and p["refunds"][0]["state"] == "succeeded"
+        )
+    )
+    eventually(lambda: "refunded.buyer" in notification_kinds(buyer, order["id"]))
+    ledger_before = ok(operator.get(f"/v1/ledger/orders/{order['id']}"))
+    told_before = notification_kinds(buyer, order["id"])
+
+    second = question(buyer, order["id"], "Still broken")
+    refused = resolve(agent, second["id"], "refund", eur(5_000))
+
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["refundable"] == eur(TOTAL - 10_000)
+    assert ok(agent.get(f"/v1/tickets/{second['id']}"))["status"] != "resolved"
+    time.sleep(3)  # what a published resolution would have done by now
+    assert notification_kinds(buyer, order["id"]) == told_before
+    assert ok(operator.get(f"/v1/ledger/orders/{order['id']}")) == ledger_before
+    assert ok(buyer.get(f"/v1/orders/{order['id']}/payment"))["refunded"] == eur(10_000)
+
+
+def test_a_refund_of_an_order_never_captured_is_accepted_and_voids_the_hold(
+    seller, buyer, new_principal
+):
+    agent = new_principal("agent")
+    order = authorized_order(seller, buyer)
+    ticket = question(buyer, order["id"])
+
+    resolved = ok(resolve_when_known(agent, ticket["id"], "refund"))
+
+    assert resolved["status"] == "resolved"
+    payment = eventually(
+        lambda: (
+            (p := ok(buyer.get(f"/v1/orders/{order['id']}/payment")))["state"] == "voided" and p
+        ),
+        timeout=45,
+    )
+    assert payment["captured"] == eur(0)
+
+
+def test_credit_above_the_orders_total_is_refused_with_what_can_still_be_credited(
+    seller, buyer, new_principal
+):
+    agent = new_principal("agent")
+    order = captured_order(seller, buyer)
+    first = question(buyer, order["id"])
+
+    too_much = resolve_when_known(agent, first["id"], "credit", eur(TOTAL + 1))
+    assert too_much.status_code == 409, too_much.text
+    assert too_much.json()["creditable"] == eur(TOTAL)
+
+    ok(resolve(agent, first["id"], "credit", eur(10_000)))
+    second = question(buyer, order["id"], "Late again")
+    refused = resolve(agent, second["id"], "credit", eur(5_000))
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["creditable"] == eur(TOTAL - 10_000)
+    balances = eventually(lambda: ok(buyer.get("/v1/me/credits"))["balances"])
+    time.sleep(2)
+    assert ok(buyer.get("/v1/me/credits"))["balances"] == balances == [eur(10_000)]
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        {"amount_minor": 9_223_372_036_854_775_807, "currency": EUR},
+        {"amount_minor": 10**30, "currency": EUR},
+        {"amount_minor": "lots", "currency": EUR},
+        {"amount_minor": 12.5, "currency": EUR},
+    ],
+    ids=["int64-max", "10e30", "not-a-number", "fraction"],
+)
+def test_an_absurd_amount_is_invalid_and_nothing_is_credited(seller, buyer, new_principal, amount):
+    agent = new_principal("agent")
+    order = authorized_order(seller, buyer)
+    ticket = question(buyer, order["id"])
+
+    answer = resolve(agent, ticket["id"], "credit", amount)
+
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert ok(agent.get(f"/v1/tickets/{ticket['id']}"))["status"] != "resolved"
+    assert ok(buyer.get("/v1/me/credits"))["balances"] == []
+
+
+HOSTILE_LINES = {
+    "crlf": "Refund\r\nBcc: everyone@example.com",
+    "lf": "Refund\nplease",
+    "bidi-override": "invoice\u202egpj.exe",
+    "escape": "\x1b[2Jcleared",
+}
+
+
+@pytest.mark.parametrize("subject", HOSTILE_LINES.values(), ids=HOSTILE_LINES.keys())
+def test_a_ticket_subject_is_one_line_of_plain_text(seller, buyer, subject):
+    order = authorized_order(seller, buyer)
+    question(buyer, order["id"], "A fair question")  # support knows the order
+
+    answer = buyer.post(
+        "/v1/tickets", {"order_id": order["id"], "subject": subject, "body": "Hello"}
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_messages_and_notes_are_plain_text_but_may_span_lines(seller, buyer, new_principal):
+    agent = new_principal("agent")
+    order = authorized_order(seller, buyer)
+    ticket = question(buyer, order["id"])
+    path = f"/v1/tickets/{ticket['id']}"
+
+    assert buyer.post(f"{path}/messages", {"body": "first line\nsecond line"}).status_code == 201
+    for body in ("\x1b]0;owned\x07", "look \u202eright"):
+        assert buyer.post(f"{path}/messages", {"body": body}).status_code == 422
+        refused = agent.post(f"{path}/resolve", {"action": "no_action", "note": body})
+        assert refused.status_code == 422
+    assert ok(agent.get(path))["status"] != "resolved"
+
+
+def _cursor(*values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _cursor("not-a-date", "tkt_1"),
+        _cursor("2026-11-24T10:00:00", "tkt_1"),  # no time zone
+        _cursor("9999-12-31T23:59:59-14:00", "tkt_1"),  # past year 9999 in UTC
+        _cursor("2026-11-24T10:00:00+00:00", "tkt\x00"),
+        _cursor("2026-11-24T10:00:00+00:00"),
+        "%%%not-base64",
+    ],
+    ids=["bad-date", "naive-date", "overflowing-date", "nul-id", "one-part", "garbage"],
+)
+def test_a_malformed_cursor_is_a_422_never_a_500(new_principal, cursor):
+    agent = new_principal("agent")
+
+    answer = agent.get("/v1/tickets", params={"cursor": cursor})
+
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
