@@ -7,13 +7,13 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # ISO 4217's active currencies and the number of digits of their minor unit (most have two).
+_ZERO_DIGITS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE_DIGITS = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR_DIGITS = "CLF UYW"
 _MINOR_DIGITS_OTHER_THAN_TWO = {
-    **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(),  # noqa: SIM905 (a table reads better as words)
-        0,
-    ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3)  # noqa: SIM905,
-    ** dict.fromkeys(["CLF", "UYW"], 4),
+    code: digits
+    for codes, digits in ((_ZERO_DIGITS, 0), (_THREE_DIGITS, 3), (_FOUR_DIGITS, 4))
+    for code in codes.split()
 }
 ISO_4217_CURRENCIES: frozenset[str] = frozenset(
     """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD
