@@ -239,7 +239,12 @@ class Crowd:
             self.operator,
             "POST",
             "/v1/principals",
-            json={"role": role, "name": role, "email": f"{uuid.uuid4().hex[:8]}@example.com"},
+            json={
+                "role": role,
+                "name": role,
+                "email": f"{uuid.uuid4().hex[:8]}@example.com",
+                **({"carrier": "DHL"} if role == "carrier" else {}),
+            },
         )
         return str(made["token"])
 

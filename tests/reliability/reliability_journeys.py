@@ -48,7 +48,12 @@ class Crowd:
             self.operator,
             "POST",
             "/v1/principals",
-            {"role": role, "name": role.title(), "email": f"{uuid.uuid4().hex[:10]}@example.com"},
+            {
+                "role": role,
+                "name": role.title(),
+                "email": f"{uuid.uuid4().hex[:10]}@example.com",
+                **({"carrier": "DHL"} if role == "carrier" else {}),
+            },
         )
         return Api(str(self.operator.http.base_url), made["token"], made)
 
