@@ -1,12 +1,14 @@
 """Orders' HTTP API (reached through the gateway): listings, orders, carrier events, messages
 and reviews, as API.md describes. Domain refusals become problem details in `app.py`."""
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -17,6 +19,8 @@ from pydantic import (
 )
 
 from contracts import Money
+from contracts.money import minor_unit_digits
+from contracts.text import Line, Paragraphs
 from orders import domain, handlers
 from orders.db import Listings, Orders, OrderTickets, Sellers
 from orders.domain import (
@@ -31,23 +35,32 @@ from orders.domain import (
     TransitionRefused,
 )
 from orders.handlers import NotFound, OrdersContext, Who
-from servicekit.http import Caller, Problem, forbidden, require_role
+from servicekit.http import Caller, Problem, forbidden, problem_response, require_role
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+# Free text is plain text (contracts.text): control characters and bidirectional overrides are
+# refused with 422, and every length fits the column it is stored in.
+Text = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+LongText = Annotated[
+    Paragraphs, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-MAX_PRICE_MINOR = 100_000_000_00  # a hundred million in two-decimal units
+MAX_PRICE_UNITS = 100_000_000  # a hundred million of the currency's main unit
+
+
+def max_price_minor(currency: str) -> int:
+    return MAX_PRICE_UNITS * 10 ** minor_unit_digits(currency)
 
 
 def _positive_price(price: Money | None) -> Money | None:
-    if price is not None and not 1 <= price.amount_minor <= MAX_PRICE_MINOR:
-        raise ValueError(f"a price is between 1 and {MAX_PRICE_MINOR} minor units")
+    if price is not None and not 1 <= price.amount_minor <= max_price_minor(price.currency):
+        raise ValueError(f"a price is between 1 and {max_price_minor(price.currency)} minor units")
     return price
 
 
@@ -81,7 +94,7 @@ class ShippingAddress(Strict):
     line2: Text | None = None
     city: Text
     postal_code: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
+        Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
     ]
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
         description="ISO 3166-1 alpha-2"
@@ -99,9 +112,14 @@ class Reason(Strict):
     reason: Text
 
 
+TrackingNumber = Annotated[
+    Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+
+
 class Shipment(Strict):
-    carrier: Text | None = None
-    tracking_number: Text | None = None
+    carrier: ShortText | None = None
+    tracking_number: TrackingNumber | None = None
     transfer_reference: Text | None = None
 
 
@@ -129,7 +147,7 @@ class NewMessage(Strict):
 
 
 class CarrierEvent(Strict):
-    tracking_number: Text
+    tracking_number: TrackingNumber
     status: Literal[
         "in_transit", "out_for_delivery", "delivery_failed", "delivered", "returned_to_sender"
     ]
@@ -143,6 +161,8 @@ PROBLEM_STATUS = {
     "listing-unavailable": 409,
     "not-a-party": 403,
     "forbidden": 403,
+    "carrier-not-named": 403,
+    "tracking-number-in-use": 409,
 }
 
 
@@ -160,6 +180,55 @@ def domain_problem(error: DomainError) -> Problem:
         return Problem(404, "Not found", error.detail, slug="not-found")
     status = PROBLEM_STATUS.get(error.code, 422)
     return Problem(status, error.code.replace("-", " ").capitalize(), error.detail, slug=error.code)
+
+
+def install_domain_problems(app: FastAPI) -> None:
+    """A rule's refusal is answered as problem details (see `domain_problem`)."""
+
+    async def refused(_: Request, error: Exception) -> JSONResponse:
+        problem = domain_problem(error)  # type: ignore[arg-type]
+        return problem_response(
+            problem.status, problem.title, problem.detail, problem.slug, **problem.extra
+        )
+
+    app.add_exception_handler(DomainError, refused)
+
+
+def _invalid_cursor() -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        "The cursor is not one this list gave out",
+        slug="validation-error",
+        errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+    )
+
+
+def moment_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """Where a list sorted by (time, id) goes on: a cursor is opaque, but a client can still
+    send anything, and a bad one is the client's 422, never our 500."""
+    if cursor is None:
+        return None
+    moment, last_id = decode_cursor(cursor, 2)
+    try:
+        after = datetime.fromisoformat(moment)
+        if after.tzinfo is None:
+            raise ValueError(moment)
+        return after.astimezone(UTC), last_id
+    except (ValueError, OverflowError) as error:
+        raise _invalid_cursor() from error
+
+
+_SEQUENCE = re.compile(r"[0-9]{1,18}")  # a message's posting order; fits a bigint
+
+
+def sequence_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    (sequence,) = decode_cursor(cursor, 1)
+    if not _SEQUENCE.fullmatch(sequence):
+        raise _invalid_cursor()
+    return int(sequence)
 
 
 def listing_view(listing: Listing) -> dict[str, Any]:
@@ -222,7 +291,7 @@ def order_view(
         ],
         "timeline": [
             {"at": entry.at.isoformat(), "kind": entry.kind, "detail": entry.detail}
-            for entry in order.timeline
+            for entry in domain.timeline_for(order, actor)
         ],
         "payment": {
             "state": order.payment_state.value,
@@ -263,7 +332,7 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
     CallerDep = Annotated[Caller, Depends(caller)]
 
     def who_of(caller: Caller) -> Who:
-        return Who(caller.id, caller.role)
+        return Who(caller.id, caller.role, caller.carrier)
 
     def view(
         order: Order, caller: Caller, tickets: list[dict[str, Any]] | None = None
@@ -295,7 +364,7 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> dict[str, Any]:
-        after = tuple(decode_cursor(cursor, 2)) if cursor else None
+        after = moment_cursor(cursor)
         own = who.role == "seller" and seller_id == who.id
         async with ctx.db.unit_of_work() as uow:
             page = await Listings(uow.session).page(
@@ -303,7 +372,7 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
                 include_hidden=own,
                 today=ctx.clock.now().date(),
                 limit=limit + 1,
-                after=after,  # type: ignore[arg-type]
+                after=after,
             )
         items, more = page[:limit], len(page) > limit
         last = items[-1] if items else None
@@ -370,14 +439,14 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
         party = role or who.role
         if party not in ("buyer", "seller") or party != who.role:
             raise forbidden("Only buyers and sellers have their own orders to list")
-        after = tuple(decode_cursor(cursor, 2)) if cursor else None
+        after = moment_cursor(cursor)
         async with ctx.db.unit_of_work() as uow:
             page = await Orders(uow.session).page(
                 party_column=f"{party}_id",
                 party_id=who.id,
                 status=status.value if status else None,
                 limit=limit + 1,
-                after=after,  # type: ignore[arg-type]
+                after=after,
             )
         items, more = page[:limit], len(page) > limit
         last = items[-1] if items else None
@@ -475,15 +544,8 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> dict[str, Any]:
-        after = decode_cursor(cursor, 1)[0] if cursor else None
-        if after is not None and not after.isdigit():
-            after = None
         found = await handlers.messages(
-            ctx,
-            order_id,
-            who_of(who),
-            limit=limit + 1,
-            after_seq=int(after) if after is not None else None,
+            ctx, order_id, who_of(who), limit=limit + 1, after_seq=sequence_cursor(cursor)
         )
         page, more = found[:limit], len(found) > limit
         return {
@@ -501,7 +563,7 @@ def build_router(ctx: OrdersContext, caller: Callable[..., Caller]) -> APIRouter
     async def carrier_event(body: CarrierEvent, who: CallerDep) -> dict[str, Any]:
         require_role(who, "carrier")
         order = await handlers.carrier_event(
-            ctx, body.tracking_number, body.status, body.occurred_at
+            ctx, body.tracking_number, body.status, body.occurred_at, carrier=who.carrier
         )
         return {
             "order_id": order.id,

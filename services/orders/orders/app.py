@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from orders.api import build_router, domain_problem
-from orders.domain import DomainError, OrderRules
+from orders.api import build_router, install_domain_problems
+from orders.domain import OrderRules
 from orders.handlers import OrdersContext, event_router, timer_jobs
 from orders.settings import OrdersSettings
 from servicekit.calendar import BusinessCalendar
 from servicekit.clock import Clock
-from servicekit.http import problem_response
 from servicekit.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -35,18 +33,13 @@ def create_app(settings: OrdersSettings | None = None, *, clock: Clock | None = 
             confirmation_days=settings.confirmation_days,
             return_days=settings.return_days,
             pickup_business_days=settings.pickup_business_days,
+            redelivery_window_days=settings.redelivery_window_days,
+            event_horizon_days=settings.event_horizon_days,
         ),
     )
     runtime.consume(event_router(ctx))
     for name, job in timer_jobs(ctx).items():
         runtime.timers.add(name, job)
     app = runtime.fastapi_app(build_router(ctx, runtime.caller), title="orders")
-
-    async def refused(_: Request, error: Exception) -> JSONResponse:
-        problem = domain_problem(error)  # type: ignore[arg-type]
-        return problem_response(
-            problem.status, problem.title, problem.detail, problem.slug, **problem.extra
-        )
-
-    app.add_exception_handler(DomainError, refused)
+    install_domain_problems(app)
     return app

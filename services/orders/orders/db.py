@@ -43,6 +43,7 @@ from orders.domain import (
     Seller,
     Status,
     TimelineEntry,
+    carrier_key,
 )
 from servicekit.db import NAMING_CONVENTION, BigId, UtcDateTime
 from servicekit.failures import ConcurrentUpdate
@@ -96,6 +97,8 @@ orders = Table(
     Column("shipment_overdue", Boolean, nullable=False, default=False),
     Column("shipped_at", UtcDateTime(), nullable=True),
     Column("carrier", String(100), nullable=True),
+    # The carrier as compared (orders.domain.carrier_key): a parcel is (carrier, number).
+    Column("carrier_key", String(100), nullable=True),
     Column("tracking_number", String(100), nullable=True, index=True),
     Column("transfer_reference", String(200), nullable=True),
     Column("delivery_attempts", Integer, nullable=False, default=0),
@@ -114,6 +117,7 @@ orders = Table(
     Index("ix_orders_status_accept_by", "status", "accept_by"),
     Index("ix_orders_status_ship_by", "status", "ship_by"),
     Index("ix_orders_status_auto_complete_at", "status", "auto_complete_at"),
+    Index("ix_orders_parcel", "carrier_key", "tracking_number"),
 )
 
 order_timeline = Table(
@@ -276,7 +280,7 @@ class Listings:
         include_hidden: bool,
         today: date,
         limit: int,
-        after: tuple[str, str] | None,
+        after: tuple[datetime, str] | None,
     ) -> list[Listing]:
         query = select(listings)
         if seller_id:
@@ -292,7 +296,7 @@ class Listings:
                 )
             )
         if after:
-            created, listing_id = datetime.fromisoformat(after[0]), after[1]
+            created, listing_id = after
             query = query.where(
                 or_(
                     listings.c.created_at < created,
@@ -356,14 +360,14 @@ class Orders:
         party_id: str,
         status: str | None,
         limit: int,
-        after: tuple[str, str] | None,
+        after: tuple[datetime, str] | None,
     ) -> list[Order]:
         column = orders.c[party_column]
         query = select(orders).where(column == party_id)
         if status:
             query = query.where(orders.c.status == status)
         if after:
-            placed, order_id = datetime.fromisoformat(after[0]), after[1]
+            placed, order_id = after
             query = query.where(
                 or_(
                     orders.c.placed_at < placed,
@@ -373,17 +377,16 @@ class Orders:
         query = query.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit)
         return [self._order(row, ()) for row in (await self.session.execute(query)).all()]
 
-    async def by_tracking_number(self, tracking_number: str) -> Order | None:
-        """The order a carrier's tracking number belongs to (the most recent one)."""
-        row = (
-            await self.session.execute(
-                select(orders.c.id)
-                .where(orders.c.tracking_number == tracking_number)
-                .order_by(orders.c.shipped_at.desc())
-                .limit(1)
-            )
-        ).first()
-        return await self.get(row.id) if row else None
+    async def parcel_orders(self, key: str, tracking_number: str, limit: int = 20) -> list[Order]:
+        """The orders shipped with one carrier (its `carrier_key`) and tracking number, latest
+        shipment first, without their timelines."""
+        rows = await self.session.execute(
+            select(orders)
+            .where(orders.c.carrier_key == key, orders.c.tracking_number == tracking_number)
+            .order_by(orders.c.shipped_at.desc(), orders.c.id.desc())
+            .limit(limit)
+        )
+        return [self._order(row, ()) for row in rows.all()]
 
     async def due(self, status: str, deadline: str, now: datetime, limit: int) -> list[str]:
         """Ids of orders in `status` whose `deadline` column has passed."""
@@ -427,6 +430,7 @@ class Orders:
             captured_minor=_minor(order.captured),
             released_minor=_minor(order.released),
             refunded_minor=_minor(order.refunded),
+            carrier_key=carrier_key(order.carrier) if order.carrier else None,
         )
         return values
 

@@ -8,11 +8,14 @@ names the actions that are allowed now.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from contracts import Money
+from contracts.money import minor_unit_digits
 from servicekit.calendar import BusinessCalendar
 
 
@@ -258,6 +261,24 @@ class Listing:
         )
 
 
+def check_event_date(
+    fulfilment: Fulfilment, event_date: date | None, today: date, horizon_days: int
+) -> None:
+    """A ticket or booking is listed for an event that is ahead, and not so far ahead that
+    its deadlines (counted from the event) fall outside any calendar."""
+    if fulfilment is Fulfilment.TRANSFER and event_date is None:
+        raise DomainError("event-date-required", "A transfer listing needs its event_date")
+    if event_date is None:
+        return
+    if event_date <= today:
+        raise DomainError("event-date-passed", "The event_date must be in the future")
+    if event_date > today + timedelta(days=horizon_days):
+        raise DomainError(
+            "event-date-out-of-range",
+            f"The event_date must be within {horizon_days} days from today",
+        )
+
+
 HIDDEN_STANDINGS = ("suspended", "revoked")
 
 
@@ -304,6 +325,9 @@ class Review:
     created_at: datetime
 
 
+TIMELINE_DETAIL_MAX = 500
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
@@ -320,6 +344,8 @@ class OrderRules:
     confirmation_days: int = 3
     return_days: int = 14
     pickup_business_days: int = 2
+    redelivery_window_days: int = 30  # how far ahead a buyer may ask for another attempt
+    event_horizon_days: int = 730  # how far ahead a ticket or booking may be listed
 
 
 @dataclass(frozen=True)
@@ -449,6 +475,7 @@ class Order:
         return replace(self, status=status, updated_at=at, **changes)  # type: ignore[arg-type]
 
     def noting(self, at: datetime, kind: str, detail: str) -> Order:
+        detail = detail[:TIMELINE_DETAIL_MAX]  # what others tell us (a decline reason) is long
         return replace(self, timeline=(*self.timeline, TimelineEntry(at, kind, detail)))
 
 
@@ -518,7 +545,25 @@ def record_authorization_failure(order: Order, reason: str, at: datetime) -> Ord
         payment_state=PaymentState.FAILED,
         cancel_reason="payment_failed",
     )
-    return order.noting(at, "cancelled", f"The card was not authorized: {reason}")
+    return order.noting(at, "cancelled", f"{CARD_NOT_AUTHORIZED}: {reason}")
+
+
+CARD_NOT_AUTHORIZED = "The card was not authorized"
+# Who may read why the buyer's card was refused: the buyer, and staff helping them.
+_SEE_CARD_DECLINES = frozenset({Actor.BUYER, Actor.AGENT, Actor.OPERATOR})
+
+
+def timeline_for(order: Order, actor: Actor) -> tuple[TimelineEntry, ...]:
+    """The timeline as `actor` may read it: the reason the buyer's card was refused (the
+    bank's words, e.g. insufficient funds) is the buyer's business, not the seller's."""
+    if actor in _SEE_CARD_DECLINES:
+        return order.timeline
+    return tuple(
+        replace(entry, detail=CARD_NOT_AUTHORIZED)
+        if entry.kind == "cancelled" and entry.detail.startswith(CARD_NOT_AUTHORIZED)
+        else entry
+        for entry in order.timeline
+    )
 
 
 def record_payment(order: Order, state: PaymentState, at: datetime, **amounts: Money) -> Order:
@@ -542,11 +587,14 @@ def record_refund(order: Order, total_refunded: Money, full: bool, at: datetime)
     return changed.noting(at, "refunded", f"{what}: {_money(total_refunded)} back to the buyer")
 
 
+ONE_DAY = timedelta(days=1)
+
+
 def ship_deadline(order: Order, accepted_at: datetime, calendar: BusinessCalendar) -> datetime:
     """`handling_days` business days after acceptance; a transfer also before its event."""
     deadline = calendar.add_business_days(accepted_at, order.handling_days)
     if order.event_date is not None:
-        day_before = datetime.combine(order.event_date, deadline.timetz()) - timedelta(days=1)
+        day_before = later(datetime.combine(order.event_date, deadline.timetz()), -ONE_DAY)
         deadline = min(deadline, max(day_before, accepted_at))
     return deadline
 
@@ -609,7 +657,19 @@ def _transfer_auto_complete(order: Order, at: datetime, confirmation_days: int) 
     start = at
     if order.event_date is not None:
         start = max(at, datetime.combine(order.event_date, at.timetz()))
-    return start + timedelta(days=confirmation_days)
+    return later(start, timedelta(days=confirmation_days))
+
+
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def later(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta`, or the end of time rather than an OverflowError: a date stored before
+    dates were bounded (an event on 9999-12-31) must not leave its order stuck."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return LATEST
 
 
 def ship(
@@ -631,6 +691,8 @@ def ship(
         raise DomainError(
             "tracking-required", "Physical goods are shipped with a carrier and tracking_number"
         )
+    elif not carrier_key(carrier):
+        raise DomainError("carrier-invalid", "Name the carrier (letters or digits)")
     replacement = order.status is Status.EXCHANGE_REQUESTED
     order = order.apply(
         Action.SHIP,
@@ -690,9 +752,95 @@ def carrier_update(
     return order.noting(occurred_at, action.value, detail)
 
 
-def redeliver(order: Order, actor: Actor, preferred_date: date, at: datetime) -> Order:
+# --- carriers and their parcels --------------------------------------------------------
+
+# Orders that are over: their tracking numbers may be used again.
+CLOSED_STATUSES = frozenset({Status.COMPLETED, Status.CANCELLED, Status.REFUNDED, Status.DECLINED})
+# A carrier reports what it scanned, not history: older reports are refused.
+REPORT_MAX_AGE = timedelta(days=90)
+_ON_THE_WAY = (Status.SHIPPED, Status.DELIVERY_FAILED)
+
+
+def carrier_key(name: str) -> str:
+    """A carrier's name as it is compared: "DHL", "dhl " and "D.H.L." are one carrier."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(character for character in folded if character.isalnum())
+
+
+def shipment_carrier(actor: Actor, named: str | None, own: str | None) -> str | None:
+    """The carrier a shipment goes with: the seller names it; a 3PL ships under its own."""
+    if actor is not Actor.CARRIER:
+        return named
+    if not own or not carrier_key(own):
+        raise DomainError(
+            "carrier-not-named",
+            "This carrier account names no carrier; an operator must issue a new one",
+        )
+    if named is not None and carrier_key(named) != carrier_key(own):
+        raise DomainError("forbidden", f"This account ships only with {own}")
+    return named or own
+
+
+def check_tracking_number_free(
+    order: Order, carrier: str | None, tracking_number: str | None, others: Iterable[Order]
+) -> None:
+    """A tracking number identifies one parcel of one carrier: another open order shipped
+    with it would receive that parcel's deliveries (and be paid out for them)."""
+    if carrier is None or tracking_number is None:
+        return
+    key = carrier_key(carrier)
+    for other in others:
+        if (
+            other.id != order.id
+            and other.status not in CLOSED_STATUSES
+            and other.carrier is not None
+            and carrier_key(other.carrier) == key
+            and other.tracking_number == tracking_number
+        ):
+            raise DomainError(
+                "tracking-number-in-use",
+                "Another open order already ships with this carrier and tracking number; "
+                "check the number on the label",
+            )
+
+
+def parcel_order(candidates: Iterable[Order]) -> Order | None:
+    """Of the orders shipped with one carrier and tracking number (latest shipment first),
+    the one a report is about: the parcel on its way, else the latest."""
+    shipped = list(candidates)
+    on_the_way = [order for order in shipped if order.status in _ON_THE_WAY]
+    return (on_the_way or shipped or [None])[0]
+
+
+def check_report_time(occurred_at: datetime, now: datetime) -> None:
+    if occurred_at > now:
+        raise DomainError("occurred-in-future", "occurred_at is later than now")
+    if occurred_at < now - REPORT_MAX_AGE:
+        raise DomainError(
+            "occurred-too-long-ago",
+            f"occurred_at is more than {REPORT_MAX_AGE.days} days ago; report scans as they happen",
+        )
+
+
+def already_reported(order: Order, action: Action, occurred_at: datetime) -> bool:
+    """Whether the carrier sent this very report (status and time) for the parcel before:
+    a repeat counts once, so a retried request cannot add delivery attempts."""
+    shipments = [i for i, entry in enumerate(order.timeline) if entry.kind == "shipped"]
+    this_parcel = order.timeline[shipments[-1] if shipments else 0 :]
+    return any(entry.kind == action.value and entry.at == occurred_at for entry in this_parcel)
+
+
+def redeliver(
+    order: Order, actor: Actor, preferred_date: date, at: datetime, window_days: int = 30
+) -> Order:
     if preferred_date <= at.date():
         raise DomainError("date-in-past", "The preferred_date must be after today")
+    if preferred_date > at.date() + timedelta(days=window_days):
+        raise DomainError(
+            "date-out-of-range",
+            f"The preferred_date must be within {window_days} days; the carrier keeps a parcel "
+            "no longer",
+        )
     order = order.apply(Action.REDELIVER, actor, at, redelivery_date=preferred_date)
     return order.noting(
         at, "redelivery_requested", f"Another delivery attempt asked for on {preferred_date}"
@@ -760,14 +908,13 @@ def flag_shipment_overdue(order: Order, at: datetime) -> Order:
     )
 
 
-# ISO 4217 currencies without minor units; every other one here has two.
-_ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG"})
-
-
 def _money(amount: Money) -> str:
-    if amount.currency in _ZERO_DECIMAL:
+    digits = minor_unit_digits(amount.currency)
+    if digits == 0:
         return f"{amount.amount_minor} {amount.currency}"
-    return f"{amount.amount_minor / 100:.2f} {amount.currency}"
+    units, minor = divmod(abs(amount.amount_minor), 10**digits)
+    sign = "-" if amount.amount_minor < 0 else ""
+    return f"{sign}{units}.{minor:0{digits}d} {amount.currency}"
 
 
 # --- the order view's three steps -------------------------------------------------------

@@ -91,6 +91,7 @@ class Who:
 
     id: str
     role: str
+    carrier: str | None = None  # the carrier a `carrier` principal speaks for
 
 
 class NotFound(DomainError):
@@ -113,10 +114,7 @@ async def create_listing(
     event_date: date | None,
 ) -> Listing:
     now = ctx.clock.now()
-    if fulfilment is Fulfilment.TRANSFER and event_date is None:
-        raise DomainError("event-date-required", "A transfer listing needs its event_date")
-    if event_date is not None and event_date <= now.date():
-        raise DomainError("event-date-passed", "The event_date must be in the future")
+    domain.check_event_date(fulfilment, event_date, now.date(), ctx.rules.event_horizon_days)
     listing = Listing(
         id=new_id("lst"),
         seller_id=seller_id,
@@ -348,7 +346,7 @@ def change_address(ctx: OrdersContext, order_id: str, who: Who, address: Address
     )
 
 
-def ship(
+async def ship(
     ctx: OrdersContext,
     order_id: str,
     who: Who,
@@ -356,31 +354,48 @@ def ship(
     carrier: str | None,
     tracking_number: str | None,
     transfer_reference: str | None,
-) -> Any:
-    def change(order: Order, actor: Actor, now: datetime) -> Order:
-        return domain.ship(
-            order,
-            actor,
-            now,
-            carrier=carrier,
-            tracking_number=tracking_number,
-            transfer_reference=transfer_reference,
-            confirmation_days=ctx.rules.confirmation_days,
-        )
+) -> Order:
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        repository = Orders(uow.session)
+        order = await repository.get(order_id)
+        actor = order.actor_for(who.id, who.role) if order else None
+        if order is None or actor is None:
+            raise NotFound("order")
+        shipped_with = domain.shipment_carrier(actor, carrier, who.carrier)
+        same_parcel: list[Order] = []
+        if shipped_with and tracking_number and domain.carrier_key(shipped_with):
+            key = domain.carrier_key(shipped_with)
+            same_parcel = await repository.parcel_orders(key, tracking_number)
 
-    def events(before: Order, saved: Order, now: datetime) -> list[Event]:
-        return [
-            OrderShipped(
-                **fact(saved, now),
-                total=saved.total,
-                carrier=carrier,
+        def change(order: Order, actor: Actor, now: datetime) -> Order:
+            shipped = domain.ship(
+                order,
+                actor,
+                now,
+                carrier=shipped_with,
                 tracking_number=tracking_number,
                 transfer_reference=transfer_reference,
-                replacement=before.status is Status.EXCHANGE_REQUESTED,
+                confirmation_days=ctx.rules.confirmation_days,
             )
-        ]
+            domain.check_tracking_number_free(shipped, shipped_with, tracking_number, same_parcel)
+            return shipped
 
-    return act(ctx, order_id, who, change, events)
+        def events(before: Order, saved: Order, now: datetime) -> list[Event]:
+            return [
+                OrderShipped(
+                    **fact(saved, now),
+                    total=saved.total,
+                    carrier=shipped_with,
+                    tracking_number=tracking_number,
+                    transfer_reference=transfer_reference,
+                    replacement=before.status is Status.EXCHANGE_REQUESTED,
+                )
+            ]
+
+        saved = await change_order(uow, order, actor, change, events, now)
+        await uow.commit()
+    return saved
 
 
 def redeliver(ctx: OrdersContext, order_id: str, who: Who, preferred_date: date) -> Any:
@@ -388,7 +403,9 @@ def redeliver(ctx: OrdersContext, order_id: str, who: Who, preferred_date: date)
         ctx,
         order_id,
         who,
-        lambda o, a, now: domain.redeliver(o, a, preferred_date, now),
+        lambda o, a, now: domain.redeliver(
+            o, a, preferred_date, now, ctx.rules.redelivery_window_days
+        ),
         lambda _, s, now: [
             OrderRedeliveryRequested(
                 **fact(s, now),
@@ -523,12 +540,24 @@ CARRIER_ACTIONS = {
 
 
 async def carrier_event(
-    ctx: OrdersContext, tracking_number: str, status: str, occurred_at: datetime
+    ctx: OrdersContext,
+    tracking_number: str,
+    status: str,
+    occurred_at: datetime,
+    *,
+    carrier: str | None,
 ) -> Order:
+    """A carrier's scan of one of its parcels. A parcel is (carrier, tracking number): a
+    number of another carrier is as unknown as one nobody uses, so the answer tells a carrier
+    nothing about other carriers' parcels. The same report sent again counts once."""
     action = CARRIER_ACTIONS[status]
-    now = ctx.clock.now()
-    if occurred_at > now:
-        raise DomainError("occurred-in-future", "occurred_at is later than now")
+    if not carrier or not domain.carrier_key(carrier):
+        raise DomainError(
+            "carrier-not-named",
+            "This carrier account names no carrier, so it has no parcels; an operator must "
+            "issue a new one",
+        )
+    domain.check_report_time(occurred_at, ctx.clock.now())
 
     def change(order: Order, actor: Actor, _: datetime) -> Order:
         return domain.carrier_update(order, action, occurred_at, ctx.calendar, ctx.rules)
@@ -554,9 +583,14 @@ async def carrier_event(
         return []
 
     async with ctx.db.unit_of_work() as uow:
-        order = await Orders(uow.session).by_tracking_number(tracking_number)
+        repository = Orders(uow.session)
+        candidates = await repository.parcel_orders(domain.carrier_key(carrier), tracking_number)
+        found = domain.parcel_order(candidates)
+        order = await repository.get(found.id) if found else None
         if order is None:
             raise NotFound("shipment")
+        if domain.already_reported(order, action, occurred_at):
+            return order
         saved = await change_order(uow, order, Actor.CARRIER, change, events, occurred_at)
         await uow.commit()
     return saved

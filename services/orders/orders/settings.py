@@ -11,18 +11,33 @@ from servicekit.settings import KitSettings
 
 class OrdersSettings(KitSettings):
     service_name: str = "orders"
+    # Every duration is bounded: deadlines are added to dates and must stay in the calendar.
     acceptance_business_days: int = Field(
-        2, ge=1, validation_alias=AliasChoices("ORDERS_ACCEPTANCE_BUSINESS_DAYS")
+        2, ge=1, le=30, validation_alias=AliasChoices("ORDERS_ACCEPTANCE_BUSINESS_DAYS")
     )
     transit_business_days: int = Field(
-        5, ge=1, validation_alias=AliasChoices("ORDERS_TRANSIT_BUSINESS_DAYS")
+        5, ge=1, le=60, validation_alias=AliasChoices("ORDERS_TRANSIT_BUSINESS_DAYS")
     )
     confirmation_days: int = Field(
-        3, ge=1, validation_alias=AliasChoices("ORDERS_CONFIRMATION_DAYS")
+        3, ge=1, le=60, validation_alias=AliasChoices("ORDERS_CONFIRMATION_DAYS")
     )
-    return_days: int = Field(14, ge=0, validation_alias=AliasChoices("ORDERS_RETURN_DAYS"))
+    return_days: int = Field(14, ge=0, le=365, validation_alias=AliasChoices("ORDERS_RETURN_DAYS"))
     pickup_business_days: int = Field(
-        2, ge=1, validation_alias=AliasChoices("ORDERS_PICKUP_BUSINESS_DAYS")
+        2, ge=1, le=30, validation_alias=AliasChoices("ORDERS_PICKUP_BUSINESS_DAYS")
+    )
+    redelivery_window_days: int = Field(
+        30,
+        ge=1,
+        le=90,
+        validation_alias=AliasChoices("ORDERS_REDELIVERY_WINDOW_DAYS"),
+        description="How far ahead a buyer may ask for another delivery attempt",
+    )
+    event_horizon_days: int = Field(
+        730,
+        ge=1,
+        le=3650,
+        validation_alias=AliasChoices("ORDERS_EVENT_HORIZON_DAYS"),
+        description="How far ahead a ticket or booking (a transfer listing) may be dated",
     )
     holidays: list[date] = Field(
         default_factory=list,

@@ -68,7 +68,7 @@ OTHER_BUYER = Who("usr_other_buyer", "buyer")
 OTHER_SELLER = Who("usr_other_seller", "seller")
 AGENT = Who("usr_agent", "agent")
 OPERATOR = Who("usr_operator", "operator")
-THREE_PL = Who("usr_3pl", "carrier")
+THREE_PL = Who("usr_3pl", "carrier", "DHL")
 
 
 def listing(**overrides: Any) -> Listing:
@@ -365,7 +365,9 @@ async def report(ctx: Any, order_id: str, status: str) -> Order:
     """The carrier reports `status` for the order's parcel, as of now."""
     order = await stored_order(ctx, order_id)
     assert order is not None and order.tracking_number is not None
-    return await handlers.carrier_event(ctx, order.tracking_number, status, ctx.clock.now())
+    return await handlers.carrier_event(
+        ctx, order.tracking_number, status, ctx.clock.now(), carrier=order.carrier
+    )
 
 
 async def order_through(
