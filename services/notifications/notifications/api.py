@@ -1,4 +1,5 @@
-"""Notifications' HTTP API (through the gateway): a person's inbox and preferences."""
+"""Notifications' HTTP API (through the gateway): a person's inbox and preferences, and for
+operators the e-mails that were set aside."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -7,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
+from contracts.text import control_character_fault
 from notifications.db import Directory, Inbox
 from notifications.domain import Preferences
 from notifications.handlers import NotificationsContext
-from servicekit.http import Caller, not_found
+from servicekit.http import Caller, Problem, not_found, require_role
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 
 
@@ -35,11 +37,45 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _failed_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "notification_id": row["notification_id"],
+        "recipient_id": row["recipient_id"],
+        "kind": row["message"],
+        "order_id": row["order_id"],
+        "attempts": row["attempts"],
+        "reason": row["last_error"],
+        "created_at": row["created_at"].isoformat(),
+        "failed_at": row["failed_at"].isoformat(),
+    }
+
+
+def _bad_cursor() -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        "The cursor is not one this list gave out",
+        slug="validation-error",
+        errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+    )
+
+
+def _moment(text: str) -> datetime:
+    """A cursor's date: one this service wrote (aware), or the cursor was not ours."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise _bad_cursor() from error
+    if moment.tzinfo is None:
+        raise _bad_cursor()
+    return moment
+
+
 def build_router(ctx: NotificationsContext, caller: Callable[..., Caller]) -> APIRouter:
-    router = APIRouter(prefix="/v1/me")
+    router = APIRouter(prefix="/v1")
     CallerDep = Annotated[Caller, Depends(caller)]
 
-    @router.get("/notifications")
+    @router.get("/me/notifications")
     async def inbox(
         who: CallerDep,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -48,7 +84,9 @@ def build_router(ctx: NotificationsContext, caller: Callable[..., Caller]) -> AP
         after = None
         if cursor:
             created, notification_id = decode_cursor(cursor, 2)
-            after = (datetime.fromisoformat(created), notification_id)
+            if control_character_fault(notification_id, multiline=False):
+                raise _bad_cursor()
+            after = (_moment(created), notification_id)
         async with ctx.db.unit_of_work() as uow:
             rows = await Inbox(uow.session).page(who.id, after, limit + 1)
             unread = await Inbox(uow.session).unread(who.id)
@@ -61,7 +99,7 @@ def build_router(ctx: NotificationsContext, caller: Callable[..., Caller]) -> AP
             else None,
         }
 
-    @router.post("/notifications/{notification_id}/read")
+    @router.post("/me/notifications/{notification_id}/read")
     async def mark_read(notification_id: str, who: CallerDep) -> dict[str, Any]:
         async with ctx.db.unit_of_work() as uow:
             if not await Inbox(uow.session).mark_read(notification_id, who.id, ctx.clock.now()):
@@ -69,13 +107,13 @@ def build_router(ctx: NotificationsContext, caller: Callable[..., Caller]) -> AP
             await uow.commit()
         return {"id": notification_id, "read": True}
 
-    @router.get("/notification-preferences")
+    @router.get("/me/notification-preferences")
     async def get_preferences(who: CallerDep) -> dict[str, bool]:
         async with ctx.db.unit_of_work() as uow:
             chosen = await Directory(uow.session).preferences(who.id)
         return {"email": chosen.email, "in_app": chosen.in_app}
 
-    @router.put("/notification-preferences")
+    @router.put("/me/notification-preferences")
     async def set_preferences(body: PreferencesBody, who: CallerDep) -> dict[str, Any]:
         """Messages a person must get (a failed payment, a refund, a suspension) go out on
         every channel whatever is chosen here."""
@@ -85,5 +123,30 @@ def build_router(ctx: NotificationsContext, caller: Callable[..., Caller]) -> AP
             )
             await uow.commit()
         return {"email": body.email, "in_app": body.in_app, "always_sent": "messages you must get"}
+
+    @router.get("/ops/failed-emails")
+    async def failed_emails(
+        who: CallerDep,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """E-mails set aside for good (an unusable address or header, a permanent refusal,
+        or retried past the deadline), most recent first, each with its reason."""
+        require_role(who, "operator")
+        after = None
+        if cursor:
+            failed, delivery_id = decode_cursor(cursor, 2)
+            if not delivery_id.isdigit() or len(delivery_id) > 18:
+                raise _bad_cursor()
+            after = (_moment(failed), int(delivery_id))
+        async with ctx.db.unit_of_work() as uow:
+            rows = await Inbox(uow.session).failed_emails(after, limit + 1)
+        more, rows = len(rows) > limit, rows[:limit]
+        return {
+            "items": [_failed_view(row) for row in rows],
+            "next_cursor": encode_cursor(rows[-1]["failed_at"].isoformat(), rows[-1]["id"])
+            if more
+            else None,
+        }
 
     return router

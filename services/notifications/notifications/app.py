@@ -41,6 +41,7 @@ def create_app(
         portal_url=settings.portal_url,
         accept_lead=timedelta(hours=settings.accept_reminder_hours),
         ship_lead=timedelta(hours=settings.ship_reminder_hours),
+        give_up_after=timedelta(hours=settings.email_give_up_hours),
         lock=ExclusiveLock(runtime.db.engine, "notifications-mail"),
     )
     mail_worker = BackgroundWorker("mail", lambda: send_emails(ctx), poll_seconds=1.0)

@@ -91,6 +91,8 @@ deliveries = Table(
     Column("next_attempt_at", UtcDateTime(), nullable=True),
     Column("last_error", String(500), nullable=True),
     Column("sent_at", UtcDateTime(), nullable=True),
+    # set aside for good (the reason is in last_error): what operators list
+    Column("failed_at", UtcDateTime(), nullable=True, index=True),
     UniqueConstraint("notification_id", "channel"),
 )
 
@@ -287,6 +289,34 @@ class Inbox:
         await self.session.execute(
             update(deliveries).where(deliveries.c.id.in_(delivery_ids)).values(state="sending")
         )
+
+    async def failed_emails(
+        self, after: tuple[datetime, int] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """E-mails set aside for good, most recent first, with their reasons."""
+        query = (
+            select(
+                deliveries.c.id,
+                deliveries.c.attempts,
+                deliveries.c.last_error,
+                deliveries.c.failed_at,
+                notifications.c.id.label("notification_id"),
+                notifications.c.recipient_id,
+                notifications.c.message,
+                notifications.c.order_id,
+                notifications.c.created_at,
+            )
+            .join(notifications, deliveries.c.notification_id == notifications.c.id)
+            .where(
+                deliveries.c.channel == "email",
+                deliveries.c.state == "failed",
+                deliveries.c.failed_at.is_not(None),
+            )
+        )
+        if after is not None:
+            query = query.where(tuple_(deliveries.c.failed_at, deliveries.c.id) < after)
+        query = query.order_by(deliveries.c.failed_at.desc(), deliveries.c.id.desc()).limit(limit)
+        return [dict(row._mapping) for row in (await self.session.execute(query)).all()]
 
     async def delivered(self, delivery_id: int, **values: Any) -> None:
         await self.session.execute(

@@ -5,10 +5,13 @@ wording lives in the templates (`templates/<locale>/<message>.j2`), sending in `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from contracts.text import control_character_fault
 
 Channel = Literal["in_app", "email"]
 CHANNELS: tuple[Channel, ...] = ("in_app", "email")
@@ -168,4 +171,80 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=30) * 2 ** max(attempts - 1, 0), timedelta(hours=1))
 
 
-MAX_ATTEMPTS = 8
+GIVE_UP_AFTER = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class AfterFailure:
+    """What becomes of an e-mail that was not sent: tried again at `retry_at`, or, when that
+    is None, set aside as `failed` for good with `reason`."""
+
+    retry_at: datetime | None
+    reason: str
+
+
+def after_failure(
+    error: str,
+    *,
+    permanent: bool,
+    attempts: int,
+    written_at: datetime,
+    now: datetime,
+    give_up_after: timedelta = GIVE_UP_AFTER,
+) -> AfterFailure:
+    """A permanent failure is final at once; a transient one is retried with backoff until
+    `give_up_after` from when the message was written, then final too. Either way the queue
+    moves on: one e-mail never holds up the others."""
+    if permanent:
+        return AfterFailure(None, f"undeliverable: {error}")
+    retry_at = now + retry_delay(attempts)
+    if retry_at > written_at + give_up_after:
+        return AfterFailure(None, f"gave up after {attempts} attempts: {error}")
+    return AfterFailure(retry_at, error)
+
+
+# --- what other services tell us about people -----------------------------------------------
+
+NAME_LENGTH = 200
+EMAIL_LENGTH = 320  # RFC 5321: 64 for the local part, @, 255 for the domain
+_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f"  # C0, DEL, C1
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional marks and overrides
+    "\u2028\u2029]+"  # line and paragraph separators
+)
+_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
+
+def one_line(text: str) -> str:
+    """`text` as one line of plain text: every run of control characters (line breaks,
+    escapes, bidirectional overrides) becomes one space."""
+    return _CONTROLS.sub(" ", text).strip()
+
+
+class UnusableContact(ValueError):
+    """A principal event that cannot be stored as it is (dead-lettered with this reason)."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    locale: str
+
+
+def contact(name: str, email: str, locale: str) -> Contact:
+    """How a registered principal is kept. The gateway refuses control characters, but the
+    event may be older than that rule or not from it: a name is kept as one line of plain
+    text; an address is kept as given, and the mail worker sets aside what is sent to an
+    address that is not one (with the reason, where operators see it); an unknown locale is
+    English. An address longer than any address can be is refused."""
+    if len(email) > EMAIL_LENGTH:
+        raise UnusableContact(f"the e-mail address is longer than {EMAIL_LENGTH} characters")
+    kept_name = one_line(name)[:NAME_LENGTH] or "there"
+    return Contact(kept_name, email, locale if _LOCALE.match(locale) else "en")
+
+
+def address_fault(email: str) -> str | None:
+    """Why `email` cannot be written into a header, if it cannot (the mail worker checks it
+    fully)."""
+    return control_character_fault(email, multiline=False)

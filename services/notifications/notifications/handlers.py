@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 
 from contracts import events as all_events  # every event type is in the registry
 from contracts.envelope import event_type_registry
@@ -19,7 +20,7 @@ from contracts.seller_standards import SellerStandingChanged
 from notifications import domain
 from notifications.db import Directory, Inbox, Parked, Reminders
 from notifications.domain import CANCELS, CATALOGUE, Intent
-from notifications.mail import Mailer, MailError
+from notifications.mail import Mailer, MailError, Undeliverable
 from notifications.templates import Catalogue
 from servicekit.clock import Clock
 from servicekit.events import EventRouter, Received
@@ -27,6 +28,14 @@ from servicekit.exclusive import ExclusiveLock
 from servicekit.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
+
+EMAILS = Counter(
+    "marketplace_emails_total",
+    "E-mail attempts by outcome: sent, retrying (a transient failure), failed (set aside for "
+    "good with its reason: an unusable address or header, a 5xx refusal, or the deadline "
+    "passed)",
+    ["outcome"],
+)
 
 
 @dataclass
@@ -39,6 +48,7 @@ class NotificationsContext:
     accept_lead: timedelta = timedelta(hours=12)
     ship_lead: timedelta = timedelta(hours=24)
     batch_size: int = 50
+    give_up_after: timedelta = domain.GIVE_UP_AFTER
     lock: ExclusiveLock | None = None
     wake_mailer: Any = lambda: None
 
@@ -101,12 +111,20 @@ async def on_principal_registered(
     ctx: NotificationsContext, received: Received[PrincipalRegistered], uow: UnitOfWork
 ) -> None:
     event = received.event
+    kept = domain.contact(event.name, event.email, event.locale)
+    if kept.name != event.name or domain.address_fault(event.email):
+        log.warning(
+            "principal with control characters in its name or address",
+            principal=event.principal_id,
+            name_kept=kept.name,
+            address_fault=domain.address_fault(event.email),
+        )
     await Directory(uow.session).add_principal(
         id=event.principal_id,
         role=event.role,
-        name=event.name,
-        email=event.email,
-        locale=event.locale,
+        name=kept.name,
+        email=kept.email,
+        locale=kept.locale,
     )
 
 
@@ -223,6 +241,8 @@ async def send_emails(ctx: NotificationsContext) -> bool:
 
 
 async def _send_one(ctx: NotificationsContext, row: Any, address: tuple[str, str] | None) -> None:
+    """Send one e-mail and record what became of it. Whatever goes wrong is recorded on this
+    delivery alone, so the worker always moves on to the next one."""
     now = ctx.clock.now()
     attempts = row.attempts + 1
     try:
@@ -236,21 +256,20 @@ async def _send_one(ctx: NotificationsContext, row: Any, address: tuple[str, str
             message_id=row.notification_id,
             in_doubt=row.state == "sending",
         )
-    except MailError as error:
-        failed = attempts >= domain.MAX_ATTEMPTS
-        log.warning(
-            "e-mail not sent", notification=row.notification_id, error=str(error), final=failed
+    except Exception as error:
+        if not isinstance(error, MailError | Undeliverable):
+            log.exception("e-mail could not be sent", notification=row.notification_id)
+        outcome = domain.after_failure(
+            str(error) or type(error).__name__,
+            permanent=isinstance(error, Undeliverable),
+            attempts=attempts,
+            written_at=row.created_at,
+            now=now,
+            give_up_after=ctx.give_up_after,
         )
-        async with ctx.db.unit_of_work() as uow:
-            await Inbox(uow.session).delivered(
-                row.id,
-                state="failed" if failed else "pending",
-                attempts=attempts,
-                last_error=str(error)[:500],
-                next_attempt_at=None if failed else now + domain.retry_delay(attempts),
-            )
-            await uow.commit()
+        await _record_failure(ctx, row, attempts, outcome, now)
         return
+    EMAILS.labels("sent").inc()
     async with ctx.db.unit_of_work() as uow:
         await Inbox(uow.session).delivered(
             row.id,
@@ -259,5 +278,41 @@ async def _send_one(ctx: NotificationsContext, row: Any, address: tuple[str, str
             sent_at=now,
             next_attempt_at=None,
             last_error=None,
+        )
+        await uow.commit()
+
+
+async def _record_failure(
+    ctx: NotificationsContext,
+    row: Any,
+    attempts: int,
+    outcome: domain.AfterFailure,
+    now: datetime,
+) -> None:
+    failed = outcome.retry_at is None
+    EMAILS.labels("failed" if failed else "retrying").inc()
+    if failed:
+        log.error(
+            "e-mail failed for good and was set aside",
+            notification=row.notification_id,
+            recipient=row.recipient_id,
+            reason=outcome.reason,
+            attempts=attempts,
+        )
+    else:
+        log.warning(
+            "e-mail not sent; will retry",
+            notification=row.notification_id,
+            error=outcome.reason,
+            retry_at=outcome.retry_at.isoformat() if outcome.retry_at else None,
+        )
+    async with ctx.db.unit_of_work() as uow:
+        await Inbox(uow.session).delivered(
+            row.id,
+            state="failed" if failed else "pending",
+            attempts=attempts,
+            last_error=outcome.reason[:500],
+            next_attempt_at=outcome.retry_at,
+            failed_at=now if failed else None,
         )
         await uow.commit()

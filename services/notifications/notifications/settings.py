@@ -25,3 +25,10 @@ class NotificationsSettings(KitSettings):
     ship_reminder_hours: float = Field(
         24, gt=0, validation_alias=AliasChoices("NOTIFICATIONS_SHIP_REMINDER_HOURS")
     )
+    email_give_up_hours: float = Field(
+        24,
+        gt=0,
+        validation_alias=AliasChoices("NOTIFICATIONS_EMAIL_GIVE_UP_HOURS"),
+        description="How long an e-mail that fails for a passing reason is retried before it "
+        "is set aside as failed",
+    )

@@ -1,6 +1,12 @@
 """The catalogue's wording: Jinja2 templates in `templates/<locale>/<message>.j2`, each with a
 title, plain text and HTML (see `templates/en/_base.j2`). A locale without a message falls
-back to English."""
+back to English.
+
+Everything a person wrote is text. The HTML part is rendered with autoescape on, set
+explicitly rather than chosen by file name (the templates end in `.j2`, which
+`select_autoescape` would leave unescaped). The title and the plain text are plain text,
+never markup: the title is one line (it is also the e-mail's Subject), and whoever shows
+either (the portal) escapes it."""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from notifications.domain import one_line
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_LOCALE = "en"
@@ -39,7 +47,8 @@ def _when(value: Any) -> str:
 def _environment(folder: Path, *, html: bool) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
-        autoescape=html,  # what people wrote (messages, reasons) is escaped in HTML
+        # explicit, never chosen by file name: on for the HTML part, off for plain text
+        autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
     )
@@ -71,7 +80,7 @@ class Catalogue:
             return template.render(context | {"part": part}).strip()
 
         return Rendered(
-            title=block(self.plain, "title"),
+            title=one_line(block(self.plain, "title")),
             text=block(self.plain, "text") + "\n",
             html=block(self.html, "html"),
         )

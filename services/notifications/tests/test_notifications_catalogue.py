@@ -82,6 +82,33 @@ def test_every_message_renders_in_text_and_html_from_its_events_data(event_type,
     assert 'href="http://portal/orders/ord_1"' in rendered.html
 
 
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>\r\nBcc: all@example.com "'
+
+
+@pytest.mark.parametrize(("event_type", "intent"), list(all_intents()), ids=lambda v: str(v)[:60])
+def test_what_people_wrote_is_text_in_every_message(event_type, intent):
+    """Autoescape is on for the HTML part whatever the template's file name; the title (also
+    the e-mail's Subject and the inbox's title) is one line of plain text."""
+    data = {
+        key: HOSTILE if value == "sample <text> & more" and key != "order_id" else value
+        for key, value in event_data(event_type).items()
+    }
+    rendered = Catalogue().render(
+        intent.message,
+        "en",
+        {
+            "name": HOSTILE,
+            "data": data,
+            "order": ORDER.facts | {"order_id": "ord_1", "title": HOSTILE},
+            "link": "http://portal/orders/ord_1",
+        },
+    )
+    assert "<script" not in rendered.html and "<img" not in rendered.html
+    assert "&lt;script&gt;" in rendered.html
+    assert "\n" not in rendered.title and "\r" not in rendered.title
+    assert "<script>" in rendered.text  # plain text stays as written: the reader escapes it
+
+
 @pytest.mark.parametrize("standing", ["good", "at_risk", "under_review", "suspended", "revoked"])
 def test_every_standing_a_seller_can_reach_has_a_message_they_must_get(standing):
     intent = domain.standing_intent(
