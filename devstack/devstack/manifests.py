@@ -1,6 +1,9 @@
-"""Kubernetes manifests for every deployable service and Strimzi KafkaTopic resources for every
-topic, generated from `deployment.DEPLOYABLES` and `deploy/topics.yaml` so they cannot drift
-from the code. `python -m devstack.manifests` writes deploy/k8s; `--check` fails on drift."""
+"""Kubernetes manifests for every deployable service, the Strimzi Kafka cluster, its topics and
+one KafkaUser per service (SCRAM-SHA-512 over TLS, ACLs from `deploy/topics.yaml`), and the
+NetworkPolicies, generated from `deployment.DEPLOYABLES` and `deploy/topics.yaml` so they cannot
+drift from the code. The same ACLs, as a script, set up compose's broker
+(`deploy/kafka/setup-users-and-acls.sh`). `python -m devstack.manifests` writes them; `--check`
+fails on drift."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from devstack.deployment import CONTAINER_PORT, DEPLOYABLES, REPO_ROOT, Deployab
 from servicekit import topology
 
 OUTPUT_DIR = "deploy/k8s"
+COMPOSE_ACL_SCRIPT = "deploy/kafka/setup-users-and-acls.sh"
 # Not MARKETPLACE_TOPICS_FILE: the manifests describe the repository's file, whatever the
 # environment of whoever generates them says.
 TOPICS_FILE = REPO_ROOT / "deploy" / "topics.yaml"
@@ -34,6 +38,20 @@ HPA_NOTE = (
     "# prometheus-adapter) reading marketplace_consumer_lag; more replicas than the partitions\n"
     "# the group reads would sit idle, hence maxReplicas.\n"
 )
+
+# The broker's only listener for clients: TLS, SCRAM-SHA-512, ACLs (Strimzi's `tls` listener).
+KAFKA_CLIENT_PORT = 9093
+KAFKA_CA_SECRET = f"{KAFKA_CLUSTER}-cluster-ca-cert"  # written by Strimzi's cluster operator
+KAFKA_CA_DIR = "/etc/kafka-ca"
+# The operators' own broker user (`marketplace dlq replay`, `tail`, `lag`): it reads every
+# topic and may replay a dead letter onto the topic it came from.
+OPERATOR_KAFKA_USER = "marketplace-operator"
+# Where the ingress controller runs; the gateway takes requests from it alone. Change it with
+# a kustomize patch for another controller.
+INGRESS_NAMESPACE = "ingress-nginx"
+# Prometheus scrapes /metrics on the container port from this namespace.
+MONITORING_NAMESPACE = "monitoring"
+POSTGRES_PORT = 5432
 
 # Secrets the operator creates; deploy/k8s/README.md lists them with their keys.
 INTERNAL_SECRET = "marketplace-internal"
@@ -55,8 +73,11 @@ def labels(name: str) -> dict[str, str]:
 def shared_config() -> dict[str, str]:
     """What every service gets (compose's `x-environment`, less the secret)."""
     return {
-        "KAFKA_BOOTSTRAP_SERVERS": f"{KAFKA_CLUSTER}-kafka-bootstrap:9092",
+        "KAFKA_BOOTSTRAP_SERVERS": f"{KAFKA_CLUSTER}-kafka-bootstrap:{KAFKA_CLIENT_PORT}",
         "KAFKA_IDEMPOTENCE": "true",
+        "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "KAFKA_SSL_CAFILE": f"{KAFKA_CA_DIR}/ca.crt",
         "LOG_FORMAT": "json",
         "MARKETPLACE_TOPICS_FILE": CONTAINER_TOPICS_FILE,
     }
@@ -89,6 +110,9 @@ def env(d: Deployable) -> list[dict[str, Any]]:
     entries = [
         secret_env("MARKETPLACE_INTERNAL_TOKEN", INTERNAL_SECRET, "token"),
         secret_env("DATABASE_URL", f"{d.name}-database", "url"),
+        # The KafkaUser named after the service; Strimzi's User Operator writes its password.
+        {"name": "KAFKA_SASL_USERNAME", "value": kafka_user_name(d.package)},
+        secret_env("KAFKA_SASL_PASSWORD", kafka_user_name(d.package), "password"),
     ]
     if d.package == "payments":
         entries += [
@@ -144,6 +168,7 @@ def deployment(d: Deployable) -> dict[str, Any]:
             "readOnlyRootFilesystem": False,
             "capabilities": {"drop": ["ALL"]},
         },
+        "volumeMounts": [{"name": "kafka-ca", "mountPath": KAFKA_CA_DIR, "readOnly": True}],
     }
     return {
         "apiVersion": "apps/v1",
@@ -184,6 +209,16 @@ def deployment(d: Deployable) -> dict[str, Any]:
                         }
                     ],
                     "containers": [container],
+                    # The CA that signed the brokers' certificates (Strimzi's cluster CA).
+                    "volumes": [
+                        {
+                            "name": "kafka-ca",
+                            "secret": {
+                                "secretName": KAFKA_CA_SECRET,
+                                "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                            },
+                        }
+                    ],
                 },
             },
         },
@@ -269,6 +304,306 @@ def kafka_topic(spec: topology.TopicSpec) -> dict[str, Any]:
     }
 
 
+# The broker: who may do what
+
+
+def kafka_user_name(package: str) -> str:
+    """A service's broker user (its KafkaUser and its Secret): its DNS name."""
+    return package.replace("_", "-")
+
+
+Acl = tuple[str, str, tuple[str, ...]]  # (resource type, literal name, operations)
+
+
+def broker_acls(package: str, specs: Sequence[topology.TopicSpec]) -> list[Acl]:
+    """What `package` may do on the broker: write the topics it produces (its events, and as
+    a consumer its dead-letter topics), read the topics it consumes in its own group. The
+    gateway also reads every topic and every group's offsets for the operators' endpoints
+    (dead letters, lag); it writes nothing but its own topic."""
+    acls: list[Acl] = []
+    for spec in specs:
+        if spec.producer == package:
+            acls.append(("topic", spec.name, ("Write", "Describe")))
+        if package in spec.consumers:
+            acls.append(("topic", spec.name, ("Read", "Describe")))
+    if any(package in spec.consumers for spec in specs):
+        acls.append(("group", package, ("Read",)))
+    if package == "gateway":
+        acls += _operator_reads(
+            specs, already={name for _, name, operations in acls if "Read" in operations}
+        )
+    return acls
+
+
+def operator_acls(specs: Sequence[topology.TopicSpec]) -> list[Acl]:
+    """The operators' tools: read everything, replay a dead letter onto its origin topic."""
+    acls: list[Acl] = [
+        (
+            "topic",
+            spec.name,
+            ("Read", "Describe", "Write") if not spec.dead_letter_of else ("Read", "Describe"),
+        )
+        for spec in specs
+    ]
+    return acls + [("group", group, ("Describe",)) for group in _groups(specs)]
+
+
+def _groups(specs: Sequence[topology.TopicSpec]) -> list[str]:
+    return sorted({group for spec in specs for group in spec.consumers})
+
+
+def _operator_reads(specs: Sequence[topology.TopicSpec], already: set[str]) -> list[Acl]:
+    reads: list[Acl] = [
+        ("topic", spec.name, ("Read", "Describe")) for spec in specs if spec.name not in already
+    ]
+    return reads + [("group", group, ("Describe",)) for group in _groups(specs)]
+
+
+def kafka_user(name: str, acls: Sequence[Acl]) -> dict[str, Any]:
+    return {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaUser",
+        "metadata": {
+            "name": name,
+            "labels": {"strimzi.io/cluster": KAFKA_CLUSTER, "app.kubernetes.io/part-of": PART_OF},
+        },
+        "spec": {
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {
+                "type": "simple",
+                "acls": [
+                    {
+                        "resource": {"type": kind, "name": resource, "patternType": "literal"},
+                        "operations": list(operations),
+                        "host": "*",
+                    }
+                    for kind, resource, operations in acls
+                ],
+            },
+        },
+    }
+
+
+def kafka_users(specs: Sequence[topology.TopicSpec]) -> list[dict[str, Any]]:
+    users = [
+        kafka_user(kafka_user_name(d.package), broker_acls(d.package, specs)) for d in DEPLOYABLES
+    ]
+    return [*users, kafka_user(OPERATOR_KAFKA_USER, operator_acls(specs))]
+
+
+def service_pods() -> dict[str, Any]:
+    """Every service's pods (and no one else's)."""
+    return {
+        "matchExpressions": [
+            {
+                "key": "app.kubernetes.io/name",
+                "operator": "In",
+                "values": [d.name for d in DEPLOYABLES],
+            }
+        ]
+    }
+
+
+def kafka_cluster(specs: Sequence[topology.TopicSpec]) -> list[dict[str, Any]]:
+    """A KRaft cluster of three nodes; clients only on the TLS listener with SCRAM-SHA-512,
+    the simple authorizer, and the User and Topic Operators that apply kafka-users.yaml and
+    kafka-topics.yaml."""
+    replicas = max(spec.replication_factor for spec in specs)
+    cluster_labels = {"strimzi.io/cluster": KAFKA_CLUSTER, "app.kubernetes.io/part-of": PART_OF}
+    node_pool = {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaNodePool",
+        "metadata": {"name": "nodes", "labels": cluster_labels},
+        "spec": {
+            "replicas": replicas,
+            "roles": ["controller", "broker"],
+            "storage": {"type": "persistent-claim", "size": "100Gi", "deleteClaim": False},
+        },
+    }
+    kafka = {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "Kafka",
+        "metadata": {
+            "name": KAFKA_CLUSTER,
+            "labels": {"app.kubernetes.io/part-of": PART_OF},
+            "annotations": {"strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled"},
+        },
+        "spec": {
+            "kafka": {
+                "listeners": [
+                    {
+                        "name": "tls",
+                        "port": KAFKA_CLIENT_PORT,
+                        "type": "internal",
+                        "tls": True,
+                        "authentication": {"type": "scram-sha-512"},
+                        # Strimzi turns this into the listener's NetworkPolicy.
+                        "networkPolicyPeers": [{"podSelector": service_pods()}],
+                    }
+                ],
+                "authorization": {"type": "simple", "superUsers": []},
+                "config": {
+                    "auto.create.topics.enable": False,
+                    "allow.everyone.if.no.acl.found": False,
+                    "default.replication.factor": replicas,
+                    "min.insync.replicas": 2,
+                    "offsets.topic.replication.factor": replicas,
+                    "transaction.state.log.replication.factor": replicas,
+                    "transaction.state.log.min.isr": 2,
+                },
+            },
+            "entityOperator": {"topicOperator": {}, "userOperator": {}},
+        },
+    }
+    return [node_pool, kafka]
+
+
+# Who may reach whom
+
+
+def network_policy(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": PART_OF}},
+        "spec": spec,
+    }
+
+
+def _namespace(name: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
+def _pods(name: str) -> dict[str, Any]:
+    return {"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}}}
+
+
+def _http() -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": CONTAINER_PORT}]
+
+
+def database_pod_name(d: Deployable) -> str:
+    """The label an in-cluster PostgreSQL for `d` carries (deploy/k8s/README.md)."""
+    return f"{d.name}-postgres"
+
+
+def network_policies() -> list[dict[str, Any]]:
+    """Nothing reaches a pod unless a policy here (or Strimzi's own, for the brokers) lets it:
+    clients reach the gateway through the ingress controller, the services only from the
+    gateway, the brokers only from the services, each database only from its service.
+    Prometheus may scrape the container port (the API behind it still needs the internal
+    token)."""
+    policies = [
+        network_policy("default-deny-ingress", {"podSelector": {}, "policyTypes": ["Ingress"]})
+    ]
+    monitoring = {"from": [_namespace(MONITORING_NAMESPACE)], "ports": _http()}
+    for d in DEPLOYABLES:
+        callers = (
+            [_namespace(INGRESS_NAMESPACE)]
+            if d.public
+            else [_pods(gateway.name) for gateway in DEPLOYABLES if gateway.public]
+        )
+        policies.append(
+            network_policy(
+                f"{d.name}-ingress",
+                {
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": d.name}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"from": callers, "ports": _http()}, monitoring],
+                },
+            )
+        )
+    policies.append(
+        network_policy(
+            "kafka-clients",
+            {
+                "podSelector": {
+                    "matchLabels": {
+                        "strimzi.io/cluster": KAFKA_CLUSTER,
+                        "strimzi.io/kind": "Kafka",
+                    }
+                },
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [{"podSelector": service_pods()}],
+                        "ports": [{"protocol": "TCP", "port": KAFKA_CLIENT_PORT}],
+                    }
+                ],
+            },
+        )
+    )
+    for d in DEPLOYABLES:
+        policies.append(
+            network_policy(
+                f"{database_pod_name(d)}-ingress",
+                {
+                    "podSelector": {
+                        "matchLabels": {"app.kubernetes.io/name": database_pod_name(d)}
+                    },
+                    "policyTypes": ["Ingress"],
+                    "ingress": [
+                        {
+                            "from": [_pods(d.name)],
+                            "ports": [{"protocol": "TCP", "port": POSTGRES_PORT}],
+                        }
+                    ],
+                },
+            )
+        )
+    return policies
+
+
+def compose_acl_script(specs: Sequence[topology.TopicSpec]) -> str:
+    """compose's broker: one SCRAM user per service and the operators', with the same ACLs as
+    the KafkaUsers. Run by the one-shot `kafka-setup` container as the broker's admin."""
+    lines = [
+        "#!/bin/bash",
+        HEADER.rstrip("\n"),
+        "# Run by compose's one-shot `kafka-setup` container (apache/kafka image) as the",
+        "# broker's admin: a SCRAM-SHA-512 user per service, then what each may do. Adding a",
+        "# user or an ACL that exists changes nothing, so it runs on every `docker compose up`.",
+        "set -euo pipefail",
+        ': "${KAFKA_ADMIN_PASSWORD:?}" "${KAFKA_SSL_CAFILE:?}" "${KAFKA_BOOTSTRAP_SERVERS:?}"',
+        "config=$(mktemp)",
+        'cat > "$config" <<EOF',
+        "security.protocol=SASL_SSL",
+        "sasl.mechanism=SCRAM-SHA-512",
+        "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+        'username="admin" password="${KAFKA_ADMIN_PASSWORD}";',
+        "ssl.truststore.type=PEM",
+        "ssl.truststore.location=${KAFKA_SSL_CAFILE}",
+        "EOF",
+        "bin=/opt/kafka/bin",
+        "user() {  # name, password (letters and digits: `openssl rand -hex 32`)",
+        '  "$bin/kafka-configs.sh" --bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" '
+        '--command-config "$config" \\',
+        '    --alter --entity-type users --entity-name "$1" '
+        '--add-config "SCRAM-SHA-512=[iterations=8192,password=$2]"',
+        "}",
+        "allow() {  # principal, resource type, resource name, operations...",
+        "  local principal=$1 type=$2 name=$3; shift 3",
+        "  local operations=()",
+        '  for operation in "$@"; do operations+=(--operation "$operation"); done',
+        '  "$bin/kafka-acls.sh" --bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" '
+        '--command-config "$config" \\',
+        '    --add --allow-principal "User:$principal" "--$type" "$name" "${operations[@]}"',
+        "}",
+    ]
+    users = [(kafka_user_name(d.package), broker_acls(d.package, specs)) for d in DEPLOYABLES]
+    users.append((OPERATOR_KAFKA_USER, operator_acls(specs)))
+    for name, acls in users:
+        variable = compose_password_variable(name)
+        lines += ["", f'user {name} "${{{variable}:?set {variable}}}"']
+        lines += [f"allow {name} {kind} {resource} {' '.join(ops)}" for kind, resource, ops in acls]
+    return "\n".join(lines) + "\n"
+
+
+def compose_password_variable(user: str) -> str:
+    """The compose variable holding a broker user's password: KAFKA_ORDERS_PASSWORD."""
+    return f"KAFKA_{user.upper().replace('-', '_')}_PASSWORD"
+
+
 def dump(documents: Sequence[tuple[str, dict[str, Any]]]) -> str:
     """One multi-document YAML file; each document may carry a leading comment."""
     parts = [
@@ -298,6 +633,12 @@ def render() -> dict[str, str]:
     for d in DEPLOYABLES:
         files[f"{OUTPUT_DIR}/{d.name}.yaml"] = dump(service_documents(d, specs))
     files[f"{OUTPUT_DIR}/kafka-topics.yaml"] = dump([("", kafka_topic(spec)) for spec in specs])
+    files[f"{OUTPUT_DIR}/kafka-cluster.yaml"] = dump([("", doc) for doc in kafka_cluster(specs)])
+    files[f"{OUTPUT_DIR}/kafka-users.yaml"] = dump([("", doc) for doc in kafka_users(specs)])
+    files[f"{OUTPUT_DIR}/network-policies.yaml"] = dump(
+        [("", policy) for policy in network_policies()]
+    )
+    files[COMPOSE_ACL_SCRIPT] = compose_acl_script(specs)
     return files
 
 
@@ -321,10 +662,12 @@ def write(root: Path = REPO_ROOT) -> list[str]:
     """Write every generated file under `root` and remove stale ones; answer what changed."""
     changed = drift(root)
     files = render()
-    (root / OUTPUT_DIR).mkdir(parents=True, exist_ok=True)
     for path in changed:
         if path in files:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(files[path])
+            if path.endswith(".sh"):
+                (root / path).chmod(0o755)
         else:
             (root / path).unlink()
     return changed
