@@ -15,6 +15,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from devstack import manifests
 from devstack.deployment import DEPLOYABLES, REPO_ROOT, Deployable
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
@@ -107,6 +108,9 @@ def test_each_service_accepts_the_settings_compose_gives_it(service, monkeypatch
         monkeypatch.setenv(name, value)
     settings = service.settings()()
     assert settings.model_dump()["kafka_bootstrap_servers"] == "kafka:9092"
+    security = settings.kafka_security()
+    assert (security.protocol, security.mechanism) == ("SASL_SSL", "SCRAM-SHA-512")
+    assert security.username == manifests.kafka_user_name(service.package)
 
 
 def test_services_start_after_the_database_the_broker_and_the_topics():
@@ -114,6 +118,7 @@ def test_services_start_after_the_database_the_broker_and_the_topics():
         needs = SERVICES[service.name]["depends_on"]
         assert needs["postgres"]["condition"] == "service_healthy"
         assert needs["kafka"]["condition"] == "service_healthy"
+        assert needs["kafka-setup"]["condition"] == "service_completed_successfully"
         assert needs["topics"]["condition"] == "service_completed_successfully"
     gateway_needs = SERVICES["gateway"]["depends_on"]
     for service in DEPLOYABLES:
@@ -194,3 +199,99 @@ async def test_the_init_script_gives_each_service_a_database_only_its_role_can_o
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
             await admin.execute(f'DROP ROLE IF EXISTS "{name}"')
         await admin.close()
+
+
+# The broker is not a back door
+
+
+def kafka_settings() -> dict[str, str]:
+    return {k: str(v) for k, v in SERVICES["kafka"]["environment"].items()}
+
+
+def test_the_broker_takes_clients_only_over_sasl_ssl_with_scram_and_enforces_acls():
+    kafka = kafka_settings()
+    protocols = dict(
+        pair.split(":") for pair in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    listeners = dict(entry.split("://") for entry in kafka["KAFKA_LISTENERS"].split(","))
+    for name, address in listeners.items():
+        if name == kafka["KAFKA_CONTROLLER_LISTENER_NAMES"]:
+            assert address.startswith("localhost:"), "the controller must stay in the container"
+        else:
+            assert protocols[name] == "SASL_SSL", name
+    assert kafka["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert kafka["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert kafka["KAFKA_SUPER_USERS"] == "User:admin;User:ANONYMOUS"
+    assert kafka["KAFKA_SSL_KEYSTORE_LOCATION"].startswith("/tls/")
+
+
+def test_nothing_is_published_beyond_the_hosts_loopback():
+    published = [
+        (name, str(port)) for name, service in SERVICES.items() for port in service.get("ports", [])
+    ]
+    assert published
+    for name, port in published:
+        assert port.startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+
+
+@pytest.mark.parametrize("service", DEPLOYABLES, ids=lambda d: d.name)
+def test_each_service_is_its_own_broker_user_checking_the_brokers_certificate(service):
+    env = environment(service)
+    user = manifests.kafka_user_name(service.package)
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert env["KAFKA_SASL_USERNAME"] == user
+    # the password given to the service is the one kafka-setup gives its user
+    variable = manifests.compose_password_variable(user)
+    setup = SERVICES["kafka-setup"]["environment"]
+    assert env["KAFKA_SASL_PASSWORD"] == interpolate(setup[variable], DEMO_ENV)
+    assert f'user {user} "${{{variable}:?' in ACL_SCRIPT
+    assert "kafka-ca:/kafka-ca:ro" in SERVICES[service.name]["volumes"]
+    assert env["KAFKA_SSL_CAFILE"] == "/kafka-ca/ca.crt"
+    # the broker's private key stays with the broker
+    assert not any(str(v).startswith("kafka-tls:") for v in SERVICES[service.name]["volumes"])
+
+
+def test_no_two_services_share_a_broker_password():
+    passwords = [environment(service)["KAFKA_SASL_PASSWORD"] for service in DEPLOYABLES]
+    assert len(set(passwords)) == len(DEPLOYABLES)
+
+
+ACL_SCRIPT = (REPO_ROOT / manifests.COMPOSE_ACL_SCRIPT).read_text()
+
+
+def test_kafka_setup_runs_the_generated_users_and_acls_as_the_admin():
+    setup = SERVICES["kafka-setup"]
+    assert setup["entrypoint"][-1].endswith("setup-users-and-acls.sh")
+    mounted = {v.split(":")[1]: v.split(":")[0] for v in setup["volumes"]}
+    assert (
+        REPO_ROOT / mounted[setup["entrypoint"][-1]]
+    ) == REPO_ROOT / manifests.COMPOSE_ACL_SCRIPT
+    assert manifests.render()[manifests.COMPOSE_ACL_SCRIPT] == ACL_SCRIPT
+    needed = set(re.findall(r"\$\{(KAFKA_\w+_PASSWORD):\?", ACL_SCRIPT))
+    assert needed <= set(setup["environment"]), needed - set(setup["environment"])
+    assert setup["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+SECRET = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY")
+
+
+def test_no_secret_has_a_usable_default():
+    for name, service in SERVICES.items():
+        for key, value in (service.get("environment") or {}).items():
+            for variable, kind, _ in VARIABLE.findall(str(value)):
+                if SECRET.search(variable):
+                    assert kind == "?", f"{name}: {key} falls back to a default for {variable}"
+    # the script checks each variable it reads once (`: "${X:?}"` or at its first use)
+    used = {variable for variable, _, _ in VARIABLE.findall(ACL_SCRIPT) if variable.isupper()}
+    required = {variable for variable, kind, _ in VARIABLE.findall(ACL_SCRIPT) if kind == "?"}
+    assert used == required, used - required
+    assert not [kind for _, kind, _ in VARIABLE.findall(ACL_SCRIPT) if kind == "-"]
+
+
+def test_without_the_broker_secrets_compose_refuses_to_start():
+    for service in DEPLOYABLES:
+        with pytest.raises(KeyError, match="KAFKA_"):
+            interpolate(SERVICES[service.name]["environment"]["KAFKA_SASL_PASSWORD"], {})
+    with pytest.raises(KeyError, match="KAFKA_ADMIN_PASSWORD"):
+        interpolate(kafka_settings()["KAFKA_ADMIN_PASSWORD"], {})
