@@ -369,3 +369,19 @@ async def test_the_seller_does_not_see_why_the_buyers_card_was_declined(ctx, app
         assert "Insufficient funds" in (await call(app, who, "GET", path)).text
     listed = (await call(app, SELLER, "GET", "/v1/orders?role=seller")).text
     assert "Insufficient funds" not in listed
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"title": "Camera", "price": {"amount_minor": ' + "9" * 5000 + ', "currency": "EUR"}}',
+        '{"title": "Camera", "quantity_available": 1e999}',
+        '{"title": "\\ud800"}',
+    ],
+)
+async def test_odd_json_is_a_client_error(app, raw):
+    async with client(app, SELLER) as http:
+        answer = await http.post(
+            "/v1/listings", content=raw, headers={"Content-Type": "application/json"}
+        )
+    assert 400 <= answer.status_code < 500, answer.text
