@@ -165,6 +165,7 @@ def every_page() -> dict[str, dict[str, Any]]:
     ticket = {
         "id": "tkt_1",
         "title": HOSTILE,
+        "subject": HOSTILE,
         "status": "open",
         "reason": HOSTILE,
         "priority": HOSTILE,
