@@ -394,6 +394,19 @@ def money_seen(money: OrderMoney, event: PaymentFact) -> OrderMoney:
     """Fold one of orders' or payments' facts into what support knows of the order's money.
     An order's events arrive in order (one partition per order), but orders' and payments'
     topics may overtake each other."""
+    folded = _fact_folded(money, event)
+    refundable: Money | None = getattr(event, "refundable", None)
+    if refundable is None or not folded.captured:
+        return folded
+    # Payments says what is left after refunds it decided but has not reported yet (such as
+    # one waiting for the capture): those count as decided here too.
+    decided_by_payments = folded.held_minor - folded.charged_back_minor - refundable.amount_minor
+    return replace(
+        folded, refunds_decided_minor=max(folded.refunds_decided_minor, decided_by_payments)
+    )
+
+
+def _fact_folded(money: OrderMoney, event: PaymentFact) -> OrderMoney:
     currency = money.currency or _currency_of(event)
     match event:
         case OrderPlaced():
@@ -407,8 +420,7 @@ def money_seen(money: OrderMoney, event: PaymentFact) -> OrderMoney:
             return replace(money, currency=currency, refunds_decided_minor=decided)
         case PaymentAuthorized():
             credit = event.credit_applied.amount_minor if event.credit_applied else 0
-            # payments' own credit limit for the order, from producers that state it
-            creditable: Money | None = getattr(event, "creditable", None)
+            creditable = event.creditable  # payments' own limit, from producers that state it
             return replace(
                 money,
                 currency=currency,

@@ -378,3 +378,21 @@ def test_payments_own_credit_limit_for_the_order_is_never_exceeded():
     refused = refusal(money, "credit", eur(5_001), Decimal("2"))
 
     assert refused.extra["creditable"]["amount_minor"] == 5_000
+
+
+def test_refunds_payments_decided_but_has_not_reported_count_from_its_refundable():
+    capture = captured().model_copy(update={"refundable": eur(7_500)})
+
+    money = knowing(placed(), authorized(), capture)
+
+    assert money.refundable_minor == 7_500
+    refused = refusal(money, "partial_refund", eur(8_000))
+    assert refused.extra["refundable"]["amount_minor"] == 7_500
+
+
+def test_payments_credit_limit_comes_with_the_authorization():
+    limited = authorized().model_copy(update={"creditable": eur(6_000)})
+
+    refused = refusal(knowing(placed(), limited, captured()), "credit", eur(6_001))
+
+    assert refused.extra["creditable"]["amount_minor"] == 6_000
