@@ -126,9 +126,13 @@ def test_an_old_signature_behind_a_fresh_timestamp_is_refused():
     """The attack: a captured old event replayed with `t=<now>` put in front."""
     old_at = NOW - timedelta(days=30)
     payload, old_signature = _signed({"id": "evt_1", "type": "x", "data": {}}, at=old_at)
-    replay = f"t={int(NOW.timestamp())},{old_signature}"
-    with pytest.raises(WebhookRefused):
-        webhooks.verify(payload, replay, SECRET, NOW, TOLERANCE)
+    old_v1 = old_signature.split(",", 1)[1]
+    for replay in (
+        f"t={int(NOW.timestamp())},{old_signature}",
+        f"t=+{int(old_at.timestamp())},t={int(NOW.timestamp())},{old_v1}",
+    ):
+        with pytest.raises(WebhookRefused):
+            webhooks.verify(payload, replay, SECRET, NOW, TOLERANCE)
 
 
 def test_several_v1_signatures_are_allowed_as_stripe_sends_them_while_rolling_secrets():
