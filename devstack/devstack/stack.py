@@ -227,7 +227,7 @@ class Stack:
             "The marketplace platform is running.",
             f"  gateway (the public API)  {gateway}   docs: {gateway}/docs",
             f"  operator token            {self.config.operator_token}",
-            f"  Kafka bootstrap           {self.bootstrap}",
+            f"  Kafka bootstrap           {self.bootstrap} (no TLS, no login: loopback only)",
             f"  localstripe               {self.stripe_base}",
             f"  SMTP (mail kept in)       127.0.0.1:{self.smtp_port} ({self.maildir})",
             *(f"  {name:<25} {url}" for name, url in self.service_urls.items()),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.structs import ConsumerRecord
 
 from servicekit import topology
@@ -253,6 +254,10 @@ async def dead_letters(
     return sorted(found, key=lambda d: (d.at, d.id))
 
 
+class ReplayRefused(Exception):
+    """The broker's ACLs do not let this user write the dead letter's origin topic."""
+
+
 async def replay(
     bootstrap: str, letter: DeadLetter, *, security: KafkaSecurity | None = None
 ) -> None:
@@ -271,5 +276,7 @@ async def replay(
             key=letter.key.encode() if letter.key else None,
             headers=[*headers, ("x-replayed-from", letter.id.encode())],
         )
+    except TopicAuthorizationFailedError as error:
+        raise ReplayRefused(letter.origin_topic) from error
     finally:
         await producer.stop()

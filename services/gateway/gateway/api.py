@@ -507,7 +507,17 @@ def build_router(gateway: Gateway) -> APIRouter:
         letter = next((d for d in await ops.dead_letters(bootstrap) if d.id == letter_id), None)
         if letter is None:
             raise Problem(404, "Not found", f"No dead letter {letter_id}", slug="not-found")
-        await ops.replay(bootstrap, letter)
+        try:
+            await ops.replay(bootstrap, letter)
+        except ops.ReplayRefused as error:
+            # On a secured broker the gateway's user writes only principals.events.
+            raise Problem(
+                403,
+                "Not allowed on the broker",
+                f"The gateway's broker user may not write {letter.origin_topic}; replay it with"
+                " `marketplace dlq replay` as the operators' broker user",
+                slug="broker-forbidden",
+            ) from error
         return {"replayed": letter.id, "onto": letter.origin_topic}
 
     # Not an operation of its own: the public document lists what it forwards instead.
