@@ -11,11 +11,12 @@ from typing import Any, Literal, get_args
 
 from contracts import Money
 from contracts.money import minor_unit_digits
-from contracts.orders import OrderPlaced, OrderReturned
+from contracts.orders import OrderPlaced, OrderReturned, OrderShipped
 from contracts.payments import (
     PaymentAuthorizationFailed,
     PaymentAuthorized,
     PaymentCaptured,
+    PaymentCaptureFailed,
     PaymentDisputeClosed,
     PaymentDisputeOpened,
     PaymentRefunded,
@@ -335,7 +336,9 @@ class OrderMoney:
     total_minor: int | None = None  # None until `order.placed` arrives
     authorized_minor: int = 0  # the card's hold plus the credit applied
     authorization_failed: bool = False
+    shipped: bool = False  # the capture follows: until payments reports it, refunds wait
     captured_minor: int = 0
+    capture_failed: bool = False
     voided: bool = False
     released_minor: int = 0
     refunded_minor: int = 0  # payments' `total_refunded`
@@ -357,7 +360,7 @@ class OrderMoney:
         """What the buyer paid that the platform holds, captured or not."""
         if self.captured:
             return self.captured_minor
-        if self.voided or self.authorization_failed:
+        if self.voided or self.authorization_failed or self.capture_failed:
             return 0
         return self.authorized_minor
 
@@ -379,6 +382,8 @@ class OrderMoney:
 PaymentFact = (
     OrderPlaced
     | OrderReturned
+    | OrderShipped
+    | PaymentCaptureFailed
     | PaymentAuthorized
     | PaymentAuthorizationFailed
     | PaymentCaptured
@@ -418,6 +423,10 @@ def _fact_folded(money: OrderMoney, event: PaymentFact) -> OrderMoney:
             everything = money.held_minor - money.charged_back_minor
             decided = max(money.refunds_decided_minor, everything)
             return replace(money, currency=currency, refunds_decided_minor=decided)
+        case OrderShipped():
+            return replace(money, shipped=True)
+        case PaymentCaptureFailed():
+            return replace(money, currency=currency, capture_failed=True)
         case PaymentAuthorized():
             credit = event.credit_applied.amount_minor if event.credit_applied else 0
             creditable = event.creditable  # payments' own limit, from producers that state it
@@ -452,7 +461,9 @@ def _fact_folded(money: OrderMoney, event: PaymentFact) -> OrderMoney:
     return money
 
 
-def _currency_of(event: PaymentFact) -> str:
+def _currency_of(event: PaymentFact) -> str | None:
+    if isinstance(event, OrderShipped):
+        return None
     if isinstance(event, OrderPlaced | OrderReturned):
         return event.total.currency
     return event.amount.currency
@@ -513,10 +524,16 @@ def _refund_before_capture(
     money: OrderMoney, action: ResolutionAction, amount: Money | None
 ) -> OrderMoney:
     """Before the capture, money goes back only as a whole: the hold is voided."""
-    if money.voided or money.authorization_failed:
+    if money.voided or money.authorization_failed or money.capture_failed:
         raise ResolutionImpossible(
-            "Nothing was paid on this order: the card's hold was released or never made",
+            "Nothing was paid on this order: the card's hold was released, never made, or "
+            "could not be captured",
             refundable=money.money(0).model_dump(),
+        )
+    if money.shipped:
+        raise NotYetKnown(
+            "The order shipped and its payment is being captured; retry shortly",
+            retry_after_seconds=5,
         )
     if money.authorized_minor <= 0:
         raise NotYetKnown(

@@ -21,6 +21,7 @@ from contracts.orders import (
     OrderReturnedToSender,
     OrderSellerBackedOut,
     OrderShipmentOverdue,
+    OrderShipped,
 )
 from contracts.payments import (
     PaymentAuthorizationExpiring,
@@ -179,6 +180,14 @@ async def on_money_fact(
     await _money_seen(uow, received.event)
 
 
+async def on_capture_failed(
+    ctx: SupportContext, received: Received[PaymentCaptureFailed], uow: UnitOfWork
+) -> None:
+    """Nothing will be captured, so nothing can be refunded; an agent takes it up."""
+    await _money_seen(uow, received.event)
+    await _on("capture_failed")(ctx, received, uow)
+
+
 async def on_dispute_opened(
     ctx: SupportContext, received: Received[PaymentDisputeOpened], uow: UnitOfWork
 ) -> None:
@@ -280,11 +289,12 @@ def event_router(ctx: SupportContext) -> EventRouter:
     router.add(OrderProblemReported, partial(on_problem_reported, ctx))
     router.add(OrderSellerBackedOut, partial(on_seller_backed_out, ctx))
     router.add(OrderMessagePosted, partial(on_message_posted, ctx))
-    router.add(PaymentCaptureFailed, partial(_on("capture_failed"), ctx))
+    router.add(PaymentCaptureFailed, partial(on_capture_failed, ctx))
     router.add(PaymentAuthorizationExpiring, partial(_on("authorization_expiring"), ctx))
     router.add(PaymentDisputeOpened, partial(on_dispute_opened, ctx))
     for fact in (
         OrderReturned,
+        OrderShipped,
         PaymentAuthorized,
         PaymentAuthorizationFailed,
         PaymentCaptured,

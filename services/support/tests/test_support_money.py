@@ -12,11 +12,12 @@ import pytest
 from pydantic import ValidationError
 
 from contracts import Money
-from contracts.orders import OrderPlaced, OrderReturned
+from contracts.orders import OrderPlaced, OrderReturned, OrderShipped
 from contracts.payments import (
     PaymentAuthorizationFailed,
     PaymentAuthorized,
     PaymentCaptured,
+    PaymentCaptureFailed,
     PaymentDisputeClosed,
     PaymentDisputeOpened,
     PaymentRefunded,
@@ -396,3 +397,40 @@ def test_payments_credit_limit_comes_with_the_authorization():
     refused = refusal(knowing(placed(), limited, captured()), "credit", eur(6_001))
 
     assert refused.extra["creditable"]["amount_minor"] == 6_000
+
+
+def shipped_fact():
+    return OrderShipped(
+        order_id=ORDER,
+        buyer_id="usr_buyer",
+        seller_id="usr_seller",
+        listing_id="lst_1",
+        fulfilment="seller_ships",
+        occurred_at=NOW,
+        total=eur(12_500),
+        carrier="DHL",
+        tracking_number="TRK1",
+    )
+
+
+@pytest.mark.parametrize(("action", "amount"), [("refund", None), ("partial_refund", eur(100))])
+def test_between_the_shipment_and_the_capture_a_refund_waits_for_the_capture(action, amount):
+    with pytest.raises(NotYetKnown, match="captured"):
+        decide(knowing(placed(), authorized(), shipped_fact()), action, amount)
+
+    assert decide(knowing(*PAID, shipped_fact()), action, amount).refundable_minor < 12_500
+
+
+def test_a_capture_that_failed_leaves_nothing_to_refund():
+    failed = PaymentCaptureFailed(
+        order_id=ORDER,
+        buyer_id="usr_buyer",
+        seller_id="usr_seller",
+        amount=eur(12_500),
+        reason="lapsed",
+        failed_at=NOW,
+    )
+
+    refused = refusal(knowing(placed(), authorized(), shipped_fact(), failed), "refund")
+
+    assert refused.extra["refundable"]["amount_minor"] == 0

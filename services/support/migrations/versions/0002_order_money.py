@@ -27,7 +27,9 @@ def upgrade() -> None:
         sa.Column("total_minor", sa.BigInteger(), nullable=True),
         sa.Column("authorized_minor", sa.BigInteger(), nullable=False),
         sa.Column("authorization_failed", sa.Boolean(), nullable=False),
+        sa.Column("shipped", sa.Boolean(), nullable=False),
         sa.Column("captured_minor", sa.BigInteger(), nullable=False),
+        sa.Column("capture_failed", sa.Boolean(), nullable=False),
         sa.Column("voided", sa.Boolean(), nullable=False),
         sa.Column("released_minor", sa.BigInteger(), nullable=False),
         sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
@@ -41,9 +43,10 @@ def upgrade() -> None:
     op.execute(
         """
         INSERT INTO order_money (order_id, currency, total_minor, authorized_minor,
-            authorization_failed, captured_minor, voided, released_minor, refunded_minor,
-            charged_back_minor, refunds_decided_minor, credits_decided_minor, version)
-        SELECT order_id, currency, total_minor, 0, false, 0, false, 0, 0, 0, 0, 0, 0
+            authorization_failed, shipped, captured_minor, capture_failed, voided, released_minor,
+            refunded_minor, charged_back_minor, refunds_decided_minor, credits_decided_minor,
+            version)
+        SELECT order_id, currency, total_minor, 0, false, false, 0, false, false, 0, 0, 0, 0, 0, 0
         FROM orders
         """
     )
