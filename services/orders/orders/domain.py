@@ -833,6 +833,8 @@ def already_reported(order: Order, action: Action, occurred_at: datetime) -> boo
 def redeliver(
     order: Order, actor: Actor, preferred_date: date, at: datetime, window_days: int = 30
 ) -> Order:
+    # Who may ask, and when, comes first: the date is only the buyer's to get right.
+    asked = order.apply(Action.REDELIVER, actor, at, redelivery_date=preferred_date)
     if preferred_date <= at.date():
         raise DomainError("date-in-past", "The preferred_date must be after today")
     if preferred_date > at.date() + timedelta(days=window_days):
@@ -841,8 +843,7 @@ def redeliver(
             f"The preferred_date must be within {window_days} days; the carrier keeps a parcel "
             "no longer",
         )
-    order = order.apply(Action.REDELIVER, actor, at, redelivery_date=preferred_date)
-    return order.noting(
+    return asked.noting(
         at, "redelivery_requested", f"Another delivery attempt asked for on {preferred_date}"
     )
 
