@@ -5,7 +5,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -38,13 +38,20 @@ from orders.handlers import NotFound, OrdersContext, Who
 from servicekit.http import Caller, Problem, forbidden, problem_response, require_role
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 
-# Free text is plain text (contracts.text): control characters and bidirectional overrides are
-# refused with 422, and every length fits the column it is stored in.
-Text = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-LongText = Annotated[
-    Paragraphs, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
-]
+
+def plain_text(kind: Any, max_length: int) -> Any:
+    """Free text is plain text (contracts.text `Line` or `Paragraphs`): control characters and
+    bidirectional overrides are refused with 422, and the length, checked first, fits the
+    column the text is stored in."""
+    length = StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+    return Annotated[str, length, *get_args(kind)[1:]]
+
+
+Text = plain_text(Line, 200)
+ShortText = plain_text(Line, 100)
+TrackingNumber = plain_text(Line, 100)
+PostalCode = plain_text(Line, 20)
+LongText = plain_text(Paragraphs, 4000)
 
 
 class Strict(BaseModel):
@@ -93,9 +100,7 @@ class ShippingAddress(Strict):
     line1: Text
     line2: Text | None = None
     city: Text
-    postal_code: Annotated[
-        Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
-    ]
+    postal_code: PostalCode
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
         description="ISO 3166-1 alpha-2"
     )
@@ -110,11 +115,6 @@ class NewOrder(Strict):
 
 class Reason(Strict):
     reason: Text
-
-
-TrackingNumber = Annotated[
-    Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
-]
 
 
 class Shipment(Strict):
