@@ -78,6 +78,19 @@ def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: flo
     raise AssertionError(f"not true within {timeout}s; last answer: {last!r}")
 
 
+def resolve_when_known(agent: Api, ticket_id: str, body: dict[str, Any]) -> httpx.Response:
+    """The agent's resolution, sent again while support answers 409 "not yet known": support
+    learns what an order's money allows from events a moment behind payments'."""
+
+    def attempt() -> httpx.Response | None:
+        answer = agent.post(f"/v1/tickets/{ticket_id}/resolve", body)
+        if answer.status_code == 409 and answer.json()["type"].endswith("order-not-yet-known"):
+            return None
+        return answer
+
+    return eventually(attempt)
+
+
 def order_status(api: Api, order_id: str, status: str) -> Callable[[], dict[str, Any] | None]:
     def check() -> dict[str, Any] | None:
         order = api.get(f"/v1/orders/{order_id}").json()

@@ -155,6 +155,8 @@ NO_RESOURCE = {
     "POST /v1/ops/clock/advance",
     "GET /v1/ops/consumers",
     "GET /v1/ops/dead-letters",
+    "GET /v1/ops/failed-emails",
+    "DELETE /v1/me/token",
     "POST /v1/webhooks/stripe",
 }
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from contracts.seller_standards import SellerStandingChanged
 from servicekit.testing import produce, publish, read_topic
 
-from e2e_helpers import advance, authorized_order, delivered, eventually, ok
+from e2e_helpers import advance, authorized_order, delivered, eventually, ok, resolve_when_known
 
 
 def mails_to(platform, api) -> list[dict]:
@@ -141,7 +141,7 @@ def test_a_dispute_and_its_refund_reach_both_sides_even_with_email_switched_off(
             if t["reason"] == "not_as_described"
         ]
     )[0]
-    ok(agent.post(f"/v1/tickets/{ticket['id']}/resolve", {"action": "refund", "note": "sorry"}))
+    ok(resolve_when_known(agent, ticket["id"], {"action": "refund", "note": "sorry"}))
     refund = eventually(has_mail(platform, buyer, "You were refunded"))
     assert "Card refunds usually show" in refund["text"]
     eventually(has_mail(platform, seller, "A support case on your order is resolved"))

@@ -5,7 +5,7 @@ internal note, and only agents resolve."""
 
 import uuid
 
-from e2e_helpers import advance, authorized_order, eventually, ok
+from e2e_helpers import advance, authorized_order, eventually, ok, resolve_when_known
 
 EUR = "EUR"
 
@@ -92,8 +92,9 @@ def test_a_dispute_resolved_with_a_partial_refund_and_a_credit_moves_the_money(
     ok(buyer.post(f"/v1/tickets/{ticket['id']}/messages", {"body": "Attached."}))
 
     resolved = ok(
-        agent.post(
-            f"/v1/tickets/{ticket['id']}/resolve",
+        resolve_when_known(
+            agent,
+            ticket["id"],
             {
                 "action": "partial_refund",
                 "amount": {"amount_minor": 2500, "currency": EUR},
@@ -116,8 +117,9 @@ def test_a_dispute_resolved_with_a_partial_refund_and_a_credit_moves_the_money(
         buyer.post("/v1/tickets", {"order_id": order["id"], "subject": "Delay", "body": "Slow!"})
     )
     ok(
-        agent.post(
-            f"/v1/tickets/{question['id']}/resolve",
+        resolve_when_known(
+            agent,
+            question["id"],
             {"action": "credit", "amount": {"amount_minor": 500, "currency": EUR}, "note": "sorry"},
         )
     )
@@ -180,11 +182,12 @@ def test_tickets_are_private_to_their_parties_and_only_agents_resolve(seller, bu
         )
         assert answer.status_code == 403
         assert answer.headers["content-type"] == "application/problem+json"
-    bad = agent.post(
-        f"/v1/tickets/{ticket['id']}/resolve",
+    bad = resolve_when_known(
+        agent,
+        ticket["id"],
         {"action": "credit", "amount": {"amount_minor": 100, "currency": "USD"}, "note": "x"},
     )
-    assert bad.status_code == 422
+    assert bad.status_code == 409
     assert "EUR" in bad.json()["detail"]
 
 

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from e2e_helpers import authorized_order, eventually, ok
+from e2e_helpers import authorized_order, eventually, ok, resolve_when_known
 
 EUR = "EUR"
 TOTAL = 12_500  # e2e_helpers.listing_body's price
@@ -48,17 +48,11 @@ def resolve(agent, ticket_id: str, action: str, amount: dict | None = None):
     return agent.post(f"/v1/tickets/{ticket_id}/resolve", body)
 
 
-def resolve_when_known(agent, ticket_id: str, action: str, amount: dict | None = None):
-    """Resolve, retrying while support answers 409 "not yet known" (its events are a moment
-    behind payments')."""
-
-    def attempt():
-        answer = resolve(agent, ticket_id, action, amount)
-        if answer.status_code == 409 and answer.json()["type"].endswith("order-not-yet-known"):
-            return None
-        return answer
-
-    return eventually(attempt)
+def resolved_when_known(agent, ticket_id: str, action: str, amount: dict | None = None):
+    body = {"action": action, "note": "Sorry for the trouble"}
+    if amount is not None:
+        body["amount"] = amount
+    return resolve_when_known(agent, ticket_id, body)
 
 
 def notification_kinds(buyer, order_id: str) -> list[str]:
@@ -72,7 +66,7 @@ def test_a_refund_above_what_is_left_is_refused_and_nothing_moves(
     agent = new_principal("agent")
     order = captured_order(seller, buyer)
     first = question(buyer, order["id"])
-    ok(resolve_when_known(agent, first["id"], "partial_refund", eur(10_000)))
+    ok(resolved_when_known(agent, first["id"], "partial_refund", eur(10_000)))
     eventually(
         lambda: (
             (p := ok(buyer.get(f"/v1/orders/{order['id']}/payment")))["refunds"]
@@ -103,7 +97,7 @@ def test_a_refund_of_an_order_never_captured_is_accepted_and_voids_the_hold(
     order = authorized_order(seller, buyer)
     ticket = question(buyer, order["id"])
 
-    resolved = ok(resolve_when_known(agent, ticket["id"], "refund"))
+    resolved = ok(resolved_when_known(agent, ticket["id"], "refund"))
 
     assert resolved["status"] == "resolved"
     payment = eventually(
@@ -122,7 +116,7 @@ def test_credit_above_the_orders_total_is_refused_with_what_can_still_be_credite
     order = captured_order(seller, buyer)
     first = question(buyer, order["id"])
 
-    too_much = resolve_when_known(agent, first["id"], "credit", eur(TOTAL + 1))
+    too_much = resolved_when_known(agent, first["id"], "credit", eur(TOTAL + 1))
     assert too_much.status_code == 409, too_much.text
     assert too_much.json()["creditable"] == eur(TOTAL)
 
