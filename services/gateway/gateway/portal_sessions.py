@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Column, LargeBinary, String, Table, delete, insert, select, update
@@ -27,6 +30,7 @@ from servicekit.db import UtcDateTime
 from servicekit.uow import Database
 
 SESSION_ID_BYTES = 32
+NONCE_BYTES = 12
 # How often a session's "last used" is written: often enough for the idle timeout, not per page.
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -92,37 +96,23 @@ def _derive(session_id: str, purpose: bytes) -> bytes:
     return hmac.new(session_id.encode(), purpose, hashlib.sha256).digest()
 
 
-def _keystream(key: bytes, length: int) -> bytes:
-    """HMAC-SHA256 in counter mode: a keystream for a key used for one message only (each
-    session id is random and seals exactly one token)."""
-    blocks = (
-        hmac.new(key, n.to_bytes(4, "big"), hashlib.sha256).digest()
-        for n in range(0, 1 + length // 32)
-    )
-    return b"".join(blocks)[:length]
+def _sealing_key(session_id: str) -> AESGCM:
+    return AESGCM(_derive(session_id, b"seal"))
 
 
 def seal(session_id: str, token: str) -> bytes:
-    """The token encrypted and authenticated under keys derived from the session id."""
-    plain = token.encode()
-    cipher = bytes(
-        a ^ b
-        for a, b in zip(plain, _keystream(_derive(session_id, b"seal"), len(plain)), strict=True)
-    )
-    tag = hmac.new(_derive(session_id, b"tag"), cipher, hashlib.sha256).digest()
-    return tag + cipher
+    """The token encrypted and authenticated (AES-GCM) under a key derived from the session
+    id, with a random nonce in front."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + _sealing_key(session_id).encrypt(nonce, token.encode(), None)
 
 
 def unseal(session_id: str, sealed: bytes) -> str | None:
-    tag, cipher = sealed[:32], sealed[32:]
-    expected = hmac.new(_derive(session_id, b"tag"), cipher, hashlib.sha256).digest()
-    if not hmac.compare_digest(tag, expected):
+    nonce, cipher = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    try:
+        return _sealing_key(session_id).decrypt(nonce, cipher, None).decode()
+    except (InvalidTag, ValueError):
         return None
-    plain = bytes(
-        a ^ b
-        for a, b in zip(cipher, _keystream(_derive(session_id, b"seal"), len(cipher)), strict=True)
-    )
-    return plain.decode(errors="replace")
 
 
 def csrf_token(session_id: str) -> str:
