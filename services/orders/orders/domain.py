@@ -96,6 +96,7 @@ class Action(StrEnum):
     RETURNED_TO_SENDER = "returned_to_sender"
     AUTO_COMPLETE = "auto_complete"
     PAYMENT_REFUNDED = "payment_refunded"
+    PAYMENT_VOIDED = "payment_voided"
 
 
 PUBLIC_ACTIONS = frozenset(
@@ -142,6 +143,8 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.ACCEPTED, A.DECLINE): _t(S.CANCELLED, SELLER),
     **{(status, A.CANCEL): _t(S.CANCELLED, BUYER) for status in _BEFORE_SHIPMENT},
     **{(status, A.CHANGE_ADDRESS): _t(None, BUYER) for status in _BEFORE_SHIPMENT},
+    # The hold released under an open order (support refunded it): nothing left to capture.
+    **{(status, A.PAYMENT_VOIDED): _t(S.CANCELLED, SYSTEM) for status in _BEFORE_SHIPMENT},
     (S.ACCEPTED, A.SHIP): _t(S.SHIPPED, SELLER, CARRIER),
     (S.EXCHANGE_REQUESTED, A.SHIP): _t(S.SHIPPED, SELLER, CARRIER),
     (S.SHIPPED, A.IN_TRANSIT): _t(None, CARRIER),
@@ -577,6 +580,39 @@ def record_payment(order: Order, state: PaymentState, at: datetime, **amounts: M
     return changed.noting(at, f"payment_{state.value}", labels[state])
 
 
+# How payments names a void that a support ticket asked for (`PaymentVoided.reason`).
+SUPPORT_VOID_PREFIX = "Support ticket"
+# Why an order ended when its hold was released under it (`cancel_reason`, OrderCancelled).
+RELEASED_BY_SUPPORT = "released_by_support"
+HOLD_RELEASED = "hold_released"
+
+
+class VoidOutcome(StrEnum):
+    RECORDED = "recorded"  # the payment fact only: orders' own ending, or after shipment
+    CANCELLED = "cancelled"  # the order was still open: it ends here
+
+
+def record_void(order: Order, reason: str | None, at: datetime) -> tuple[Order, VoidOutcome]:
+    """Payments released the card's hold. After orders' own cancel, decline or expiry that is
+    only the payment fact. Under an order still open before shipment the hold was released by
+    someone else (support refunding it): nothing could be captured any more, so the order is
+    cancelled rather than left for the seller to ship it for nothing."""
+    recorded = record_payment(order, PaymentState.VOIDED, at)
+    if (order.status, Action.PAYMENT_VOIDED) not in TRANSITIONS:
+        return recorded, VoidOutcome.RECORDED
+    by_support = reason is not None and reason.startswith(SUPPORT_VOID_PREFIX)
+    cancel_reason = RELEASED_BY_SUPPORT if by_support else HOLD_RELEASED
+    cancelled = recorded.apply(Action.PAYMENT_VOIDED, Actor.SYSTEM, at, cancel_reason=cancel_reason)
+    detail = (
+        "Support refunded the order before it shipped: the hold on the buyer's card is released, "
+        "nothing was charged, and the order is cancelled"
+        if by_support
+        else "The hold on the buyer's card was released before shipment: nothing was charged, "
+        "and the order is cancelled"
+    )
+    return cancelled.noting(at, "cancelled", detail), VoidOutcome.CANCELLED
+
+
 def record_refund(order: Order, total_refunded: Money, full: bool, at: datetime) -> Order:
     """Money went back to the buyer; a full refund ends a return or a dispute."""
     state = PaymentState.REFUNDED if full else PaymentState.PARTIALLY_REFUNDED
@@ -951,6 +987,14 @@ def steps(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> list[S
     return [_confirmed(order), _shipped(order, calendar), _completed(order, calendar, rules)]
 
 
+_HOLD_RELEASED_MESSAGES = {
+    RELEASED_BY_SUPPORT: "Support released the hold on your card before the order shipped, so "
+    "the order was cancelled and nothing was charged.",
+    HOLD_RELEASED: "The hold on your card was released before the order shipped, so the order "
+    "was cancelled and nothing was charged.",
+}
+
+
 def _confirmed(order: Order) -> Step:
     if order.accepted_at:
         return Step(
@@ -986,6 +1030,7 @@ def _confirmed(order: Order) -> Step:
         "was charged.",
         "acceptance_window_missed": "The seller did not confirm in time, so the order was "
         "cancelled; the authorization is released and nothing was charged.",
+        **_HOLD_RELEASED_MESSAGES,
     }
     message = reasons.get(
         order.cancel_reason or "", "This order was cancelled; nothing was charged."
@@ -1042,6 +1087,9 @@ def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
             "The seller withdrew before handing it over. A specialist is on it: you get "
             "an alternative or your money back.",
         )
+    released = _HOLD_RELEASED_MESSAGES.get(order.cancel_reason or "")
+    if released:
+        return Step("shipped", StepState.SKIPPED, None, None, released)
     return Step("shipped", StepState.SKIPPED, None, None, "Cancelled before fulfilment.")
 
 

@@ -653,11 +653,25 @@ async def on_payment_captured(
 async def on_payment_voided(
     ctx: OrdersContext, received: Received[PaymentVoided], uow: UnitOfWork
 ) -> None:
-    await _payment_fact(
-        ctx,
+    """The hold was released. Following orders' own cancel, decline or expiry that is only
+    recorded (no second OrderCancelled); under an order still open, it ends the order."""
+    event = received.event
+    order = await Orders(uow.session).get(event.order_id)
+    if order is None:
+        return  # not an order of ours
+    now = ctx.clock.now()
+    voided, outcome = domain.record_void(order, event.reason, now)
+    if outcome is domain.VoidOutcome.RECORDED:
+        await Orders(uow.session).save(voided, before=order)
+        return
+    await change_order(
         uow,
-        received.event.order_id,
-        lambda o, now: domain.record_payment(o, domain.PaymentState.VOIDED, now),
+        order,
+        Actor.SYSTEM,
+        lambda *_: voided,
+        # Not the seller's doing: notifications tell both parties, standards count nothing.
+        _cancelled(voided.cancel_reason or domain.HOLD_RELEASED, "system"),
+        now,
     )
 
 

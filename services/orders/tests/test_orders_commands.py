@@ -8,8 +8,9 @@ import pytest
 
 from contracts import Money
 from contracts.payments import PaymentCaptured, PaymentRefunded, PaymentReleased, PaymentVoided
-from orders import handlers
+from orders import domain, handlers
 from orders.domain import (
+    Actor,
     DomainError,
     Fulfilment,
     ListingStatus,
@@ -21,11 +22,13 @@ from orders.domain import (
 from orders_test_helpers import (
     AGENT,
     BUYER,
+    CALENDAR,
     NEW_ADDRESS,
     NOW,
     OPERATOR,
     OTHER_BUYER,
     OTHER_SELLER,
+    RULES,
     SELLER,
     THREE_PL,
     data,
@@ -622,3 +625,77 @@ async def test_a_voided_authorization_is_shown_on_a_cancelled_order(ctx):
     voided = await stored_order(ctx, order.id)
     assert (voided.status, voided.payment_state) == (Status.CANCELLED, PaymentState.VOIDED)
     assert voided.timeline[-1].detail == "Card authorization released; nothing was charged"
+
+
+# --- a hold released under an open order -------------------------------------------------------
+
+SUPPORT_VOID = "Support ticket tkt_1: Refunded before shipment"
+
+
+def void_of(order, reason=SUPPORT_VOID):
+    return PaymentVoided(
+        order_id=order.id,
+        payment_intent_id="pi_1",
+        amount=order.total,
+        voided_at=NOW,
+        reason=reason,
+    )
+
+
+@pytest.mark.parametrize("status", [Status.AWAITING_SELLER, Status.ACCEPTED])
+async def test_a_hold_support_released_under_an_open_order_cancels_it(ctx, engine, status):
+    listing, order = await order_through(ctx, status, stock=1)
+
+    _, rows = await emitting(engine, handle(ctx, void_of(order)))
+
+    cancelled = await stored_order(ctx, order.id)
+    assert (cancelled.status, cancelled.payment_state, cancelled.cancel_reason) == (
+        Status.CANCELLED,
+        PaymentState.VOIDED,
+        "released_by_support",
+    )
+    assert cancelled.timeline[-1].kind == "cancelled"
+    assert cancelled.timeline[-1].detail.startswith("Support refunded the order before it shipped")
+    assert [row.event_type for row in rows] == [P + "cancelled.v1"]
+    # The seller did nothing wrong: this is not one of their cancellations.
+    assert (data(rows[0])["cancelled_by"], data(rows[0])["reason"]) == (
+        "system",
+        "released_by_support",
+    )
+    assert (await stored_listing(ctx, listing.id)).quantity_available == 1
+    assert cancelled.allowed_actions(Actor.SELLER, NOW) == ["message"]
+    with pytest.raises(TransitionRefused):
+        await ship_order(ctx, order.id)
+
+    step_messages = [step.message for step in domain.steps(cancelled, CALENDAR, RULES)]
+    assert any("Support released the hold on your card" in m for m in step_messages)
+
+
+async def test_a_hold_released_twice_cancels_once(ctx, engine):
+    _, order = await order_through(ctx, Status.ACCEPTED)
+    await handle(ctx, void_of(order))
+
+    _, rows = await emitting(engine, handle(ctx, void_of(order)))
+
+    assert rows == []
+    assert (await stored_order(ctx, order.id)).status is Status.CANCELLED
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        lambda ctx, order: handlers.cancel(ctx, order.id, BUYER, "Found it cheaper"),
+        lambda ctx, order: handlers.decline(ctx, order.id, SELLER, "Sold elsewhere"),
+    ],
+    ids=["buyer-cancelled", "seller-declined"],
+)
+async def test_the_void_after_orders_own_ending_only_records_it(ctx, engine, end):
+    _, order = await order_through(ctx, Status.AWAITING_SELLER)
+    ended = await end(ctx, order)
+
+    _, rows = await emitting(engine, handle(ctx, void_of(order, reason="The order ended")))
+
+    voided = await stored_order(ctx, order.id)
+    assert (voided.status, voided.cancel_reason) == (ended.status, ended.cancel_reason)
+    assert voided.payment_state is PaymentState.VOIDED
+    assert rows == []

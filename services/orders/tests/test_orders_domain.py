@@ -33,6 +33,7 @@ from orders_test_helpers import (
     RULES,
     assert_refused,
     listing,
+    order_in,
     place,
     placed,
     ticket_listing,
@@ -286,3 +287,30 @@ def test_steps_follow_the_configured_rules_and_holidays():
     assert confirmed.expected_by == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # Tue
     assert shipped.expected_by == datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # Wed, Fri
     assert completed.expected_by == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # Mon + 1 day
+
+
+@pytest.mark.parametrize("status", [Status.PLACED, Status.AWAITING_SELLER, Status.ACCEPTED])
+def test_a_hold_released_under_an_open_order_ends_it_whoever_released_it(status):
+    voided, outcome = domain.record_void(order_in(status), None, LATER)
+
+    assert outcome is domain.VoidOutcome.CANCELLED
+    assert (voided.status, voided.payment_state, voided.cancel_reason) == (
+        Status.CANCELLED,
+        PaymentState.VOIDED,
+        "hold_released",
+    )
+    assert [entry.kind for entry in voided.timeline][-2:] == ["payment_voided", "cancelled"]
+    assert "Support" not in " ".join(s.message for s in domain.steps(voided, CALENDAR, RULES))
+
+
+@pytest.mark.parametrize(
+    "status", [Status.CANCELLED, Status.DECLINED, Status.SHIPPED, Status.COMPLETED]
+)
+def test_a_void_after_the_order_ended_or_shipped_is_only_recorded(status):
+    order = order_in(status)
+
+    voided, outcome = domain.record_void(order, "Support ticket tkt_1: sorry", LATER)
+
+    assert outcome is domain.VoidOutcome.RECORDED
+    assert (voided.status, voided.cancel_reason) == (order.status, order.cancel_reason)
+    assert voided.payment_state is PaymentState.VOIDED
