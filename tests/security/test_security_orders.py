@@ -1,8 +1,9 @@
 """Orders' security regressions (#16), end to end through the gateway: a carrier reports only
 its own parcels and learns nothing of others', a tracking number cannot be borrowed from
 another open order, a report sent again counts once; free text is plain text, prices, dates
-and currencies are bounded; a damaged list cursor is a 422, never a 500; and the seller does
-not read why the buyer's card was declined."""
+and currencies are bounded; a damaged list cursor is a 422, never a 500; the seller does not
+read why the buyer's card was declined; and an order whose hold support released cannot be
+shipped for nothing."""
 
 import base64
 import json
@@ -20,6 +21,7 @@ from e2e_helpers import (
     ok,
     order_body,
     order_status,
+    resolve_when_known,
 )
 
 
@@ -205,3 +207,39 @@ def test_the_seller_does_not_see_why_the_buyers_card_was_declined(seller, buyer,
     listed = ok(seller.get("/v1/orders?role=seller"))
     assert reason not in json.dumps(listed)
     assert reason in json.dumps(ok(operator.get(f"/v1/orders/{placed['id']}")))
+
+
+def ticket_about(buyer, order_id: str) -> dict:
+    """The buyer's ticket on the order (support learns of the order a moment after orders)."""
+
+    def opened():
+        answer = buyer.post(
+            "/v1/tickets", {"order_id": order_id, "subject": "Not needed", "body": "Please refund"}
+        )
+        return answer.status_code == 201 and answer.json()
+
+    return eventually(opened)
+
+
+def test_an_order_support_refunded_before_shipment_is_cancelled_and_cannot_be_shipped(
+    seller, buyer, new_principal
+):
+    agent = new_principal("agent")
+    order = authorized_order(seller, buyer)
+    ok(seller.post(f"/v1/orders/{order['id']}/accept"))
+    ticket = ticket_about(buyer, order["id"])
+
+    ok(resolve_when_known(agent, ticket["id"], {"action": "refund", "note": "Refunded"}))
+
+    cancelled = eventually(order_status(buyer, order["id"], "cancelled"), timeout=45)
+    assert cancelled["payment"]["state"] == "voided"
+    assert any(
+        entry["kind"] == "cancelled" and entry["detail"].startswith("Support refunded")
+        for entry in cancelled["timeline"]
+    )
+    assert any("Support released the hold" in step["message"] for step in cancelled["steps"])
+    shipped = seller.post(
+        f"/v1/orders/{order['id']}/ship", {"carrier": "DHL", "tracking_number": tracking()}
+    )
+    assert shipped.status_code == 409, shipped.text
+    assert ok(buyer.get(f"/v1/orders/{order['id']}/payment"))["state"] == "voided"
