@@ -6,8 +6,9 @@ pages, so control characters are refused where text enters, never cleaned up lat
   no other control character.
 
 Refused everywhere: C0 and C1 controls (NUL, ESC and the terminal escapes built on it, DEL),
-bidirectional overrides and isolates (which make "txt.exe" read as "exe.txt"), and line and
-paragraph separators.
+bidirectional overrides and isolates (which make "txt.exe" read as "exe.txt"), line and
+paragraph separators, and invisible characters (zero-width space, word joiner, BOM, tags)
+that make two names look alike or hide text. The zero-width joiner stays: emoji need it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _ALWAYS_REFUSED = (
     "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 but tab, LF and CR; DEL; C1
     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional marks, embeddings, isolates
     "\u2028\u2029"  # line and paragraph separators
+    "\u200b\u2060\ufeff\u180e"  # invisible spaces and joiners that hide text or forge names
+    "\U000e0000-\U000e007f"  # tag characters: text no one sees
 )
 _IN_PARAGRAPHS = re.compile(f"[{_ALWAYS_REFUSED}]")
 _IN_A_LINE = re.compile(f"[{_ALWAYS_REFUSED}\t\n\r]")

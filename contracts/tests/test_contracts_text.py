@@ -53,3 +53,16 @@ def test_the_fault_names_the_character_found():
     assert control_character_fault("a\u202eb", multiline=False) is not None
     assert control_character_fault("a\nb", multiline=True) is None
     assert control_character_fault("a\nb", multiline=False) is not None
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u2060", "\ufeff", "\u180e", "\U000e0041"])
+def test_invisible_characters_that_make_names_look_alike_are_refused(hidden):
+    assert control_character_fault(f"Sam{hidden}", multiline=False)
+    assert control_character_fault(f"Sam{hidden}", multiline=True)
+
+
+def test_emoji_joined_with_the_zero_width_joiner_are_text():
+    assert (
+        control_character_fault("\U0001f468\u200d\U0001f469\u200d\U0001f467", multiline=False)
+        is None
+    )
