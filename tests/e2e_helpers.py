@@ -67,6 +67,21 @@ def order_body(
     } | overrides
 
 
+def every_item(api: Api, path: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated list, following `next_cursor` (a shared stack's queues grow
+    past one page as the suite runs)."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = ok(
+            api.get(path, params={**params, "limit": 200, **({"cursor": cursor} if cursor else {})})
+        )
+        items.extend(page["items"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return items
+
+
 def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.2) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None

@@ -64,7 +64,8 @@ async def test_payments_killed_after_commit_before_publish_publishes_once_on_res
     client = stripe.StripeClient(
         "sk_test_development", base_addresses={"api": platform.stripe_base}
     )
-    intents = client.v1.payment_intents.list({"limit": 100}).data
+    # Every intent the Stripe server holds (the suite makes hundreds), page by page.
+    intents = list(client.v1.payment_intents.list({"limit": 100}).auto_paging_iter())
     assert [i.id for i in intents if metadata_of(i).get("order_id") == order_id] == [
         authorized[0]["data"]["payment_intent_id"]
     ]

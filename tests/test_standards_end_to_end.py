@@ -3,7 +3,7 @@ ship-by date falls below standard and is told why, support opens a review ticket
 review period the seller is suspended: their listings vanish and orders are refused with a
 clear error."""
 
-from e2e_helpers import advance, authorized_order, eventually, ok, order_body
+from e2e_helpers import advance, authorized_order, eventually, every_item, ok, order_body
 
 
 def standing_of(api, seller_id, standing):
@@ -47,7 +47,7 @@ def test_a_seller_who_ships_late_repeatedly_is_reviewed_then_suspended(
     review = eventually(
         lambda: [
             t
-            for t in ok(agent.get("/v1/tickets"))["items"]
+            for t in every_item(agent, "/v1/tickets")
             if t["reason"] == "seller_review" and t["seller_id"] == seller.id
         ]
     )

@@ -5,7 +5,7 @@ internal note, and only agents resolve."""
 
 import uuid
 
-from e2e_helpers import advance, authorized_order, eventually, ok, resolve_when_known
+from e2e_helpers import advance, authorized_order, eventually, every_item, ok, resolve_when_known
 
 EUR = "EUR"
 
@@ -51,7 +51,7 @@ def test_a_late_shipment_opens_one_ticket_that_escalates_when_nobody_answers(
     )
     view = eventually(lambda: (o := ok(buyer.get(f"/v1/orders/{order['id']}")))["tickets"] and o)
     assert [(t["id"], t["reason"]) for t in view["tickets"]] == [(ticket["id"], "shipment_overdue")]
-    queue = ok(agent.get("/v1/tickets", params={"status": "open"}))["items"]
+    queue = every_item(agent, "/v1/tickets", status="open")
     assert ticket["id"] in [t["id"] for t in queue]
     dues = [t["sla"]["first_response_due"] for t in queue]
     assert dues == sorted(dues)  # the queue is ordered by SLA due time
