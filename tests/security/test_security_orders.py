@@ -1,6 +1,7 @@
 """Orders' security regressions (#16), end to end through the gateway: a carrier reports only
 its own parcels and learns nothing of others', a tracking number cannot be borrowed from
-another open order, a report sent again counts once; free text is plain text, prices, dates
+another open order, a report sent again counts once (and an old parcel's report never lands
+on a newer order with the same number); free text is plain text, prices, dates
 and currencies are bounded; a damaged list cursor is a 422, never a 500; the seller does not
 read why the buyer's card was declined; and an order whose hold support released cannot be
 shipped for nothing."""
@@ -14,6 +15,7 @@ import pytest
 
 from e2e_helpers import (
     Api,
+    advance,
     authorized_order,
     eventually,
     listing_body,
@@ -124,6 +126,29 @@ def test_the_same_carrier_report_sent_five_times_counts_once(operator, seller, b
     assert [entry["kind"] for entry in view["timeline"]].count("delivery_failed") == 1
     future = scan(carrier, operator, number, "delivered", moment + timedelta(hours=1))
     assert future.status_code == 422
+
+
+def test_an_old_parcels_delivery_sent_again_does_not_deliver_a_newer_order(
+    operator, new_principal, seller, buyer, carrier
+):
+    number = tracking()
+    honest = shipped_order(seller, buyer, number)
+    advance(operator, hours=0.25)
+    delivered_at = now_of(operator) - timedelta(minutes=5)  # after the honest shipment
+    ok(scan(carrier, operator, number, "delivered", delivered_at))
+    ok(buyer.post(f"/v1/orders/{honest['id']}/confirm-receipt"))
+    fraud_seller = new_principal("seller")
+    fraud = shipped_order(fraud_seller, new_principal("buyer"), number)  # A's order is over
+
+    resent = scan(carrier, operator, number, "delivered", delivered_at)
+
+    assert resent.status_code in (200, 404, 409), resent.text
+    if resent.status_code == 200:  # counted once, on the order it was about
+        assert resent.json()["order_id"] == honest["id"]
+    view = ok(fraud_seller.get(f"/v1/orders/{fraud['id']}"))
+    assert (view["status"], view["shipment"]["delivered_at"]) == ("shipped", None)
+    assert "delivered" not in [entry["kind"] for entry in view["timeline"]]
+    assert ok(buyer.get(f"/v1/orders/{honest['id']}"))["status"] == "completed"
 
 
 # --- 2. input hygiene ----------------------------------------------------------------------

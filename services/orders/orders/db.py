@@ -377,14 +377,23 @@ class Orders:
         query = query.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit)
         return [self._order(row, ()) for row in (await self.session.execute(query)).all()]
 
-    async def parcel_orders(self, key: str, tracking_number: str, limit: int = 20) -> list[Order]:
-        """The orders shipped with one carrier (its `carrier_key`) and tracking number, latest
-        shipment first, without their timelines."""
+    async def parcel_orders(
+        self,
+        key: str,
+        tracking_number: str,
+        *,
+        shipped_by: datetime | None = None,
+        limit: int = 20,
+    ) -> list[Order]:
+        """The orders shipped with one carrier (its `carrier_key`) and tracking number (no later
+        than `shipped_by`, if given), latest shipment first, without their timelines."""
+        query = select(orders).where(
+            orders.c.carrier_key == key, orders.c.tracking_number == tracking_number
+        )
+        if shipped_by is not None:
+            query = query.where(orders.c.shipped_at <= shipped_by)
         rows = await self.session.execute(
-            select(orders)
-            .where(orders.c.carrier_key == key, orders.c.tracking_number == tracking_number)
-            .order_by(orders.c.shipped_at.desc(), orders.c.id.desc())
-            .limit(limit)
+            query.order_by(orders.c.shipped_at.desc(), orders.c.id.desc()).limit(limit)
         )
         return [self._order(row, ()) for row in rows.all()]
 

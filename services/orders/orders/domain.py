@@ -840,10 +840,17 @@ def check_tracking_number_free(
             )
 
 
-def parcel_order(candidates: Iterable[Order]) -> Order | None:
+def parcel_order(candidates: Iterable[Order], occurred_at: datetime) -> Order | None:
     """Of the orders shipped with one carrier and tracking number (latest shipment first),
-    the one a report is about: the parcel on its way, else the latest."""
-    shipped = list(candidates)
+    the one a report is about: the parcel on its way, else the latest, of those shipped no
+    later than the scan. A scan dated before an order's shipment is not about that order's
+    parcel: it is an earlier parcel's scan sent again (a number may be used again once its
+    order is over), and applying it would deliver an order nobody delivered."""
+    shipped = [
+        order
+        for order in candidates
+        if order.shipped_at is not None and order.shipped_at <= occurred_at
+    ]
     on_the_way = [order for order in shipped if order.status in _ON_THE_WAY]
     return (on_the_way or shipped or [None])[0]
 

@@ -549,7 +549,8 @@ async def carrier_event(
 ) -> Order:
     """A carrier's scan of one of its parcels. A parcel is (carrier, tracking number): a
     number of another carrier is as unknown as one nobody uses, so the answer tells a carrier
-    nothing about other carriers' parcels. The same report sent again counts once."""
+    nothing about other carriers' parcels. The same report sent again counts once, on the
+    order it was about: a scan dated before an order's shipment is never that order's."""
     action = CARRIER_ACTIONS[status]
     if not carrier or not domain.carrier_key(carrier):
         raise DomainError(
@@ -584,8 +585,10 @@ async def carrier_event(
 
     async with ctx.db.unit_of_work() as uow:
         repository = Orders(uow.session)
-        candidates = await repository.parcel_orders(domain.carrier_key(carrier), tracking_number)
-        found = domain.parcel_order(candidates)
+        candidates = await repository.parcel_orders(
+            domain.carrier_key(carrier), tracking_number, shipped_by=occurred_at
+        )
+        found = domain.parcel_order(candidates, occurred_at)
         order = await repository.get(found.id) if found else None
         if order is None:
             raise NotFound("shipment")

@@ -171,6 +171,74 @@ async def test_the_same_report_sent_twice_counts_once(ctx, app, clock):
     assert again.json()["delivery_attempts"] == 2
 
 
+async def test_an_old_parcels_report_sent_again_does_not_deliver_a_newer_order(ctx, app, clock):
+    # Seller A's parcel is delivered and the order completed; the number is free again, and
+    # another order ships with it. The carrier re-sends A's delivery report.
+    _, first = await order_through(ctx, Status.COMPLETED)
+    number = tracking_of(first.id)
+    delivered_at = first.delivered_at
+    assert delivered_at is not None
+    clock.advance(300)
+    _, second = await order_through(ctx, Status.ACCEPTED)
+    await handlers.ship(
+        ctx, second.id, SELLER, carrier="DHL", tracking_number=number, transfer_reference=None
+    )
+    shipped = await stored_order(ctx, second.id)
+
+    resent = await call(
+        app, DHL, "POST", "/v1/carrier-events", scan(number, "delivered", delivered_at)
+    )
+    # Counted once, on the order it was about; nothing new happens to that one either.
+    assert resent.status_code == 200, resent.text
+    assert resent.json()["order_id"] == first.id
+    assert resent.json()["status"] == "completed"
+
+    # Another scan dated before the second shipment is not the second parcel's either.
+    earlier = delivered_at + timedelta(seconds=10)
+    stale = await call(app, DHL, "POST", "/v1/carrier-events", scan(number, "in_transit", earlier))
+    assert stale.status_code == 409, stale.text  # about the first order, which is over
+    after = await stored_order(ctx, second.id)
+    assert (after.status, after.delivered_at, after.version) == (
+        Status.SHIPPED,
+        None,
+        shipped.version,
+    )
+
+    # Scans after the second shipment are the second parcel's.
+    clock.advance(60)
+    fresh = await call(
+        app, DHL, "POST", "/v1/carrier-events", scan(number, "delivered", clock.now())
+    )
+    assert fresh.json()["order_id"] == second.id
+    assert fresh.json()["status"] == "delivered"
+
+
+async def test_a_scan_dated_before_any_shipment_of_the_number_is_unknown(ctx, app, clock):
+    clock.advance(600)
+    _, order = await order_through(ctx, Status.SHIPPED)
+    number = tracking_of(order.id)
+    before = order.shipped_at - timedelta(minutes=5)
+
+    early = await call(app, DHL, "POST", "/v1/carrier-events", scan(number, "delivered", before))
+    unknown = await call(app, DHL, "POST", "/v1/carrier-events", scan("TRK-NOBODY", "delivered"))
+
+    assert early.status_code == unknown.status_code == 404, early.text
+    assert early.json()["type"] == unknown.json()["type"]
+    assert (await stored_order(ctx, order.id)).status is Status.SHIPPED
+
+
+def test_a_report_is_about_a_parcel_shipped_no_later_than_the_scan():
+    old = replace(placed(), id="ord_old", status=Status.COMPLETED, shipped_at=NOW)
+    new = replace(
+        placed(), id="ord_new", status=Status.SHIPPED, shipped_at=NOW + timedelta(hours=1)
+    )
+    latest_first = [new, old]
+
+    assert domain.parcel_order(latest_first, NOW + timedelta(minutes=5)) == old
+    assert domain.parcel_order(latest_first, NOW + timedelta(hours=1)) == new
+    assert domain.parcel_order(latest_first, NOW - timedelta(seconds=1)) is None
+
+
 @pytest.mark.parametrize(
     "occurred_at",
     [
