@@ -49,6 +49,14 @@ OPERATOR_KAFKA_USER = "marketplace-operator"
 # Where the ingress controller runs; the gateway takes requests from it alone. Change it with
 # a kustomize patch for another controller.
 INGRESS_NAMESPACE = "ingress-nginx"
+# Whose X-Forwarded-For and X-Forwarded-Proto the gateway believes: the private ranges, since
+# the NetworkPolicy lets only the ingress controller (and Prometheus) connect to it. Narrow it
+# to the cluster's pod CIDR with a kustomize patch (deploy/k8s/README.md).
+INGRESS_TRUSTED_PROXIES = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+GATEWAY_NOTE = (
+    "# Two replicas count rate limits each on its own (GATEWAY_RATE_LIMIT_STORAGE_URI is\n"
+    "# memory://) until it names a Redis both share: deploy/k8s/README.md, `The gateway`.\n"
+)
 # Prometheus scrapes /metrics on the container port from this namespace.
 MONITORING_NAMESPACE = "monitoring"
 POSTGRES_PORT = 5432
@@ -126,7 +134,30 @@ def env(d: Deployable) -> list[dict[str, Any]]:
             for upstream in DEPLOYABLES
             if not upstream.public
         ]
+        entries += [
+            {"name": "GATEWAY_TRUSTED_PROXIES", "value": INGRESS_TRUSTED_PROXIES},
+            # Browsers reach the portal only over the ingress's TLS.
+            {"name": "PORTAL_SECURE_COOKIE", "value": "true"},
+        ]
     return entries
+
+
+def serve_command(d: Deployable) -> list[str]:
+    """The image's command, but uvicorn believes no forwarded header itself (it would from
+    127.0.0.1, such as a sidecar): the gateway believes those of GATEWAY_TRUSTED_PROXIES."""
+    return [
+        "uvicorn",
+        f"{d.package}.app:create_app",
+        "--factory",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(CONTAINER_PORT),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "20",
+        "--no-proxy-headers",
+    ]
 
 
 def service_url(d: Deployable) -> str:
@@ -148,6 +179,7 @@ def deployment(d: Deployable) -> dict[str, Any]:
     container = {
         "name": d.name,
         "image": d.image(),
+        **({"command": serve_command(d)} if d.public else {}),
         "ports": [{"name": "http", "containerPort": CONTAINER_PORT, "protocol": "TCP"}],
         "envFrom": env_from,
         "env": env(d),
@@ -619,7 +651,7 @@ def service_documents(
     documents = [
         ("", config_map(name, data, app=d.name)) for name, data in service_config_maps(d).items()
     ]
-    documents += [("", deployment(d)), ("", service(d))]
+    documents += [(GATEWAY_NOTE if d.public else "", deployment(d)), ("", service(d))]
     if d.consumes:
         documents.append((HPA_NOTE, autoscaler(d, specs)))
     documents.append(("", disruption_budget(d)))

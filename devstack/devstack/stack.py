@@ -198,13 +198,18 @@ class Stack:
             "SELLER_STANDARDS_URL": self.service_urls["seller_standards"],
             "NOTIFICATIONS_URL": self.service_urls["notifications"],
         }
-        return components.service(
+        gateway = components.service(
             "gateway",
             "gateway.app:create_app",
             port=self.config.gateway_port,
             env=env,
             log_dir=self.logs,
         )
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1, where every local client
+        # connects from: any of them could pick the address its failed tokens count against.
+        # The gateway believes only GATEWAY_TRUSTED_PROXIES, and here there is no proxy.
+        gateway.args.append("--no-proxy-headers")
+        return gateway
 
     def child(self, name: str) -> Child:
         return next(child for child in self.children if child.name == name)

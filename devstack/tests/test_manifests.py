@@ -14,6 +14,7 @@ import yaml
 
 from devstack import manifests
 from devstack.deployment import CONTAINER_PORT, DEPLOYABLES, REPO_ROOT, Deployable
+from gateway.settings import GatewaySettings
 from servicekit import topology
 
 K8S_DIR = REPO_ROOT / manifests.OUTPUT_DIR
@@ -258,9 +259,18 @@ def test_every_secret_referenced_is_documented_in_the_readme():
         )
 
 
+def portal_env_names() -> set[str]:
+    """The gateway's portal reads settings of its own (gateway.portal_sessions)."""
+    return Deployable(
+        "gateway", "gateway.portal_sessions:PortalSettings", "services/gateway"
+    ).env_names()
+
+
 def test_every_variable_set_is_one_the_service_reads():
     for name, deployment in objects("Deployment").items():
         reads = deployable(name).env_names() | {"MARKETPLACE_TOPICS_FILE"}
+        if deployable(name).public:
+            reads |= portal_env_names()
         unread = set(env_set_by(deployment)) - reads
         assert not unread, f"{name} is given variables it never reads: {unread}"
 
@@ -280,6 +290,20 @@ def test_every_service_is_given_its_required_settings(d: Deployable):
         required |= {name for name in d.env_names() if name.endswith("_URL")}
     missing = required - set(env_set_by(objects("Deployment")[d.name]))
     assert not missing, f"{d.name} lacks {missing}"
+
+
+def test_the_gateway_believes_forwarded_headers_from_the_ingress_alone_and_cookies_are_secure():
+    gateway = objects("Deployment")["gateway"]
+    variables = env_set_by(gateway)
+    assert variables["PORTAL_SECURE_COOKIE"] == "true"
+    proxies = variables["GATEWAY_TRUSTED_PROXIES"]
+    assert proxies and "*" not in proxies
+    assert GatewaySettings(GATEWAY_TRUSTED_PROXIES=proxies).trusted_proxy_list()
+    # uvicorn itself believes no one (it would X-Forwarded-For from 127.0.0.1).
+    assert "--no-proxy-headers" in container(gateway)["command"]
+    assert "GATEWAY_TRUSTED_PROXIES" in README.read_text()
+    assert "GATEWAY_RATE_LIMIT_STORAGE_URI" in README.read_text()  # shared across replicas
+    assert "GATEWAY_RATE_LIMIT_STORAGE_URI" in (K8S_DIR / "gateway.yaml").read_text()
 
 
 def test_production_producers_are_idempotent_and_find_the_topics_file():

@@ -32,6 +32,7 @@ from gateway.domain import (
     Repeat,
     Route,
     classify_repeat,
+    expiry_fault,
     has_dot_segments,
     hash_token,
     idempotency_cutoff,
@@ -200,8 +201,6 @@ class Gateway:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise unauthenticated("Send `Authorization: Bearer <token>`")
-        address = request.client.host if request.client else "unknown"
-        await self.throttle.check_address(address)
         async with self.db.unit_of_work() as uow:
             principal = await Principals(uow.session).by_token_hash(hash_token(token.strip()))
         fault = (
@@ -212,6 +211,7 @@ class Gateway:
             )
         )
         if fault is not None or principal is None:
+            address = request.client.host if request.client else "unknown"
             await self.throttle.failed_authentication(address)
             raise unauthenticated(fault or "The token is not valid")
         await self.throttle.request_by(principal.id)
@@ -407,13 +407,15 @@ def build_router(gateway: Gateway) -> APIRouter:
     async def create_principal(new: NewPrincipal, request: Request, who: CallerDep) -> Response:
         if who.role != "operator":
             raise forbidden("Only operators create principals")
-        if new.expires_at is not None and new.expires_at <= gateway.clock.now():
+        if new.expires_at is not None and (
+            fault := expiry_fault(new.expires_at, gateway.clock.now())
+        ):
             raise Problem(
                 422,
                 "Invalid request",
-                "The token would have expired already",
+                f"expires_at {fault}",
                 slug="validation-error",
-                errors=[{"loc": ["body", "expires_at"], "msg": "must lie in the future"}],
+                errors=[{"loc": ["body", "expires_at"], "msg": fault}],
             )
         body = await request.body()
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway import portal
 from gateway.api import Gateway, build_router
@@ -25,6 +27,10 @@ from servicekit.runtime import ServiceRuntime
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PUBLIC_OPENAPI = "openapi.json"
 TITLE = "Marketplace post-purchase API"
+# FastAPI's Swagger UI and ReDoc pages load their scripts from a CDN, unpinned and without
+# integrity hashes, on the portal's own origin: a compromised CDN could read a form's CSRF
+# token and post it. Served in the development stack only; /openapi.json stays everywhere.
+DOCS_PAGES = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 
 def public_openapi() -> dict[str, Any]:
@@ -33,6 +39,10 @@ def public_openapi() -> dict[str, Any]:
     text = resources.files("gateway").joinpath(PUBLIC_OPENAPI).read_text(encoding="utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
+
+
+def is_docs_page(route: BaseRoute) -> bool:
+    return isinstance(route, Route) and route.path in DOCS_PAGES
 
 
 async def too_many_requests(_: Request, error: TooManyRequests) -> JSONResponse:
@@ -56,7 +66,13 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None =
         body_read_timeout_seconds=settings.body_read_timeout_seconds,
     )
     app.add_exception_handler(TooManyRequests, too_many_requests)  # type: ignore[arg-type]
-    app.add_middleware(portal.SecurityHeaders)  # outermost: even the edge's refusals carry them
+    app.add_middleware(portal.SecurityHeaders)  # even the edge's refusals carry them
+    if settings.trusted_proxies:
+        # Outermost: the rate limits and the portal's Secure cookie see the client's address
+        # and scheme as the named proxies report them, and nobody else may claim them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list())
+    if settings.environment != "development":
+        app.router.routes[:] = [r for r in app.router.routes if not is_docs_page(r)]
     document = public_openapi()  # read once, at start-up: a missing file fails here, not later
     app.openapi = lambda: document  # type: ignore[method-assign]
     return app

@@ -16,6 +16,9 @@ from enum import StrEnum
 from contracts.text import control_character_fault
 
 TOKEN_PREFIX = "mkt_"
+# The furthest a new token's expiry may lie: ten years. Beyond that it would be "never" in
+# disguise, and a year-9999 date in a far-off offset cannot even be stored (it overflows UTC).
+MAX_TOKEN_LIFETIME = timedelta(days=3653)
 
 
 def new_token() -> str:
@@ -35,6 +38,15 @@ def token_fault(
         return "The token was revoked"
     if expires_at is not None and expires_at <= now:
         return "The token has expired"
+    return None
+
+
+def expiry_fault(expires_at: datetime, now: datetime) -> str | None:
+    """Why a new token may not expire at `expires_at`, or None when it may."""
+    if expires_at <= now:
+        return "must lie in the future"
+    if expires_at > now + MAX_TOKEN_LIFETIME:
+        return f"must lie at most {MAX_TOKEN_LIFETIME.days} days ahead"
     return None
 
 

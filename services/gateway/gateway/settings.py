@@ -3,6 +3,9 @@ limits on what a request may carry."""
 
 from __future__ import annotations
 
+import ipaddress
+from typing import Literal
+
 from limits import parse_many
 from pydantic import AliasChoices, Field, field_validator
 
@@ -11,6 +14,20 @@ from servicekit.settings import KitSettings
 
 class GatewaySettings(KitSettings):
     service_name: str = "gateway"
+    environment: Literal["production", "development"] = Field(
+        "production",
+        validation_alias=AliasChoices("MARKETPLACE_ENV"),
+        description="`development` only in the development stack: there `/docs` and `/redoc` "
+        "are served (their pages load scripts from a CDN, so never on the portal's origin "
+        "elsewhere)",
+    )
+    trusted_proxies: str = Field(
+        "",
+        validation_alias=AliasChoices("GATEWAY_TRUSTED_PROXIES"),
+        description="Addresses or networks (comma-separated, such as `10.0.0.0/8`) of the "
+        "proxies in front whose X-Forwarded-For and X-Forwarded-Proto are believed; empty: "
+        "none, the client address is the connection's",
+    )
     operator_token: str = Field(
         "",
         validation_alias=AliasChoices("MARKETPLACE_OPERATOR_TOKEN"),
@@ -81,6 +98,17 @@ class GatewaySettings(KitSettings):
         parse_many(value)  # a ValueError here stops the gateway at start-up, not at a request
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        for entry in trusted_proxy_list(value):
+            # `*` would let any client choose the address its failures are counted against.
+            ipaddress.ip_network(entry, strict=False)  # a ValueError stops the start-up
+        return value
+
+    def trusted_proxy_list(self) -> list[str]:
+        return trusted_proxy_list(self.trusted_proxies)
+
     def service_urls(self) -> dict[str, str]:
         return {
             "orders": self.orders_url,
@@ -89,3 +117,7 @@ class GatewaySettings(KitSettings):
             "seller_standards": self.seller_standards_url,
             "notifications": self.notifications_url,
         }
+
+
+def trusted_proxy_list(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]

@@ -46,19 +46,17 @@ class Throttle:
             storage_from_string(async_storage_uri(storage_uri))  # type: ignore[arg-type]
         )
 
-    async def check_address(self, address: str) -> None:
-        """Refuse an address that failed to authenticate too often lately, even with a valid
-        token this time: otherwise guessing would go on until one guess is right."""
+    async def failed_authentication(self, address: str) -> None:
+        """Count an invalid, expired or revoked token from `address`; beyond the limit the
+        answer is 429 instead of 401. Only a token that failed is refused this way: behind an
+        ingress every client shares one address, and a valid token must never pay for
+        someone else's guesses (its own limit is `request_by`'s)."""
         for limit in self.failed_authentications:
-            if not await self.limiter.test(limit, "failed-authentication", address):
+            if not await self.limiter.hit(limit, "failed-authentication", address):
                 raise TooManyRequests(
                     "Too many failed authentications from this address; retry later",
                     await self._retry_after(limit, "failed-authentication", address),
                 )
-
-    async def failed_authentication(self, address: str) -> None:
-        for limit in self.failed_authentications:
-            await self.limiter.hit(limit, "failed-authentication", address)
 
     async def request_by(self, principal_id: str) -> None:
         for limit in self.per_token:
