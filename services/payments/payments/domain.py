@@ -683,9 +683,15 @@ def goodwill_credit(
 
 
 def dispute_amount(payment: Payment, amount: object, currency: object) -> tuple[int, str | None]:
-    """What a dispute Stripe reports takes from the order, or why it cannot be right: an
-    amount that is not a positive whole number, more than the charge still holds, or another
-    currency (a negative one once put money into escrow from nothing)."""
+    """What a dispute Stripe reports takes from the order, and why any of it is not taken.
+
+    Refused whole (0 taken): an amount that is not a positive whole number, in another currency
+    (a negative one once put money into escrow from nothing), or more than the charge itself
+    still holds at the bank. Within the charge, a dispute takes at most what the order still
+    holds for it: captured less refunded less earlier chargebacks (`refundable_minor`), from
+    escrow, or from the seller's payable once it was paid out. What the buyer already had back
+    is not taken a second time: that part is refused with its reason, to be contested at Stripe
+    (the buyer was refunded), and the order's ledger never shows money that is not there."""
     if not isinstance(amount, int) or isinstance(amount, bool):
         return 0, f"the dispute's amount {amount!r} is not a whole number of minor units"
     if not isinstance(currency, str) or currency.upper() != payment.currency:
@@ -697,6 +703,17 @@ def dispute_amount(payment: Payment, amount: object, currency: object) -> tuple[
         return 0, (
             f"the dispute is for {amount} {payment.currency}, more than the {disputable} "
             "the charge holds"
+        )
+    held = max(0, payment.refundable_minor)
+    if amount > held == 0:
+        return 0, (
+            f"the buyer already had the dispute's {amount} {payment.currency} back (refunded): "
+            "the order holds nothing more to take"
+        )
+    if amount > held:
+        return held, (
+            f"{amount - held} {payment.currency} of the dispute's {amount} was already refunded "
+            f"to the buyer; only the {held} the order still held was taken"
         )
     return amount, None
 

@@ -131,7 +131,7 @@ async def _dispute(uow: UnitOfWork, dispute: dict[str, Any], now: datetime) -> N
         amount, refusal = domain.dispute_amount(
             payment, dispute.get("amount"), dispute.get("currency")
         )
-        if refusal is not None:
+        if refusal is not None and amount == 0:
             # Recorded with its reason and answered as received, so Stripe does not send
             # it again; no money moves. Reconciliation shows a real one that we refused.
             log.error(
@@ -151,6 +151,14 @@ async def _dispute(uow: UnitOfWork, dispute: dict[str, Any], now: datetime) -> N
                 opened_at=now,
             )
             return
+        if refusal is not None:
+            # Part of it the buyer already had back: only what the order held is taken.
+            log.error(
+                "dispute taken in part: the rest was refunded before",
+                order_id=payment.order_id,
+                dispute_id=dispute_id,
+                refusal=refusal,
+            )
         await _opened(uow, payment, dispute_id, reason, amount, now)
         await disputes.put(
             id=dispute_id,
@@ -160,6 +168,7 @@ async def _dispute(uow: UnitOfWork, dispute: dict[str, Any], now: datetime) -> N
             status="open",
             reason=reason,
             opened_at=now,
+            refusal=refusal,
         )
     elif known.status != "open":
         return  # decided (or refused) already: a late or repeated event changes nothing

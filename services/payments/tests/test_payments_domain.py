@@ -981,6 +981,61 @@ def test_a_dispute_within_the_charge_takes_its_amount():
     assert (taken, "more than the 4000" in (refusal or "")) == (0, True)
 
 
+def test_a_dispute_after_a_full_refund_takes_nothing():
+    refunded = refund(captured(10_000), None, "damaged", "t1", NOW).payment
+
+    taken, refusal = dispute_amount(refunded, 10_000, "eur")
+
+    assert taken == 0
+    assert refusal is not None and "already had" in refusal and "refunded" in refusal
+
+
+def test_a_dispute_after_a_partial_refund_takes_only_what_the_order_still_holds():
+    refunded = refund(captured(10_000), 3_000, "damaged", "t1", NOW).payment
+
+    taken, refusal = dispute_amount(refunded, 10_000, "eur")
+
+    assert taken == 7_000
+    assert refusal is not None and "3000 EUR of the dispute's 10000 was already refunded" in refusal
+    assert dispute_amount(refunded, 7_000, "eur") == (7_000, None)
+
+
+@pytest.mark.parametrize("refunded_minor", [0, 3_000, 10_000])
+def test_a_dispute_never_leaves_escrow_below_zero(refunded_minor):
+    payment = authorized(10_000)
+    entries = [
+        only_entry(
+            record_capture(payment, done(only_operation(capture(payment, NOW))), NOW, FEE_BPS)
+        )
+    ]
+    payment = replace(payment, state=PaymentState.CAPTURED, captured_minor=10_000)
+    if refunded_minor:
+        refunded = refund(payment, refunded_minor, "damaged", "t1", NOW)
+        entries += refunded.entries
+        payment = refunded.payment
+
+    taken, _ = dispute_amount(payment, 10_000, "eur")
+    disputed = open_dispute(payment, "dp_1", taken, LATER)
+    entries += disputed.entries
+
+    totals = ledger.balances([line for entry in entries for line in entry.lines])
+    assert totals.get(ledger.ESCROW, 0) == 0
+    assert totals.get(ledger.CHARGEBACKS, 0) == 10_000 - refunded_minor
+    assert disputed.payment.refundable_minor == 0
+
+
+def test_after_the_payout_a_dispute_is_claimed_from_the_seller_up_to_what_was_not_refunded():
+    paid_out = released_payment(10_000)
+    partly = refund(paid_out, 4_000, "damaged", "t1", NOW).payment
+    fully = refund(paid_out, None, "damaged", "t1", NOW).payment
+
+    assert dispute_amount(paid_out, 10_000, "eur") == (10_000, None)
+    assert dispute_amount(partly, 10_000, "eur")[0] == 6_000
+    assert dispute_amount(fully, 10_000, "eur")[0] == 0
+    entry = only_entry(open_dispute(partly, "dp_1", 6_000, LATER))
+    assert moved(entry) == {SELLER_PAYABLE: -6_000, ledger.CHARGEBACKS: 6_000}
+
+
 # --- chargebacks ----------------------------------------------------------------------------------
 
 

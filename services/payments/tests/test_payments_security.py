@@ -202,6 +202,43 @@ async def test_a_dispute_that_does_not_fit_the_charge_moves_no_money(
     assert await balances(ctx, order_id) == before
 
 
+async def test_a_dispute_after_a_full_refund_takes_nothing_from_the_empty_escrow(ctx, engine):
+    order_id = await shipped_order(ctx)
+    await deliver(ctx, resolved(order_id, "refund"))
+    await settle(ctx)
+    intent = (await stored_payment(ctx, order_id)).payment_intent_id
+    before = await balances(ctx, order_id)
+    assert before == {"buyer_card": -8400, "refunds": 8400}
+
+    assert await _receive(ctx, _dispute(intent, 8_400)) is True
+
+    assert await balances(ctx, order_id) == before
+    assert [k for k, _ in await events_of(engine, order_id) if k.startswith("dispute")] == []
+    async with ctx.db.unit_of_work() as uow:
+        (recorded,) = await Disputes(uow.session).of_order(order_id)
+    assert (recorded.status, recorded.amount_minor) == ("refused", 0)
+    assert "refunded" in recorded.refusal
+
+
+async def test_a_dispute_after_a_partial_refund_takes_only_what_escrow_holds(ctx, engine):
+    order_id = await shipped_order(ctx)
+    await deliver(ctx, resolved(order_id, "partial_refund", eur(3_000)))
+    await settle(ctx)
+    intent = (await stored_payment(ctx, order_id)).payment_intent_id
+
+    await _receive(ctx, _dispute(intent, 8_400))
+
+    after = await balances(ctx, order_id)
+    assert after.get("escrow", 0) == 0
+    assert (after["chargebacks"], after["refunds"]) == (5_400, 3_000)
+    (opened,) = [d for k, d in await events_of(engine, order_id) if k == "dispute_opened.v1"]
+    assert (opened["amount"]["amount_minor"], opened["refundable"]["amount_minor"]) == (5_400, 0)
+    async with ctx.db.unit_of_work() as uow:
+        (recorded,) = await Disputes(uow.session).of_order(order_id)
+    assert (recorded.status, recorded.amount_minor) == ("open", 5_400)
+    assert "3000 EUR of the dispute's 8400 was already refunded" in recorded.refusal
+
+
 # --- resolutions and credits --------------------------------------------------------------
 
 
