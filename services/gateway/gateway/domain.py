@@ -77,7 +77,6 @@ ROUTES: tuple[Route, ...] = (
     _route(r"^/v1/orders(/.*)?$", "orders"),
     _route(r"^/v1/sellers/me/vacation$", "orders"),
     _route(r"^/v1/carrier-events$", "orders"),
-    _route(r"^/v1/carrier/shipments$", "orders"),  # API.md: a carrier's parcels that need it
 )
 
 

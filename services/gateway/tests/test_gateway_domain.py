@@ -30,7 +30,6 @@ from gateway.domain import (
         ("/v1/ledger/orders/ord_1", "payments"),
         ("/v1/webhooks/stripe", "payments"),
         ("/v1/ops/failed-emails", "notifications"),
-        ("/v1/carrier/shipments", "orders"),
     ],
 )
 def test_each_path_goes_to_the_service_that_owns_it(path, service):
