@@ -36,6 +36,17 @@ def minor_unit_digits(currency: str) -> int:
     return _MINOR_DIGITS_OTHER_THAN_TWO.get(currency, 2)
 
 
+def format_money(amount_minor: int, currency: str) -> str:
+    """The one way the platform shows an amount to people: digits grouped by thousands, the
+    currency's own number of decimals, the code after it ("1,234.50 EUR", "5,000 JPY",
+    "-1.500 KWD")."""
+    digits = minor_unit_digits(currency)
+    units, minor = divmod(abs(amount_minor), 10**digits)
+    sign = "-" if amount_minor < 0 else ""
+    decimals = f".{minor:0{digits}d}" if digits else ""
+    return f"{sign}{units:,}{decimals} {currency}"
+
+
 def _known_currency(code: str) -> str:
     if code not in ISO_4217_CURRENCIES:
         raise ValueError(f"{code} is not an ISO 4217 currency")
@@ -76,6 +87,10 @@ class Money(BaseModel):
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    def display(self) -> str:
+        """This amount as people read it (see `format_money`)."""
+        return format_money(self.amount_minor, self.currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:

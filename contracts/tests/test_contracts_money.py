@@ -4,7 +4,7 @@ each currency's own number of minor-unit digits."""
 import pytest
 from pydantic import ValidationError
 
-from contracts.money import MAX_AMOUNT_MINOR, Money, minor_unit_digits
+from contracts.money import MAX_AMOUNT_MINOR, Money, format_money, minor_unit_digits
 
 
 @pytest.mark.parametrize("code", ["ZZZ", "XXX1", "eur", "EU", "BTC"])
@@ -42,3 +42,21 @@ def test_an_amount_that_is_not_a_whole_number_is_refused():
 )
 def test_each_currency_has_its_minor_unit_digits(currency: str, digits: int):
     assert minor_unit_digits(currency) == digits
+
+
+@pytest.mark.parametrize(
+    ("amount_minor", "currency", "shown"),
+    [
+        (12_500, "EUR", "125.00 EUR"),
+        (123_456_789, "EUR", "1,234,567.89 EUR"),
+        (5_000, "JPY", "5,000 JPY"),
+        (-150, "EUR", "-1.50 EUR"),
+        (-5, "USD", "-0.05 USD"),
+        (1_500, "KWD", "1.500 KWD"),
+        (-1_234_567, "BHD", "-1,234.567 BHD"),
+        (0, "EUR", "0.00 EUR"),
+    ],
+)
+def test_money_is_shown_with_its_currencys_decimals(amount_minor, currency, shown):
+    assert format_money(amount_minor, currency) == shown
+    assert Money(amount_minor=amount_minor, currency=currency).display() == shown
