@@ -1,7 +1,8 @@
 """Payments' security regressions (#16), end to end through the gateway and the broker: a
 Stripe-Signature with two timestamps is refused, a dispute that does not fit the charge moves
-no money, a "ticket resolved" event for an order payments does not know (or beyond what the
-order holds) is dead-lettered without paying anything, a refund before the capture voids the
+no money, a chargeback after a refund takes no more than escrow still holds, a "ticket
+resolved" event for an order payments does not know (or beyond what the order holds) is
+dead-lettered without paying anything, a refund before the capture voids the
 hold, and a seller does not see why the buyer's card was declined.
 
 Unit tests in services/payments/tests/test_payments_security.py cover what the API cannot
@@ -21,7 +22,16 @@ from contracts.support import TicketResolved
 from payments.webhooks import stripe_signature
 from servicekit.testing import publish
 
-from e2e_helpers import Api, authorized_order, eventually, listing_body, now_of, ok, order_body
+from e2e_helpers import (
+    Api,
+    authorized_order,
+    eventually,
+    listing_body,
+    now_of,
+    ok,
+    order_body,
+    resolve_when_known,
+)
 
 WEBHOOK_SECRET = "whsec_development"  # accepted because the dev stack says it is one
 TOTAL = 12_500  # e2e_helpers.listing_body's price
@@ -121,6 +131,71 @@ def test_a_negative_dispute_moves_no_money_and_the_ledger_still_balances(
     assert [(d["status"], "not positive" in (d.get("refusal") or "")) for d in disputes] == [
         ("refused", True)
     ]
+
+
+def post_signed(gateway_url: str, operator: Api, event: dict) -> httpx.Response:
+    body = json.dumps(event).encode()
+    return httpx.Client(base_url=gateway_url).post(
+        "/v1/webhooks/stripe",
+        content=body,
+        headers={"Stripe-Signature": stripe_signature(body, WEBHOOK_SECRET, now_of(operator))},
+    )
+
+
+def ticket_about(buyer: Api, order_id: str) -> dict:
+    """The buyer's ticket on the order (support learns of the order a moment after orders)."""
+
+    def opened() -> dict | None:
+        answer = buyer.post(
+            "/v1/tickets", {"order_id": order_id, "subject": "Broken", "body": "Please refund"}
+        )
+        return answer.json() if answer.status_code == 201 else None
+
+    return eventually(opened)
+
+
+@pytest.mark.parametrize("refunded", [TOTAL, 5_000], ids=["full refund", "partial refund"])
+def test_a_chargeback_after_a_refund_takes_no_more_than_escrow_still_holds(
+    operator, new_principal, seller, buyer, gateway_url, refunded
+):
+    """The buyer got their money back from support, then asked their bank too: the dispute
+    used to take the whole charge out of escrow again (escrow -12500, chargebacks 12500 next
+    to refunds 12500) and the ledger still said balanced."""
+    order = captured_order(seller, buyer)
+    ticket = ticket_about(buyer, order["id"])
+    decision = (
+        {"action": "refund", "note": "Refunded in full"}
+        if refunded == TOTAL
+        else {
+            "action": "partial_refund",
+            "amount": {"amount_minor": refunded, "currency": "EUR"},
+            "note": "Refunded in part",
+        }
+    )
+    ok(resolve_when_known(new_principal("agent"), ticket["id"], decision))
+
+    def ledger_once_refunded() -> dict | None:
+        ledger = ok(operator.get(f"/v1/ledger/orders/{order['id']}"))
+        return ledger if ledger["balances"].get("EUR", {}).get("refunds") == refunded else None
+
+    eventually(ledger_once_refunded, timeout=45)
+    payment = ok(buyer.get(f"/v1/orders/{order['id']}/payment"))
+
+    answer = post_signed(
+        gateway_url, operator, dispute_webhook(payment["payment_intent_id"], TOTAL)
+    )
+
+    assert answer.status_code == 200, answer.text
+    after = ok(operator.get(f"/v1/ledger/orders/{order['id']}"))
+    balances = after["balances"]["EUR"]
+    assert after["balanced"] is True
+    assert balances.get("escrow", 0) == 0, balances
+    assert balances.get("chargebacks", 0) == TOTAL - refunded
+    assert balances["refunds"] == refunded
+    (dispute,) = ok(operator.get(f"/v1/orders/{order['id']}/payment"))["disputes"]
+    assert dispute["amount"]["amount_minor"] == TOTAL - refunded
+    assert dispute["status"] == ("refused" if refunded == TOTAL else "open")
+    assert "refunded" in (dispute["refusal"] or "")
 
 
 def payments_dead_letters(operator: Api, order_id: str) -> list[dict]:
