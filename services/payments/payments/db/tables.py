@@ -1,0 +1,119 @@
+"""Payments' tables: what each row holds (the repositories beside this read and write them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table
+
+from servicekit.db import NAMING_CONVENTION, UtcDateTime
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("seller_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("payment_method", String(100), nullable=False),
+    Column("state", String(30), nullable=False, index=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("correlation_id", String(64), nullable=False),
+    Column("credit_applied_minor", BigInteger, nullable=False),
+    Column("payment_intent_id", String(100), nullable=True, index=True),
+    Column("authorized_at", UtcDateTime(), nullable=True),
+    Column("expires_at", UtcDateTime(), nullable=True, index=True),
+    Column("failure_reason", String(500), nullable=True),
+    Column("decline_code", String(100), nullable=True),
+    Column("captured_minor", BigInteger, nullable=False),
+    Column("refunded_minor", BigInteger, nullable=False),
+    Column("refunded_to_card_minor", BigInteger, nullable=False),
+    Column("charged_back_minor", BigInteger, nullable=False),
+    Column("released_minor", BigInteger, nullable=False),
+    Column("fee_minor", BigInteger, nullable=False),
+    Column("escrow_at_release_minor", BigInteger, nullable=False),
+    Column("refunded_at_release_minor", BigInteger, nullable=False),
+    Column("ended", Boolean, nullable=False),
+    Column("release_due", Boolean, nullable=False),
+    Column("reauthorizations", Integer, nullable=False),
+    Column("expiry_escalated", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# Every call to Stripe, recorded before it is made: the id is the idempotency key.
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", String(120), primary_key=True),
+    Column("order_id", String(40), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("state", String(20), nullable=False, index=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("payment_intent_id", String(100), nullable=True),
+    Column("stripe_id", String(100), nullable=True),
+    Column("started_at", UtcDateTime(), nullable=True),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Column("failure", String(500), nullable=True),
+)
+
+ledger_lines = Table(
+    "ledger_lines",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("entry_id", String(160), nullable=False, index=True),
+    Column("order_id", String(40), nullable=False, index=True),
+    Column("account", String(100), nullable=False, index=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("reason", String(500), nullable=False),
+)
+
+credit_balances = Table(
+    "credit_balances",
+    metadata,
+    Column("buyer_id", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("balance_minor", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("order_id", String(40), nullable=False, index=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", String(100), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=True),
+    # Why a dispute that does not fit the charge was refused (status "refused")
+    Column("refusal", String(500), nullable=True),
+)
+
+refunds_waiting = Table(
+    "refunds_waiting",
+    metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("refund_key", String(100), primary_key=True),
+    Column("amount_minor", BigInteger, nullable=True),
+    Column("reason", String(500), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+)
