@@ -12,10 +12,10 @@ from contracts.support import ResolutionAction
 from contracts.text import Line, Paragraphs, control_character_fault
 from servicekit.http import Caller, Problem, not_found
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from support import handlers
 from support.db import Messages, TicketMessage, Tickets
-from support.domain import Status, Ticket
-from support.handlers import SupportContext
+from support.domain.tickets import SYSTEM, Status, Ticket
+from support.handlers import commands
+from support.handlers.context import SupportContext
 
 STAFF = ("agent", "operator")
 
@@ -69,7 +69,7 @@ def ticket_view(ticket: Ticket, messages: list[TicketMessage] | None = None) -> 
         "order_id": ticket.order_id,
         "buyer_id": ticket.buyer_id,
         "seller_id": ticket.seller_id,
-        "kind": "automatic" if ticket.opened_by == handlers.SYSTEM else "request",
+        "kind": "automatic" if ticket.opened_by == SYSTEM else "request",
         "reason": ticket.reason,
         "priority": ticket.priority,
         "status": ticket.status.value,
@@ -116,7 +116,7 @@ def build_router(ctx: SupportContext, caller: Callable[..., Caller]) -> APIRoute
 
     async def full_view(ticket_id: str, who: Caller) -> dict[str, Any]:
         async with ctx.db.unit_of_work() as uow:
-            ticket = await handlers.visible_ticket(uow, ticket_id, who.id, who.role)
+            ticket = await commands.visible_ticket(uow, ticket_id, who.id, who.role)
             messages = await Messages(uow.session).of_ticket(
                 ticket.id, with_internal=who.role in STAFF
             )
@@ -150,7 +150,7 @@ def build_router(ctx: SupportContext, caller: Callable[..., Caller]) -> APIRoute
 
     @router.post("/tickets", status_code=201)
     async def open_ticket(body: NewTicket, who: CallerDep) -> dict[str, Any]:
-        ticket = await handlers.open_by_customer(
+        ticket = await commands.open_by_customer(
             ctx,
             principal_id=who.id,
             role=who.role,
@@ -166,7 +166,7 @@ def build_router(ctx: SupportContext, caller: Callable[..., Caller]) -> APIRoute
 
     @router.post("/tickets/{ticket_id}/messages", status_code=201)
     async def post_message(ticket_id: str, body: NewMessage, who: CallerDep) -> dict[str, Any]:
-        await handlers.post_message(
+        await commands.post_message(
             ctx,
             ticket_id,
             principal_id=who.id,
@@ -178,7 +178,7 @@ def build_router(ctx: SupportContext, caller: Callable[..., Caller]) -> APIRoute
 
     @router.post("/tickets/{ticket_id}/resolve")
     async def resolve(ticket_id: str, body: ResolutionRequest, who: CallerDep) -> dict[str, Any]:
-        await handlers.resolve(
+        await commands.resolve(
             ctx,
             ticket_id,
             principal_id=who.id,

@@ -16,8 +16,10 @@ from servicekit.clock import Clock
 from servicekit.http import problem_response
 from servicekit.runtime import ServiceRuntime
 from support.api import build_router
-from support.domain import NotYetKnown, SupportError
-from support.handlers import SupportContext, event_router, timer_jobs
+from support.domain.errors import NotYetKnown, SupportError
+from support.handlers.clocks import timer_jobs
+from support.handlers.context import SupportContext
+from support.handlers.events import event_router
 from support.settings import SupportSettings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

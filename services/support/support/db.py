@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import Money
 from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
 from servicekit.failures import ConcurrentUpdate
-from support.domain import OPEN_STATUSES, OrderMoney, Resolution, Status, Ticket
+from support.domain.order_money import OrderMoney
+from support.domain.tickets import OPEN_STATUSES, Resolution, Status, Ticket
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -122,7 +123,7 @@ awaiting_replies = Table(
     Column("message_id", String(40), nullable=False),
 )
 
-_TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name != "resolution"]
+_TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("resolution", "events")]
 
 
 def open_key(ticket: Ticket) -> str | None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import AliasChoices, Field
 
 from servicekit.settings import KitSettings
-from support.domain import DEFAULT_SLA, SlaTargets
+from support.domain.tickets import DEFAULT_SLA, SlaTargets
 
 
 class SupportSettings(KitSettings):

@@ -6,7 +6,7 @@ from servicekit.db import make_engine
 from servicekit.migrations import upgrade
 from servicekit.uow import Database
 from support.app import MIGRATIONS
-from support.handlers import SupportContext
+from support.handlers.context import SupportContext
 
 from support_test_helpers import NOW
 

@@ -11,7 +11,7 @@ from contracts import Event, Money
 from contracts.orders import OrderPlaced
 from servicekit.db import outbox
 from servicekit.testing import received
-from support.handlers import event_router
+from support.handlers.events import event_router
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, during business hours
 BUYER = "usr_buyer"

@@ -8,13 +8,11 @@ import pytest
 
 from contracts import Money
 from servicekit.calendar import BusinessCalendar
-from support.domain import (
+from support.domain.errors import InvalidResolution, NotAllowed, Refused
+from support.domain.tickets import (
     AUTOMATIC,
     DEFAULT_SLA,
     SYSTEM,
-    InvalidResolution,
-    NotAllowed,
-    Refused,
     Resolution,
     SlaTargets,
     Status,
@@ -269,8 +267,8 @@ def test_an_event_date_never_pushes_a_resolution_later_than_the_sla_alone():
 def test_a_repeat_counts_the_occurrence_and_keeps_the_earlier_context():
     t = ticket("delivery_failed", context={"attempt": 1})
 
-    again = repeat(t, {"attempt": 2})
-    third = repeat(again, {"attempt": 3})
+    again = repeat(t, {"attempt": 2}, TUESDAY_10AM)
+    third = repeat(again, {"attempt": 3}, TUESDAY_10AM)
 
     assert again.occurrences == 2
     assert third.occurrences == 3
@@ -288,13 +286,13 @@ def test_a_repeat_counts_the_occurrence_and_keeps_the_earlier_context():
 def test_a_repeat_raises_the_priority_one_step_but_never_above_urgent(before, after):
     t = replace(ticket(), priority=before)
 
-    assert repeat(t, {}).priority == after
+    assert repeat(t, {}, TUESDAY_10AM).priority == after
 
 
 def test_a_repeat_leaves_the_status_and_clocks_alone():
     t = ticket()
 
-    again = repeat(t, {})
+    again = repeat(t, {}, TUESDAY_10AM)
 
     assert again.status is Status.OPEN
     assert (again.first_response_due, again.resolution_due) == (
@@ -336,13 +334,13 @@ def test_an_internal_note_does_not_count_as_a_first_response():
 def test_each_breach_is_reported_only_once():
     t = ticket()
     late = at(24, 14)
-    escalated = escalate(t, breaches(t, late))
+    escalated = escalate(t, breaches(t, late), TUESDAY_10AM)
 
     assert breaches(escalated, late) == []
     assert breaches(escalated, at(25, 12)) == []
     assert breaches(escalated, at(26, 10)) == ["resolution_overdue"]
 
-    again = escalate(escalated, ["resolution_overdue"])
+    again = escalate(escalated, ["resolution_overdue"], TUESDAY_10AM)
     assert breaches(again, at(30, 10)) == []
 
 
@@ -355,7 +353,7 @@ def test_a_resolved_ticket_never_breaches():
 def test_escalating_marks_the_ticket_escalated_more_urgent_and_breached():
     t = ticket()  # high
 
-    escalated = escalate(t, ["first_response_overdue"])
+    escalated = escalate(t, ["first_response_overdue"], TUESDAY_10AM)
 
     assert escalated.status is Status.ESCALATED
     assert escalated.is_open
@@ -366,9 +364,9 @@ def test_escalating_marks_the_ticket_escalated_more_urgent_and_breached():
 
 
 def test_escalating_keeps_earlier_breach_flags():
-    first = escalate(ticket(), ["first_response_overdue"])
+    first = escalate(ticket(), ["first_response_overdue"], TUESDAY_10AM)
 
-    second = escalate(first, ["resolution_overdue"])
+    second = escalate(first, ["resolution_overdue"], TUESDAY_10AM)
 
     assert second.first_response_breached
     assert second.resolution_breached
@@ -467,7 +465,7 @@ def test_a_reply_from_the_buyer_or_seller_puts_the_ticket_back_in_the_queue(auth
 
 
 def test_a_buyer_reply_leaves_an_escalated_ticket_escalated():
-    escalated = escalate(ticket(), ["first_response_overdue"])
+    escalated = escalate(ticket(), ["first_response_overdue"], TUESDAY_10AM)
 
     replied = post_message(escalated, BUYER, "buyer", internal=False, now=at(24, 15))
 
@@ -555,7 +553,7 @@ def test_a_resolved_ticket_cannot_be_resolved_again():
 
 
 def test_an_escalated_ticket_can_still_be_resolved():
-    escalated = escalate(ticket(), ["first_response_overdue"])
+    escalated = escalate(ticket(), ["first_response_overdue"], TUESDAY_10AM)
 
     assert resolved(escalated).status is Status.RESOLVED
 

@@ -23,15 +23,15 @@ from contracts.payments import (
     PaymentDisputeOpened,
 )
 from servicekit.http import Problem
-from support import handlers
 from support.db import Messages, Tickets
-from support.domain import (
+from support.domain.errors import (
     InvalidResolution,
     NotAllowed,
     NotYetKnown,
     ResolutionImpossible,
-    Status,
 )
+from support.domain.tickets import Status
+from support.handlers import clocks, commands
 
 from support_test_helpers import BUYER, NOW, SELLER, deliver, fact, new_order_id, placed, published
 
@@ -190,10 +190,10 @@ async def test_an_sla_breach_escalates_the_ticket_once(ctx, engine, clock):
     [ticket] = await tickets_of(ctx, order_id)
 
     assert (
-        await handlers.escalate_breaches(ctx, ticket.first_response_due - timedelta(minutes=1)) == 0
+        await clocks.escalate_breaches(ctx, ticket.first_response_due - timedelta(minutes=1)) == 0
     )
-    assert await handlers.escalate_breaches(ctx, ticket.first_response_due) == 1
-    assert await handlers.escalate_breaches(ctx, ticket.first_response_due) == 0
+    assert await clocks.escalate_breaches(ctx, ticket.first_response_due) == 1
+    assert await clocks.escalate_breaches(ctx, ticket.first_response_due) == 0
 
     [escalated] = await tickets_of(ctx, order_id)
     assert escalated.status is Status.ESCALATED
@@ -202,7 +202,7 @@ async def test_an_sla_breach_escalates_the_ticket_once(ctx, engine, clock):
     why = [d["why"] for kind, d in await published(engine) if kind == "ticket_escalated.v1"]
     assert why == ["first_response_overdue"]
 
-    await handlers.escalate_breaches(ctx, ticket.resolution_due)
+    await clocks.escalate_breaches(ctx, ticket.resolution_due)
     why = [d["why"] for kind, d in await published(engine) if kind == "ticket_escalated.v1"]
     assert why == ["first_response_overdue", "resolution_overdue"]
 
@@ -224,9 +224,9 @@ async def test_a_buyers_message_unanswered_for_a_day_opens_a_ticket(ctx, engine)
         ),
     )
 
-    assert await handlers.open_unanswered(ctx, NOW + timedelta(hours=23)) == 0
-    assert await handlers.open_unanswered(ctx, NOW + timedelta(hours=24)) == 1
-    assert await handlers.open_unanswered(ctx, NOW + timedelta(hours=48)) == 0
+    assert await clocks.open_unanswered(ctx, NOW + timedelta(hours=23)) == 0
+    assert await clocks.open_unanswered(ctx, NOW + timedelta(hours=24)) == 1
+    assert await clocks.open_unanswered(ctx, NOW + timedelta(hours=48)) == 0
 
     assert await tickets_of(ctx, answered) == []
     [ticket] = await tickets_of(ctx, ignored)
@@ -236,18 +236,18 @@ async def test_a_buyers_message_unanswered_for_a_day_opens_a_ticket(ctx, engine)
 async def test_a_buyer_opens_a_ticket_on_their_order_and_nobody_else_can(ctx):
     order_id = new_order_id()
     await deliver(ctx, placed(order_id))
-    ticket = await handlers.open_by_customer(
+    ticket = await commands.open_by_customer(
         ctx, principal_id=BUYER, role="buyer", order_id=order_id, title="Colour?", body="Blue?"
     )
     assert (ticket.opened_by, ticket.reason) == (BUYER, "customer_request")
 
     with pytest.raises(Problem) as refused:
-        await handlers.open_by_customer(
+        await commands.open_by_customer(
             ctx, principal_id="usr_other", role="buyer", order_id=order_id, title="x", body="y"
         )
     assert refused.value.status == 404
     with pytest.raises(NotAllowed):
-        await handlers.open_by_customer(
+        await commands.open_by_customer(
             ctx, principal_id="usr_agent", role="agent", order_id=order_id, title="x", body="y"
         )
 
@@ -258,16 +258,16 @@ async def test_internal_notes_stay_with_agents_and_a_reply_starts_the_clock(ctx)
     await deliver(ctx, triggers(order_id)["damaged"])
     [ticket] = await tickets_of(ctx, order_id)
 
-    await handlers.post_message(
+    await commands.post_message(
         ctx, ticket.id, principal_id="usr_agent", role="agent", body="check photos", internal=True
     )
-    answered = await handlers.post_message(
+    answered = await commands.post_message(
         ctx, ticket.id, principal_id="usr_agent", role="agent", body="Photos?", internal=False
     )
     assert answered.status is Status.PENDING_BUYER
     assert answered.first_responded_at == NOW
     with pytest.raises(NotAllowed):
-        await handlers.post_message(
+        await commands.post_message(
             ctx, ticket.id, principal_id=BUYER, role="buyer", body="x", internal=True
         )
     async with ctx.db.unit_of_work() as uow:
@@ -285,11 +285,11 @@ async def test_a_resolution_is_published_for_payments_once_and_only_by_an_agent(
     [ticket] = await tickets_of(ctx, order_id)
 
     with pytest.raises(NotAllowed):
-        await handlers.resolve(
+        await commands.resolve(
             ctx, ticket.id, principal_id=BUYER, role="buyer", action="refund", amount=None, note=""
         )
     with pytest.raises(InvalidResolution, match="needs an amount"):
-        await handlers.resolve(
+        await commands.resolve(
             ctx,
             ticket.id,
             principal_id="usr_a",
@@ -298,7 +298,7 @@ async def test_a_resolution_is_published_for_payments_once_and_only_by_an_agent(
             amount=None,
             note="",
         )
-    resolved = await handlers.resolve(
+    resolved = await commands.resolve(
         ctx,
         ticket.id,
         principal_id="usr_a",
@@ -329,13 +329,13 @@ async def test_a_payment_event_that_overtakes_its_order_still_opens_a_full_ticke
 async def test_a_second_question_joins_the_open_one_and_an_overlarge_refund_is_refused(ctx):
     order_id = new_order_id()
     await deliver(ctx, placed(order_id))
-    first = await handlers.open_by_customer(
+    first = await commands.open_by_customer(
         ctx, principal_id=BUYER, role="buyer", order_id=order_id, title="Colour?", body="Blue?"
     )
-    await handlers.post_message(
+    await commands.post_message(
         ctx, first.id, principal_id="usr_a", role="agent", body="Let me check", internal=False
     )
-    again = await handlers.open_by_customer(
+    again = await commands.open_by_customer(
         ctx, principal_id=BUYER, role="buyer", order_id=order_id, title="Size?", body="And M?"
     )
     assert again.id == first.id
@@ -347,7 +347,7 @@ async def test_a_second_question_joins_the_open_one_and_an_overlarge_refund_is_r
     assert bodies == ["Blue?", "Let me check", "And M?"]
     # what payments holds is not known yet: support does not guess
     with pytest.raises(NotYetKnown):
-        await handlers.resolve(
+        await commands.resolve(
             ctx,
             first.id,
             principal_id="usr_a",
@@ -358,7 +358,7 @@ async def test_a_second_question_joins_the_open_one_and_an_overlarge_refund_is_r
         )
     await paid(ctx, order_id)
     with pytest.raises(ResolutionImpossible, match=r"50\.00 EUR can still be refunded") as refused:
-        await handlers.resolve(
+        await commands.resolve(
             ctx,
             first.id,
             principal_id="usr_a",
@@ -381,7 +381,7 @@ async def test_money_decided_on_one_ticket_is_counted_on_the_next_of_the_same_or
     damaged, late = await tickets_of(ctx, order_id)
 
     async def resolve(ticket, action, amount_minor):
-        return await handlers.resolve(
+        return await commands.resolve(
             ctx,
             ticket.id,
             principal_id="usr_a",
@@ -409,7 +409,7 @@ async def test_a_refund_before_the_capture_is_accepted_whole_and_published_for_a
     await deliver(ctx, triggers(order_id)["seller_backed_out"])
     [ticket] = await tickets_of(ctx, order_id)
 
-    await handlers.resolve(
+    await commands.resolve(
         ctx, ticket.id, principal_id="usr_a", role="agent", action="refund", amount=None, note="x"
     )
 

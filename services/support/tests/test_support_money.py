@@ -25,10 +25,9 @@ from contracts.payments import (
     PaymentVoided,
 )
 from support.api import ResolutionRequest
-from support.domain import (
-    NotYetKnown,
+from support.domain.errors import NotYetKnown, ResolutionImpossible
+from support.domain.order_money import (
     OrderMoney,
-    ResolutionImpossible,
     credit_limit_minor,
     decide_money,
     money_seen,

@@ -1,0 +1,9 @@
+"""Support's use cases, each in one unit of work that persists what the domain decided and
+emits the events it recorded:
+
+- `context`: what every use case is given, and opening a ticket by itself (or counting the
+  slip on the one already open);
+- `events`: the platform's events (tickets they open, what support learns of orders' money,
+  the buyers' messages that start the seller's clock);
+- `clocks`: SLA breaches and unanswered messages, on the timer;
+- `commands`: what buyers, sellers and agents ask over HTTP."""

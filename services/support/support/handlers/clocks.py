@@ -1,0 +1,54 @@
+"""Support's clocks, run by the timer: SLA breaches escalate, and a buyer's message left
+unanswered opens a ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from servicekit.failures import ConcurrentUpdate
+from support.db import AwaitingReplies, Orders, Tickets
+from support.domain import tickets as rules
+from support.domain.triggers import message_unanswered
+from support.handlers.context import SupportContext, emit_all, open_automatic
+
+
+async def escalate_breaches(ctx: SupportContext, now: datetime) -> int:
+    """Every open ticket past an SLA target is escalated, once per target."""
+    async with ctx.db.unit_of_work() as uow:
+        due = await Tickets(uow.session).due_by(now, ctx.batch_size)
+    for ticket in due:
+        try:
+            async with ctx.db.unit_of_work() as uow:
+                escalated = rules.escalate(ticket, rules.breaches(ticket, now), now)
+                await Tickets(uow.session).save(escalated)
+                emit_all(uow, escalated)
+                await uow.commit()
+        except ConcurrentUpdate:
+            pass  # an agent changed it meanwhile: it is looked at again on the next pass
+    return len(due)
+
+
+async def open_unanswered(ctx: SupportContext, now: datetime) -> int:
+    """A buyer's message unanswered for 24 hours opens a ticket (one per order)."""
+    async with ctx.db.unit_of_work() as uow:
+        waiting = AwaitingReplies(uow.session)
+        orders = Orders(uow.session)
+        due = await waiting.waiting_since(now - ctx.reply_within, ctx.batch_size)
+        for row in due:
+            order = await orders.get(row.order_id)
+            if order is not None:  # else a message on an order support never saw placed
+                asked = message_unanswered(
+                    row.order_id, order["seller_id"], row.message_id, row.since
+                )
+                await open_automatic(ctx, uow, asked, order=order)
+            await waiting.answered(row.order_id)
+        await uow.commit()
+    return len(due)
+
+
+def timer_jobs(ctx: SupportContext) -> dict[str, Callable[[datetime], Awaitable[int]]]:
+    return {
+        "sla-breaches": lambda now: escalate_breaches(ctx, now),
+        "unanswered-messages": lambda now: open_unanswered(ctx, now),
+    }

@@ -1,0 +1,112 @@
+"""Support's reactions to the platform's events: the tickets they open (`domain.triggers`),
+what support learns of each order's money, and the buyers' messages that start the seller's
+24-hour clock."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from contracts.orders import (
+    OrderMessagePosted,
+    OrderPlaced,
+    OrderReturned,
+    OrderShipped,
+)
+from contracts.payments import (
+    PaymentAuthorizationFailed,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentCaptureFailed,
+    PaymentDisputeClosed,
+    PaymentDisputeOpened,
+    PaymentRefunded,
+    PaymentReleased,
+    PaymentVoided,
+)
+from servicekit.events import EventRouter, Received
+from servicekit.uow import UnitOfWork
+from support.db import AwaitingReplies, OrderMoneys, Orders
+from support.domain.order_money import PaymentFact, money_seen
+from support.domain.triggers import TRIGGERS, ticket_asked_by
+from support.handlers.context import SupportContext, open_automatic
+
+# Facts about an order's money that support only learns from (no ticket).
+_MONEY_FACTS = (
+    OrderReturned,
+    OrderShipped,
+    PaymentAuthorized,
+    PaymentAuthorizationFailed,
+    PaymentCaptured,
+    PaymentVoided,
+    PaymentReleased,
+    PaymentRefunded,
+    PaymentDisputeClosed,
+)
+# Facts that also ask for a ticket: a failed capture leaves nothing to refund, a chargeback
+# takes money refunds can no longer return.
+_MONEY_FACTS_OPENING_TICKETS = (PaymentCaptureFailed, PaymentDisputeOpened)
+
+
+async def on_order_placed(
+    ctx: SupportContext, received: Received[OrderPlaced], uow: UnitOfWork
+) -> None:
+    event = received.event
+    await Orders(uow.session).remember(
+        order_id=event.order_id,
+        buyer_id=event.buyer_id,
+        seller_id=event.seller_id,
+        listing_id=event.listing_id,
+        fulfilment=event.fulfilment,
+        total_minor=event.total.amount_minor,
+        currency=event.total.currency,
+        placed_at=event.placed_at,
+    )
+    await _money_seen(uow, event)
+
+
+async def _money_seen(uow: UnitOfWork, event: PaymentFact) -> None:
+    moneys = OrderMoneys(uow.session)
+    await moneys.save(money_seen(await moneys.locked(event.order_id), event))
+
+
+async def on_money_fact(
+    ctx: SupportContext, received: Received[PaymentFact], uow: UnitOfWork
+) -> None:
+    await _money_seen(uow, received.event)
+
+
+async def on_trigger(ctx: SupportContext, received: Received[Any], uow: UnitOfWork) -> None:
+    """Open (or count on the open one) the ticket the event asks for, if it asks for one."""
+    asked = ticket_asked_by(received.event, ctx.clock.now())
+    if asked is not None:
+        await open_automatic(ctx, uow, asked)
+
+
+async def on_money_trigger(ctx: SupportContext, received: Received[Any], uow: UnitOfWork) -> None:
+    await _money_seen(uow, received.event)
+    await on_trigger(ctx, received, uow)
+
+
+async def on_message_posted(
+    ctx: SupportContext, received: Received[OrderMessagePosted], uow: UnitOfWork
+) -> None:
+    """A buyer's message starts the seller's 24-hour clock; the seller's reply stops it."""
+    event = received.event
+    waiting = AwaitingReplies(uow.session)
+    if event.sender_role == "buyer":
+        await waiting.wait(event.order_id, event.occurred_at, event.message_id)
+    else:
+        await waiting.answered(event.order_id)
+
+
+def event_router(ctx: SupportContext) -> EventRouter:
+    router = EventRouter()
+    router.add(OrderPlaced, partial(on_order_placed, ctx))
+    router.add(OrderMessagePosted, partial(on_message_posted, ctx))
+    for fact in _MONEY_FACTS:
+        router.add(fact, partial(on_money_fact, ctx))
+    for trigger in TRIGGERS:
+        handler = on_money_trigger if trigger in _MONEY_FACTS_OPENING_TICKETS else on_trigger
+        router.add(trigger, partial(handler, ctx))
+    return router
