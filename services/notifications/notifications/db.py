@@ -151,14 +151,11 @@ class Directory:
             else None
         )
 
-    async def note_on_order(self, order_id: str, **facts: Any) -> None:
-        known = await self.order(order_id)
-        if known is not None:
-            await self.session.execute(
-                update(orders)
-                .where(orders.c.order_id == order_id)
-                .values(facts=known.facts | facts)
-            )
+    async def note_on_order(self, order: OrderParties) -> None:
+        """Store the facts known of `order` (read earlier in this unit of work)."""
+        await self.session.execute(
+            update(orders).where(orders.c.order_id == order.order_id).values(facts=order.facts)
+        )
 
     async def preferences(self, principal_id: str) -> Preferences:
         query = select(preferences).where(preferences.c.principal_id == principal_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -166,6 +166,40 @@ CANCELS: dict[str, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class Reaction:
+    """What one order event causes here: the order as now known (with any fact the event
+    adds, such as the ship-by date, in `noted`), who is told, reminders scheduled and the
+    kinds of reminder it makes pointless."""
+
+    order: OrderParties
+    noted: dict[str, Any]
+    intents: list[Intent]
+    reminders: list[Reminder]
+    cancelled: tuple[str, ...]
+
+
+def react(
+    event_type: str,
+    data: dict[str, Any],
+    order: OrderParties,
+    *,
+    accept_lead: timedelta,
+    ship_lead: timedelta,
+) -> Reaction:
+    noted = {"ship_by": data["ship_by"]} if event_type == "marketplace.order.accepted.v1" else {}
+    known = replace(order, facts=order.facts | noted)
+    return Reaction(
+        order=known,
+        noted=noted,
+        intents=intents_for(event_type, data, known),
+        reminders=reminders_for(
+            event_type, data, known, accept_lead=accept_lead, ship_lead=ship_lead
+        ),
+        cancelled=CANCELS.get(event_type, ()),
+    )
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Backoff for a channel that failed: 30 s, 1, 2, 4 ... minutes, at most an hour."""
     return min(timedelta(seconds=30) * 2 ** max(attempts - 1, 0), timedelta(hours=1))
@@ -230,6 +264,12 @@ class Contact:
     name: str
     email: str
     locale: str
+    name_changed: bool = False  # control characters taken out, shortened or replaced
+    address_fault: str | None = None  # why the address cannot go into a header, if so
+
+    @property
+    def suspicious(self) -> bool:
+        return self.name_changed or self.address_fault is not None
 
 
 def contact(name: str, email: str, locale: str) -> Contact:
@@ -241,7 +281,13 @@ def contact(name: str, email: str, locale: str) -> Contact:
     if len(email) > EMAIL_LENGTH:
         raise UnusableContact(f"the e-mail address is longer than {EMAIL_LENGTH} characters")
     kept_name = one_line(name)[:NAME_LENGTH] or "there"
-    return Contact(kept_name, email, locale if _LOCALE.match(locale) else "en")
+    return Contact(
+        kept_name,
+        email,
+        locale if _LOCALE.match(locale) else "en",
+        name_changed=kept_name != name,
+        address_fault=address_fault(email),
+    )
 
 
 def address_fault(email: str) -> str | None:

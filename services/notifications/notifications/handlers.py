@@ -19,7 +19,7 @@ from contracts.principals import PrincipalRegistered
 from contracts.seller_standards import SellerStandingChanged
 from notifications import domain
 from notifications.db import Directory, Inbox, Parked, Reminders
-from notifications.domain import CANCELS, CATALOGUE, Intent
+from notifications.domain import CANCELS, CATALOGUE, Intent, OrderParties
 from notifications.mail import Mailer, MailError, Undeliverable
 from notifications.templates import Catalogue
 from servicekit.clock import Clock
@@ -59,12 +59,12 @@ async def notify(
     intent: Intent,
     cause: str,
     data: dict[str, Any],
+    order: OrderParties | None,
 ) -> bool:
     """Write `intent`'s message once for `cause` (an event or reminder id); False if it was
-    written before (a redelivered event)."""
+    written before (a redelivered event). `order` is the intent's order as known here."""
     directory = Directory(uow.session)
     person = await directory.principal(intent.recipient_id)
-    order = await directory.order(intent.order_id) if intent.order_id else None
     link = (
         f"{ctx.portal_url}/orders/{intent.order_id}"
         if intent.order_id
@@ -112,12 +112,12 @@ async def on_principal_registered(
 ) -> None:
     event = received.event
     kept = domain.contact(event.name, event.email, event.locale)
-    if kept.name != event.name or domain.address_fault(event.email):
+    if kept.suspicious:
         log.warning(
             "principal with control characters in its name or address",
             principal=event.principal_id,
             name_kept=kept.name,
-            address_fault=domain.address_fault(event.email),
+            address_fault=kept.address_fault,
         )
     await Directory(uow.session).add_principal(
         id=event.principal_id,
@@ -132,7 +132,8 @@ async def on_order_placed(
     ctx: NotificationsContext, received: Received[OrderPlaced], uow: UnitOfWork
 ) -> None:
     event = received.event
-    await Directory(uow.session).add_order(
+    directory = Directory(uow.session)
+    await directory.add_order(
         event.order_id,
         event.buyer_id,
         event.seller_id,
@@ -142,8 +143,13 @@ async def on_order_placed(
             "title": f"order {event.order_id}",
         },
     )
-    for waiting in await Parked(uow.session).take(event.order_id):
-        await _tell(ctx, uow, waiting.event_type, dict(waiting.data), waiting.event_id)
+    parked = await Parked(uow.session).take(event.order_id)
+    order = await directory.order(event.order_id) if parked else None
+    for waiting in parked:
+        assert order is not None
+        order = await _tell(
+            ctx, uow, order, waiting.event_type, dict(waiting.data), waiting.event_id
+        )
 
 
 async def on_order_event(
@@ -154,32 +160,37 @@ async def on_order_event(
     another topic) is parked and handled when the order arrives."""
     event = received.event
     data = event.model_dump(mode="json")
-    if await Directory(uow.session).order(event.order_id) is None:
+    order = await Directory(uow.session).order(event.order_id)
+    if order is None:
         await Parked(uow.session).park(
             str(received.envelope.id), event.order_id, event.type, data, ctx.clock.now()
         )
         return
-    await _tell(ctx, uow, event.type, data, str(received.envelope.id))
+    await _tell(ctx, uow, order, event.type, data, str(received.envelope.id))
 
 
 async def _tell(
-    ctx: NotificationsContext, uow: UnitOfWork, event_type: str, data: dict[str, Any], cause: str
-) -> None:
-    directory = Directory(uow.session)
-    order_id = data["order_id"]
-    if event_type == "marketplace.order.accepted.v1":
-        await directory.note_on_order(order_id, ship_by=data["ship_by"])
-    order = await directory.order(order_id)
-    assert order is not None
-    for intent in domain.intents_for(event_type, data, order):
-        await notify(ctx, uow, intent, cause, data)
-    reminders = Reminders(uow.session)
-    for reminder in domain.reminders_for(
+    ctx: NotificationsContext,
+    uow: UnitOfWork,
+    order: OrderParties,
+    event_type: str,
+    data: dict[str, Any],
+    cause: str,
+) -> OrderParties:
+    """Persist what the event causes (`domain.react`); the order as known afterwards."""
+    reaction = domain.react(
         event_type, data, order, accept_lead=ctx.accept_lead, ship_lead=ctx.ship_lead
-    ):
+    )
+    if reaction.noted:
+        await Directory(uow.session).note_on_order(reaction.order)
+    for intent in reaction.intents:
+        await notify(ctx, uow, intent, cause, data, reaction.order)
+    reminders = Reminders(uow.session)
+    for reminder in reaction.reminders:
         await reminders.schedule(reminder)
-    if event_type in CANCELS:
-        await reminders.cancel(order_id, CANCELS[event_type])
+    if reaction.cancelled:
+        await reminders.cancel(order.order_id, reaction.cancelled)
+    return reaction.order
 
 
 async def on_standing_changed(
@@ -188,7 +199,7 @@ async def on_standing_changed(
     data = received.event.model_dump(mode="json")
     intent = domain.standing_intent(data)
     if intent is not None:
-        await notify(ctx, uow, intent, str(received.envelope.id), data)
+        await notify(ctx, uow, intent, str(received.envelope.id), data, None)
 
 
 def event_router(ctx: NotificationsContext) -> EventRouter:
@@ -210,10 +221,12 @@ def event_router(ctx: NotificationsContext) -> EventRouter:
 async def send_due_reminders(ctx: NotificationsContext, now: datetime) -> int:
     async with ctx.db.unit_of_work() as uow:
         reminders = Reminders(uow.session)
+        directory = Directory(uow.session)
         due = await reminders.due(now, ctx.batch_size)
         for reminder in due:
             intent = Intent(reminder.recipient_id, reminder.kind, reminder.order_id, must=False)
-            await notify(ctx, uow, intent, reminder.id, {})
+            order = await directory.order(reminder.order_id)
+            await notify(ctx, uow, intent, reminder.id, {}, order)
             await reminders.sent(reminder.id)
         await uow.commit()
     return len(due)
@@ -228,12 +241,13 @@ async def send_emails(ctx: NotificationsContext) -> bool:
         return False
     now = ctx.clock.now()
     async with ctx.db.unit_of_work() as uow:
-        due = await Inbox(uow.session).due_emails(now, ctx.batch_size)
+        inbox, directory = Inbox(uow.session), Directory(uow.session)
+        due = await inbox.due_emails(now, ctx.batch_size)
         addresses = {}
         for row in due:
-            person = await Directory(uow.session).principal(row.recipient_id)
+            person = await directory.principal(row.recipient_id)
             addresses[row.id] = (person.email, person.name) if person else None
-        await Inbox(uow.session).sending([row.id for row in due])
+        await inbox.sending([row.id for row in due])
         await uow.commit()
     for row in due:
         await _send_one(ctx, row, addresses[row.id])

@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from contracts.money import format_money
 from notifications.domain import one_line
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -31,10 +32,10 @@ class Rendered:
 
 
 def _money(value: Any) -> str:
+    """An event's amount (`{"amount_minor", "currency"}`) as people read it: "5,000 JPY"."""
     if not value:
         return ""
-    minor, currency = int(value["amount_minor"]), value["currency"]
-    return f"{minor / 100:,.2f} {currency}"
+    return format_money(int(value["amount_minor"]), value["currency"])
 
 
 def _when(value: Any) -> str:

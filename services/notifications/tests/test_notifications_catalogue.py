@@ -180,3 +180,26 @@ def test_a_failing_channel_backs_off_up_to_an_hour():
         timedelta(minutes=2),
     ]
     assert domain.retry_delay(20) == timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("total", "shown"),
+    [
+        ({"amount_minor": 5000, "currency": "JPY"}, "5,000 JPY"),
+        ({"amount_minor": 12500, "currency": "KWD"}, "12.500 KWD"),
+        ({"amount_minor": 123450, "currency": "EUR"}, "1,234.50 EUR"),
+    ],
+)
+def test_an_amount_reads_in_its_currencys_own_decimals(total, shown):
+    """A ¥5,000 order is "5,000 JPY" in its e-mails, not "50.00 JPY" (contracts' format_money)."""
+    rendered = Catalogue().render(
+        "order_confirmed.buyer",
+        "en",
+        {
+            "name": "Bea",
+            "data": {},
+            "order": ORDER.facts | {"total": total, "order_id": "ord_1"},
+            "link": "http://portal/orders/ord_1",
+        },
+    )
+    assert shown in rendered.text and shown in rendered.html

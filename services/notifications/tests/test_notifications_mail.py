@@ -87,6 +87,7 @@ async def tell(ctx, recipient_id: str) -> None:
             Intent(recipient_id, "standing_at_risk.seller", None, must=True),
             f"evt-{recipient_id}",
             {"reason": "late", "previous": "good", "standing": "at_risk"},
+            None,  # about the seller, no order
         )
         await uow.commit()
 
