@@ -6,8 +6,8 @@ from contracts.envelope import (
     RawEnvelope,
     encode_envelope,
     envelope_json,
-    event_type_registry,
 )
+from contracts.events import event_type_registry
 from contracts.money import Money
 
 __all__ = [

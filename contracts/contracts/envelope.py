@@ -1,9 +1,11 @@
-"""The CloudEvents-aligned envelope every event travels in, and the event type registry.
+"""The CloudEvents-aligned envelope every event travels in, and `Event`, the base of every
+event type.
 
 An event type is a pydantic model subclassing `Event` with a `type` name such as
 `marketplace.order.placed.v1` and the `topic` it is published on. The envelope carries it as
 `data`; `ce_id` and `ce_type` are mirrored into Kafka headers so that operators and filters
-need not decode bodies.
+need not decode bodies. The catalogue of every event type is `contracts.events`, which
+imports the event modules; this module knows none of them.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-_REGISTRY: dict[str, type[Event]] = {}
 
 
 class Event(BaseModel):
@@ -32,22 +32,12 @@ class Event(BaseModel):
         super().__init_subclass__(**kwargs)
         if type is None:
             return
-        if type in _REGISTRY:
-            raise ValueError(f"event type {type} is registered twice")
         cls.type = type
         cls.topic = topic or ""
-        _REGISTRY[type] = cls
 
     def subject(self) -> str:
         """The aggregate id this event is about; also the Kafka key that keeps its order."""
         raise NotImplementedError
-
-
-def event_type_registry() -> dict[str, type[Event]]:
-    """Every known event type by name. Importing `contracts.events` fills it."""
-    import contracts.events  # noqa: F401  (registers the event modules)
-
-    return dict(_REGISTRY)
 
 
 E = TypeVar("E", bound=Event)
@@ -138,3 +128,13 @@ def envelope_json(
     serializer and is spliced in, rather than dumped to a dict and encoded again."""
     attributes = _attributes(event, event_id, source, time, correlation_id, causation_id)
     return orjson.dumps(attributes | {"data": orjson.Fragment(event.model_dump_json())})
+
+
+def __getattr__(name: str) -> Any:
+    """Transitional (#17): the catalogue moved to `contracts.events`, and notifications still
+    imports `event_type_registry` from here. Delete this once nothing does."""
+    if name == "event_type_registry":
+        from contracts.events import event_type_registry
+
+        return event_type_registry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from contracts.envelope import Event, event_type_registry
+from contracts.envelope import Event
+from contracts.events import event_type_registry
 
 SNAPSHOT_DIR = Path(__file__).parent / "schemas"
 

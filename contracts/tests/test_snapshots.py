@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from contracts.envelope import event_type_registry
+from contracts.events import event_type_registry
 from contracts.snapshots import (
     SNAPSHOT_DIR,
     breaking_changes,
