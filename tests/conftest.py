@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from devstack.pytest_plugin import drop_postgres_database, fresh_postgres_database
 from devstack.stack import SERVICES, Stack, StackConfig
+from devstack.state import StackState
 from payments.db import payments
 from servicekit.db import make_engine
 
@@ -18,7 +19,7 @@ from e2e_helpers import Api
 
 @pytest.fixture(scope="session")
 def platform(
-    kafka_bootstrap, stripe_api_base, smtp_server, postgres_server, tmp_path_factory
+    kafka_bootstrap, stripe_api_base, smtp_server, postgres_server, port_plan, tmp_path_factory
 ) -> Iterator[Stack]:
     databases: dict[str, tuple[str, str]] = {}
     if postgres_server:
@@ -30,6 +31,7 @@ def platform(
         stripe_api_base=stripe_api_base,
         smtp=smtp_server,
         database_urls={name: url for name, (url, _) in databases.items()},
+        ports=port_plan,  # the session's free ports: never `make run`'s, nor another run's
     )
     stack = Stack(config)
     try:
@@ -44,7 +46,10 @@ def platform(
 
 @pytest.fixture(scope="session")
 def gateway_url(platform: Stack) -> str:
-    return f"http://127.0.0.1:{platform.config.gateway_port}"
+    """From the state file the stack leaves, as any tool reaching a running stack does."""
+    state = StackState.read(platform.config.data_dir)
+    assert state is not None, "the started stack left no stack.json"
+    return state.gateway_url
 
 
 @pytest.fixture(scope="session")

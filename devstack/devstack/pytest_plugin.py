@@ -7,6 +7,9 @@
   (`DATABASE_URL`'s server if set, else the machine's PostgreSQL at 127.0.0.1:5432 if it
   answers; the PostgreSQL run is skipped, with the reason, where none answers).
 - `stripe_api_base`: a localstripe server for the session.
+- `port_plan`: the session's free ports (`devstack.ports`): the embedded broker, localstripe
+  and the SMTP catcher listen on them, and so does the end-to-end platform. None is a
+  development port, so a test run never collides with `make run` or another test run.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from devstack import components
+from devstack.ports import PortPlan
 from devstack.processes import Child
 from servicekit import ops
 
@@ -39,12 +43,17 @@ def _docker_answers() -> bool:
 
 
 @pytest.fixture(scope="session")
+def port_plan() -> PortPlan:
+    return PortPlan.free()
+
+
+@pytest.fixture(scope="session")
 def stack_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("stack-logs")
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(stack_logs: Path) -> Iterator[str]:
+def kafka_bootstrap(stack_logs: Path, port_plan: PortPlan) -> Iterator[str]:
     configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if configured:
         bootstrap, child, container = configured, None, None
@@ -55,7 +64,7 @@ def kafka_bootstrap(stack_logs: Path) -> Iterator[str]:
         container.start()
         bootstrap, child = container.get_bootstrap_server(), None
     else:
-        child, bootstrap = components.broker(log_dir=stack_logs)
+        child, bootstrap = components.broker(port_plan.broker, log_dir=stack_logs)
         child.start()
         container = None
     try:
@@ -127,8 +136,8 @@ def database_url(
 
 
 @pytest.fixture(scope="session")
-def stripe_api_base(stack_logs: Path) -> Iterator[str]:
-    child, base = components.localstripe(log_dir=stack_logs)
+def stripe_api_base(stack_logs: Path, port_plan: PortPlan) -> Iterator[str]:
+    child, base = components.localstripe(port_plan.stripe, log_dir=stack_logs)
     child.start()
     try:
         yield base
@@ -138,11 +147,11 @@ def stripe_api_base(stack_logs: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def smtp_server(
-    stack_logs: Path, tmp_path_factory: pytest.TempPathFactory
+    stack_logs: Path, tmp_path_factory: pytest.TempPathFactory, port_plan: PortPlan
 ) -> Iterator[tuple[int, Path]]:
     """A real SMTP server; answers its port and the Maildir it keeps messages in."""
     child, port = components.smtp_catcher(
-        maildir=tmp_path_factory.mktemp("maildir"), log_dir=stack_logs
+        port_plan.smtp, maildir=tmp_path_factory.mktemp("maildir"), log_dir=stack_logs
     )
     child.start()
     try:

@@ -4,6 +4,9 @@ The embedded broker keeps everything in memory, so each start begins with empty 
 services' SQLite files are started afresh with it (under `MARKETPLACE_DATA_DIR`, default
 `./data`) so that databases and topics always agree. Point `KAFKA_BOOTSTRAP_SERVERS` at a real
 Kafka to keep data across restarts (then set `MARKETPLACE_KEEP_DATA=1`).
+
+The ports come from `devstack.ports` (`MARKETPLACE_BASE_PORT`, default 8000; `0` for free
+ports); once every part is ready, where each listens is in `<data dir>/stack.json`.
 """
 
 from __future__ import annotations
@@ -19,38 +22,45 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack import components
-from devstack.processes import Child, free_port
+from devstack.ports import DEVELOPMENT, SERVICE_NAMES, PortPlan, busy_ports, free_ports
+from devstack.processes import Child
+from devstack.state import StackState, remove_state, state_path
 from servicekit import ops
 
-SERVICES = (
-    # name, ASGI factory, default port
-    ("orders", "orders.app:create_app", 8101),
-    ("payments", "payments.app:create_app", 8102),
-    ("support", "support.app:create_app", 8103),
-    ("seller_standards", "seller_standards.app:create_app", 8104),
-    ("notifications", "notifications.app:create_app", 8105),
+# name, ASGI factory, port under `make run`'s defaults
+SERVICES = tuple(
+    (name, f"{name}.app:create_app", DEVELOPMENT.by_part[name]) for name in SERVICE_NAMES
 )
 
 
 @dataclass
 class StackConfig:
     data_dir: Path
-    gateway_port: int
-    broker_port: int
-    stripe_port: int
+    ports: PortPlan
     bootstrap: str | None
     operator_token: str
     clock: str
     keep_data: bool
-    service_ports: dict[str, int] = field(default_factory=lambda: {n: p for n, _, p in SERVICES})
     database_urls: dict[str, str] = field(default_factory=dict)  # default: SQLite in data_dir
     stripe_api_base: str | None = None  # default: start localstripe
-    smtp_port: int = 8025
     smtp: tuple[int, Path] | None = None  # (port, maildir) of a running catcher; default: start one
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per service
 
+    @property
+    def gateway_port(self) -> int:
+        return self.ports.gateway
+
     def database_url(self, name: str) -> str:
         return self.database_urls.get(name) or f"sqlite+aiosqlite:///{self.data_dir}/{name}.db"
+
+    def ports_started_here(self) -> dict[str, int]:
+        """The plan's port of every part this stack starts itself (not those given to it)."""
+        given = {
+            "broker": bool(self.bootstrap),
+            "stripe": bool(self.stripe_api_base),
+            "smtp": bool(self.smtp),
+        }
+        return {part: port for part, port in self.ports.by_part.items() if not given.get(part)}
 
     @classmethod
     def on_parts(
@@ -62,19 +72,18 @@ class StackConfig:
         smtp: tuple[int, Path],
         database_urls: dict[str, str],
         extra_env: dict[str, dict[str, str]] | None = None,
+        ports: PortPlan | None = None,
     ) -> StackConfig:
-        """The services and gateway on free ports, on the manual clock, using a broker,
-        localstripe, SMTP catcher and databases started elsewhere (tests and benchmarks)."""
+        """The services and gateway on free ports (`ports`, default a new free plan), on the
+        manual clock, using a broker, localstripe, SMTP catcher and databases started
+        elsewhere (tests and benchmarks)."""
         return cls(
             data_dir=data_dir,
-            gateway_port=free_port(),
-            broker_port=0,
-            stripe_port=0,
+            ports=ports or PortPlan.free(),
             bootstrap=bootstrap,
             operator_token="mkt_" + secrets.token_urlsafe(24),
             clock="manual",
             keep_data=True,
-            service_ports={name: free_port() for name, _, _ in SERVICES},
             database_urls=database_urls,
             stripe_api_base=stripe_api_base,
             smtp=smtp,
@@ -86,10 +95,7 @@ class StackConfig:
         env = os.environ
         return cls(
             data_dir=Path(env.get("MARKETPLACE_DATA_DIR", "data")).resolve(),
-            gateway_port=int(env.get("MARKETPLACE_PORT", "8000")),
-            broker_port=int(env.get("MARKETPLACE_BROKER_PORT", "9092")),
-            stripe_port=int(env.get("MARKETPLACE_STRIPE_PORT", "8420")),
-            smtp_port=int(env.get("MARKETPLACE_SMTP_PORT", "8025")),
+            ports=PortPlan.from_environment(env),
             bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             operator_token=env.get("MARKETPLACE_OPERATOR_TOKEN")
             or "mkt_" + secrets.token_urlsafe(32),
@@ -111,30 +117,34 @@ class Stack:
         self.stripe_base = ""
         self.smtp_port = 0
         self.maildir = config.data_dir / "mail"
+        self.state_written = False  # only then is the data directory's state file this stack's
         self.clock_start = os.environ.get(
             "MARKETPLACE_CLOCK_START", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         )
 
     def start(self) -> None:
         config = self.config
+        self._check_nothing_in_the_way()
         if config.data_dir.exists() and not config.keep_data:
             shutil.rmtree(config.data_dir)
         self.logs.mkdir(parents=True, exist_ok=True)
         if not config.bootstrap:
-            broker, self.bootstrap = components.broker(config.broker_port, log_dir=self.logs)
+            broker, self.bootstrap = components.broker(config.ports.broker, log_dir=self.logs)
             self._start(broker)
         components.wait_for_broker(self.bootstrap)
         asyncio.run(ops.create_declared_topics(self.bootstrap, replication_factor=1))
         if config.stripe_api_base:
             self.stripe_base = config.stripe_api_base
         else:
-            stripe, self.stripe_base = components.localstripe(config.stripe_port, log_dir=self.logs)
+            stripe, self.stripe_base = components.localstripe(
+                config.ports.stripe, log_dir=self.logs
+            )
             self._start(stripe)
         if config.smtp:
             self.smtp_port, self.maildir = config.smtp
         else:
             smtp, self.smtp_port = components.smtp_catcher(
-                config.smtp_port, maildir=self.maildir, log_dir=self.logs
+                config.ports.smtp, maildir=self.maildir, log_dir=self.logs
             )
             self._start(smtp)
         services = [self.service(name) for name, _, _ in SERVICES]
@@ -144,6 +154,39 @@ class Stack:
         for child in services:
             child.wait_ready()
         self._start(self.gateway())
+        self.state().write(config.data_dir)
+        self.state_written = True
+
+    def _check_nothing_in_the_way(self) -> None:
+        """Another stack on the same data directory or ports fails here, saying which, rather
+        than as a part that times out starting."""
+        config = self.config
+        previous = StackState.read(config.data_dir)
+        if previous and previous.running:
+            raise RuntimeError(
+                f"another stack (process {previous.pid}, gateway {previous.gateway_url}) runs "
+                f"from {config.data_dir}: give this one its own MARKETPLACE_DATA_DIR"
+            )
+        busy = busy_ports(config.ports_started_here())
+        if busy:
+            taken = ", ".join(f"{part} {port}" for part, port in busy.items())
+            raise RuntimeError(
+                f"ports already in use: {taken}; another stack? Start this one with "
+                "MARKETPLACE_BASE_PORT=0 (free ports) or another base, e.g. 9000"
+            )
+
+    def state(self) -> StackState:
+        """Where every part of the started stack listens."""
+        return StackState(
+            pid=os.getpid(),
+            gateway_url=f"http://127.0.0.1:{self.config.gateway_port}",
+            service_urls=dict(self.service_urls),
+            kafka_bootstrap=self.bootstrap,
+            stripe_api_base=self.stripe_base,
+            smtp_port=self.smtp_port,
+            maildir=str(self.maildir),
+            ports=self.config.ports_started_here(),
+        )
 
     def common_env(self) -> dict[str, str]:
         config = self.config
@@ -167,7 +210,7 @@ class Stack:
     def service(self, name: str, **extra_env: str) -> Child:
         """The child process of service `name` (not started)."""
         app = next(app for service, app, _ in SERVICES if service == name)
-        port = self.config.service_ports[name]
+        port = self.config.ports.by_part[name]
         self.service_urls[name] = f"http://127.0.0.1:{port}"
         env = self._service_env(name) | extra_env
         return components.service(name, app, port=port, env=env, log_dir=self.logs)
@@ -178,7 +221,7 @@ class Stack:
         app = next(app for service, app, _ in SERVICES if service == name)
         env = self._service_env(name)
         return components.service(
-            f"{name}-{number}", app, port=free_port(), env=env, log_dir=self.logs
+            f"{name}-{number}", app, port=free_ports(1)[0], env=env, log_dir=self.logs
         )
 
     def _service_env(self, name: str) -> dict[str, str]:
@@ -224,6 +267,9 @@ class Stack:
     def stop(self) -> None:
         for child in reversed(self.children):
             child.stop()
+        if self.state_written:
+            remove_state(self.config.data_dir)
+            self.state_written = False
 
     def banner(self) -> str:
         gateway = f"http://127.0.0.1:{self.config.gateway_port}"
@@ -238,6 +284,7 @@ class Stack:
             *(f"  {name:<25} {url}" for name, url in self.service_urls.items()),
             f"  clock                     {self.config.clock}",
             f"  data and logs             {self.config.data_dir}",
+            f"  ports (for tools)         {state_path(self.config.data_dir)}",
             "",
             "Try:",
             f"  export TOKEN={self.config.operator_token}",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from devstack import components
+from devstack.ports import PortPlan
 from devstack.processes import Child
 from devstack.pytest_plugin import drop_postgres_database, fresh_postgres_database
 from devstack.stack import SERVICES, Stack, StackConfig
@@ -32,8 +33,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def fault_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Child, str]]:
-    child, bootstrap = components.broker(log_dir=tmp_path_factory.mktemp("fault-broker"))
+def fault_ports() -> PortPlan:
+    """Free ports of their own: the fault stack may run in a session beside the platform."""
+    return PortPlan.free()
+
+
+@pytest.fixture(scope="session")
+def fault_broker(
+    tmp_path_factory: pytest.TempPathFactory, fault_ports: PortPlan
+) -> Iterator[tuple[Child, str]]:
+    child, bootstrap = components.broker(
+        fault_ports.broker, log_dir=tmp_path_factory.mktemp("fault-broker")
+    )
     child.start()
     try:
         components.wait_for_broker(bootstrap)
@@ -48,6 +59,7 @@ def fault_stack(
     stripe_api_base: str,
     smtp_server: tuple[int, Path],
     postgres_server: str | None,
+    fault_ports: PortPlan,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     if postgres_server is None:
@@ -64,6 +76,7 @@ def fault_stack(
             database_urls={name: url for name, (url, _) in databases.items()},
             extra_env={name: dict(FAST_KAFKA) for name in SERVICE_NAMES}
             | {"payments": FAST_KAFKA | {"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}},
+            ports=fault_ports,
         )
     )
     try:
