@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.text import Line, Paragraphs
 from seller_standards import handlers
-from seller_standards.domain import Exemption, Standing
+from seller_standards.domain.policy import Exemption
+from seller_standards.domain.standing import Standing
 from seller_standards.handlers import Standards, StandardsContext
 from servicekit.http import Caller, not_found, require_role
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from seller_standards.api import build_router
-from seller_standards.domain import Policy, StandardsError
+from seller_standards.domain.policy import Policy, StandardsError
 from seller_standards.handlers import StandardsContext, event_router, reevaluate_sellers
 from seller_standards.settings import StandardsSettings
 from servicekit.clock import Clock

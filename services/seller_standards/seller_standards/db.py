@@ -20,7 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from seller_standards.domain import Exemption, OrderFacts, Review, SellerStanding
+from seller_standards.domain.facts import OrderFacts, Review
+from seller_standards.domain.policy import Exemption
+from seller_standards.domain.standing import SellerStanding
 from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
 from servicekit.failures import ConcurrentUpdate
 
@@ -220,10 +222,6 @@ class Standings:
             row.score,
             row.version,
         )
-
-    async def exists(self, seller_id: str) -> bool:
-        query = select(standings.c.seller_id).where(standings.c.seller_id == seller_id)
-        return (await self.session.execute(query)).first() is not None
 
     async def save(self, standing: SellerStanding, evaluated_at: datetime) -> SellerStanding:
         values = {

@@ -1,42 +1,22 @@
 """Seller standards' use cases: fold order and ticket events into each order's facts,
-re-evaluate the seller, publish standing changes; operators' and agents' decisions."""
+re-evaluate the seller, publish standing changes; operators' and agents' decisions. Each
+persists what the domain decided and emits the events it says the change causes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from contracts.orders import (
-    OrderAccepted,
-    OrderDeclined,
-    OrderDelivered,
-    OrderDeliveryFailed,
-    OrderMessagePosted,
-    OrderPlaced,
-    OrderProblemReported,
-    OrderReturnedToSender,
-    OrderReviewed,
-    OrderSellerBackedOut,
-    OrderShipmentOverdue,
-    OrderShipped,
-)
-from contracts.seller_standards import SellerStandingChanged
-from contracts.support import TicketOpened
-from seller_standards import domain
+from contracts.orders import OrderReviewed
 from seller_standards.db import Exemptions, Facts, Reviews, Standings
-from seller_standards.domain import (
-    Change,
-    Exemption,
-    Metric,
-    OrderFacts,
-    Policy,
-    Review,
-    SellerStanding,
-    Standing,
-)
+from seller_standards.domain import facts as order_facts
+from seller_standards.domain import standing as standings_rules
+from seller_standards.domain.facts import Review
+from seller_standards.domain.metrics import Metric, metrics, score
+from seller_standards.domain.policy import Exemption, Policy, check_exemption
+from seller_standards.domain.standing import Change, SellerStanding, Standing
 from servicekit.clock import Clock
 from servicekit.events import EventRouter, Received
 from servicekit.failures import ConcurrentUpdate
@@ -44,7 +24,6 @@ from servicekit.http import not_found
 from servicekit.uow import Database, UnitOfWork
 
 SYSTEM = "system"
-DEFECT_TICKETS = ("not_received", "not_as_described", "chargeback")
 
 
 @dataclass
@@ -65,120 +44,54 @@ class Standards:
     exemptions: list[Exemption]
 
 
-async def evaluate(ctx: StandardsContext, uow: UnitOfWork, seller_id: str) -> Standards:
-    """Recompute the seller's metrics and standing; publish a change if there is one."""
+async def evaluate(
+    ctx: StandardsContext,
+    uow: UnitOfWork,
+    seller_id: str,
+    *,
+    current: SellerStanding | None = None,
+) -> Standards:
+    """Recompute the seller's metrics and standing; publish a change if there is one.
+    `current` is the seller's standing when the caller has read (or saved) it already."""
     now = ctx.clock.now()
-    measured = await _measure(ctx, uow, seller_id)
     standings = Standings(uow.session)
-    current = await standings.get(seller_id)
-    updated, change = domain.evaluate(current, measured.metrics, now, ctx.policy)
+    if current is None:
+        current = await standings.get(seller_id)
+    measured, exemptions = await _metrics(ctx, uow, seller_id, now)
+    updated, change = standings_rules.evaluate(current, measured, now, ctx.policy)
     saved = await standings.save(updated, now)
     if change is not None:
-        await _publish(uow, seller_id, change, SYSTEM, now)
-    return replace(measured, standing=saved, history=await standings.history(seller_id))
+        await _decided(uow, seller_id, change, SYSTEM, now)
+    return Standards(saved, measured, await standings.history(seller_id), exemptions)
 
 
-async def _publish(uow: UnitOfWork, seller_id: str, change: Change, by: str, now: datetime) -> None:
+async def _decided(uow: UnitOfWork, seller_id: str, change: Change, by: str, now: datetime) -> None:
+    """Keep the decision in the seller's history and emit what it causes."""
     await Standings(uow.session).record(
         seller_id, change.standing, change.previous, change.reason, by, now
     )
-    uow.emit(
-        SellerStandingChanged(
-            seller_id=seller_id,
-            standing=change.standing,
-            previous=change.previous,
-            reason=change.reason,
-            changed_at=now,
-        )
-    )
+    for event in change.events(seller_id, now):
+        uow.emit(event)
 
 
 # --- events -------------------------------------------------------------------------------
 
 
-async def _fold(
-    ctx: StandardsContext,
-    uow: UnitOfWork,
-    event: Any,
-    change: Callable[[OrderFacts], OrderFacts],
-    *,
-    at: datetime,
-    evaluating: bool = True,
+async def on_fact(
+    ctx: StandardsContext, evaluating: bool, received: Received[Any], uow: UnitOfWork
 ) -> None:
-    """Apply `change` to the order's facts (created if this is the first word of the order:
-    events from other topics may overtake `order.placed`), then re-evaluate the seller
-    (unless the facts are being rebuilt: the rebuild evaluates once at the end)."""
+    """Fold the event into its order's facts (created if this is the first word of the
+    order), then re-evaluate the seller (unless the facts are being rebuilt: the rebuild
+    evaluates once at the end)."""
+    event = received.event
+    if not order_facts.tells_about_facts(event):
+        return
     repository = Facts(uow.session)
     known = await repository.get(event.order_id)
-    facts = known or OrderFacts(
-        order_id=event.order_id,
-        seller_id=event.seller_id,
-        fulfilment=getattr(event, "fulfilment", "seller_ships"),
-        placed_at=at,
-    )
-    await repository.put(change(facts), existed=known is not None)
+    facts = known or order_facts.first_word(event, received.envelope.time)
+    await repository.put(order_facts.folded(facts, event), existed=known is not None)
     if evaluating:
         await evaluate(ctx, uow, event.seller_id)
-
-
-def _folding(change: Callable[[Any, OrderFacts], OrderFacts]) -> Any:
-    async def handle(
-        ctx: StandardsContext, evaluating: bool, received: Received[Any], uow: UnitOfWork
-    ) -> None:
-        event = received.event
-        at = getattr(event, "occurred_at", None) or received.envelope.time
-        await _fold(
-            ctx, uow, event, lambda facts: change(event, facts), at=at, evaluating=evaluating
-        )
-
-    return handle
-
-
-def _placed(event: OrderPlaced, facts: OrderFacts) -> OrderFacts:
-    return replace(facts, placed_at=event.placed_at, fulfilment=event.fulfilment)
-
-
-def _accepted(event: OrderAccepted, facts: OrderFacts) -> OrderFacts:
-    return replace(facts, ship_by=event.ship_by)
-
-
-def _shipped(event: OrderShipped, facts: OrderFacts) -> OrderFacts:
-    if event.replacement or facts.shipped_at is not None:
-        return facts  # measured once: when the order first left the seller
-    tracked = bool(event.tracking_number or event.transfer_reference)
-    return replace(facts, shipped_at=event.occurred_at, has_tracking=tracked)
-
-
-def _seller_cancelled(_: Any, facts: OrderFacts) -> OrderFacts:
-    return replace(facts, seller_cancelled=True)
-
-
-def _carrier_seen(_: Any, facts: OrderFacts) -> OrderFacts:
-    return replace(facts, carrier_seen=True)
-
-
-def _defect(kind: str) -> Callable[[OrderFacts], OrderFacts]:
-    def add(facts: OrderFacts) -> OrderFacts:
-        return facts if kind in facts.defects else replace(facts, defects=(*facts.defects, kind))
-
-    return add
-
-
-def _problem(event: OrderProblemReported, facts: OrderFacts) -> OrderFacts:
-    return _defect(f"problem:{event.reason}")(facts)
-
-
-def _message(event: OrderMessagePosted, facts: OrderFacts) -> OrderFacts:
-    """The response clock runs from the buyer's first message to the seller's next reply."""
-    if event.sender_role == "buyer":
-        return (
-            facts
-            if facts.first_buyer_message_at
-            else replace(facts, first_buyer_message_at=event.occurred_at)
-        )
-    if facts.first_buyer_message_at and not facts.seller_replied_at:
-        return replace(facts, seller_replied_at=event.occurred_at)
-    return facts
 
 
 async def on_reviewed(
@@ -191,42 +104,12 @@ async def on_reviewed(
     await evaluate(ctx, uow, event.seller_id)
 
 
-async def on_ticket_opened(
-    ctx: StandardsContext, evaluating: bool, received: Received[TicketOpened], uow: UnitOfWork
-) -> None:
-    event = received.event
-    if event.order_id is None or event.reason not in DEFECT_TICKETS:
-        return
-    await _fold(
-        ctx,
-        uow,
-        event,
-        _defect(f"ticket:{event.reason}"),
-        at=event.opened_at,
-        evaluating=evaluating,
-    )
-
-
 def fact_router(ctx: StandardsContext, *, evaluating: bool = True) -> EventRouter:
     """The events folded into per-order facts: each one re-evaluates its seller as it comes,
     or, with `evaluating=False`, only folds (the order-facts projection's rebuild)."""
     router = EventRouter()
-    fold = {
-        OrderPlaced: _placed,
-        OrderAccepted: _accepted,
-        OrderShipped: _shipped,
-        OrderShipmentOverdue: lambda _, facts: facts,  # late from now on: the facts say so
-        OrderDeclined: _seller_cancelled,
-        OrderSellerBackedOut: _seller_cancelled,
-        OrderDelivered: _carrier_seen,
-        OrderDeliveryFailed: _carrier_seen,
-        OrderReturnedToSender: _carrier_seen,
-        OrderProblemReported: _problem,
-        OrderMessagePosted: _message,
-    }
-    for event_type, change in fold.items():
-        router.add(event_type, partial(_folding(change), ctx, evaluating))
-    router.add(TicketOpened, partial(on_ticket_opened, ctx, evaluating))
+    for event_type in order_facts.FOLDED:
+        router.add(event_type, partial(on_fact, ctx, evaluating))
     return router
 
 
@@ -263,39 +146,40 @@ async def standards_of(ctx: StandardsContext, seller_id: str) -> Standards:
     """The seller's standards as of now, read only: the metrics are computed afresh, the
     standing is the one decided (events and the hourly clock decide, not someone looking)."""
     async with ctx.db.unit_of_work() as uow:
-        return await _measure(ctx, uow, seller_id)
+        standings = Standings(uow.session)
+        measured, exemptions = await _metrics(ctx, uow, seller_id, ctx.clock.now())
+        shown = replace(await standings.get(seller_id), score=score(measured))
+        return Standards(shown, measured, await standings.history(seller_id), exemptions)
 
 
-async def _measure(ctx: StandardsContext, uow: UnitOfWork, seller_id: str) -> Standards:
-    now = ctx.clock.now()
+async def _metrics(
+    ctx: StandardsContext, uow: UnitOfWork, seller_id: str, now: datetime
+) -> tuple[dict[str, Metric], list[Exemption]]:
     since = now - ctx.policy.window - ctx.policy.surge_baseline
     facts = await Facts(uow.session).of_seller(seller_id, since)
     reviews = await Reviews(uow.session).of_seller(seller_id)
     exemptions = await Exemptions(uow.session).of_seller(seller_id)
-    all_metrics = domain.metrics(facts, reviews, exemptions, now, ctx.policy)
-    standing = await Standings(uow.session).get(seller_id)
-    history = await Standings(uow.session).history(seller_id)
-    return Standards(
-        replace(standing, score=domain.score(all_metrics)), all_metrics, history, exemptions
-    )
+    return metrics(facts, reviews, exemptions, now, ctx.policy), exemptions
 
 
-async def _known_seller(uow: UnitOfWork, seller_id: str) -> None:
+async def _known_standing(uow: UnitOfWork, seller_id: str) -> SellerStanding:
     """Operators decide about sellers this service has heard of: anyone named as the seller
     of an order, a ticket or a review it consumed (each gives them a standing). A seller
     with no order yet has nothing measured and nothing to exempt; anyone else is a 404."""
-    if not await Standings(uow.session).exists(seller_id):
+    current = await Standings(uow.session).get(seller_id)
+    if not current.stored:
         raise not_found("seller")
+    return current
 
 
 async def add_exemption(
     ctx: StandardsContext, seller_id: str, exemption: Exemption, operator_id: str
 ) -> Standards:
-    domain.check_exemption(exemption, ctx.clock.now())
+    check_exemption(exemption, ctx.clock.now())
     async with ctx.db.unit_of_work() as uow:
-        await _known_seller(uow, seller_id)
+        current = await _known_standing(uow, seller_id)
         await Exemptions(uow.session).add(seller_id, exemption, operator_id, ctx.clock.now())
-        shown = await evaluate(ctx, uow, seller_id)
+        shown = await evaluate(ctx, uow, seller_id, current=current)
         await uow.commit()
     return shown
 
@@ -314,15 +198,11 @@ async def set_standing(
     ctx: StandardsContext, seller_id: str, standing: Standing, reason: str, operator_id: str
 ) -> Standards:
     async with ctx.db.unit_of_work() as uow:
-        await _known_seller(uow, seller_id)
-        repository = Standings(uow.session)
-        changed, change = domain.decide(await repository.get(seller_id), standing, reason)
+        current = await _known_standing(uow, seller_id)
+        changed, change = standings_rules.decide(current, standing, reason)
         now = ctx.clock.now()
-        await repository.save(changed, now)
-        if change.standing != change.previous:
-            await _publish(uow, seller_id, change, operator_id, now)
-        else:
-            await repository.record(seller_id, standing, change.previous, reason, operator_id, now)
-        shown = await evaluate(ctx, uow, seller_id)
+        saved = await Standings(uow.session).save(changed, now)
+        await _decided(uow, seller_id, change, operator_id, now)
+        shown = await evaluate(ctx, uow, seller_id, current=saved)
         await uow.commit()
     return shown

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 
-from seller_standards.domain import DEFAULT_POLICY, Threshold
+from seller_standards.domain.policy import DEFAULT_POLICY, Threshold
 from servicekit.settings import KitSettings
 
 

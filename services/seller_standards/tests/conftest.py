@@ -1,7 +1,7 @@
 import pytest
 
 from seller_standards.app import MIGRATIONS
-from seller_standards.domain import Policy
+from seller_standards.domain.policy import Policy
 from seller_standards.handlers import StandardsContext
 from servicekit.clock import ManualClock
 from servicekit.db import make_engine

@@ -7,25 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seller_standards.domain import (
+from seller_standards.domain.facts import OrderFacts, Review
+from seller_standards.domain.metrics import Metric, metrics, score, surging
+from seller_standards.domain.policy import (
     DEFAULT_POLICY,
-    Change,
     Direction,
     Exemption,
-    Metric,
-    OrderFacts,
     Policy,
-    Review,
-    SellerStanding,
     StandardsError,
     Threshold,
-    decide,
-    evaluate,
-    level,
-    metrics,
-    score,
-    surging,
 )
+from seller_standards.domain.standing import Change, SellerStanding, decide, evaluate, level
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 PLACED = NOW - timedelta(days=10)

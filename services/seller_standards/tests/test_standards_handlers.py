@@ -15,7 +15,7 @@ from contracts.orders import (
 )
 from contracts.support import TicketOpened
 from seller_standards import handlers
-from seller_standards.domain import Exemption, Policy, StandardsError
+from seller_standards.domain.policy import Exemption, Policy, StandardsError
 from seller_standards.handlers import StandardsContext
 from servicekit.db import make_engine
 from servicekit.http import Problem
