@@ -203,3 +203,46 @@ def test_an_amount_reads_in_its_currencys_own_decimals(total, shown):
         },
     )
     assert shown in rendered.text and shown in rendered.html
+
+
+def test_an_accepted_order_notes_its_ship_by_date_and_swaps_the_sellers_reminder():
+    ship_by = (NOW + timedelta(days=5)).isoformat()
+    data = event_data("marketplace.order.accepted.v1") | {"ship_by": ship_by}
+    known = OrderParties("ord_1", "usr_buyer", "usr_seller", {"title": "order ord_1"})
+
+    reaction = domain.react(
+        "marketplace.order.accepted.v1",
+        data,
+        known,
+        accept_lead=timedelta(hours=12),
+        ship_lead=timedelta(hours=24),
+    )
+
+    assert reaction.noted == {"ship_by": ship_by}
+    assert reaction.order.facts == {"title": "order ord_1", "ship_by": ship_by}
+    assert [i.message for i in reaction.intents] == ["order_accepted.buyer"]
+    assert [r.kind for r in reaction.reminders] == [domain.SHIP_REMINDER]
+    assert reaction.cancelled == (domain.ACCEPT_REMINDER,)
+
+
+def test_an_event_that_adds_no_fact_leaves_the_order_as_it_was():
+    data = event_data("marketplace.order.shipped.v1")
+
+    reaction = domain.react(
+        "marketplace.order.shipped.v1",
+        data,
+        ORDER,
+        accept_lead=timedelta(hours=12),
+        ship_lead=timedelta(hours=24),
+    )
+
+    assert (reaction.noted, reaction.order, reaction.reminders) == ({}, ORDER, [])
+    assert reaction.cancelled == (domain.SHIP_REMINDER,)
+
+
+def test_a_contact_kept_says_what_was_changed_in_it():
+    clean = domain.contact("Bea", "bea@example.com", "en")
+    forged = domain.contact("Bea\r\nBcc: x", "bea@example.com\r\n", "en")
+
+    assert not clean.suspicious
+    assert forged.name_changed and forged.address_fault is not None and forged.suspicious
