@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 
 from payments import ledger, webhooks
+from payments.context import PaymentsContext
 from payments.db import CreditBalances, Disputes, Ledger, Operations, Payments
 from payments.domain import Operation, OperationKind, Payment
-from payments.handlers import PaymentsContext
 from servicekit.http import Caller, Problem, not_found, require_role
 
 

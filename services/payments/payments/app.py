@@ -14,14 +14,11 @@ from fastapi import FastAPI
 
 from payments.api import build_router
 from payments.cards import CardProcessor, StripeCards
-from payments.handlers import (
-    PaymentsContext,
-    event_router,
-    renew_expiring_authorizations,
-    run_operations,
-)
+from payments.context import PaymentsContext
+from payments.handlers import event_router, renew_expiring_authorizations
 from payments.payouts import PayablesOnly, Payouts, StripeConnectTransfers
 from payments.settings import PaymentsSettings
+from payments.worker import CardOperationWorker
 from servicekit.clock import Clock
 from servicekit.exclusive import ExclusiveLock
 from servicekit.runtime import ServiceRuntime
@@ -59,13 +56,15 @@ def create_app(
         renew_before=timedelta(hours=settings.renew_before_hours),
         fee_bps=settings.platform_fee_bps,
         credit_limit_bps=settings.credit_limit_bps,
-        concurrency=settings.authorization_concurrency,
-        lock=ExclusiveLock(runtime.db.engine, "payments-card-operations"),
     )
-    worker = BackgroundWorker("card-operations", lambda: run_operations(ctx), poll_seconds=0.5)
+    lock = ExclusiveLock(runtime.db.engine, "payments-card-operations")
+    card_operations = CardOperationWorker(
+        ctx, concurrency=settings.authorization_concurrency, lock=lock
+    )
+    worker = BackgroundWorker("card-operations", card_operations.run_once, poll_seconds=0.5)
     ctx.wake_worker = worker.wake
     runtime.add_worker(worker)
-    runtime.on_stop(ctx.lock.release)
+    runtime.on_stop(lock.release)
     runtime.consume(event_router(ctx))
     runtime.timers.add(
         "renew-expiring-authorizations", lambda now: renew_expiring_authorizations(ctx, now)

@@ -21,6 +21,7 @@ sum to zero, so every order's lines do too. An account's balance is the sum of i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,6 +53,20 @@ class UnbalancedEntry(ValueError):
 class Line:
     account: str
     amount_minor: int
+
+
+@dataclass(frozen=True)
+class PostedLine:
+    """A line as the ledger holds it, with the entry it belongs to."""
+
+    entry_id: str
+    account: str
+    amount_minor: int
+
+
+def credited_minor(lines: Iterable[PostedLine]) -> int:
+    """Goodwill credit issued on an order so far, from its lines."""
+    return -sum(line.amount_minor for line in lines if line.account == GOODWILL)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from contracts.payments import PaymentDisputeClosed, PaymentDisputeOpened
 from payments import domain
 from payments.db import Disputes, Payments, Webhooks
 from payments.domain import Payment
-from payments.handlers import apply
+from payments.store import store
 from servicekit.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -185,8 +185,7 @@ async def _dispute(uow: UnitOfWork, dispute: dict[str, Any], now: datetime) -> N
 async def _opened(
     uow: UnitOfWork, payment: Payment, dispute_id: str, reason: str, amount: int, now: datetime
 ) -> None:
-    disputed = await apply(uow, domain.open_dispute(payment, dispute_id, amount, now))
-    assert disputed is not None
+    disputed = await store(uow, payment, domain.open_dispute(payment, dispute_id, amount, now))
     uow.emit(
         PaymentDisputeOpened(
             order_id=payment.order_id,
@@ -205,9 +204,7 @@ async def _closed(
     uow: UnitOfWork, payment: Payment, dispute_id: str, amount: int, outcome: str, now: datetime
 ) -> None:
     if outcome == "won":
-        won = await apply(uow, domain.win_dispute(payment, dispute_id, amount, now))
-        assert won is not None
-        payment = won
+        payment = await store(uow, payment, domain.win_dispute(payment, dispute_id, amount, now))
     uow.emit(
         PaymentDisputeClosed(
             order_id=payment.order_id,

@@ -4,8 +4,9 @@ import pytest
 
 from payments.app import MIGRATIONS
 from payments.cards import StripeCards
-from payments.handlers import PaymentsContext
+from payments.context import PaymentsContext
 from payments.payouts import PayablesOnly
+from payments.worker import CardOperationWorker
 from servicekit.clock import ManualClock
 from servicekit.db import make_engine
 from servicekit.migrations import upgrade
@@ -48,3 +49,8 @@ def ctx(db, clock, stripe_cards):
         renew_before=timedelta(days=1),
         fee_bps=500,
     )
+
+
+@pytest.fixture
+def worker(ctx):
+    return CardOperationWorker(ctx)

@@ -12,7 +12,8 @@ from contracts.orders import OrderPlaced, OrderShipped
 from contracts.support import TicketResolved
 from payments import ledger
 from payments.db import Ledger, Operations, Payments
-from payments.handlers import event_router, run_operations
+from payments.handlers import event_router
+from payments.worker import CardOperationWorker
 from servicekit.db import outbox
 from servicekit.events import Received
 from servicekit.testing import received as kit_received
@@ -113,8 +114,9 @@ async def deliver_together(ctx, *events):
 
 async def settle(ctx):
     """Let the worker run every card operation that is waiting."""
+    worker = CardOperationWorker(ctx)
     for _ in range(10):
-        await run_operations(ctx)
+        await worker.run_once()
         async with ctx.db.unit_of_work() as uow:
             if not await Operations(uow.session).open(1):
                 return

@@ -3,8 +3,6 @@ placed is queued for authorization once; the worker authorizes it with manual ca
 a decline, recovers an authorization interrupted by a crash, and retries when Stripe is
 unreachable. (Escrow, refunds and credits: test_payments_escrow.py.)"""
 
-import asyncio
-import time
 from datetime import datetime
 
 import pytest
@@ -13,7 +11,7 @@ from contracts import Money
 from payments.cards import TransientCardError, metadata_of
 from payments.db import Operations
 from payments.domain import CardOutcome, OperationKind, OperationState, PaymentState
-from payments.handlers import on_order_placed, run_operations
+from payments.handlers import on_order_placed
 
 from payments_test_helpers import (
     NOW,
@@ -70,11 +68,11 @@ async def test_an_order_placed_twice_queues_one_payment_for_its_total(ctx, engin
     assert await outbox_rows(engine) == []  # nothing is asked of Stripe or told yet
 
 
-async def test_a_visa_card_is_authorized_for_manual_capture(ctx, engine, stripe_cards):
+async def test_a_visa_card_is_authorized_for_manual_capture(ctx, engine, stripe_cards, worker):
     order_id = new_order_id()
     await queue(ctx, placed(order_id), correlation_id="corr-visa")
 
-    assert await run_operations(ctx) is False  # nothing more waiting
+    assert await worker.run_once() is False  # nothing more waiting
 
     payment = await stored_payment(ctx, order_id)
     assert payment.state is PaymentState.AUTHORIZED
@@ -101,16 +99,16 @@ async def test_a_visa_card_is_authorized_for_manual_capture(ctx, engine, stripe_
     }
 
     # another pass finds nothing to do: no second hold, no second event
-    assert await run_operations(ctx) is False
+    assert await worker.run_once() is False
     assert len(await outbox_rows(engine)) == 1
     assert [i.id for i in await intents_for(stripe_cards, order_id)] == [intent.id]
 
 
-async def test_a_declined_card_fails_the_payment_with_its_decline_code(ctx, engine):
+async def test_a_declined_card_fails_the_payment_with_its_decline_code(ctx, engine, worker):
     order_id = new_order_id()
     await queue(ctx, placed(order_id, payment_method="pm_card_chargeCustomerFail"))
 
-    await run_operations(ctx)
+    await worker.run_once()
 
     payment = await stored_payment(ctx, order_id)
     assert payment.state is PaymentState.FAILED
@@ -126,7 +124,7 @@ async def test_a_declined_card_fails_the_payment_with_its_decline_code(ctx, engi
 
 
 async def test_an_authorization_interrupted_by_a_crash_is_found_not_made_twice(
-    ctx, engine, stripe_cards
+    ctx, engine, stripe_cards, worker
 ):
     crowded = len(await all_intents(stripe_cards)) >= PAGE
     order_id = new_order_id()
@@ -142,7 +140,7 @@ async def test_an_authorization_interrupted_by_a_crash_is_found_not_made_twice(
     first = await stripe_cards.perform(operation, payment.payment_method)
     assert first.succeeded
 
-    await run_operations(ctx)
+    await worker.run_once()
 
     intents = await intents_for(stripe_cards, order_id)
     if crowded and len(intents) != 1:
@@ -179,13 +177,13 @@ class FlakyCards:
         return None
 
 
-async def test_an_unreachable_card_processor_is_tried_again_later(ctx, engine):
+async def test_an_unreachable_card_processor_is_tried_again_later(ctx, engine, worker):
     cards = FlakyCards(outages=1)
     ctx.cards = cards
     order_id = new_order_id()
     await queue(ctx, placed(order_id))
 
-    await run_operations(ctx)
+    await worker.run_once()
 
     key = f"order:{order_id}:authorize"
     waiting = await stored_payment(ctx, order_id)
@@ -196,19 +194,19 @@ async def test_an_unreachable_card_processor_is_tried_again_later(ctx, engine):
     assert cards.calls == [("perform", key)]
 
     # backing off: an immediate pass does not hammer the processor
-    await run_operations(ctx)
+    await worker.run_once()
     assert len(cards.calls) == 1
 
-    _, next_try = ctx.backoff[key]
-    await asyncio.sleep(max(0.0, next_try - time.monotonic()) + 0.05)
-    await run_operations(ctx)
+    _, next_try = worker.backoff[key]
+    ctx.clock.advance(max(0.0, next_try - ctx.clock.now().timestamp()) + 0.05)
+    await worker.run_once()
 
     # resumed: it looks for an earlier authorization before making one, same idempotency key
     assert cards.calls[1:] == [("look_up", key), ("perform", key)]
     authorized = await stored_payment(ctx, order_id)
     assert authorized.state is PaymentState.AUTHORIZED
     assert authorized.payment_intent_id == f"pi_{order_id}"
-    assert key not in ctx.backoff
+    assert key not in worker.backoff
     assert [r.event_type for r in await outbox_rows(engine)] == [
         "marketplace.payment.authorized.v1"
     ]

@@ -19,9 +19,9 @@ from payments.app import UnsafeSettings, create_app
 from payments.cards import TransientCardError
 from payments.db import Disputes, Operations
 from payments.domain import OperationState, PaymentRefused
-from payments.handlers import OPERATIONS_SET_ASIDE, run_operations
 from payments.settings import PaymentsSettings
 from payments.webhooks import WebhookRefused
+from payments.worker import OPERATIONS_SET_ASIDE
 
 from payments_test_helpers import (
     NOW,
@@ -338,7 +338,7 @@ def _set_aside_count(kind: str) -> float:
 
 
 async def test_a_stripe_operation_refused_for_good_is_set_aside_and_the_others_go_on(
-    ctx, engine, stripe_cards
+    ctx, engine, stripe_cards, worker
 ):
     poisoned, healthy = new_order_id(), new_order_id()
     cards = PoisonFor(stripe_cards, poisoned)
@@ -347,8 +347,8 @@ async def test_a_stripe_operation_refused_for_good_is_set_aside_and_the_others_g
     await deliver(ctx, placed(poisoned))
     await deliver(ctx, placed(healthy))
 
-    await run_operations(ctx)
-    await run_operations(ctx)  # nothing is tried again
+    await worker.run_once()
+    await worker.run_once()  # nothing is tried again
 
     assert cards.calls.count(f"order:{poisoned}:authorize") == 1
     async with ctx.db.unit_of_work() as uow:
@@ -365,12 +365,12 @@ async def test_a_stripe_operation_refused_for_good_is_set_aside_and_the_others_g
 
 
 async def test_a_capture_stripe_refuses_for_good_goes_to_support_instead_of_blocking(
-    ctx, engine, stripe_cards
+    ctx, engine, stripe_cards, worker
 ):
     order_id = await authorized_order(ctx)
     ctx.cards = PoisonFor(stripe_cards, order_id)
     await deliver(ctx, OrderShipped(**fact(order_id), total=eur(8400)))
-    await run_operations(ctx)
+    await worker.run_once()
 
     async with ctx.db.unit_of_work() as uow:
         capture = await Operations(uow.session).get(f"order:{order_id}:capture")
@@ -380,31 +380,31 @@ async def test_a_capture_stripe_refuses_for_good_goes_to_support_instead_of_bloc
     assert kinds == ["authorized.v1", "capture_failed.v1"]
 
 
-async def test_an_unexpected_failure_is_tried_a_few_times_then_set_aside(ctx, stripe_cards):
+async def test_an_unexpected_failure_is_tried_a_few_times_then_set_aside(ctx, stripe_cards, worker):
     order_id = new_order_id()
     ctx.cards = PoisonFor(stripe_cards, order_id, error=RuntimeError("cannot read the answer"))
-    ctx.attempts_before_set_aside = 3
+    worker.attempts_before_set_aside = 3
     await deliver(ctx, placed(order_id))
     for _ in range(3):
-        ctx.backoff = {key: (failures, 0.0) for key, (failures, _) in ctx.backoff.items()}
-        await run_operations(ctx)
+        worker.backoff = {key: (failures, 0.0) for key, (failures, _) in worker.backoff.items()}
+        await worker.run_once()
 
     async with ctx.db.unit_of_work() as uow:
         (operation,) = await Operations(uow.session).of_order(order_id)
     assert operation.state is OperationState.FAILED
     assert operation.failure == "set aside: RuntimeError: cannot read the answer"
-    assert ctx.backoff == {}
+    assert worker.backoff == {}
 
 
-async def test_orders_backing_off_do_not_fill_the_workers_batch(ctx, stripe_cards):
+async def test_orders_backing_off_do_not_fill_the_workers_batch(ctx, stripe_cards, worker):
     stuck, waiting = new_order_id(), new_order_id()
     ctx.cards = PoisonFor(stripe_cards, stuck, error=TransientCardError("reset by peer"))
     ctx.batch_size = 1
     await deliver(ctx, placed(stuck))
     await deliver(ctx, placed(waiting))
 
-    await run_operations(ctx)  # the oldest, stuck one, fails and backs off
-    await run_operations(ctx)  # the next pass reaches the other order
+    await worker.run_once()  # the oldest, stuck one, fails and backs off
+    await worker.run_once()  # the next pass reaches the other order
 
     assert (await stored_payment(ctx, waiting)).payment_intent_id
     async with ctx.db.unit_of_work() as uow:
@@ -415,10 +415,10 @@ async def test_orders_backing_off_do_not_fill_the_workers_batch(ctx, stripe_card
 # --- who sees the decline reason ----------------------------------------------------------
 
 
-async def test_a_seller_does_not_see_why_the_buyers_card_was_declined(ctx):
+async def test_a_seller_does_not_see_why_the_buyers_card_was_declined(ctx, worker):
     order_id = new_order_id()
     await deliver(ctx, placed(order_id, payment_method="pm_card_chargeCustomerFail"))
-    await run_operations(ctx)
+    await worker.run_once()
     payment = await stored_payment(ctx, order_id)
     async with ctx.db.unit_of_work() as uow:
         operations = await Operations(uow.session).of_order(order_id)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.db.tables import credit_balances, ledger_lines
-from payments.ledger import GOODWILL, Entry, Line
+from payments.ledger import Entry, Line, PostedLine
 from servicekit.db import insert_ignoring_duplicates, insert_rows
 from servicekit.failures import ConcurrentUpdate
 
@@ -50,12 +50,11 @@ class Ledger:
         )
         return list((await self.session.execute(query)).all())
 
-    async def credited(self, order_id: str) -> int:
-        """Goodwill credit issued on the order so far."""
-        query = select(func.coalesce(func.sum(ledger_lines.c.amount_minor), 0)).where(
-            ledger_lines.c.order_id == order_id, ledger_lines.c.account == GOODWILL
-        )
-        return -int((await self.session.execute(query)).scalar_one())
+    async def posted(self, order_id: str) -> list[PostedLine]:
+        return [
+            PostedLine(row.entry_id, row.account, row.amount_minor)
+            for row in await self.of_order(order_id)
+        ]
 
     async def order_lines(self, order_id: str) -> list[Line]:
         return [Line(row.account, row.amount_minor) for row in await self.of_order(order_id)]

@@ -1,0 +1,75 @@
+"""Chargebacks: what a dispute may take from the order, and the entries of opening and
+winning one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from payments import ledger
+from payments.domain.model import Decision, Payment, decided
+from payments.ledger import move
+
+
+def dispute_amount(payment: Payment, amount: object, currency: object) -> tuple[int, str | None]:
+    """What a dispute Stripe reports takes from the order, and why any of it is not taken.
+
+    Refused whole (0 taken): an amount that is not a positive whole number, in another currency
+    (a negative one once put money into escrow from nothing), or more than the charge itself
+    still holds at the bank. Within the charge, a dispute takes at most what the order still
+    holds for it: captured less refunded less earlier chargebacks (`refundable_minor`), from
+    escrow, or from the seller's payable once it was paid out. What the buyer already had back
+    is not taken a second time: that part is refused with its reason, to be contested at Stripe
+    (the buyer was refunded), and the order's ledger never shows money that is not there."""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        return 0, f"the dispute's amount {amount!r} is not a whole number of minor units"
+    if not isinstance(currency, str) or currency.upper() != payment.currency:
+        return 0, f"the dispute is in {currency!r}, the charge in {payment.currency}"
+    disputable = payment.captured_minor - payment.charged_back_minor
+    if amount <= 0:
+        return 0, f"the dispute's amount {amount} is not positive"
+    if amount > disputable:
+        return 0, (
+            f"the dispute is for {amount} {payment.currency}, more than the {disputable} "
+            "the charge holds"
+        )
+    held = max(0, payment.refundable_minor)
+    if amount > held == 0:
+        return 0, (
+            f"the buyer already had the dispute's {amount} {payment.currency} back (refunded): "
+            "the order holds nothing more to take"
+        )
+    if amount > held:
+        return held, (
+            f"{amount - held} {payment.currency} of the dispute's {amount} was already refunded "
+            f"to the buyer; only the {held} the order still held was taken"
+        )
+    return amount, None
+
+
+def open_dispute(payment: Payment, dispute_id: str, amount_minor: int, now: datetime) -> Decision:
+    """A chargeback takes `amount_minor` out of escrow, or back from the seller after a
+    payout; until it is decided it cannot be refunded or released."""
+    source = ledger.seller_payable(payment.seller_id) if payment.paid_out else ledger.ESCROW
+    disputed = replace(payment, charged_back_minor=payment.charged_back_minor + amount_minor)
+    opened = payment.ledger_entry(
+        f"dispute:{dispute_id}:opened",
+        now,
+        "Chargeback opened: the buyer's bank took the money back",
+        *move(amount_minor, source, ledger.CHARGEBACKS),
+    )
+    return decided(disputed, [], [opened])
+
+
+def win_dispute(payment: Payment, dispute_id: str, amount_minor: int, now: datetime) -> Decision:
+    """The money comes back: to escrow, or to the seller if escrow was paid out meanwhile
+    (the payout left the disputed amount out)."""
+    destination = ledger.seller_payable(payment.seller_id) if payment.paid_out else ledger.ESCROW
+    won = replace(payment, charged_back_minor=payment.charged_back_minor - amount_minor)
+    entry = payment.ledger_entry(
+        f"dispute:{dispute_id}:won",
+        now,
+        "Chargeback won: the money came back",
+        *move(amount_minor, ledger.CHARGEBACKS, destination),
+    )
+    return decided(won, [], [entry])
