@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Insert,
     Integer,
     LargeBinary,
     MetaData,
@@ -28,7 +29,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -137,14 +138,26 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def insert_ignoring_duplicates(engine: AsyncEngine | AsyncConnection, table: Table) -> Any:
-    """`INSERT ... ON CONFLICT DO NOTHING` in the engine's dialect."""
-    dialect = engine.dialect.name
+def insert_ignoring_duplicates(
+    bind: AsyncSession | AsyncEngine | AsyncConnection | None, table: Table
+) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING` in the dialect of `bind`: a session, or what it is
+    bound to (`session.bind`, which is None only for a session bound to nothing)."""
+    if bind is None:
+        raise ValueError("a session bound to no engine has no dialect to insert in")
+    dialect = (bind.get_bind() if isinstance(bind, AsyncSession) else bind).dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
     return insert(table).prefix_with("IGNORE")
+
+
+async def insert_or_ignore(session: AsyncSession, table: Table, /, **values: Any) -> bool:
+    """Insert one row unless its key is taken; answer whether it was inserted."""
+    result = await session.execute(insert_ignoring_duplicates(session, table).values(**values))
+    # DML answers a CursorResult; SQLAlchemy's signature promises only a Result.
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def _postgres_array_type(column: Column[Any]) -> str:
@@ -177,8 +190,8 @@ async def insert_rows(
         return []
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
-        statement: Any = (
-            insert_ignoring_duplicates(bind, table) if ignore_duplicates else insert(table)
+        statement = (
+            insert_ignoring_duplicates(session, table) if ignore_duplicates else insert(table)
         )
         if returning is None:
             await session.execute(statement, rows)

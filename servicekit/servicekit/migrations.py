@@ -110,7 +110,7 @@ def heads(folder: Path) -> tuple[str, ...]:
     return tuple(ScriptDirectory.from_config(_config(folder)).get_heads())
 
 
-async def _on_scratch_database(folder: Path, step: Callable[[Config], None]) -> None:
+async def _on_scratch_database(folder: Path, step: Callable[[Config], object]) -> None:
     """Run `step` against the migrations so far, applied to a scratch SQLite database."""
     import tempfile
 

@@ -4,7 +4,7 @@ stopped in the right order, plus the operational endpoints.
 A service's `app.py` builds a `ServiceRuntime` from its settings, registers its event
 handlers and timer jobs, and asks for the ASGI app:
 
-    runtime = ServiceRuntime(settings, migrations=MIGRATIONS)
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS)
     runtime.consume(router)
     app = runtime.fastapi_app(api_router, title="orders")
 
@@ -65,10 +65,7 @@ class ServiceRuntime:
         migrations_dir: Path,
         clock: Clock | None = None,
         engine: AsyncEngine | None = None,
-        publishes: bool = True,
     ) -> None:
-        """`publishes=False` for a service without events of its own (the gateway): no
-        producer, no relay."""
         self.settings = settings
         self.name = settings.service_name
         self.migrations_dir = migrations_dir
@@ -96,7 +93,6 @@ class ServiceRuntime:
             settings.kafka_bootstrap_servers, service_name=self.name, security=self.kafka_security
         )
         failpoints.arm(settings.failpoints)
-        self.publishes = publishes
         self.timers = TimerLoop(self.clock, interval=settings.timer_interval_seconds)
         if not settings.internal_token and not settings.open_internal_api:
             raise RuntimeError(
@@ -140,10 +136,9 @@ class ServiceRuntime:
     async def start(self) -> None:
         configure_logging(self.name, level=self.settings.log_level, fmt=self.settings.log_format)
         await migrations.upgrade(self.engine, self.migrations_dir)
-        if self.publishes:
-            await self.producer.start()
-            if self.settings.relay_enabled:
-                await self.relay.start()
+        await self.producer.start()
+        if self.settings.relay_enabled:
+            await self.relay.start()
         for worker in self.workers:
             await worker.start()
         if self._consuming:
@@ -165,9 +160,8 @@ class ServiceRuntime:
         await self.timers.stop()
         for worker in self.workers:
             await worker.stop()
-        if self.publishes:
-            await self.relay.stop()
-            await self.producer.stop()
+        await self.relay.stop()
+        await self.producer.stop()
         await self.engine.dispose()
         log.info("service stopped")
 
@@ -230,8 +224,7 @@ class ServiceRuntime:
 
         @router.get("/metrics")
         async def metrics() -> PlainTextResponse:
-            if self.publishes:
-                await self.relay.backlog()
+            await self.relay.backlog()
             if self._consuming:
                 await self.refresh_lag()
             return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)

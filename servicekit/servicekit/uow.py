@@ -143,6 +143,14 @@ class UnitOfWork:
         await self.session.commit()
         self.committed = True
 
+    def when_ended(self, callback: Callable[[], None]) -> bool:
+        """Call `callback` once this unit is over (committed or not), and answer True; answer
+        False (and do not call it) when it is over already."""
+        if self._ended:
+            return False
+        self._at_end.append(callback)
+        return True
+
     def end(self) -> None:
         """The unit is over (committed or not): call what waited for it."""
         self._ended = True
@@ -154,7 +162,8 @@ class UnitOfWork:
 # The unit of work open in this task. A worker woken from inside one (a handler queues a card
 # operation or an e-mail and wakes its worker) must be woken when the unit ends: woken before
 # the commit, the worker looks for the new work, does not see it yet, and sleeps until its
-# next poll.
+# next poll. Everything that waits for a unit of work waits this one way: the relay too (see
+# `Database`).
 _open_unit: ContextVar[UnitOfWork | None] = ContextVar("open_unit_of_work", default=None)
 
 
@@ -162,17 +171,14 @@ def when_unit_ends(callback: Callable[[], None]) -> bool:
     """Call `callback` once the unit of work open in this task ends, and answer True; answer
     False (and do not call it) when no unit of work is open."""
     uow = _open_unit.get()
-    if uow is None or uow._ended:
-        return False
-    uow._at_end.append(callback)
-    return True
+    return uow is not None and uow.when_ended(callback)
 
 
 class Database:
     """The service's database handle: engine, sessions and units of work.
 
-    `on_outbox_written` is called after a commit that wrote outbox rows; the relay uses it
-    to publish without waiting for its next poll.
+    `on_outbox_written` is called when a unit of work whose commit wrote outbox rows ends;
+    the relay uses it to publish without waiting for its next poll.
     """
 
     def __init__(
@@ -211,7 +217,9 @@ class Database:
                 if not uow.committed:
                     await session.rollback()
                 elif uow.emitted:
-                    self.on_outbox_written()
+                    uow.when_ended(self.on_outbox_written)
             finally:
-                _open_unit.reset(opened)
-                uow.end()
+                try:
+                    uow.end()
+                finally:
+                    _open_unit.reset(opened)
