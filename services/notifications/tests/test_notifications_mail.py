@@ -4,7 +4,7 @@ address, a header that cannot be built, a 5xx refusal) is set aside as `failed` 
 reason and listed for operators, and the worker goes on; passing failures are retried until
 a deadline. Principal events with control characters are stored as plain text."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
@@ -15,52 +15,17 @@ from fastapi import FastAPI
 from contracts.principals import PrincipalRegistered
 from notifications import domain
 from notifications.api import build_router
-from notifications.app import MIGRATIONS
 from notifications.db import Directory, Inbox
 from notifications.domain import Intent, UnusableContact
-from notifications.handlers import NotificationsContext, event_router, notify, send_emails
-from notifications.mail import Mailer, MailError, Undeliverable, _refusal, recipient
-from notifications.templates import Catalogue
-from servicekit.clock import ManualClock
-from servicekit.db import make_engine
+from notifications.handlers import event_router, notify, send_emails
+from notifications.mail import MailError, Undeliverable, _refusal, recipient
 from servicekit.http import caller_dependency, install_problem_handlers
-from servicekit.migrations import upgrade
 from servicekit.pagination import encode_cursor
 from servicekit.testing import received
-from servicekit.uow import Database
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+from notifications_test_helpers import NOW, RecordingMailer
+
 INJECTION = "Mallory\r\nBcc: everyone@example.com"
-
-
-class RecordingMailer(Mailer):
-    """Builds each message exactly as the real one does, and keeps it instead of sending;
-    `refuse` makes given addresses fail the way a server or the network would."""
-
-    def __init__(self) -> None:
-        super().__init__("127.0.0.1", 0, "Marketplace <no-reply@marketplace.localhost>")
-        self.sent: list[Any] = []
-        self.refuse: dict[str, Exception] = {}
-
-    async def send(self, **parts: Any) -> None:
-        message = self.message(**parts)
-        if error := self.refuse.get(parts["to"][0]):
-            raise error
-        self.sent.append(message)
-
-
-@pytest.fixture
-async def ctx(database_url):
-    engine = make_engine(database_url)
-    await upgrade(engine, MIGRATIONS)
-    clock = ManualClock(NOW)
-    yield NotificationsContext(
-        db=Database(engine, source="notifications", clock=clock),
-        clock=clock,
-        catalogue=Catalogue(),
-        mailer=RecordingMailer(),
-    )
-    await engine.dispose()
 
 
 async def register(ctx, principal_id: str, name: str, email: str, locale: str = "en") -> None:
