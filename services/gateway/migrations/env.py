@@ -1,4 +1,4 @@
-import gateway.portal_sessions  # noqa: F401  (its table is on the same metadata)
+import gateway.portal.sessions  # noqa: F401  (its table is on the same metadata)
 from gateway.db import metadata
 from servicekit.migrations import run_env
 

@@ -11,22 +11,10 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.api import build_router
-from gateway.portal import (
-    HERE,
-    ORDER_ACTIONS,
-    RESOLUTIONS,
-    SecurityHeaders,
-    body_of,
-    install,
-    lag_rows,
-    metric_rows,
-    money,
-    resolution_of,
-    templates,
-    utc,
-    when,
-)
-from gateway.portal_sessions import PortalSettings
+from gateway.portal import SecurityHeaders, install
+from gateway.portal.forms import ORDER_ACTIONS, RESOLUTIONS, body_of, resolution_of, utc
+from gateway.portal.settings import PortalSettings
+from gateway.portal.views import TEMPLATES_DIR, lag_rows, metric_rows, money, templates, when
 from servicekit.http import install_problem_handlers
 
 from gateway_test_helpers import OPERATOR_TOKEN
@@ -69,6 +57,12 @@ def test_money_is_shown_from_minor_units():
     assert money({"amount_minor": 123456, "currency": "EUR"}) == "1,234.56 EUR"
     assert money({"amount_minor": 5, "currency": "USD"}) == "0.05 USD"
     assert money(None) == "-"
+
+
+def test_money_is_shown_in_the_currencys_own_decimals():
+    assert money({"amount_minor": 5000, "currency": "JPY"}) == "5,000 JPY"
+    assert money({"amount_minor": -150, "currency": "EUR"}) == "-1.50 EUR"
+    assert money({"amount_minor": 1500, "currency": "KWD"}) == "1.500 KWD"
 
 
 def test_a_metric_misses_its_target_only_once_it_is_judged():
@@ -238,7 +232,7 @@ def every_page() -> dict[str, dict[str, Any]]:
 
 def test_every_template_escapes_whatever_its_name():
     assert templates.env.autoescape is True
-    shipped = {path.name for path in (HERE / "templates" / "portal").glob("[!_]*")}
+    shipped = {path.name for path in (TEMPLATES_DIR / "portal").glob("[!_]*")}
     assert shipped == set(every_page())
     for name, context in every_page().items():
         page = templates.get_template(f"portal/{name}").render(context)

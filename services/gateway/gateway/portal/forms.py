@@ -1,0 +1,161 @@
+"""The portal's forms: each order action as a form over its API call, and how a posted form
+becomes the API's JSON body (or a refusal the portal makes itself)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+AMOUNT_ACTIONS = ("partial_refund", "credit")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text, textarea, select, date, number
+    options: tuple[str, ...] = ()
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Action:
+    """An order action as a form: its API call, and the fields its body is made of."""
+
+    name: str
+    label: str
+    method: str
+    path: str  # under /v1/orders/{id}
+    fields: tuple[Field, ...] = ()
+    style: str = "secondary"
+
+
+REASONS = ("not_received", "not_as_described", "damaged", "other")
+ORDER_ACTIONS = {
+    action.name: action
+    for action in (
+        Action("accept", "Accept the order", "POST", "/accept", style="primary"),
+        Action("decline", "Decline", "POST", "/decline", (Field("reason", "Why"),)),
+        Action(
+            "ship",
+            "Mark as shipped",
+            "POST",
+            "/ship",
+            (
+                Field("carrier", "Carrier", required=False),
+                Field("tracking_number", "Tracking number", required=False),
+                Field(
+                    "transfer_reference", "Transfer reference (tickets, bookings)", required=False
+                ),
+            ),
+            style="primary",
+        ),
+        Action("cancel", "Cancel the order", "POST", "/cancel", (Field("reason", "Why"),)),
+        Action(
+            "change_address",
+            "Change the delivery address",
+            "PUT",
+            "/shipping-address",
+            (
+                Field("name", "Name"),
+                Field("line1", "Street and number"),
+                Field("city", "City"),
+                Field("postal_code", "Postal code"),
+                Field("country", "Country (2 letters)"),
+            ),
+        ),
+        Action(
+            "redeliver",
+            "Ask for another delivery",
+            "POST",
+            "/redeliver",
+            (Field("preferred_date", "Preferred date", "date"),),
+        ),
+        Action(
+            "confirm_receipt",
+            "I received it as described",
+            "POST",
+            "/confirm-receipt",
+            style="primary",
+        ),
+        Action(
+            "report_problem",
+            "Report a problem",
+            "POST",
+            "/report-problem",
+            (
+                Field("reason", "What is wrong", "select", REASONS),
+                Field("details", "Details", "textarea"),
+            ),
+        ),
+        Action("return", "Return it", "POST", "/return", (Field("reason", "Why"),)),
+        Action(
+            "exchange",
+            "Ask for an exchange",
+            "POST",
+            "/exchange",
+            (Field("reason", "Why"), Field("note", "Note", "textarea", required=False)),
+        ),
+        Action(
+            "review",
+            "Review the seller",
+            "POST",
+            "/review",
+            (
+                Field("rating", "Rating", "select", ("5", "4", "3", "2", "1")),
+                Field("text", "Your review", "textarea", required=False),
+            ),
+        ),
+        Action(
+            "message",
+            "Send a message",
+            "POST",
+            "/messages",
+            (Field("body", "Message", "textarea"),),
+        ),
+    )
+}
+RESOLUTIONS = ("refund", "partial_refund", "credit", "reship", "return", "rebook", "no_action")
+STANDINGS = ("good", "at_risk", "under_review", "suspended", "revoked")
+
+
+def body_of(fields: tuple[Field, ...], form: dict[str, str]) -> dict[str, Any]:
+    """The JSON body from a form: blank optional fields left out, numbers as numbers."""
+    body: dict[str, Any] = {}
+    for field in fields:
+        value = form.get(field.name, "").strip()
+        if not value and not field.required:
+            continue
+        is_rating = field.name == "rating" and WHOLE_NUMBER.fullmatch(value)
+        body[field.name] = int(value) if is_rating else value
+    return body
+
+
+def resolution_of(form: dict[str, str]) -> dict[str, Any] | str:
+    """The resolve form as the API's body, or what is wrong with it. No action is assumed:
+    the agent must choose one (an empty form used to mean a full refund)."""
+    action = form.get("action", "")
+    if action not in RESOLUTIONS:
+        return "Choose what to do: the resolution has no default."
+    body: dict[str, Any] = {"action": action, "note": form.get("note", "")}
+    amount = form.get("amount_minor", "").strip()
+    if amount:
+        if not WHOLE_NUMBER.fullmatch(amount) or int(amount) == 0:
+            return "The amount must be a positive whole number of minor units (cents)."
+        body["amount"] = {"amount_minor": int(amount), "currency": form.get("currency", "EUR")}
+    elif action in AMOUNT_ACTIONS:
+        return f"A {action.replace('_', ' ')} needs an amount."
+    return body
+
+
+def idempotency_key(form: dict[str, str]) -> str:
+    """The key drawn with the form, so a form sent twice acts once."""
+    return form.get("idempotency_key", "")[:200] or str(uuid.uuid4())
+
+
+def utc(local: str) -> str:
+    """A `datetime-local` field's value, which carries no zone, read as UTC."""
+    return f"{local}:00Z" if len(local) == len("2026-01-31T10:00") else local

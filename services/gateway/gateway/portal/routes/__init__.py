@@ -1,0 +1,9 @@
+"""The portal's pages and forms, one module per area, all under `/portal`."""
+
+from fastapi import APIRouter
+
+from gateway.portal.routes import account, operations, orders, standards, tickets
+
+router = APIRouter()
+for area in (account, orders, standards, tickets, operations):
+    router.include_router(area.router)
