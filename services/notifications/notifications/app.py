@@ -15,9 +15,9 @@ from notifications.handlers import (
     NotificationsContext,
     event_router,
     send_due_reminders,
-    send_emails,
 )
 from notifications.mail import Mailer
+from notifications.mail_worker import send_emails
 from notifications.settings import NotificationsSettings
 from notifications.templates import Catalogue
 from servicekit.clock import Clock

@@ -17,8 +17,9 @@ from notifications import domain
 from notifications.api import build_router
 from notifications.db import Directory, Inbox
 from notifications.domain import Intent, UnusableContact
-from notifications.handlers import event_router, notify, send_emails
+from notifications.handlers import event_router, notify
 from notifications.mail import MailError, Undeliverable, _refusal, recipient
+from notifications.mail_worker import send_emails
 from servicekit.http import caller_dependency, install_problem_handlers
 from servicekit.pagination import encode_cursor
 from servicekit.testing import received
