@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from orders.api import build_router, install_domain_problems
+from orders.api import install_api
 from orders.domain import OrderRules
 from orders.handlers import OrdersContext, event_router, timer_jobs
 from orders.settings import OrdersSettings
@@ -40,6 +40,6 @@ def create_app(settings: OrdersSettings | None = None, *, clock: Clock | None = 
     runtime.consume(event_router(ctx))
     for name, job in timer_jobs(ctx).items():
         runtime.timers.add(name, job)
-    app = runtime.fastapi_app(build_router(ctx, runtime.caller), title="orders")
-    install_domain_problems(app)
+    app = runtime.fastapi_app(title="orders")
+    install_api(app, ctx, runtime.caller)
     return app

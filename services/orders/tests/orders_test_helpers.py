@@ -110,7 +110,7 @@ def place(the_listing: Listing | None = None, **overrides: Any) -> Order:
     if arguments["listing"].fulfilment is Fulfilment.TRANSFER:
         arguments["shipping_address"] = None
     arguments.update(overrides)
-    return domain.place_order(**arguments)
+    return domain.place_order(**arguments).order
 
 
 def placed(fulfilment: Fulfilment = Fulfilment.SELLER_SHIPS, **listing_overrides: Any) -> Order:
@@ -123,10 +123,10 @@ def ship_it(order: Order, at: datetime = SHIPPED_AT, actor: Actor = Actor.SELLER
     if order.fulfilment is Fulfilment.TRANSFER:
         return domain.ship(
             order, actor, at, carrier=None, tracking_number=None, transfer_reference="TIX-42"
-        )
+        ).order
     return domain.ship(
         order, actor, at, carrier="DHL", tracking_number="TRK-1", transfer_reference=None
-    )
+    ).order
 
 
 def order_in(status: Status, fulfilment: Fulfilment = Fulfilment.SELLER_SHIPS) -> Order:
@@ -137,13 +137,13 @@ def order_in(status: Status, fulfilment: Fulfilment = Fulfilment.SELLER_SHIPS) -
     if status is Status.PLACED:
         return order
     if status is Status.CANCELLED:
-        return domain.cancel(order, Actor.BUYER, "changed my mind", AUTHORIZED_AT)
-    order = domain.record_authorization(order, order.total, AUTHORIZED_AT)
+        return domain.cancel(order, Actor.BUYER, "changed my mind", AUTHORIZED_AT).order
+    order = domain.record_authorization(order, order.total, AUTHORIZED_AT).order
     if status is Status.AWAITING_SELLER:
         return order
     if status is Status.DECLINED:
-        return domain.decline(order, Actor.SELLER, "out of stock", ACCEPTED_AT)
-    order = domain.accept(order, Actor.SELLER, ACCEPTED_AT, CALENDAR)
+        return domain.decline(order, Actor.SELLER, "out of stock", ACCEPTED_AT).order
+    order = domain.accept(order, Actor.SELLER, ACCEPTED_AT, CALENDAR).order
     if status is Status.ACCEPTED:
         return order
     order = ship_it(order)
@@ -154,28 +154,32 @@ def order_in(status: Status, fulfilment: Fulfilment = Fulfilment.SELLER_SHIPS) -
     if status is Status.RETURNED_TO_SENDER:
         return carrier(order, Action.RETURNED_TO_SENDER, FAILED_AT)
     if status is Status.COMPLETED and fulfilment is Fulfilment.TRANSFER:
-        return domain.confirm_receipt(order, Actor.BUYER, LATER)
+        return domain.confirm_receipt(order, Actor.BUYER, LATER).order
     order = carrier(order, Action.DELIVERED, DELIVERED_AT)
     if status is Status.DELIVERED:
         return order
     if status is Status.COMPLETED:
-        return domain.confirm_receipt(order, Actor.BUYER, LATER)
+        return domain.confirm_receipt(order, Actor.BUYER, LATER).order
     if status is Status.DISPUTED:
-        return domain.report_problem(order, Actor.BUYER, "damaged", "The lens is cracked", LATER)
+        return domain.report_problem(
+            order, Actor.BUYER, "damaged", "The lens is cracked", LATER
+        ).order
     if status is Status.EXCHANGE_REQUESTED:
-        return domain.request_exchange(order, Actor.BUYER, "wrong size", LATER)
-    order = domain.request_return(order, Actor.BUYER, "not for me", LATER, CALENDAR, RULES)
+        return domain.request_exchange(
+            order, Actor.BUYER, "wrong size", LATER, note="size 42"
+        ).order
+    order = domain.request_return(order, Actor.BUYER, "not for me", LATER, CALENDAR, RULES).order
     if status is Status.RETURN_REQUESTED:
         return order
-    order = domain.confirm_return(order, Actor.SELLER, LATER + timedelta(days=3))
+    order = domain.confirm_return(order, Actor.SELLER, LATER + timedelta(days=3)).order
     if status is Status.RETURNED:
         return order
     assert status is Status.REFUNDED
-    return domain.record_refund(order, order.total, True, LATER + timedelta(days=4))
+    return domain.record_refund(order, order.total, True, LATER + timedelta(days=4)).order
 
 
 def carrier(order: Order, action: Action, at: datetime, rules: OrderRules = RULES) -> Order:
-    return domain.carrier_update(order, action, at, CALENDAR, rules)
+    return domain.carrier_update(order, action, at, rules).order
 
 
 def may_take_somewhere(actor: Actor, action: Action) -> bool:

@@ -14,6 +14,7 @@ from orders.domain import (
     DomainError,
     Fulfilment,
     ListingStatus,
+    NotFound,
     PaymentState,
     Status,
     TransitionRefused,
@@ -221,7 +222,7 @@ STATUS_FOR = {
 async def test_another_buyer_does_not_find_the_order(ctx, engine, command):
     _, order = await order_through(ctx, STATUS_FOR[command])
     before = await event_types(engine)
-    with pytest.raises(handlers.NotFound) as missing:
+    with pytest.raises(NotFound) as missing:
         await BUYER_COMMANDS[command](ctx, order.id, OTHER_BUYER)
     assert missing.value.code == "order-not-found"
     await assert_unchanged(ctx, engine, order, before)
@@ -231,21 +232,21 @@ async def test_another_buyer_does_not_find_the_order(ctx, engine, command):
 async def test_another_seller_does_not_find_the_order(ctx, engine, command):
     _, order = await order_through(ctx, STATUS_FOR[command])
     before = await event_types(engine)
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFound):
         await SELLER_COMMANDS[command](ctx, order.id, OTHER_SELLER)
     await assert_unchanged(ctx, engine, order, before)
 
 
 async def test_the_seller_of_an_order_is_not_its_buyer(ctx, engine):
     _, order = await order_through(ctx, Status.ACCEPTED)
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFound):
         await handlers.cancel(ctx, order.id, handlers.Who("usr_seller", "buyer"), "x")
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFound):
         await handlers.accept(ctx, order.id, handlers.Who("usr_buyer", "seller"))
 
 
 async def test_an_unknown_order_is_not_found(ctx):
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFound):
         await handlers.confirm_receipt(ctx, "ord_missing", BUYER)
 
 
@@ -255,7 +256,7 @@ async def test_staff_see_an_order_but_cannot_act_for_its_parties(ctx, engine, wh
     before = await event_types(engine)
     with pytest.raises(DomainError) as refused:
         await handlers.cancel(ctx, order.id, who, "x")
-    assert not isinstance(refused.value, handlers.NotFound)
+    assert not isinstance(refused.value, NotFound)
     assert refused.value.code == "forbidden"
     await assert_unchanged(ctx, engine, order, before)
 
@@ -327,14 +328,14 @@ async def test_a_3pl_ships_a_warehouse_order(ctx, engine):
     assert saved.status is Status.SHIPPED
     assert [row.event_type for row in rows] == [P + "shipped.v1"]
     # Once shipped, the 3PL has nothing more to do with the order.
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFound):
         await ship_order(ctx, order.id, THREE_PL)
 
 
 async def test_a_3pl_does_not_see_an_order_the_seller_ships(ctx, engine):
     _, order = await order_through(ctx, Status.ACCEPTED)
     before = await event_types(engine)
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFound):
         await ship_order(ctx, order.id, THREE_PL)
     await assert_unchanged(ctx, engine, order, before)
 
@@ -455,7 +456,7 @@ async def test_a_carrier_event_from_the_future_is_refused(ctx, engine):
 async def test_an_unknown_tracking_number_is_not_found(ctx, engine):
     await order_through(ctx, Status.SHIPPED)
     before = await event_types(engine)
-    with pytest.raises(handlers.NotFound) as missing:
+    with pytest.raises(NotFound) as missing:
         await handlers.carrier_event(ctx, "TRK-NOBODY", "delivered", NOW, carrier="DHL")
     assert missing.value.code == "shipment-not-found"
     assert await event_types(engine) == before

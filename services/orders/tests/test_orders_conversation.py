@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from orders import handlers
 from orders.db import reviews
-from orders.domain import DomainError, Fulfilment, Status, TransitionRefused
+from orders.domain import DomainError, Fulfilment, NotFound, Status, TransitionRefused
 
 from orders_test_helpers import (
     AGENT,
@@ -83,9 +83,9 @@ async def test_a_3pl_is_not_a_party_to_the_conversation(ctx, engine):
 async def test_another_buyer_neither_reads_nor_posts(ctx, engine):
     _, order = await order_through(ctx, Status.ACCEPTED)
     await handlers.post_message(ctx, order.id, BUYER, "private")
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFound):
         await handlers.messages(ctx, order.id, OTHER_BUYER)
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFound):
         await handlers.post_message(ctx, order.id, OTHER_BUYER, "hi")
 
 

@@ -196,7 +196,7 @@ def test_an_action_the_caller_may_never_take_is_forbidden_not_a_conflict():
 
 def test_the_card_being_authorized_moves_the_order_to_the_seller():
     later = NOW + timedelta(minutes=1)
-    order = domain.record_authorization(place(), PRICE, later)
+    order = domain.record_authorization(place(), PRICE, later).order
     assert (order.status, order.payment_state) == (Status.AWAITING_SELLER, PaymentState.AUTHORIZED)
     assert order.authorized == PRICE
     assert order.updated_at == later
@@ -205,7 +205,7 @@ def test_the_card_being_authorized_moves_the_order_to_the_seller():
 
 
 def test_a_failed_card_cancels_the_order_and_says_why():
-    order = domain.record_authorization_failure(place(), "Your card was declined.", NOW)
+    order = domain.record_authorization_failure(place(), "Your card was declined.", NOW).order
     assert (order.status, order.payment_state) == (Status.CANCELLED, PaymentState.FAILED)
     assert order.cancel_reason == "payment_failed"
     assert order.timeline[-1].kind == "cancelled"
@@ -213,7 +213,7 @@ def test_a_failed_card_cancels_the_order_and_says_why():
 
 
 def test_a_payment_result_cannot_arrive_twice():
-    authorized = domain.record_authorization(place(), PRICE, NOW)
+    authorized = domain.record_authorization(place(), PRICE, NOW).order
     with pytest.raises(TransitionRefused):
         domain.record_authorization(authorized, PRICE, NOW)
     with pytest.raises(TransitionRefused):
@@ -252,7 +252,7 @@ def test_steps_of_a_placed_order_say_the_card_is_being_authorized_and_when_thing
 
 
 def test_steps_of_an_order_awaiting_the_seller_say_the_card_is_held_not_charged():
-    order = domain.record_authorization(place(), PRICE, NOW)
+    order = domain.record_authorization(place(), PRICE, NOW).order
     confirmed, shipped, _ = domain.steps(order, CALENDAR, RULES)
     assert confirmed.state is StepState.CURRENT
     assert confirmed.expected_by == order.accept_by
@@ -271,7 +271,7 @@ def test_steps_of_a_transfer_speak_of_a_transfer_reference():
 
 
 def test_steps_of_an_order_cancelled_for_its_card_are_skipped_and_say_nothing_was_charged():
-    order = domain.record_authorization_failure(place(), "declined", NOW)
+    order = domain.record_authorization_failure(place(), "declined", NOW).order
     steps = domain.steps(order, CALENDAR, RULES)
     assert [s.state for s in steps] == [StepState.SKIPPED] * 3
     assert all(s.expected_by is None for s in steps)
@@ -291,7 +291,8 @@ def test_steps_follow_the_configured_rules_and_holidays():
 
 @pytest.mark.parametrize("status", [Status.PLACED, Status.AWAITING_SELLER, Status.ACCEPTED])
 def test_a_hold_released_under_an_open_order_ends_it_whoever_released_it(status):
-    voided, outcome = domain.record_void(order_in(status), None, LATER)
+    recorded, outcome = domain.record_void(order_in(status), None, LATER)
+    voided = recorded.order
 
     assert outcome is domain.VoidOutcome.CANCELLED
     assert (voided.status, voided.payment_state, voided.cancel_reason) == (
@@ -309,7 +310,8 @@ def test_a_hold_released_under_an_open_order_ends_it_whoever_released_it(status)
 def test_a_void_after_the_order_ended_or_shipped_is_only_recorded(status):
     order = order_in(status)
 
-    voided, outcome = domain.record_void(order, "Support ticket tkt_1: sorry", LATER)
+    recorded, outcome = domain.record_void(order, "Support ticket tkt_1: sorry", LATER)
+    voided = recorded.order
 
     assert outcome is domain.VoidOutcome.RECORDED
     assert (voided.status, voided.cancel_reason) == (order.status, order.cancel_reason)

@@ -215,11 +215,11 @@ async def test_of_two_writers_holding_the_same_version_the_second_loses(ctx):
         await second.commit()
         assert mine.version == theirs.version
 
-        await first_orders.save(domain.record_authorization(mine, PRICE, NOW), before=mine)
+        await first_orders.save(domain.record_authorization(mine, PRICE, NOW).order, before=mine)
         await first.commit()
         with pytest.raises(ConcurrentUpdate):
             await second_orders.save(
-                domain.record_authorization_failure(theirs, "declined", NOW), before=theirs
+                domain.record_authorization_failure(theirs, "declined", NOW).order, before=theirs
             )
 
     saved = await stored_order(ctx, order.id)

@@ -38,7 +38,9 @@ from orders_test_helpers import (
 
 
 def test_a_decline_before_acceptance_declines_the_order():
-    order = domain.decline(order_in(Status.AWAITING_SELLER), Actor.SELLER, "sold elsewhere", LATER)
+    order = domain.decline(
+        order_in(Status.AWAITING_SELLER), Actor.SELLER, "sold elsewhere", LATER
+    ).order
     assert order.status is Status.DECLINED
     assert order.cancel_reason == "declined"
     assert order.timeline[-1].kind == "declined"
@@ -46,7 +48,7 @@ def test_a_decline_before_acceptance_declines_the_order():
 
 
 def test_a_decline_after_acceptance_is_the_seller_backing_out_and_protects_the_buyer():
-    order = domain.decline(order_in(Status.ACCEPTED), Actor.SELLER, "broke it", LATER)
+    order = domain.decline(order_in(Status.ACCEPTED), Actor.SELLER, "broke it", LATER).order
     assert order.status is Status.CANCELLED
     assert order.cancel_reason == "seller_backed_out"
     assert order.timeline[-1].kind == "seller_backed_out"
@@ -64,7 +66,7 @@ def test_a_seller_cannot_decline_before_the_card_is_held_or_once_shipped(status)
 
 @pytest.mark.parametrize("status", [Status.PLACED, Status.AWAITING_SELLER, Status.ACCEPTED])
 def test_the_buyer_cancels_any_time_before_shipment(status):
-    order = domain.cancel(order_in(status), Actor.BUYER, "found it cheaper", LATER)
+    order = domain.cancel(order_in(status), Actor.BUYER, "found it cheaper", LATER).order
     assert order.status is Status.CANCELLED
     assert order.cancel_reason == "buyer_cancelled"
     assert "found it cheaper" in order.timeline[-1].detail
@@ -77,7 +79,7 @@ def test_the_buyer_cannot_cancel_once_it_shipped_and_is_told_what_to_do_instead(
 
 
 def test_an_unanswered_order_expires_and_says_the_authorization_is_released():
-    order = domain.expire_acceptance(order_in(Status.AWAITING_SELLER), LATER)
+    order = domain.expire_acceptance(order_in(Status.AWAITING_SELLER), LATER).order
     assert order.status is Status.CANCELLED
     assert order.cancel_reason == "acceptance_window_missed"
     assert "authorization is released" in order.timeline[-1].detail
@@ -89,7 +91,7 @@ def test_an_accepted_order_does_not_expire():
 
 
 def test_a_changed_address_is_kept_and_the_order_stays_where_it_was():
-    order = domain.change_address(order_in(Status.ACCEPTED), Actor.BUYER, NEW_ADDRESS, LATER)
+    order = domain.change_address(order_in(Status.ACCEPTED), Actor.BUYER, NEW_ADDRESS, LATER).order
     assert order.status is Status.ACCEPTED
     assert order.shipping_address == NEW_ADDRESS
     assert "Lyon" in order.timeline[-1].detail
@@ -99,7 +101,9 @@ def test_a_changed_address_is_kept_and_the_order_stays_where_it_was():
 
 
 def test_acceptance_sets_ship_by_handling_days_business_days_later():
-    order = domain.accept(order_in(Status.AWAITING_SELLER), Actor.SELLER, ACCEPTED_AT, CALENDAR)
+    order = domain.accept(
+        order_in(Status.AWAITING_SELLER), Actor.SELLER, ACCEPTED_AT, CALENDAR
+    ).order
     assert order.accepted_at == ACCEPTED_AT
     assert order.ship_by == datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # Mon 13:00 + 2
     assert order.timeline[-1].detail.endswith("will ship it by 2026-11-25")
@@ -127,7 +131,7 @@ def test_a_ticket_for_a_distant_event_has_the_usual_ship_by():
 def test_a_ticket_must_be_transferred_by_the_day_before_its_event():
     order = replace(placed(Fulfilment.TRANSFER, handling_days=5), event_date=date(2026, 11, 26))
     # 5 business days would be Mon 30 Nov; the event is Thu 26: by Wed 25 instead.
-    accepted = domain.accept(order_in_awaiting(order), Actor.SELLER, ACCEPTED_AT, CALENDAR)
+    accepted = domain.accept(order_in_awaiting(order), Actor.SELLER, ACCEPTED_AT, CALENDAR).order
     assert accepted.ship_by == datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
     assert accepted.timeline[-1].detail.endswith("will transfer it by 2026-11-25")
 
@@ -139,7 +143,7 @@ def test_a_ticket_for_an_imminent_event_is_due_at_once_never_before_acceptance(e
 
 
 def order_in_awaiting(order):
-    return domain.record_authorization(order, order.total, AUTHORIZED_AT)
+    return domain.record_authorization(order, order.total, AUTHORIZED_AT).order
 
 
 # --- shipping -----------------------------------------------------------------------------
@@ -208,7 +212,7 @@ def test_a_replacement_ships_with_a_new_tracking_number_and_fresh_attempts():
         carrier="UPS",
         tracking_number="TRK-2",
         transfer_reference=None,
-    )
+    ).order
     assert order.status is Status.SHIPPED
     assert (order.tracking_number, order.shipped_at, order.delivery_attempts) == ("TRK-2", LATER, 0)
     assert order.timeline[-1].detail == "Replacement shipped with UPS, tracking TRK-2"
@@ -231,7 +235,7 @@ def test_progress_on_the_way_is_noted_and_keeps_the_order_shipped(action, detail
 def test_failed_attempts_are_counted_across_redeliveries():
     order = carrier(order_in(Status.SHIPPED), Action.DELIVERY_FAILED, FAILED_AT)
     assert (order.status, order.delivery_attempts) == (Status.DELIVERY_FAILED, 1)
-    order = domain.redeliver(order, Actor.BUYER, date(2026, 11, 27), FAILED_AT)
+    order = domain.redeliver(order, Actor.BUYER, date(2026, 11, 27), FAILED_AT).order
     assert (order.status, order.redelivery_date) == (Status.SHIPPED, date(2026, 11, 27))
     order = carrier(order, Action.DELIVERY_FAILED, LATER)
     assert (order.status, order.delivery_attempts) == (Status.DELIVERY_FAILED, 2)
@@ -282,14 +286,14 @@ def test_a_delivered_parcel_cannot_be_reported_delivered_again():
 
 
 def test_confirming_receipt_completes_the_order():
-    order = domain.confirm_receipt(order_in(Status.DELIVERED), Actor.BUYER, LATER)
+    order = domain.confirm_receipt(order_in(Status.DELIVERED), Actor.BUYER, LATER).order
     assert (order.status, order.completed_at) == (Status.COMPLETED, LATER)
     assert "seller is paid" in order.timeline[-1].detail
 
 
 def test_an_unconfirmed_delivery_completes_by_itself():
     at = DELIVERED_AT + timedelta(days=3)
-    order = domain.auto_complete(order_in(Status.DELIVERED), at)
+    order = domain.auto_complete(order_in(Status.DELIVERED), at).order
     assert (order.status, order.completed_at) == (Status.COMPLETED, at)
     assert "No problem was reported in time" in order.timeline[-1].detail
 
@@ -301,7 +305,9 @@ def test_only_a_delivered_order_completes_by_itself(status):
 
 
 def test_a_reported_problem_disputes_the_order():
-    order = domain.report_problem(order_in(Status.DELIVERED), Actor.BUYER, "damaged", "x", LATER)
+    order = domain.report_problem(
+        order_in(Status.DELIVERED), Actor.BUYER, "damaged", "x", LATER
+    ).order
     assert (order.status, order.problem) == (Status.DISPUTED, "damaged")
     assert "specialist" in order.timeline[-1].detail
 
@@ -310,7 +316,7 @@ def test_a_return_books_a_pickup_two_business_days_later():
     friday = LATER
     order = domain.request_return(
         order_in(Status.DELIVERED), Actor.BUYER, "too small", friday, CALENDAR, RULES
-    )
+    ).order
     assert order.status is Status.RETURN_REQUESTED
     assert order.return_pickup_date == date(2026, 12, 1)  # Fri + 2 business days: Tue
     assert "pickup on Tuesday 1 December" in order.timeline[-1].detail
@@ -321,36 +327,42 @@ def test_the_pickup_follows_the_configured_days_and_holidays():
     rules = OrderRules(pickup_business_days=1)
     order = domain.request_return(
         order_in(Status.DELIVERED), Actor.BUYER, "too small", LATER, calendar, rules
-    )
+    ).order
     assert order.return_pickup_date == date(2026, 12, 1)  # Mon 30 is off
 
 
 def test_the_seller_confirms_the_return():
-    order = domain.confirm_return(order_in(Status.RETURN_REQUESTED), Actor.SELLER, LATER)
+    order = domain.confirm_return(order_in(Status.RETURN_REQUESTED), Actor.SELLER, LATER).order
     assert order.status is Status.RETURNED
     assert "refunded" in order.timeline[-1].detail
 
 
 def test_an_exchange_waits_for_the_replacement():
-    order = domain.request_exchange(order_in(Status.DELIVERED), Actor.BUYER, "wrong size", LATER)
+    order = domain.request_exchange(
+        order_in(Status.DELIVERED), Actor.BUYER, "wrong size", LATER, note="size 42"
+    ).order
     assert order.status is Status.EXCHANGE_REQUESTED
     assert "wrong size" in order.timeline[-1].detail
     assert order.allowed_actions(Actor.SELLER, LATER) == ["message", "ship"]
 
 
 def test_a_review_is_noted_once():
-    order = domain.review(order_in(Status.COMPLETED), Actor.BUYER, 4, LATER)
+    order = domain.review(
+        order_in(Status.COMPLETED), Actor.BUYER, 4, LATER, review_id="rev_1", text="Fine"
+    ).order
     assert order.reviewed
     assert order.status is Status.COMPLETED
     assert order.timeline[-1].detail == "Reviewed: 4 of 5"
     with pytest.raises(DomainError) as again:
-        domain.review(order, Actor.BUYER, 5, LATER)
+        domain.review(order, Actor.BUYER, 5, LATER, review_id="rev_1", text="Fine")
     assert again.value.code == "action-not-allowed"
 
 
 def test_an_order_not_completed_cannot_be_reviewed():
     with pytest.raises(TransitionRefused):
-        domain.review(order_in(Status.DELIVERED), Actor.BUYER, 5, LATER)
+        domain.review(
+            order_in(Status.DELIVERED), Actor.BUYER, 5, LATER, review_id="rev_1", text="Fine"
+        )
 
 
 # --- the ship-by breach -------------------------------------------------------------------
@@ -358,7 +370,7 @@ def test_an_order_not_completed_cannot_be_reviewed():
 
 def test_an_overdue_shipment_is_flagged_once():
     accepted = order_in(Status.ACCEPTED)
-    flagged = domain.flag_shipment_overdue(accepted, LATER)
+    flagged = domain.flag_shipment_overdue(accepted, LATER).order
     assert (flagged.status, flagged.shipment_overdue) == (Status.ACCEPTED, True)
     assert flagged.timeline[-1].kind == "shipment_overdue"
     assert "specialist follows up" in flagged.timeline[-1].detail
@@ -375,7 +387,7 @@ def test_only_an_accepted_order_can_be_overdue(status):
 
 
 def test_an_overdue_order_can_still_ship():
-    flagged = domain.flag_shipment_overdue(order_in(Status.ACCEPTED), LATER)
+    flagged = domain.flag_shipment_overdue(order_in(Status.ACCEPTED), LATER).order
     assert ship_it(flagged, LATER).status is Status.SHIPPED
 
 

@@ -1,0 +1,206 @@
+"""The order: what was bought, where it is in its life, and what each actor may do with it
+now (the state machine's table plus the order's own conditions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from contracts import Money
+from orders.domain.errors import ActionForbidden, TransitionRefused
+from orders.domain.state_machine import (
+    ACTORS_OF,
+    PUBLIC_ACTIONS,
+    TRANSITIONS,
+    Action,
+    Actor,
+    Fulfilment,
+    PaymentState,
+    Status,
+)
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    order_id: str
+    sender_id: str
+    sender_role: str
+    body: str
+    sent_at: datetime
+    seq: int | None = None  # posting order, set once stored
+
+
+@dataclass(frozen=True)
+class Review:
+    id: str
+    order_id: str
+    seller_id: str
+    buyer_id: str
+    rating: int
+    text: str
+    created_at: datetime
+
+
+TIMELINE_DETAIL_MAX = 500
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class OrderRules:
+    """The configurable deadlines (business days where it says so)."""
+
+    acceptance_business_days: int = 2
+    transit_business_days: int = 5
+    confirmation_days: int = 3
+    return_days: int = 14
+    pickup_business_days: int = 2
+    redelivery_window_days: int = 30  # how far ahead a buyer may ask for another attempt
+    event_horizon_days: int = 730  # how far ahead a ticket or booking may be listed
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    buyer_id: str
+    seller_id: str
+    listing_id: str
+    title: str
+    quantity: int
+    unit_price: Money
+    fulfilment: Fulfilment
+    handling_days: int
+    payment_method: str
+    status: Status
+    payment_state: PaymentState
+    placed_at: datetime
+    accept_by: datetime
+    shipping_address: Address | None = None
+    event_date: date | None = None
+    authorized: Money | None = None
+    captured: Money | None = None
+    released: Money | None = None
+    refunded: Money | None = None
+    cancel_reason: str | None = None
+    accepted_at: datetime | None = None
+    ship_by: datetime | None = None
+    shipment_overdue: bool = False
+    shipped_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    transfer_reference: str | None = None
+    delivery_attempts: int = 0
+    redelivery_date: date | None = None
+    delivered_at: datetime | None = None
+    auto_complete_at: datetime | None = None
+    return_until: datetime | None = None
+    completed_at: datetime | None = None
+    problem: str | None = None
+    return_pickup_date: date | None = None
+    reviewed: bool = False
+    updated_at: datetime | None = None
+    version: int = 1
+    timeline: tuple[TimelineEntry, ...] = field(default=())
+
+    @property
+    def total(self) -> Money:
+        return self.unit_price * self.quantity
+
+    def actor_for(self, principal_id: str, role: str) -> Actor | None:
+        """How this principal relates to this order, or None if it may not see it."""
+        if role in ("agent", "operator"):
+            return Actor(role)
+        if role == "buyer" and principal_id == self.buyer_id:
+            return Actor.BUYER
+        if role == "seller" and principal_id == self.seller_id:
+            return Actor.SELLER
+        if (
+            role == "carrier"
+            and self.fulfilment is Fulfilment.WAREHOUSE
+            and self.status in (Status.ACCEPTED, Status.EXCHANGE_REQUESTED)
+        ):
+            return Actor.CARRIER  # a 3PL ships warehouse orders
+        return None
+
+    def allowed_actions(self, actor: Actor, now: datetime) -> list[str]:
+        """What `actor` may do now, by the table and the order's own conditions."""
+        allowed = {
+            action.value
+            for (status, action), transition in TRANSITIONS.items()
+            if status is self.status
+            and actor in transition.actors
+            and action in PUBLIC_ACTIONS
+            and self._condition_holds(action, actor, now) is None
+        }
+        if actor in (Actor.BUYER, Actor.SELLER):
+            allowed.add("message")
+        return sorted(allowed)
+
+    def _condition_holds(self, action: Action, actor: Actor, now: datetime) -> str | None:
+        """Why `action` is refused beyond the table (None: it is not)."""
+        transfer = self.fulfilment is Fulfilment.TRANSFER
+        if action is Action.CHANGE_ADDRESS and transfer:
+            return "A transfer has no shipping address"
+        if (
+            action is Action.SHIP
+            and actor is Actor.CARRIER
+            and self.fulfilment is not (Fulfilment.WAREHOUSE)
+        ):
+            return "Only warehouse orders are shipped by a 3PL"
+        if action is Action.CONFIRM_RECEIPT and self.status is Status.SHIPPED and not transfer:
+            return "Confirm once the carrier has delivered it"
+        if action in (Action.RETURN, Action.EXCHANGE) and transfer:
+            return "A transferred booking or ticket cannot be returned or exchanged"
+        if action is Action.RETURN and (self.return_until is None or now > self.return_until):
+            return "The return window has closed"
+        if action is Action.AUTO_COMPLETE and self.status is Status.SHIPPED and not transfer:
+            return "Goods complete by themselves only after delivery"
+        if (
+            action is Action.ACCEPT
+            and self.event_date is not None
+            and self.event_date <= now.date()
+        ):
+            return "The event of this order has passed"
+        if action is Action.REVIEW and self.reviewed:
+            return "This order has a review already"
+        return None
+
+    def apply(self, action: Action, actor: Actor, at: datetime, **changes: object) -> Order:
+        """The order after `actor` takes `action`; refused unless the table and the order's
+        conditions allow it."""
+        transition = TRANSITIONS.get((self.status, action))
+        if transition is None or actor not in transition.actors:
+            if actor not in ACTORS_OF[action]:
+                raise ActionForbidden(action, actor)
+            raise TransitionRefused(self.status, action, self.allowed_actions(actor, at))
+        reason = self._condition_holds(action, actor, at)
+        if reason:
+            raise TransitionRefused(
+                self.status,
+                action,
+                self.allowed_actions(actor, at),
+                code="action-not-allowed",
+                detail=reason,
+            )
+        status = transition.to or self.status
+        return replace(self, status=status, updated_at=at, **changes)  # type: ignore[arg-type]
+
+    def noting(self, at: datetime, kind: str, detail: str) -> Order:
+        detail = detail[:TIMELINE_DETAIL_MAX]  # what others tell us (a decline reason) is long
+        return replace(self, timeline=(*self.timeline, TimelineEntry(at, kind, detail)))

@@ -1,0 +1,259 @@
+"""What buyers, sellers and carriers do with orders. Each command reads the order once,
+lets the domain decide, and keeps the outcome (state and events) in one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from orders import domain
+from orders.db import Listings, Messages, Orders, Reviews, Sellers
+from orders.domain import (
+    Actor,
+    Address,
+    DomainError,
+    Message,
+    NotFound,
+    Order,
+    Outcome,
+    Review,
+)
+from orders.handlers.context import OrdersContext, Who, keep, new_id
+from servicekit.uow import UnitOfWork
+
+# A party's decision on an order: (the order, who they are to it, now) -> what happened.
+Decision = Callable[[Order, Actor, datetime], Outcome]
+
+
+async def _party_order(uow: UnitOfWork, order_id: str, who: Who) -> tuple[Order, Actor]:
+    """The order and the caller's part in it: only its parties (and staff) see it at all."""
+    order = await Orders(uow.session).get(order_id)
+    actor = order.actor_for(who.id, who.role) if order else None
+    if order is None or actor is None:
+        raise NotFound("order")
+    return order, actor
+
+
+async def _act(ctx: OrdersContext, order_id: str, who: Who, decide: Decision) -> Order:
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        order, actor = await _party_order(uow, order_id, who)
+        saved = await keep(uow, order, decide(order, actor, now))
+        await uow.commit()
+    return saved
+
+
+async def place_order(
+    ctx: OrdersContext,
+    *,
+    buyer_id: str,
+    listing_id: str,
+    quantity: int,
+    shipping_address: Address | None,
+    payment_method: str,
+) -> Order:
+    """Reserve the stock and record the order at the listing's price."""
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        listings = Listings(uow.session)
+        listing = await listings.get(listing_id)
+        if listing is None:
+            raise NotFound("listing")
+        (await Sellers(uow.session).get(listing.seller_id)).check_can_sell(now.date())
+        placed = domain.place_order(
+            order_id=new_id("ord"),
+            listing=listing,
+            buyer_id=buyer_id,
+            quantity=quantity,
+            shipping_address=shipping_address,
+            payment_method=payment_method,
+            now=now,
+            calendar=ctx.calendar,
+            rules=ctx.rules,
+        )
+        if not await listings.reserve(listing.id, quantity):
+            # Someone else bought the last ones between our read and our write.
+            current = await listings.get(listing.id)
+            if current is not None:
+                current.check_orderable(quantity, now.date())
+            raise DomainError("insufficient-stock", "Not enough left of this listing")
+        await Orders(uow.session).add(placed.order)
+        for event in placed.events:
+            uow.emit(event)
+        await uow.commit()
+    return placed.order
+
+
+async def accept(ctx: OrdersContext, order_id: str, who: Who) -> Order:
+    return await _act(
+        ctx, order_id, who, lambda order, actor, now: domain.accept(order, actor, now, ctx.calendar)
+    )
+
+
+async def decline(ctx: OrdersContext, order_id: str, who: Who, reason: str) -> Order:
+    return await _act(
+        ctx, order_id, who, lambda order, actor, now: domain.decline(order, actor, reason, now)
+    )
+
+
+async def cancel(ctx: OrdersContext, order_id: str, who: Who, reason: str) -> Order:
+    return await _act(
+        ctx, order_id, who, lambda order, actor, now: domain.cancel(order, actor, reason, now)
+    )
+
+
+async def change_address(ctx: OrdersContext, order_id: str, who: Who, address: Address) -> Order:
+    return await _act(
+        ctx,
+        order_id,
+        who,
+        lambda order, actor, now: domain.change_address(order, actor, address, now),
+    )
+
+
+async def ship(
+    ctx: OrdersContext,
+    order_id: str,
+    who: Who,
+    *,
+    carrier: str | None,
+    tracking_number: str | None,
+    transfer_reference: str | None,
+) -> Order:
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        order, actor = await _party_order(uow, order_id, who)
+        shipped_with = domain.shipment_carrier(actor, carrier, who.carrier)
+        same_parcel: list[Order] = []
+        if shipped_with and tracking_number and domain.carrier_key(shipped_with):
+            key = domain.carrier_key(shipped_with)
+            same_parcel = await Orders(uow.session).parcel_orders(key, tracking_number)
+        shipped = domain.ship(
+            order,
+            actor,
+            now,
+            carrier=shipped_with,
+            tracking_number=tracking_number,
+            transfer_reference=transfer_reference,
+            confirmation_days=ctx.rules.confirmation_days,
+        )
+        domain.check_tracking_number_free(shipped.order, shipped_with, tracking_number, same_parcel)
+        saved = await keep(uow, order, shipped)
+        await uow.commit()
+    return saved
+
+
+async def redeliver(ctx: OrdersContext, order_id: str, who: Who, preferred_date: date) -> Order:
+    window_days = ctx.rules.redelivery_window_days
+    return await _act(
+        ctx,
+        order_id,
+        who,
+        lambda order, actor, now: domain.redeliver(order, actor, preferred_date, now, window_days),
+    )
+
+
+async def confirm_receipt(ctx: OrdersContext, order_id: str, who: Who) -> Order:
+    return await _act(ctx, order_id, who, domain.confirm_receipt)
+
+
+async def report_problem(
+    ctx: OrdersContext, order_id: str, who: Who, reason: str, details: str
+) -> Order:
+    return await _act(
+        ctx,
+        order_id,
+        who,
+        lambda order, actor, now: domain.report_problem(order, actor, reason, details, now),
+    )
+
+
+async def request_return(ctx: OrdersContext, order_id: str, who: Who, reason: str) -> Order:
+    return await _act(
+        ctx,
+        order_id,
+        who,
+        lambda order, actor, now: domain.request_return(
+            order, actor, reason, now, ctx.calendar, ctx.rules
+        ),
+    )
+
+
+async def confirm_return(ctx: OrdersContext, order_id: str, who: Who) -> Order:
+    return await _act(ctx, order_id, who, domain.confirm_return)
+
+
+async def request_exchange(
+    ctx: OrdersContext, order_id: str, who: Who, reason: str, note: str
+) -> Order:
+    return await _act(
+        ctx,
+        order_id,
+        who,
+        lambda order, actor, now: domain.request_exchange(order, actor, reason, now, note=note),
+    )
+
+
+async def review(ctx: OrdersContext, order_id: str, who: Who, rating: int, text: str) -> Review:
+    review_id = new_id("rev")
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        order, actor = await _party_order(uow, order_id, who)
+        reviewed = domain.review(order, actor, rating, now, review_id=review_id, text=text)
+        saved = await keep(uow, order, reviewed)
+        created = Review(review_id, saved.id, saved.seller_id, saved.buyer_id, rating, text, now)
+        await Reviews(uow.session).add(created)
+        await uow.commit()
+    return created
+
+
+async def post_message(ctx: OrdersContext, order_id: str, who: Who, body: str) -> Message:
+    now = ctx.clock.now()
+    async with ctx.db.unit_of_work() as uow:
+        order, actor = await _party_order(uow, order_id, who)
+        message, posted = domain.post_message(
+            order, actor, message_id=new_id("msg"), sender_id=who.id, body=body, at=now
+        )
+        await Messages(uow.session).add(message)
+        uow.emit(posted)
+        await uow.commit()
+    return message
+
+
+async def messages(
+    ctx: OrdersContext, order_id: str, who: Who, *, limit: int = 200, after_seq: int | None = None
+) -> list[Message]:
+    async with ctx.db.unit_of_work() as uow:
+        await _party_order(uow, order_id, who)
+        return await Messages(uow.session).for_order(order_id, limit=limit, after_seq=after_seq)
+
+
+async def carrier_event(
+    ctx: OrdersContext,
+    tracking_number: str,
+    status: str,
+    occurred_at: datetime,
+    *,
+    carrier: str | None,
+) -> Order:
+    """A carrier's scan of one of its parcels. A parcel is (carrier, tracking number): a
+    number of another carrier is as unknown as one nobody uses, so the answer tells a carrier
+    nothing about other carriers' parcels. The same report sent again counts once, on the
+    order it was about: a scan dated before an order's shipment is never that order's."""
+    action = domain.CARRIER_ACTIONS[status]
+    key = domain.reporting_carrier_key(carrier)
+    domain.check_report_time(occurred_at, ctx.clock.now())
+    async with ctx.db.unit_of_work() as uow:
+        repository = Orders(uow.session)
+        candidates = await repository.parcel_orders(key, tracking_number, shipped_by=occurred_at)
+        found = domain.parcel_order(candidates, occurred_at)
+        # The candidates come without their timelines; the one reported on is read whole.
+        order = await repository.get(found.id) if found else None
+        if order is None:
+            raise NotFound("shipment")
+        if domain.already_reported(order, action, occurred_at):
+            return order
+        updated = domain.carrier_update(order, action, occurred_at, ctx.rules)
+        saved = await keep(uow, order, updated)
+        await uow.commit()
+    return saved

@@ -1,0 +1,47 @@
+"""What every orders use case shares: its context, the caller, and how a decided outcome is
+kept (saved with the events it causes, in the same unit of work)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from orders.db import Listings, Orders
+from orders.domain import Order, OrderRules, Outcome
+from servicekit.calendar import BusinessCalendar
+from servicekit.clock import Clock
+from servicekit.uow import Database, UnitOfWork
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+
+@dataclass(frozen=True)
+class OrdersContext:
+    """What the use cases need besides a unit of work."""
+
+    db: Database
+    clock: Clock
+    calendar: BusinessCalendar
+    rules: OrderRules
+
+
+@dataclass(frozen=True)
+class Who:
+    """The caller, as the gateway authenticated it."""
+
+    id: str
+    role: str
+    carrier: str | None = None  # the carrier a `carrier` principal speaks for
+
+
+async def keep(uow: UnitOfWork, before: Order, outcome: Outcome) -> Order:
+    """Save the outcome's order (refused if someone else changed it since `before` was read),
+    give the stock back if it ended unfulfilled, and emit its events."""
+    saved = await Orders(uow.session).save(outcome.order, before=before)
+    if outcome.stock_back:
+        await Listings(uow.session).give_back(before.listing_id, before.quantity)
+    for event in outcome.events:
+        uow.emit(event)
+    return saved

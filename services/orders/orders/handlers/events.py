@@ -1,0 +1,160 @@
+"""Events from other services: payments' facts about the card and the money, sellers'
+standing, and support's tickets. An event that no longer fits the order's state is ignored,
+not an error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from contracts.payments import (
+    PaymentAuthorizationFailed,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentRefunded,
+    PaymentReleased,
+    PaymentVoided,
+)
+from contracts.seller_standards import SellerStandingChanged
+from contracts.support import TicketEscalated, TicketOpened, TicketResolved
+from orders import domain
+from orders.db import Orders, OrderTickets, Sellers
+from orders.domain import Order, Outcome, PaymentState, TransitionRefused
+from orders.handlers.context import OrdersContext, keep
+from servicekit.events import EventRouter, Received
+from servicekit.uow import UnitOfWork
+
+
+async def _on_order(uow: UnitOfWork, order_id: str, decide: Callable[[Order], Outcome]) -> None:
+    order = await Orders(uow.session).get(order_id)
+    if order is None:
+        return  # not an order of ours
+    try:
+        outcome = decide(order)
+    except TransitionRefused:
+        return  # already moved on: a state-machine guard, not an error
+    await keep(uow, order, outcome)
+
+
+async def on_payment_authorized(
+    ctx: OrdersContext, received: Received[PaymentAuthorized], uow: UnitOfWork
+) -> None:
+    event, now = received.event, ctx.clock.now()
+    await _on_order(
+        uow, event.order_id, lambda order: domain.record_authorization(order, event.amount, now)
+    )
+
+
+async def on_payment_failed(
+    ctx: OrdersContext, received: Received[PaymentAuthorizationFailed], uow: UnitOfWork
+) -> None:
+    event, now = received.event, ctx.clock.now()
+    await _on_order(
+        uow,
+        event.order_id,
+        lambda order: domain.record_authorization_failure(order, event.reason, now),
+    )
+
+
+async def on_payment_captured(
+    ctx: OrdersContext, received: Received[PaymentCaptured], uow: UnitOfWork
+) -> None:
+    event, now = received.event, ctx.clock.now()
+    await _on_order(
+        uow,
+        event.order_id,
+        lambda order: domain.record_payment(
+            order, PaymentState.CAPTURED, now, captured=event.amount
+        ),
+    )
+
+
+async def on_payment_voided(
+    ctx: OrdersContext, received: Received[PaymentVoided], uow: UnitOfWork
+) -> None:
+    """The hold was released. Following orders' own cancel, decline or expiry that is only
+    recorded (no second OrderCancelled); under an order still open, it ends the order."""
+    event, now = received.event, ctx.clock.now()
+    await _on_order(
+        uow, event.order_id, lambda order: domain.record_void(order, event.reason, now)[0]
+    )
+
+
+async def on_payment_released(
+    ctx: OrdersContext, received: Received[PaymentReleased], uow: UnitOfWork
+) -> None:
+    event, now = received.event, ctx.clock.now()
+    await _on_order(
+        uow,
+        event.order_id,
+        lambda order: domain.record_payment(
+            order, PaymentState.RELEASED, now, released=event.amount
+        ),
+    )
+
+
+async def on_payment_refunded(
+    ctx: OrdersContext, received: Received[PaymentRefunded], uow: UnitOfWork
+) -> None:
+    event, now = received.event, ctx.clock.now()
+    await _on_order(
+        uow,
+        event.order_id,
+        lambda order: domain.record_refund(order, event.total_refunded, event.full, now),
+    )
+
+
+async def on_standing_changed(
+    ctx: OrdersContext, received: Received[SellerStandingChanged], uow: UnitOfWork
+) -> None:
+    event = received.event
+    await Sellers(uow.session).set_standing(event.seller_id, event.standing, ctx.clock.now())
+
+
+async def on_ticket_opened(
+    ctx: OrdersContext, received: Received[TicketOpened], uow: UnitOfWork
+) -> None:
+    event = received.event
+    if event.order_id is None:
+        return  # a ticket about a seller, not an order
+    await OrderTickets(uow.session).opened(
+        ticket_id=event.ticket_id,
+        order_id=event.order_id,
+        reason=event.reason,
+        priority=event.priority,
+        status="open",
+        opened_at=event.opened_at,
+        updated_at=ctx.clock.now(),
+    )
+
+
+async def on_ticket_escalated(
+    ctx: OrdersContext, received: Received[TicketEscalated], uow: UnitOfWork
+) -> None:
+    event = received.event
+    await OrderTickets(uow.session).changed(
+        event.ticket_id, ctx.clock.now(), status="escalated", priority=event.priority
+    )
+
+
+async def on_ticket_resolved(
+    ctx: OrdersContext, received: Received[TicketResolved], uow: UnitOfWork
+) -> None:
+    await OrderTickets(uow.session).changed(
+        received.event.ticket_id, ctx.clock.now(), status="resolved"
+    )
+
+
+def event_router(ctx: OrdersContext) -> EventRouter:
+    router = EventRouter()
+    router.add(PaymentAuthorized, partial(on_payment_authorized, ctx))
+    router.add(PaymentAuthorizationFailed, partial(on_payment_failed, ctx))
+    router.add(PaymentCaptured, partial(on_payment_captured, ctx))
+    router.add(PaymentVoided, partial(on_payment_voided, ctx))
+    router.add(PaymentReleased, partial(on_payment_released, ctx))
+    router.add(PaymentRefunded, partial(on_payment_refunded, ctx))
+    router.add(SellerStandingChanged, partial(on_standing_changed, ctx))
+    router.add(TicketOpened, partial(on_ticket_opened, ctx))
+    router.add(TicketEscalated, partial(on_ticket_escalated, ctx))
+    router.add(TicketResolved, partial(on_ticket_resolved, ctx))
+    return router
