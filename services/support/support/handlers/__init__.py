@@ -7,3 +7,9 @@ emits the events it recorded:
   the buyers' messages that start the seller's clock);
 - `clocks`: SLA breaches and unanswered messages, on the timer;
 - `commands`: what buyers, sellers and agents ask over HTTP."""
+
+from support.handlers.events import event_router
+
+# The service's event router, where the platform's tooling looks for it (the AsyncAPI document
+# and the topology test read `<service>.handlers.event_router`).
+__all__ = ["event_router"]
