@@ -2,15 +2,17 @@
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from contracts import Event, Money
 from contracts.orders import OrderPlaced
+from servicekit.calendar import BusinessCalendar
 from servicekit.db import outbox
 from servicekit.testing import received
+from support.domain.tickets import SYSTEM, Ticket, open_ticket, resolve
 from support.handlers.events import event_router
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, during business hours
@@ -63,3 +65,52 @@ async def published(engine: Any) -> list[tuple[str, dict[str, Any]]]:
         (row.event_type.removeprefix("marketplace.support."), json.loads(row.payload)["data"])
         for row in rows
     ]
+
+
+# --- builders for the pure rules' tests ------------------------------------------------------
+
+
+CALENDAR = BusinessCalendar()
+FRIDAY_4PM = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)  # one business hour before the weekend
+TUESDAY_10AM = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # in the middle of a business day
+OTHER_BUYER = "usr_someone_else"
+AGENT = "usr_agent"
+ORDER = {"order_id": "ord_1", "buyer_id": BUYER, "seller_id": SELLER, "currency": "EUR"}
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+def eur(amount_minor: int) -> Money:
+    return Money(amount_minor=amount_minor, currency="EUR")
+
+
+def ticket(reason="not_received", *, order=ORDER, now=TUESDAY_10AM, **kwargs) -> Ticket:
+    return open_ticket(
+        "tkt_1",
+        order=order,
+        seller_id=SELLER,
+        reason=reason,
+        opened_by=SYSTEM,
+        now=now,
+        calendar=CALENDAR,
+        **kwargs,
+    )
+
+
+def seller_ticket(reason="seller_review") -> Ticket:
+    """A ticket about a seller, with no order behind it."""
+    return ticket(reason, order=None)
+
+
+def resolved(t: Ticket, action="refund", amount=None, note="Refunded in full") -> Ticket:
+    return resolve(
+        t,
+        action=action,
+        amount=amount,
+        note=note,
+        agent_id=AGENT,
+        role="agent",
+        now=TUESDAY_10AM + timedelta(hours=2),
+    )
