@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from gateway import portal
-from gateway.api import Gateway, build_router
+from gateway import api, portal
+from gateway.api import Gateway
 from gateway.edge import EdgeGuard
 from gateway.settings import GatewaySettings
 from gateway.throttle import TooManyRequests
@@ -57,7 +57,8 @@ def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None =
     gateway = Gateway(settings, runtime.db, runtime.clock)
     runtime.on_start(gateway.bootstrap_operator)
     runtime.on_stop(gateway.close)
-    app = runtime.fastapi_app(build_router(gateway), title=TITLE)
+    app = runtime.fastapi_app(title=TITLE)
+    api.install(app, gateway)
     portal.install(app, runtime.db)
     app.add_middleware(
         EdgeGuard,

@@ -3,7 +3,8 @@ import pytest
 from fastapi import FastAPI
 
 from devstack.processes import free_port
-from gateway.api import Gateway, build_router
+from gateway import api
+from gateway.api import Gateway
 from gateway.app import MIGRATIONS
 from gateway.settings import GatewaySettings
 from servicekit.clock import ManualClock
@@ -48,8 +49,8 @@ async def gateway(db, clock, upstream):
         upstream_timeout_seconds=5,
     )
     gateway = Gateway(settings, db, clock)
-    await gateway.clients["orders"].aclose()
-    gateway.clients["orders"] = httpx.AsyncClient(
+    await gateway.upstreams.clients["orders"].aclose()
+    gateway.upstreams.clients["orders"] = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=upstream.app), base_url="http://orders"
     )
     await gateway.bootstrap_operator()
@@ -61,7 +62,7 @@ async def gateway(db, clock, upstream):
 async def client(gateway):
     app = FastAPI()
     install_problem_handlers(app)
-    app.include_router(build_router(gateway))
+    api.install(app, gateway)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from gateway import api as gateway_api
 from gateway.api import Gateway
+from gateway.api import identity as gateway_identity
 from gateway.db import idempotent_requests, principals
 from gateway.settings import GatewaySettings
 
@@ -69,7 +69,7 @@ async def test_without_a_configured_token_one_is_made_logged_and_works(
     db, clock, client, monkeypatch
 ):
     log = RecordingLog()
-    monkeypatch.setattr(gateway_api, "log", log)
+    monkeypatch.setattr(gateway_identity, "log", log)
     unconfigured = Gateway(GatewaySettings(operator_token=""), db, clock)
     try:
         await unconfigured.bootstrap_operator()
@@ -285,17 +285,17 @@ async def test_an_unknown_path_is_404_problem_details(client, buyer):
 async def test_a_request_left_without_answer_keeps_its_answer_so_a_retry_cannot_apply_it_twice(
     client, gateway, buyer, upstream
 ):
-    forward = gateway.clients["orders"].request
+    forward = gateway.upstreams.clients["orders"].request
 
     async def lost_answer(*args, **kwargs):
         raise httpx.ReadTimeout("no answer")
 
-    gateway.clients["orders"].request = lost_answer
+    gateway.upstreams.clients["orders"].request = lost_answer
     answer = await client.post("/v1/orders", json=ORDER, headers=buyer | key("order-lost"))
     assert answer.status_code == 504
     assert answer.json()["type"] == "/problems/outcome-unknown"
 
-    gateway.clients["orders"].request = forward  # the service is back
+    gateway.upstreams.clients["orders"].request = forward  # the service is back
     retried = await client.post("/v1/orders", json=ORDER, headers=buyer | key("order-lost"))
     assert retried.status_code == 504  # "look it up", not "in progress, retry shortly"
     assert retried.json() == answer.json()

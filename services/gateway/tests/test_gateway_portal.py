@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from gateway.api import build_router
+from gateway import api
 from gateway.portal import SecurityHeaders, install
 from gateway.portal.forms import ORDER_ACTIONS, RESOLUTIONS, body_of, resolution_of, utc
 from gateway.portal.settings import PortalSettings
@@ -245,7 +245,7 @@ def test_every_template_escapes_whatever_its_name():
 def portal_app(gateway, db, clock):
     app = FastAPI()
     install_problem_handlers(app)
-    app.include_router(build_router(gateway))
+    api.install(app, gateway)
     install(app, db, settings=PortalSettings(idle_minutes=30, absolute_hours=12), clock=clock)
     app.add_middleware(SecurityHeaders)
     return app

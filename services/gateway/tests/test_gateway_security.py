@@ -14,7 +14,8 @@ from starlette.responses import PlainTextResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from devstack.processes import free_port
-from gateway.api import Gateway, build_router
+from gateway import api
+from gateway.api import Gateway
 from gateway.app import create_app, too_many_requests
 from gateway.db import idempotent_requests
 from gateway.domain import (
@@ -45,7 +46,7 @@ async def serving(gateway: Gateway) -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
     install_request_context(app)
-    app.include_router(build_router(gateway))
+    api.install(app, gateway)
     app.add_middleware(EdgeGuard, max_body_bytes=10_000, max_json_depth=8)
     app.add_exception_handler(TooManyRequests, too_many_requests)  # type: ignore[arg-type]
     return app
@@ -61,8 +62,8 @@ async def limited(db, clock, upstream):
         db,
         clock,
     )
-    await gateway.clients["orders"].aclose()
-    gateway.clients["orders"] = httpx.AsyncClient(
+    await gateway.upstreams.clients["orders"].aclose()
+    gateway.upstreams.clients["orders"] = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=upstream.app), base_url="http://orders"
     )
     await gateway.bootstrap_operator()
@@ -379,7 +380,9 @@ async def test_expired_keys_are_purged(gateway, client, operator, clock, engine)
             headers=operator | {"Idempotency-Key": f"old-{n}"},
         )
     clock.advance(2 * 24 * 3600)
-    gateway._next_purge = 0.0  # the next keyed request purges (at most every few minutes)
+    gateway.idempotency_keys._next_purge = (
+        0.0  # the next keyed request purges (at most every few minutes)
+    )
     await client.post(
         "/v1/principals",
         json={"role": "buyer", "name": "New", "email": "new@example.com"},

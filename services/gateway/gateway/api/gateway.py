@@ -1,0 +1,38 @@
+"""What the API's routes share, made once per process (`gateway.app`)."""
+
+from __future__ import annotations
+
+from gateway.api.idempotency import IdempotencyKeys
+from gateway.api.identity import Identity
+from gateway.api.upstreams import Upstreams
+from gateway.settings import GatewaySettings
+from gateway.throttle import Throttle
+from servicekit.clock import Clock
+from servicekit.uow import Database
+
+
+class Gateway:
+    """The settings, database and clock, and the three parts that act on a request: `identity`
+    (tokens, principals, rate limits), `idempotency_keys` and the `upstreams` it forwards to."""
+
+    def __init__(self, settings: GatewaySettings, db: Database, clock: Clock) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        throttle = Throttle(
+            per_token=settings.rate_limit_per_token,
+            failed_authentications=settings.rate_limit_failed_authentications,
+            storage_uri=settings.rate_limit_storage_uri,
+        )
+        self.identity = Identity(db, clock, throttle)
+        self.idempotency_keys = IdempotencyKeys(db, clock, settings.idempotency_key_ttl_seconds)
+        self.upstreams = Upstreams(
+            settings.service_urls(), settings.upstream_timeout_seconds, settings.internal_token
+        )
+
+    async def bootstrap_operator(self) -> None:
+        """The first operator: from MARKETPLACE_OPERATOR_TOKEN, or a new token, logged once."""
+        await self.identity.bootstrap_operator(self.settings.operator_token)
+
+    async def close(self) -> None:
+        await self.upstreams.close()
