@@ -16,10 +16,8 @@ from typing import Any
 import stripe
 import structlog
 
-from contracts.payments import PaymentDisputeClosed, PaymentDisputeOpened
 from payments import domain
 from payments.db import Disputes, Payments, Webhooks
-from payments.domain import Payment
 from payments.store import store
 from servicekit.uow import Database, UnitOfWork
 
@@ -159,7 +157,8 @@ async def _dispute(uow: UnitOfWork, dispute: dict[str, Any], now: datetime) -> N
                 dispute_id=dispute_id,
                 refusal=refusal,
             )
-        await _opened(uow, payment, dispute_id, reason, amount, now)
+        opened = domain.dispute_opened(payment, dispute_id, amount, reason, now)
+        payment = await store(uow, payment, opened)
         await disputes.put(
             id=dispute_id,
             order_id=payment.order_id,
@@ -177,43 +176,5 @@ async def _dispute(uow: UnitOfWork, dispute: dict[str, Any], now: datetime) -> N
     status = dispute.get("status")
     if status in ("won", "lost"):
         await disputes.put(id=dispute_id, status=status, closed_at=now)
-        current = await Payments(uow.session).get(payment.order_id)
-        assert current is not None
-        await _closed(uow, current, dispute_id, amount, status, now)
-
-
-async def _opened(
-    uow: UnitOfWork, payment: Payment, dispute_id: str, reason: str, amount: int, now: datetime
-) -> None:
-    disputed = await store(uow, payment, domain.open_dispute(payment, dispute_id, amount, now))
-    uow.emit(
-        PaymentDisputeOpened(
-            order_id=payment.order_id,
-            buyer_id=payment.buyer_id,
-            seller_id=payment.seller_id,
-            dispute_id=dispute_id,
-            amount=payment.money(amount),
-            reason=reason,
-            opened_at=now,
-            refundable=disputed.money(disputed.refundable_minor),
-        )
-    )
-
-
-async def _closed(
-    uow: UnitOfWork, payment: Payment, dispute_id: str, amount: int, outcome: str, now: datetime
-) -> None:
-    if outcome == "won":
-        payment = await store(uow, payment, domain.win_dispute(payment, dispute_id, amount, now))
-    uow.emit(
-        PaymentDisputeClosed(
-            order_id=payment.order_id,
-            buyer_id=payment.buyer_id,
-            seller_id=payment.seller_id,
-            dispute_id=dispute_id,
-            amount=payment.money(amount),
-            outcome="won" if outcome == "won" else "lost",
-            closed_at=now,
-            refundable=payment.money(payment.refundable_minor),
-        )
-    )
+        closed = domain.dispute_closed(payment, dispute_id, amount, status == "won", now)
+        await store(uow, payment, closed)

@@ -555,7 +555,7 @@ def test_a_refund_waiting_for_the_capture_is_checked_against_what_the_capture_wi
     payment = authorized(10_000)
     first = waiting_refund(payment, 6_000, "tkt_1")
     check_waiting_refund(payment, [], first, NOW)
-    with pytest.raises(PaymentRefused, match="4000 is still refundable"):
+    with pytest.raises(PaymentRefused, match=r"40\.00 EUR is still refundable"):
         check_waiting_refund(payment, [first], waiting_refund(payment, 5_000, "tkt_2"), NOW)
 
 
@@ -722,7 +722,7 @@ def test_refunding_more_than_was_captured_or_nothing_at_all_is_refused(amount):
 def test_refunding_more_than_is_left_after_an_earlier_refund_is_refused():
     partly = refund(captured(10_000), 7_000, "scratched", "t1", NOW).payment
 
-    with pytest.raises(PaymentRefused, match="3000 is still refundable"):
+    with pytest.raises(PaymentRefused, match=r"30\.00 EUR is still refundable"):
         refund(partly, 3_001, "more", "t2", LATER)
 
 
@@ -943,7 +943,7 @@ def test_a_refund_before_capture_voids_the_hold_with_the_tickets_reason():
 
 @pytest.mark.parametrize("amount", [1, 9_999, 10_001])
 def test_a_refund_of_part_of_an_uncaptured_order_is_refused(amount):
-    with pytest.raises(PaymentRefused, match="only the whole 10000 EUR"):
+    with pytest.raises(PaymentRefused, match=r"only the whole 100\.00 EUR"):
         refund_before_capture(authorized(10_000), None, amount, NOW, "part")
 
 
@@ -961,7 +961,7 @@ def test_a_refund_of_an_order_that_holds_nothing_is_refused(state):
     [
         (-500_000, "eur", "not positive"),
         (0, "eur", "not positive"),
-        (10_001, "eur", "more than the 10000"),
+        (10_001, "eur", "more than the 100.00 EUR"),
         (10_000, "usd", "in 'usd', the charge in EUR"),
         ("100", "eur", "not a whole number"),
         (True, "eur", "not a whole number"),
@@ -978,7 +978,7 @@ def test_a_dispute_within_the_charge_takes_its_amount():
     assert dispute_amount(captured(10_000), 10_000, "eur") == (10_000, None)
     assert dispute_amount(captured(10_000, charged_back_minor=6_000), 4_000, "EUR") == (4_000, None)
     taken, refusal = dispute_amount(captured(10_000, charged_back_minor=6_000), 4_001, "EUR")
-    assert (taken, "more than the 4000" in (refusal or "")) == (0, True)
+    assert (taken, "more than the 40.00 EUR" in (refusal or "")) == (0, True)
 
 
 def test_a_dispute_after_a_full_refund_takes_nothing():
@@ -996,7 +996,10 @@ def test_a_dispute_after_a_partial_refund_takes_only_what_the_order_still_holds(
     taken, refusal = dispute_amount(refunded, 10_000, "eur")
 
     assert taken == 7_000
-    assert refusal is not None and "3000 EUR of the dispute's 10000 was already refunded" in refusal
+    assert (
+        refusal is not None
+        and "30.00 EUR of the dispute's 100.00 EUR was already refunded" in refusal
+    )
     assert dispute_amount(refunded, 7_000, "eur") == (7_000, None)
 
 

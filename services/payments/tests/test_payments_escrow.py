@@ -225,7 +225,7 @@ async def test_a_partial_refund_before_anything_was_captured_is_refused(ctx):
     order_id = await authorized_order(ctx)
     with pytest.raises(PaymentRefused, match="nothing was captured"):
         await deliver(ctx, resolved(order_id, "partial_refund", eur(1000)))
-    with pytest.raises(PaymentRefused, match="only the whole 8400 EUR"):
+    with pytest.raises(PaymentRefused, match=r"only the whole 84\.00 EUR"):
         await deliver(ctx, resolved(order_id, "refund", eur(1000), ticket_id="tkt_part"))
     assert (await stored_payment(ctx, order_id)).state is PaymentState.AUTHORIZED
 
@@ -388,7 +388,7 @@ async def test_a_refund_that_could_not_be_made_after_the_capture_is_refused_at_o
     order_id = await authorized_order(ctx)
     await deliver(ctx, OrderShipped(**fact(order_id), total=eur(8400)))
     await deliver(ctx, resolved(order_id, "partial_refund", eur(5000), ticket_id="tkt_a"))
-    with pytest.raises(PaymentRefused, match="3400 is still refundable"):
+    with pytest.raises(PaymentRefused, match=r"34\.00 EUR is still refundable"):
         await deliver(ctx, resolved(order_id, "partial_refund", eur(5000), ticket_id="tkt_b"))
     await settle(ctx)
 

@@ -173,7 +173,7 @@ async def _receive(ctx, body) -> bool:
     ("amount", "currency", "why"),
     [
         (-500_000, "eur", "not positive"),
-        (8_401, "eur", "more than the 8400"),
+        (8_401, "eur", "more than the 84.00 EUR"),
         (8_400, "usd", "the charge in EUR"),
         ("8400", "eur", "not a whole number"),
     ],
@@ -236,7 +236,7 @@ async def test_a_dispute_after_a_partial_refund_takes_only_what_escrow_holds(ctx
     async with ctx.db.unit_of_work() as uow:
         (recorded,) = await Disputes(uow.session).of_order(order_id)
     assert (recorded.status, recorded.amount_minor) == ("open", 5_400)
-    assert "3000 EUR of the dispute's 8400 was already refunded" in recorded.refusal
+    assert "30.00 EUR of the dispute's 84.00 EUR was already refunded" in recorded.refusal
 
 
 # --- resolutions and credits --------------------------------------------------------------

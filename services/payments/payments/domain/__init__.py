@@ -37,7 +37,13 @@ from payments.domain.capture import (
     ship,
 )
 from payments.domain.credits import creditable_minor, goodwill_credit, issue_credit
-from payments.domain.disputes import dispute_amount, open_dispute, win_dispute
+from payments.domain.disputes import (
+    dispute_amount,
+    dispute_closed,
+    dispute_opened,
+    open_dispute,
+    win_dispute,
+)
 from payments.domain.model import (
     CardOutcome,
     Decision,
@@ -88,6 +94,8 @@ __all__ = [
     "creditable_minor",
     "decided",
     "dispute_amount",
+    "dispute_closed",
+    "dispute_opened",
     "end_before_capture",
     "goodwill_credit",
     "issue_credit",

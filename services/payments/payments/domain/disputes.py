@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from contracts.payments import PaymentDisputeClosed, PaymentDisputeOpened
 from payments import ledger
 from payments.domain.model import Decision, Payment, decided
 from payments.ledger import move
@@ -27,22 +28,23 @@ def dispute_amount(payment: Payment, amount: object, currency: object) -> tuple[
         return 0, f"the dispute is in {currency!r}, the charge in {payment.currency}"
     disputable = payment.captured_minor - payment.charged_back_minor
     if amount <= 0:
-        return 0, f"the dispute's amount {amount} is not positive"
+        return 0, f"the dispute's amount {payment.shown(amount)} is not positive"
     if amount > disputable:
         return 0, (
-            f"the dispute is for {amount} {payment.currency}, more than the {disputable} "
-            "the charge holds"
+            f"the dispute is for {payment.shown(amount)}, more than the "
+            f"{payment.shown(disputable)} the charge holds"
         )
     held = max(0, payment.refundable_minor)
     if amount > held == 0:
         return 0, (
-            f"the buyer already had the dispute's {amount} {payment.currency} back (refunded): "
+            f"the buyer already had the dispute's {payment.shown(amount)} back (refunded): "
             "the order holds nothing more to take"
         )
     if amount > held:
         return held, (
-            f"{amount - held} {payment.currency} of the dispute's {amount} was already refunded "
-            f"to the buyer; only the {held} the order still held was taken"
+            f"{payment.shown(amount - held)} of the dispute's {payment.shown(amount)} was "
+            f"already refunded to the buyer; only the {payment.shown(held)} the order still held "
+            "was taken"
         )
     return amount, None
 
@@ -73,3 +75,43 @@ def win_dispute(payment: Payment, dispute_id: str, amount_minor: int, now: datet
         *move(amount_minor, ledger.CHARGEBACKS, destination),
     )
     return decided(won, [], [entry])
+
+
+def dispute_opened(
+    payment: Payment, dispute_id: str, amount_minor: int, reason: str, now: datetime
+) -> Decision:
+    """A chargeback Stripe reported (`open_dispute`) and the event that tells support."""
+    decision = open_dispute(payment, dispute_id, amount_minor, now)
+    disputed = decision.payment
+    return decision.publishing(
+        PaymentDisputeOpened(
+            order_id=payment.order_id,
+            buyer_id=payment.buyer_id,
+            seller_id=payment.seller_id,
+            dispute_id=dispute_id,
+            amount=payment.money(amount_minor),
+            reason=reason,
+            opened_at=now,
+            refundable=disputed.money(disputed.refundable_minor),
+        )
+    )
+
+
+def dispute_closed(
+    payment: Payment, dispute_id: str, amount_minor: int, won: bool, now: datetime
+) -> Decision:
+    """A chargeback decided: won, the money comes back (`win_dispute`); lost, it stays gone."""
+    decision = win_dispute(payment, dispute_id, amount_minor, now) if won else Decision(payment)
+    closed = decision.payment
+    return decision.publishing(
+        PaymentDisputeClosed(
+            order_id=closed.order_id,
+            buyer_id=closed.buyer_id,
+            seller_id=closed.seller_id,
+            dispute_id=dispute_id,
+            amount=closed.money(amount_minor),
+            outcome="won" if won else "lost",
+            closed_at=now,
+            refundable=closed.money(closed.refundable_minor),
+        )
+    )

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from contracts import Event, Money
+from contracts.money import format_money
 from payments import ledger
 from payments.ledger import Entry
 
@@ -139,6 +140,10 @@ class Payment:
 
     def money(self, amount_minor: int) -> Money:
         return Money(amount_minor=amount_minor, currency=self.currency)
+
+    def shown(self, amount_minor: int) -> str:
+        """`amount_minor` of the payment's currency as people read it ("84.00 EUR")."""
+        return format_money(amount_minor, self.currency)
 
     def operation_id(self, kind: OperationKind, suffix: str | None = None) -> str:
         return f"order:{self.order_id}:{kind.value}" + (f":{suffix}" if suffix else "")

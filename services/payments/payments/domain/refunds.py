@@ -40,8 +40,8 @@ def refund(
     amount = payment.refundable_minor if amount_minor is None else amount_minor
     if amount <= 0 or amount > payment.refundable_minor:
         raise PaymentRefused(
-            f"cannot refund {amount} {payment.currency}: "
-            f"{payment.refundable_minor} is still refundable"
+            f"cannot refund {payment.shown(amount)}: "
+            f"{payment.shown(payment.refundable_minor)} is still refundable"
         )
     card_refundable = payment.card_minor - payment.refunded_to_card_minor
     to_card = min(amount, card_refundable)
@@ -160,8 +160,8 @@ def refund_before_capture(
     if amount_minor is not None and amount_minor != payment.total_minor:
         raise PaymentRefused(
             f"nothing was captured on order {payment.order_id} yet: only the whole "
-            f"{payment.total_minor} {payment.currency} can be given back (a void), "
-            f"not {amount_minor}"
+            f"{payment.shown(payment.total_minor)} can be given back (a void), "
+            f"not {payment.shown(amount_minor)}"
         )
     return end_before_capture(payment, authorization, now, reason)
 
