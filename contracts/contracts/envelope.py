@@ -128,13 +128,3 @@ def envelope_json(
     serializer and is spliced in, rather than dumped to a dict and encoded again."""
     attributes = _attributes(event, event_id, source, time, correlation_id, causation_id)
     return orjson.dumps(attributes | {"data": orjson.Fragment(event.model_dump_json())})
-
-
-def __getattr__(name: str) -> Any:
-    """Transitional (#17): the catalogue moved to `contracts.events`, and notifications still
-    imports `event_type_registry` from here. Delete this once nothing does."""
-    if name == "event_type_registry":
-        from contracts.events import event_type_registry
-
-        return event_type_registry
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
