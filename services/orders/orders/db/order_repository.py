@@ -1,0 +1,204 @@
+"""Orders with their timelines, written under optimistic concurrency."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import Money
+from orders.db.tables import order_timeline, orders
+from orders.domain import (
+    Address,
+    Fulfilment,
+    Order,
+    PaymentState,
+    Status,
+    TimelineEntry,
+    carrier_key,
+)
+from servicekit.failures import ConcurrentUpdate
+
+
+def _address(value: dict[str, Any] | None) -> Address | None:
+    return Address(**value) if value else None
+
+
+class Orders:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, order: Order) -> None:
+        await self.session.execute(insert(orders).values(**self._columns(order)))
+        await self._append_timeline(order, already_stored=0)
+
+    async def get(self, order_id: str) -> Order | None:
+        row = (await self.session.execute(select(orders).where(orders.c.id == order_id))).first()
+        if row is None:
+            return None
+        entries = (
+            await self.session.execute(
+                select(order_timeline)
+                .where(order_timeline.c.order_id == order_id)
+                .order_by(order_timeline.c.id)
+            )
+        ).all()
+        return self._order(row, tuple(TimelineEntry(e.at, e.kind, e.detail) for e in entries))
+
+    async def save(self, order: Order, *, before: Order) -> Order:
+        """Write `order`, which was `before` when it was read, if nobody else changed it since
+        (optimistic concurrency); the timeline entries added since are appended."""
+        saved = _bump(order)
+        result = await self.session.execute(
+            update(orders)
+            .where(orders.c.id == order.id, orders.c.version == order.version)
+            .values(**self._columns(saved))
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"order {order.id} was changed by someone else")
+        await self._append_timeline(saved, already_stored=len(before.timeline))
+        return saved
+
+    async def page(
+        self,
+        *,
+        party_column: str,
+        party_id: str,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Order]:
+        column = orders.c[party_column]
+        query = select(orders).where(column == party_id)
+        if status:
+            query = query.where(orders.c.status == status)
+        if after:
+            placed, order_id = after
+            query = query.where(
+                or_(
+                    orders.c.placed_at < placed,
+                    and_(orders.c.placed_at == placed, orders.c.id < order_id),
+                )
+            )
+        query = query.order_by(orders.c.placed_at.desc(), orders.c.id.desc()).limit(limit)
+        return [self._order(row, ()) for row in (await self.session.execute(query)).all()]
+
+    async def parcel_orders(
+        self,
+        key: str,
+        tracking_number: str,
+        *,
+        shipped_by: datetime | None = None,
+        limit: int = 20,
+    ) -> list[Order]:
+        """The orders shipped with one carrier (its `carrier_key`) and tracking number (no later
+        than `shipped_by`, if given), latest shipment first, without their timelines."""
+        query = select(orders).where(
+            orders.c.carrier_key == key, orders.c.tracking_number == tracking_number
+        )
+        if shipped_by is not None:
+            query = query.where(orders.c.shipped_at <= shipped_by)
+        rows = await self.session.execute(
+            query.order_by(orders.c.shipped_at.desc(), orders.c.id.desc()).limit(limit)
+        )
+        return [self._order(row, ()) for row in rows.all()]
+
+    async def due(self, status: str, deadline: str, now: datetime, limit: int) -> list[str]:
+        """Ids of orders in `status` whose `deadline` column has passed."""
+        column = orders.c[deadline]
+        query = (
+            select(orders.c.id)
+            .where(orders.c.status == status, column.is_not(None), column <= now)
+            .order_by(column)
+            .limit(limit)
+        )
+        if deadline == "ship_by":
+            query = query.where(orders.c.shipment_overdue.is_(False))
+        return [row.id for row in (await self.session.execute(query)).all()]
+
+    async def _append_timeline(self, order: Order, *, already_stored: int) -> None:
+        new = order.timeline[already_stored:]
+        if new:
+            await self.session.execute(
+                insert(order_timeline),
+                [
+                    {"order_id": order.id, "at": e.at, "kind": e.kind, "detail": e.detail}
+                    for e in new
+                ],
+            )
+
+    @staticmethod
+    def _columns(order: Order) -> dict[str, Any]:
+        values = {
+            f.name: getattr(order, f.name)
+            for f in fields(Order)
+            if f.name not in _ORDER_SPECIAL_FIELDS
+        }
+        values.update(
+            unit_price_minor=order.unit_price.amount_minor,
+            currency=order.unit_price.currency,
+            fulfilment=order.fulfilment.value,
+            status=order.status.value,
+            payment_state=order.payment_state.value,
+            shipping_address=asdict(order.shipping_address) if order.shipping_address else None,
+            authorized_minor=_minor(order.authorized),
+            captured_minor=_minor(order.captured),
+            released_minor=_minor(order.released),
+            refunded_minor=_minor(order.refunded),
+            carrier_key=carrier_key(order.carrier) if order.carrier else None,
+        )
+        return values
+
+    @staticmethod
+    def _order(row: Any, timeline: tuple[TimelineEntry, ...]) -> Order:
+        currency = row.currency
+        values = {
+            f.name: getattr(row, f.name)
+            for f in fields(Order)
+            if f.name not in _ORDER_SPECIAL_FIELDS
+        }
+        return Order(
+            **values,
+            unit_price=Money(amount_minor=row.unit_price_minor, currency=currency),
+            fulfilment=Fulfilment(row.fulfilment),
+            status=Status(row.status),
+            payment_state=PaymentState(row.payment_state),
+            shipping_address=_address(row.shipping_address),
+            authorized=_amount(row.authorized_minor, currency),
+            captured=_amount(row.captured_minor, currency),
+            released=_amount(row.released_minor, currency),
+            refunded=_amount(row.refunded_minor, currency),
+            timeline=timeline,
+        )
+
+
+# Order fields that are not stored as a column of the same name.
+_ORDER_SPECIAL_FIELDS = frozenset(
+    {
+        "unit_price",
+        "fulfilment",
+        "status",
+        "payment_state",
+        "shipping_address",
+        "authorized",
+        "captured",
+        "released",
+        "refunded",
+        "timeline",
+    }
+)
+
+
+def _minor(amount: Money | None) -> int | None:
+    return amount.amount_minor if amount else None
+
+
+def _amount(minor: int | None, currency: str) -> Money | None:
+    return Money(amount_minor=minor, currency=currency) if minor is not None else None
+
+
+def _bump(order: Order) -> Order:
+    return replace(order, version=order.version + 1)
