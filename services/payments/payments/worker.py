@@ -5,6 +5,8 @@ ledger entries and events in one transaction (`domain.record_outcome`)."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -41,9 +43,10 @@ MAX_BACKOFF = timedelta(seconds=60)
 
 class CardOperationWorker:
     """Runs waiting card operations, one per order at a time, oldest first. Operations that
-    hit a transient error back off on the context's clock; the backoff is kept in memory
-    (`backoff`: operation id -> (failures so far, clock timestamp of the next try)), so after
-    a restart every waiting operation is tried at once."""
+    hit a transient error back off on `ticks`, the injected clock of elapsed seconds (not the
+    business clock: a development stack's manual clock stands still, and an outage must still
+    be retried). The backoff is kept in memory (`backoff`: operation id -> (failures so far,
+    tick of the next try)), so after a restart every waiting operation is tried at once."""
 
     def __init__(
         self,
@@ -52,8 +55,10 @@ class CardOperationWorker:
         concurrency: int = 16,
         lock: ExclusiveLock | None = None,
         attempts_before_set_aside: int = 8,
+        ticks: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ctx = ctx
+        self.ticks = ticks
         self.concurrency = concurrency
         self.lock = lock
         # A failure that is neither Stripe's refusal nor an outage (a bug, an answer we cannot
@@ -67,7 +72,7 @@ class CardOperationWorker:
         ctx = self.ctx
         if self.lock is not None and not await self.lock.held():
             return False
-        now = ctx.clock.now().timestamp()
+        now = self.ticks()
         backing_off = frozenset(
             self.backoff_orders[op_id]
             for op_id, (_, next_try) in self.backoff.items()
@@ -133,7 +138,7 @@ class CardOperationWorker:
         """Try `operation` again later; answers how many times it has failed so far."""
         failures = self.backoff.get(operation.id, (0, 0.0))[0] + 1
         delay = min(MAX_BACKOFF.total_seconds(), 0.5 * 2**failures)
-        self.backoff[operation.id] = (failures, self.ctx.clock.now().timestamp() + delay)
+        self.backoff[operation.id] = (failures, self.ticks() + delay)
         self.backoff_orders[operation.id] = operation.order_id
         log.warning(
             "card operation failed; will retry",
