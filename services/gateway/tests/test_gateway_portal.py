@@ -65,6 +65,16 @@ def test_money_is_shown_in_the_currencys_own_decimals():
     assert money({"amount_minor": 1500, "currency": "KWD"}) == "1.500 KWD"
 
 
+def test_a_yen_order_reads_in_whole_yen_on_its_page():
+    order = {"id": "ord_1", "status": "placed", "quantity": 1, "listing_id": "lst_1"}
+    order |= {"total": {"amount_minor": 5000, "currency": "JPY"}, "fulfilment": "seller_ships"}
+    me = {"id": "prn_1", "role": "buyer", "name": "Bea"}
+    page = templates.get_template("portal/order.html").render(
+        me=me, csrf="c", form_key="k", order=order, actions=[], messages=[]
+    )
+    assert "5,000 JPY" in page
+
+
 def test_a_metric_misses_its_target_only_once_it_is_judged():
     rows = metric_rows(
         {
