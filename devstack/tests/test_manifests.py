@@ -260,9 +260,9 @@ def test_every_secret_referenced_is_documented_in_the_readme():
 
 
 def portal_env_names() -> set[str]:
-    """The gateway's portal reads settings of its own (gateway.portal_sessions)."""
+    """The gateway's portal reads settings of its own (gateway.portal.settings)."""
     return Deployable(
-        "gateway", "gateway.portal_sessions:PortalSettings", "services/gateway"
+        "gateway", "gateway.portal.settings:PortalSettings", "services/gateway"
     ).env_names()
 
 

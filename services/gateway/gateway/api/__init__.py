@@ -22,7 +22,6 @@ __all__ = [
     "IDEMPOTENCY_KEY_PARAMETER",
     "PROXIED_METHODS",
     "Gateway",
-    "build_router",
     "install",
     "router",
 ]
@@ -36,9 +35,3 @@ def install(app: FastAPI, gateway: Gateway) -> None:
     """Serve the API from `app`; its routes find `gateway` on the app's state."""
     app.state.gateway = gateway
     app.include_router(router)
-
-
-def build_router(gateway: Gateway) -> APIRouter:
-    """The API's routes, as devstack.openapi describes them (it needs no `gateway`: the routes
-    find theirs on the app's state, see `install`). Goes once devstack.openapi reads `router`."""
-    return router
