@@ -30,8 +30,6 @@ from payments.store import has_work_queued, store, store_new
 from servicekit.events import EventRouter, Received
 from servicekit.uow import UnitOfWork
 
-__all__ = ["PaymentsContext", "event_router", "renew_expiring_authorizations"]
-
 log = structlog.get_logger(__name__)
 
 
@@ -138,11 +136,8 @@ async def on_ticket_resolved(
         raise domain.PaymentRefused(
             f"order {event.order_id} has no payment here: nothing to refund or credit"
         )
-    if event.amount is not None and event.amount.currency != payment.currency:
-        raise domain.PaymentRefused(
-            f"order {event.order_id} is paid in {payment.currency}, "
-            f"the resolution is in {event.amount.currency}"
-        )
+    if event.amount is not None:
+        domain.check_currency(payment, event.amount)
     reason = f"Support ticket {event.ticket_id}: {event.note}"
     amount = event.amount.amount_minor if event.amount else None
     if event.action == "refund":

@@ -54,6 +54,7 @@ from payments.domain.model import (
     PaymentRefused,
     PaymentState,
     as_captured,
+    check_currency,
     decided,
 )
 from payments.domain.outcomes import Answer, OrderBooks, Terms, record_outcome
@@ -88,6 +89,7 @@ __all__ = [
     "as_captured",
     "capture",
     "capture_under_way",
+    "check_currency",
     "check_waiting_refund",
     "clawed_back",
     "complete",

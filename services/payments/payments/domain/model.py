@@ -213,6 +213,15 @@ class Decision:
         )
 
 
+def check_currency(payment: Payment, amount: Money) -> None:
+    """Refuse an amount asked of the payment in another currency."""
+    if amount.currency != payment.currency:
+        raise PaymentRefused(
+            f"order {payment.order_id} is paid in {payment.currency}, "
+            f"the resolution is in {amount.currency}"
+        )
+
+
 def decided(
     payment: Payment, operations: Sequence[Operation], entries: Sequence[Entry | None]
 ) -> Decision:
