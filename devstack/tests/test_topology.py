@@ -6,7 +6,6 @@ import importlib
 import pytest
 
 from contracts import event_type_registry
-from contracts import events as all_events
 from devstack.stack import SERVICES
 from servicekit import topology
 
@@ -32,7 +31,6 @@ def consumed_by(service: str) -> set[str]:
 
 
 def test_every_event_type_is_on_a_declared_topic_published_by_its_service():
-    assert all_events
     topics = declared()
     for type_name, event_type in event_type_registry().items():
         assert event_type.topic in topics, f"{type_name}: {event_type.topic} is not declared"
