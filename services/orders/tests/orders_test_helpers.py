@@ -418,3 +418,18 @@ async def order_through(
     saved = await stored_order(ctx, order.id)
     assert saved is not None and saved.status is status
     return the_listing, saved
+
+
+ORDER_EVENT = "marketplace.order."  # the prefix of every order event type
+
+
+def when(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def assert_unchanged(ctx: Any, engine: Any, order: Order, outbox_before: list[str]) -> None:
+    """A refused command left the order and the outbox as they were."""
+    after = await stored_order(ctx, order.id)
+    assert (after.status, after.version) == (order.status, order.version)
+    assert after.timeline == order.timeline
+    assert await event_types(engine) == outbox_before
