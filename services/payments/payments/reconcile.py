@@ -14,6 +14,7 @@ import asyncio
 import sys
 from dataclasses import dataclass
 
+from contracts.money import format_money
 from payments import ledger
 from payments.cards import CardProcessor, ChargeState, StripeCards
 from payments.db import Ledger, Payments
@@ -29,24 +30,33 @@ class Difference:
     what: str
 
 
-def compare(order_id: str, balances: dict[str, int], charge: ChargeState) -> list[Difference]:
-    """What differs between an order's ledger balances and its Stripe charge. Pure."""
+def compare(
+    order_id: str, currency: str, balances: dict[str, int], charge: ChargeState
+) -> list[Difference]:
+    """What differs between an order's ledger balances and its Stripe charge, amounts written
+    for the operators who read them. Pure."""
+
+    def shown(amount_minor: int) -> str:
+        return format_money(amount_minor, currency)
+
     held = balances.get(ledger.AUTHORIZATION_HOLD, 0)
     captured = -balances.get(ledger.BUYER_CARD, 0) - held
     refunded = balances.get(ledger.REFUNDS, 0)
     found = []
     if captured != charge.amount_captured_minor:
         found.append(
-            f"captured: ledger {captured}, Stripe {charge.amount_captured_minor} "
+            f"captured: ledger {shown(captured)}, Stripe {shown(charge.amount_captured_minor)} "
             f"({charge.payment_intent_id})"
         )
     if refunded != charge.amount_refunded_minor:
-        found.append(f"refunded: ledger {refunded}, Stripe {charge.amount_refunded_minor}")
+        found.append(
+            f"refunded: ledger {shown(refunded)}, Stripe {shown(charge.amount_refunded_minor)}"
+        )
     if held and charge.status != "requires_capture":
-        found.append(f"ledger holds {held} but the PaymentIntent is {charge.status}")
+        found.append(f"ledger holds {shown(held)} but the PaymentIntent is {charge.status}")
     pending = balances.get(ledger.REFUNDS_PENDING, 0)
     if pending:
-        found.append(f"{pending} decided as refund but not confirmed by Stripe")
+        found.append(f"{shown(pending)} decided as refund but not confirmed by Stripe")
     return [Difference(order_id, what) for what in found]
 
 
@@ -56,14 +66,17 @@ async def reconcile(db: Database, cards: CardProcessor) -> list[Difference]:
         lines = {p.order_id: await Ledger(uow.session).order_lines(p.order_id) for p in payments}
         unbalanced = await Ledger(uow.session).unbalanced_orders()
     differences = [
-        Difference(order_id, f"lines in {currency} sum to {total}, not zero")
+        Difference(
+            order_id, f"lines in {currency} sum to {format_money(total, currency)}, not zero"
+        )
         for order_id, currency, total in unbalanced
     ]
     for payment in payments:
         if not payment.payment_intent_id:
             continue
         charge = await cards.charge_state(payment.payment_intent_id)
-        differences += compare(payment.order_id, ledger.balances(lines[payment.order_id]), charge)
+        balances = ledger.balances(lines[payment.order_id])
+        differences += compare(payment.order_id, payment.currency, balances, charge)
     return differences
 
 

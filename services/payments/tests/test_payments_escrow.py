@@ -444,5 +444,5 @@ async def test_reconciliation_agrees_with_stripe_until_someone_refunds_behind_ou
     await stripe_cards.client.v1.refunds.create_async({"payment_intent": intent, "amount": 500})
     differences = await reconcile(ctx.db, stripe_cards)
     assert [(d.order_id, d.what) for d in differences if d.order_id in (kept, tampered)] == [
-        (tampered, "refunded: ledger 0, Stripe 500")
+        (tampered, "refunded: ledger 0.00 EUR, Stripe 5.00 EUR")
     ]
