@@ -126,7 +126,7 @@ class Directory:
         self.session = session
 
     async def add_principal(self, **values: Any) -> None:
-        statement = insert_ignoring_duplicates(self.session.bind, principals).values(**values)  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, principals).values(**values)
         await self.session.execute(statement)
 
     async def principal(self, principal_id: str) -> Any | None:
@@ -136,7 +136,7 @@ class Directory:
     async def add_order(
         self, order_id: str, buyer_id: str, seller_id: str, facts: dict[str, Any]
     ) -> None:
-        statement = insert_ignoring_duplicates(self.session.bind, orders).values(  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, orders).values(
             order_id=order_id, buyer_id=buyer_id, seller_id=seller_id, facts=facts
         )
         await self.session.execute(statement)
@@ -184,7 +184,7 @@ class Inbox:
 
     async def add(self, values: dict[str, Any], channels: list[str], now: datetime) -> bool:
         """Record a notification and its deliveries; False if it was recorded before."""
-        statement = insert_ignoring_duplicates(self.session.bind, notifications).values(**values)  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, notifications).values(**values)
         if not (await self.session.execute(statement)).rowcount:
             return False
         for channel in channels:
@@ -326,7 +326,7 @@ class Reminders:
         self.session = session
 
     async def schedule(self, reminder: Reminder) -> None:
-        statement = insert_ignoring_duplicates(self.session.bind, reminders).values(  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, reminders).values(
             id=f"{reminder.kind}:{reminder.order_id}",
             kind=reminder.kind,
             order_id=reminder.order_id,
@@ -369,7 +369,7 @@ class Parked:
     async def park(
         self, event_id: str, order_id: str, event_type: str, data: dict[str, Any], now: datetime
     ) -> None:
-        statement = insert_ignoring_duplicates(self.session.bind, parked).values(  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, parked).values(
             event_id=event_id, order_id=order_id, event_type=event_type, data=data, parked_at=now
         )
         await self.session.execute(statement)

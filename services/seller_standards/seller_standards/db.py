@@ -150,7 +150,7 @@ class Reviews:
         self.session = session
 
     async def add(self, review: Review, seller_id: str) -> None:
-        statement = insert_ignoring_duplicates(self.session.bind, reviews).values(  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, reviews).values(
             **asdict(review), seller_id=seller_id
         )
         await self.session.execute(statement)
@@ -234,7 +234,7 @@ class Standings:
         }
         if standing.version == 0:
             inserted = await self.session.execute(
-                insert_ignoring_duplicates(self.session.bind, standings).values(  # type: ignore[arg-type]
+                insert_ignoring_duplicates(self.session, standings).values(
                     seller_id=standing.seller_id, **values
                 )
             )

@@ -180,9 +180,7 @@ class Tickets:
 
     async def add(self, ticket: Ticket) -> bool:
         """Store a new ticket; False if one is already open for its order and reason."""
-        statement = insert_ignoring_duplicates(self.session.bind, tickets).values(  # type: ignore[arg-type]
-            **_columns(ticket)
-        )
+        statement = insert_ignoring_duplicates(self.session, tickets).values(**_columns(ticket))
         return bool((await self.session.execute(statement)).rowcount)
 
     async def get(self, ticket_id: str) -> Ticket | None:
@@ -278,7 +276,7 @@ class Orders:
         self.session = session
 
     async def remember(self, **values: Any) -> None:
-        statement = insert_ignoring_duplicates(self.session.bind, orders).values(**values)  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, orders).values(**values)
         await self.session.execute(statement)
 
     async def get(self, order_id: str) -> dict[str, Any] | None:
@@ -303,7 +301,7 @@ class OrderMoneys:
     async def locked(self, order_id: str) -> OrderMoney:
         """The order's money, its row locked until the unit of work ends, so that two
         resolutions (or a resolution and a payment event) on one order take turns."""
-        statement = insert_ignoring_duplicates(self.session.bind, order_money).values(  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, order_money).values(
             order_id=order_id, version=0
         )
         await self.session.execute(statement)
@@ -336,7 +334,7 @@ class AwaitingReplies:
 
     async def wait(self, order_id: str, since: datetime, message_id: str) -> None:
         """A buyer wrote: start the 24-hour clock, unless an earlier message is waiting."""
-        statement = insert_ignoring_duplicates(self.session.bind, awaiting_replies).values(  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, awaiting_replies).values(
             order_id=order_id, since=since, message_id=message_id
         )
         await self.session.execute(statement)
