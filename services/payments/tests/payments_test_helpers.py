@@ -2,7 +2,8 @@
 
 import json
 import uuid
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +13,16 @@ from contracts.orders import OrderPlaced, OrderShipped
 from contracts.support import TicketResolved
 from payments import ledger
 from payments.db import Ledger, Operations, Payments
+from payments.domain import (
+    CardOutcome,
+    Decision,
+    Operation,
+    Payment,
+    PaymentState,
+    release,
+)
 from payments.handlers import event_router
+from payments.ledger import Entry
 from payments.worker import CardOperationWorker
 from servicekit.db import outbox
 from servicekit.events import Received
@@ -20,6 +30,14 @@ from servicekit.testing import received as kit_received
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 UNIT_PRICE = Money(amount_minor=4200, currency="EUR")
+HOLD = timedelta(days=7)
+FEE_BPS = 500  # 5 %
+BUYER = "usr_buyer"
+SELLER = "usr_seller"
+BUYER_CREDIT = ledger.buyer_credit(BUYER)
+SELLER_PAYABLE = ledger.seller_payable(SELLER)
+LATER = NOW + timedelta(days=3)
+APPROVED = CardOutcome(succeeded=True, payment_intent_id="pi_1")
 
 
 def new_order_id() -> str:
@@ -150,3 +168,74 @@ async def shipped_order(ctx, quantity=2):
     await deliver(ctx, OrderShipped(**fact(order_id), total=eur(4200 * quantity)))
     await settle(ctx)
     return order_id
+
+
+# --- builders for the pure domain tests ------------------------------------------------------
+
+HOLD = timedelta(days=7)
+FEE_BPS = 500  # 5 %
+BUYER = "usr_buyer"
+SELLER = "usr_seller"
+BUYER_CREDIT = ledger.buyer_credit(BUYER)
+SELLER_PAYABLE = ledger.seller_payable(SELLER)
+LATER = NOW + timedelta(days=3)
+APPROVED = CardOutcome(succeeded=True, payment_intent_id="pi_1")
+
+
+def new_payment(total: int = 10_000, **changes) -> Payment:
+    """A payment as the order placed it, before `place` decided how it is paid."""
+    payment = Payment(
+        order_id=new_order_id(),
+        buyer_id=BUYER,
+        seller_id=SELLER,
+        currency="EUR",
+        total_minor=total,
+        payment_method="pm_card_visa",
+        state=PaymentState.AUTHORIZING,
+        created_at=NOW,
+        correlation_id="corr-test",
+    )
+    return replace(payment, **changes)
+
+
+def authorized(total: int = 10_000, credit: int = 0, **changes) -> Payment:
+    """Authorized on the card for what the credit does not pay."""
+    fields = {
+        "credit_applied_minor": credit,
+        "state": PaymentState.AUTHORIZED,
+        "payment_intent_id": "pi_1",
+        "authorized_at": NOW,
+        "expires_at": NOW + HOLD,
+    }
+    return new_payment(total, **(fields | changes))
+
+
+def captured(total: int = 10_000, credit: int = 0, **changes) -> Payment:
+    """Captured into escrow, nothing refunded nor released yet."""
+    fields = {"state": PaymentState.CAPTURED, "captured_minor": total}
+    return authorized(total, credit, **(fields | changes))
+
+
+def released_payment(total: int = 10_000, credit: int = 0, fee_bps: int = FEE_BPS) -> Payment:
+    return release(captured(total, credit), NOW, fee_bps).payment
+
+
+def done(operation: Operation, outcome: CardOutcome = APPROVED, at=NOW) -> Operation:
+    """`operation` as the worker leaves it once Stripe answered."""
+    return operation.started(at).finished(outcome, at)
+
+
+def moved(entry: Entry | None) -> dict[str, int]:
+    """What an entry does to each account, e.g. {"escrow": -100, "platform_fees": 100}."""
+    assert entry is not None
+    return ledger.balances(list(entry.lines))
+
+
+def only_entry(decision: Decision) -> Entry:
+    assert len(decision.entries) == 1, decision.entries
+    return decision.entries[0]
+
+
+def only_operation(decision: Decision) -> Operation:
+    assert len(decision.operations) == 1, decision.operations
+    return decision.operations[0]
