@@ -39,6 +39,13 @@ class Orders:
         row = (await self.session.execute(select(orders).where(orders.c.id == order_id))).first()
         if row is None:
             return None
+        return self._order(row, await self._timeline(order_id))
+
+    async def with_timeline(self, order: Order) -> Order:
+        """`order`, read without its timeline (as `parcel_orders` reads them), made whole."""
+        return replace(order, timeline=await self._timeline(order.id))
+
+    async def _timeline(self, order_id: str) -> tuple[TimelineEntry, ...]:
         entries = (
             await self.session.execute(
                 select(order_timeline)
@@ -46,7 +53,7 @@ class Orders:
                 .order_by(order_timeline.c.id)
             )
         ).all()
-        return self._order(row, tuple(TimelineEntry(e.at, e.kind, e.detail) for e in entries))
+        return tuple(TimelineEntry(e.at, e.kind, e.detail) for e in entries)
 
     async def save(self, order: Order, *, before: Order) -> Order:
         """Write `order`, which was `before` when it was read, if nobody else changed it since

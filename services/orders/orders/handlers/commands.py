@@ -247,10 +247,9 @@ async def carrier_event(
         repository = Orders(uow.session)
         candidates = await repository.parcel_orders(key, tracking_number, shipped_by=occurred_at)
         found = domain.parcel_order(candidates, occurred_at)
-        # The candidates come without their timelines; the one reported on is read whole.
-        order = await repository.get(found.id) if found else None
-        if order is None:
+        if found is None:
             raise NotFound("shipment")
+        order = await repository.with_timeline(found)
         if domain.already_reported(order, action, occurred_at):
             return order
         updated = domain.carrier_update(order, action, occurred_at, ctx.rules)
