@@ -1,0 +1,5 @@
+import sys
+
+from devstack.manifests.generate import main
+
+sys.exit(main())
