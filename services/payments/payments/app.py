@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from payments.api import build_router
+from payments.api import install_api
 from payments.cards import CardProcessor, StripeCards
 from payments.context import PaymentsContext
 from payments.handlers import event_router, renew_expiring_authorizations
@@ -69,13 +69,14 @@ def create_app(
     runtime.timers.add(
         "renew-expiring-authorizations", lambda now: renew_expiring_authorizations(ctx, now)
     )
-    router = build_router(
+    app = runtime.fastapi_app(title="payments")
+    install_api(
+        app,
         ctx,
         runtime.caller,
         webhook_secret=settings.stripe_webhook_secret,
         webhook_tolerance=timedelta(seconds=settings.webhook_tolerance_seconds),
     )
-    app = runtime.fastapi_app(router, title="payments")
     starting = app.router.lifespan_context
 
     @asynccontextmanager

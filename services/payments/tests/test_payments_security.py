@@ -14,7 +14,7 @@ import stripe
 from contracts import Money
 from contracts.orders import OrderShipped
 from payments import webhooks
-from payments.api import payment_view
+from payments.api.views import payment_view
 from payments.app import UnsafeSettings, create_app
 from payments.cards import TransientCardError
 from payments.db import Disputes, Operations

@@ -1,0 +1,85 @@
+"""An order's payment as its parties see it, a buyer's credits, the ledger for operators, and
+Stripe's webhooks."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+
+from payments import ledger, webhooks
+from payments.api.dependencies import CallerOf, Context, Webhooks
+from payments.api.views import line_view, payment_view
+from payments.db import CreditBalances, Disputes, Ledger, Operations, Payments
+from servicekit.http import Problem, not_found, require_role
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/orders/{order_id}/payment")
+async def get_payment(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+    async with ctx.db.unit_of_work() as uow:
+        payment = await Payments(uow.session).get(order_id)
+        if payment is None or not payment.visible_to(who.id, who.role):
+            raise not_found("payment")
+        operations = await Operations(uow.session).of_order(order_id)
+        disputes = await Disputes(uow.session).of_order(order_id)
+    return payment_view(
+        payment,
+        operations,
+        disputes,
+        staff=who.role in ("agent", "operator"),
+        buyer=who.id == payment.buyer_id,
+    )
+
+
+@router.get("/me/credits")
+async def my_credits(who: CallerOf, ctx: Context) -> dict[str, Any]:
+    """The caller's goodwill credit: a balance per currency and every movement."""
+    async with ctx.db.unit_of_work() as uow:
+        balances = await CreditBalances(uow.session).balances(who.id)
+        lines = await Ledger(uow.session).of_account(ledger.buyer_credit(who.id))
+    return {
+        "balances": [
+            {"amount_minor": row.balance_minor, "currency": row.currency} for row in balances
+        ],
+        "entries": [line_view(row) | {"order_id": row.order_id} for row in lines],
+    }
+
+
+@router.get("/ledger/orders/{order_id}")
+async def order_ledger(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+    require_role(who, "operator")
+    async with ctx.db.unit_of_work() as uow:
+        rows = await Ledger(uow.session).of_order(order_id)
+    if not rows:
+        raise not_found("ledger for an order")
+    by_currency: dict[str, list[ledger.Line]] = {}
+    for row in rows:
+        by_currency.setdefault(row.currency, []).append(ledger.Line(row.account, row.amount_minor))
+    return {
+        "order_id": order_id,
+        "lines": [line_view(row) for row in rows],
+        "balances": {currency: ledger.balances(lines) for currency, lines in by_currency.items()},
+        "balanced": all(
+            sum(line.amount_minor for line in lines) == 0 for lines in by_currency.values()
+        ),
+    }
+
+
+@router.post("/webhooks/stripe")
+async def stripe_webhook(
+    request: Request,
+    ctx: Context,
+    verification: Webhooks,
+    stripe_signature: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Signed by Stripe, not by a principal: the signature is the authentication."""
+    payload = await request.body()
+    now = ctx.clock.now()
+    try:
+        event = webhooks.verify(
+            payload, stripe_signature, verification.secret, now, verification.tolerance
+        )
+    except webhooks.WebhookRefused as error:
+        raise Problem(400, "Webhook refused", str(error), slug="webhook-refused") from error
+    first = await webhooks.receive(ctx.db, event, now)
+    return {"received": True, "duplicate": not first}
