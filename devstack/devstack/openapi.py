@@ -10,271 +10,77 @@ gateway's route table forwards to that service (same method, same path; first ma
 in the gateway). Operational and internal endpoints (`/internal/*`, `/health`, `/ready`,
 `/metrics`) are left out.
 
-Each operation is rewritten as a client sees it at the gateway: the identity headers the
-gateway sets itself (`X-Principal-*`, `X-Internal-Token`) are gone, the bearer-token scheme is
-declared (none on the public Stripe webhook), `Idempotency-Key` is declared on the POSTs the
-gateway keeps that promise for, and errors are problem details (`application/problem+json`),
-which is how every service and the gateway answer them.
-
-Schemas keep their FastAPI names. Where two services define a schema of the same name with
-different content, every one of them is renamed with its service as prefix (`OrdersStatus`,
-`SupportStatus`): no service wins by the order they are read in, and a renamed schema is
-visible in review. Identical schemas are kept once.
+The operations are rewritten as a client sees them at the gateway (`openapi_operations`) and
+their schemas merged into one namespace (`openapi_schemas`); `openapi_routes` says which
+operations the gateway forwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import importlib
 import json
-import re
 import sys
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi.openapi.utils import get_openapi
 
 from devstack.deployment import DEPLOYABLES, REPO_ROOT, Deployable
-from gateway.api import (
-    FORWARDED_REQUEST_HEADERS,
-    IDEMPOTENCY_KEY_PARAMETER,
-    PROXIED_METHODS,
-    router,
+from devstack.openapi_operations import BEARER, public_operation
+from devstack.openapi_routes import (
+    forwarded_to,
+    is_internal,
+    operations,
+    sample_path,
+    template_pattern,
 )
+from devstack.openapi_schemas import (
+    PROBLEM_SCHEMA,
+    merge_schemas,
+    reachable_schemas,
+    refs,
+    rename_refs,
+    resolve,
+)
+from gateway.api import router
 from gateway.app import PUBLIC_OPENAPI, TITLE
-from gateway.domain import has_dot_segments, route_for
-from servicekit.http import PROBLEM_JSON
+from gateway.domain import route_for
+
+# Also what the tests use of the modules this one puts together.
+__all__ = [
+    "BEARER",
+    "OUTPUT",
+    "PROBLEM_SCHEMA",
+    "PublicApi",
+    "as_text",
+    "build",
+    "fastapi_documents",
+    "is_internal",
+    "main",
+    "merge_schemas",
+    "operations",
+    "public_api",
+    "refs",
+    "render",
+    "resolve",
+    "sample_path",
+    "template_pattern",
+]
 
 GATEWAY = next(d for d in DEPLOYABLES if d.package == "gateway")
 SERVICES = tuple(d for d in DEPLOYABLES if d is not GATEWAY)  # what the gateway forwards to
 OUTPUT = f"{GATEWAY.folder}/gateway/{PUBLIC_OPENAPI}"
 # Building an app opens nothing: no database file is made, no broker is reached.
 NO_DATABASE = "sqlite+aiosqlite:///:memory:"
-INTERNAL_PREFIXES = ("/internal/", "/health", "/ready", "/metrics")
-METHODS = tuple(m.lower() for m in ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH"))
-SCHEMAS = "#/components/schemas/"
-BEARER = "bearerAuth"
-
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "title": "Problem",
-    "description": "RFC 9457 problem details. `type` is `/problems/<slug>`; validation "
-    "errors list each invalid field in `errors`; some problems add members (an order action "
-    "refused in its current state adds `order_status` and `allowed_actions`).",
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["loc", "msg"],
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                    "msg": {"type": "string"},
-                },
-            },
-        },
-    },
-    "additionalProperties": True,
-}
-# Added by this generator, never renamed: a service's schema of the same name is.
-COMMON_SCHEMAS = {"Problem": PROBLEM_SCHEMA}
-# FastAPI's own description of a 422, replaced by the problem details actually sent.
-FASTAPI_VALIDATION_ERROR = f"{SCHEMAS}HTTPValidationError"
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {PROBLEM_JSON: {"schema": {"$ref": f"{SCHEMAS}Problem"}}},
-    }
-
-
-UNAUTHENTICATED = _problem("Missing or invalid bearer token")
-ANY_ERROR = _problem("Any other error (403, 404, 409, 503, ...), as problem details")
 
 
 @dataclass(frozen=True)
 class PublicApi:
     document: dict[str, Any]
     unreachable: list[str]  # service operations no client can reach through the gateway
-
-
-def is_internal(path: str) -> bool:
-    return path.startswith(INTERNAL_PREFIXES)
-
-
-def sample_path(template: str) -> str:
-    """A concrete path for an OpenAPI path template: the route table matches paths."""
-    return re.sub(r"\{([^}/]+)\}", r"\1", template)
-
-
-def template_pattern(template: str) -> re.Pattern[str]:
-    """Which concrete paths an OpenAPI path template stands for (a parameter is one segment)."""
-    return re.compile("^" + re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template)) + "$")
-
-
-def forwarded_to(template: str, method: str, own: dict[str, Any]) -> str | None:
-    """The service the gateway forwards `method template` to, None if it does not: the
-    gateway's own routes (`own`, its paths object) come first, then its proxy, which takes
-    only some methods and refuses paths the route table does not know."""
-    path = sample_path(template)
-    if any(
-        method.lower() in operations and template_pattern(own_path).match(path)
-        for own_path, operations in own.items()
-    ):
-        return None
-    if method.upper() not in PROXIED_METHODS or has_dot_segments(path):
-        return None
-    route = route_for(path)
-    return route.service if route else None
-
-
-def operations(paths: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path, item in paths.items():
-        for method in METHODS:
-            if method in item:
-                yield path, method, item[method]
-
-
-def resolve(document: dict[str, Any], ref: str) -> Any:
-    """What a local `$ref` (`#/components/schemas/Money`) points at in `document`."""
-    node: Any = document
-    for part in ref.removeprefix("#/").split("/"):
-        node = node[part]
-    return node
-
-
-def refs(node: Any) -> Iterator[str]:
-    """Every `$ref` in a document (OpenAPI or AsyncAPI), depth first."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
-            else:
-                yield from refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from refs(value)
-
-
-def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
-    if isinstance(node, dict):
-        return {
-            key: (
-                SCHEMAS + renames.get(value.removeprefix(SCHEMAS), value.removeprefix(SCHEMAS))
-                if key == "$ref" and isinstance(value, str) and value.startswith(SCHEMAS)
-                else _rename_refs(value, renames)
-            )
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [_rename_refs(value, renames) for value in node]
-    return node
-
-
-def public_operation(
-    operation: dict[str, Any], *, tag: str, authenticated: bool, idempotent: bool
-) -> dict[str, Any]:
-    """The operation as a client calls it at the gateway."""
-    operation = copy.deepcopy(operation)
-    parameters = [
-        parameter
-        for parameter in operation.get("parameters", [])
-        # The gateway passes on only these headers; it sets the identity headers itself.
-        if parameter["in"] != "header" or parameter["name"].lower() in FORWARDED_REQUEST_HEADERS
-    ]
-    names = {(p["in"], p["name"].lower()) for p in parameters}
-    if idempotent and ("header", "idempotency-key") not in names:
-        parameters.append(copy.deepcopy(IDEMPOTENCY_KEY_PARAMETER))
-    if parameters:
-        operation["parameters"] = parameters
-    else:
-        operation.pop("parameters", None)
-    responses: dict[str, Any] = {}
-    for status, response in operation.get("responses", {}).items():
-        if status[0] in "45" or status == "default":
-            response = _as_problem(response)
-        responses[status] = response
-    if authenticated:
-        responses.setdefault("401", UNAUTHENTICATED)
-    responses.setdefault("default", ANY_ERROR)
-    operation["responses"] = responses
-    operation["security"] = [{BEARER: []}] if authenticated else []
-    operation["tags"] = [tag]
-    return operation
-
-
-def _as_problem(response: dict[str, Any]) -> dict[str, Any]:
-    """An error response as problem details: FastAPI's validation error becomes the problem
-    actually sent, another declared body keeps its schema under the problem media type."""
-    content = response.get("content")
-    if not content:
-        return response
-    if PROBLEM_JSON in content:
-        return response
-    schema = next(iter(content.values())).get("schema", {})
-    if schema.get("$ref") == FASTAPI_VALIDATION_ERROR:
-        schema = {"$ref": f"{SCHEMAS}Problem"}
-    return response | {"content": {PROBLEM_JSON: {"schema": schema}}}
-
-
-def _reachable_schemas(paths: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
-    """The schemas `paths` use, directly or through other schemas."""
-    kept: dict[str, Any] = {}
-    pending = [ref.removeprefix(SCHEMAS) for ref in refs(paths) if ref.startswith(SCHEMAS)]
-    while pending:
-        name = pending.pop()
-        if name in kept or name not in schemas:
-            continue
-        kept[name] = schemas[name]
-        pending += [r.removeprefix(SCHEMAS) for r in refs(schemas[name]) if r.startswith(SCHEMAS)]
-    return kept
-
-
-def merge_schemas(
-    used: dict[str, dict[str, Any]],
-) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
-    """Each source's schemas (source -> name -> schema) in one namespace, with the renames
-    applied per source. A name with more than one content is prefixed in every source that
-    has it; renaming can make schemas that refer to them differ in turn, so repeat until
-    nothing changes."""
-    renames: dict[str, dict[str, str]] = {source: {} for source in used}
-    while True:
-        contents: dict[str, set[str]] = {
-            name: {json.dumps(schema, sort_keys=True)} for name, schema in COMMON_SCHEMAS.items()
-        }
-        for source, schemas in used.items():
-            for name, schema in schemas.items():
-                final = renames[source].get(name, name)
-                text = json.dumps(_rename_refs(schema, renames[source]), sort_keys=True)
-                contents.setdefault(final, set()).add(text)
-        clashes = {name for name, texts in contents.items() if len(texts) > 1}
-        if not clashes:
-            break
-        for source, schemas in used.items():
-            for name in schemas:
-                if renames[source].get(name, name) in clashes:
-                    if name in renames[source]:
-                        raise ValueError(f"{source}'s schema {name} clashes after renaming")
-                    renames[source][name] = _prefix(source) + name
-    merged: dict[str, Any] = dict(COMMON_SCHEMAS)
-    for source, schemas in used.items():
-        for name, schema in schemas.items():
-            merged[renames[source].get(name, name)] = _rename_refs(schema, renames[source])
-    return merged, renames
-
-
-def _prefix(source: str) -> str:
-    return "".join(part.capitalize() for part in source.split("_"))
 
 
 def _description(service: Deployable) -> str:
@@ -316,7 +122,7 @@ def build(sources: dict[str, dict[str, Any]]) -> PublicApi:
                 raise ValueError(f"{method.upper()} {path} is described twice")
             source_paths.setdefault(path, {})[method] = public
         schemas = document.get("components", {}).get("schemas", {})
-        used[source] = _reachable_schemas(source_paths, schemas)
+        used[source] = reachable_schemas(source_paths, schemas)
         for path, item in source_paths.items():
             paths.setdefault(path, {}).update(item)
     schemas, renames = merge_schemas(used)
@@ -325,7 +131,7 @@ def build(sources: dict[str, dict[str, Any]]) -> PublicApi:
             continue
         for path, method, operation in list(operations(paths)):
             if operation["tags"] == [source]:
-                paths[path][method] = _rename_refs(operation, renamed)
+                paths[path][method] = rename_refs(operation, renamed)
     seen: dict[str, str] = {}
     for path, method, operation in operations(paths):
         where = f"{method.upper()} {path}"
