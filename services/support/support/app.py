@@ -15,7 +15,7 @@ from servicekit.calendar import BusinessCalendar
 from servicekit.clock import Clock
 from servicekit.http import problem_response
 from servicekit.runtime import ServiceRuntime
-from support.api import build_router
+from support.api import install_api
 from support.domain.errors import NotYetKnown, SupportError
 from support.handlers.clocks import timer_jobs
 from support.handlers.context import SupportContext
@@ -39,7 +39,8 @@ def create_app(settings: SupportSettings | None = None, *, clock: Clock | None =
     runtime.consume(event_router(ctx))
     for name, job in timer_jobs(ctx).items():
         runtime.timers.add(name, job)
-    app = runtime.fastapi_app(build_router(ctx, runtime.caller), title="support")
+    app = runtime.fastapi_app(title="support")
+    install_api(app, ctx, runtime.caller)
 
     async def refused(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, SupportError)

@@ -24,7 +24,7 @@ from contracts.payments import (
     PaymentReleased,
     PaymentVoided,
 )
-from support.api import ResolutionRequest
+from support.api.bodies import ResolutionRequest
 from support.domain.errors import NotYetKnown, ResolutionImpossible
 from support.domain.order_money import (
     OrderMoney,

@@ -1,0 +1,27 @@
+"""What a request to support's API carries."""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts import Money
+from contracts.support import ResolutionAction
+from contracts.text import Line, Paragraphs
+
+
+class NewTicket(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: Line = Field(min_length=1, max_length=40)
+    subject: Line = Field(min_length=1, max_length=300)
+    body: Paragraphs = Field(min_length=1, max_length=10_000)
+
+
+class NewMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: Paragraphs = Field(min_length=1, max_length=10_000)
+    internal: bool = False
+
+
+class ResolutionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: ResolutionAction
+    amount: Money | None = None
+    note: Paragraphs = Field("", max_length=2_000)
