@@ -18,7 +18,7 @@ class Webhooks:
 
     async def first_time(self, event_id: str, event_type: str, created: int, now: datetime) -> bool:
         """Record a Stripe event; False if it was received before (a replay)."""
-        statement = insert_ignoring_duplicates(self.session.bind, webhook_events).values(  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, webhook_events).values(
             id=event_id, type=event_type, created=created, received_at=now
         )
         return bool((await self.session.execute(statement)).rowcount)

@@ -98,7 +98,7 @@ class CreditBalances:
         balance, version = await self.balance(buyer_id, currency)
         if version == 0:
             inserted = await self.session.execute(
-                insert_ignoring_duplicates(self.session.bind, credit_balances).values(  # type: ignore[arg-type]
+                insert_ignoring_duplicates(self.session, credit_balances).values(
                     buyer_id=buyer_id, currency=currency, balance_minor=delta_minor, version=1
                 )
             )

@@ -37,7 +37,7 @@ class Operations:
 
     async def add_if_new(self, operation: Operation) -> bool:
         """Record an operation to run; False if one with this id (key) was recorded before."""
-        statement = insert_ignoring_duplicates(self.session.bind, operations).values(  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, operations).values(
             **_operation_columns(operation)
         )
         return bool((await self.session.execute(statement)).rowcount)

@@ -35,7 +35,7 @@ class Payments:
 
     async def add_if_new(self, payment: Payment) -> bool:
         """Record a new payment; False if the order already has one."""
-        statement = insert_ignoring_duplicates(self.session.bind, payments).values(  # type: ignore[arg-type]
+        statement = insert_ignoring_duplicates(self.session, payments).values(
             **_payment_columns(payment)
         )
         return bool((await self.session.execute(statement)).rowcount)
