@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from notifications.api import build_router
+from notifications.api import install_api
 from notifications.handlers import (
     NotificationsContext,
     event_router,
@@ -51,4 +51,6 @@ def create_app(
     runtime.on_stop(ctx.lock.release)
     runtime.consume(event_router(ctx))
     runtime.timers.add("reminders", lambda now: send_due_reminders(ctx, now))
-    return runtime.fastapi_app(build_router(ctx, runtime.caller), title="notifications")
+    app = runtime.fastapi_app(title="notifications")
+    install_api(app, ctx, runtime.caller)
+    return app

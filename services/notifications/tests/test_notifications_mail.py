@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from contracts.principals import PrincipalRegistered
 from notifications import domain
-from notifications.api import build_router
+from notifications.api import install_api
 from notifications.db import Directory, Inbox
 from notifications.domain import Intent, UnusableContact
 from notifications.handlers import event_router, notify
@@ -201,7 +201,7 @@ async def test_an_unreachable_server_is_retried_until_the_deadline(ctx):
 def api(ctx):
     app = FastAPI()
     install_problem_handlers(app)
-    app.include_router(build_router(ctx, caller_dependency("")))
+    install_api(app, ctx, caller_dependency(""))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
 
 
