@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from seller_standards.api import build_router
+from seller_standards.api import install_api
 from seller_standards.domain.policy import Policy, StandardsError
 from seller_standards.handlers import StandardsContext, event_router, reevaluate_sellers
 from seller_standards.settings import StandardsSettings
@@ -37,7 +37,8 @@ def create_app(settings: StandardsSettings | None = None, *, clock: Clock | None
     ctx = StandardsContext(db=runtime.db, clock=runtime.clock, policy=policy_of(settings))
     runtime.consume(event_router(ctx))
     runtime.timers.add("reevaluate-sellers", lambda now: reevaluate_sellers(ctx, now))
-    app = runtime.fastapi_app(build_router(ctx, runtime.caller), title="seller_standards")
+    app = runtime.fastapi_app(title="seller_standards")
+    install_api(app, ctx, runtime.caller)
 
     async def refused(_: Request, error: Exception) -> JSONResponse:
         return problem_response(422, "Not possible", str(error), "standards-refused")

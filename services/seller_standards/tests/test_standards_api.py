@@ -4,7 +4,7 @@ decision's reason are refused (422 at the API) before anything is recorded."""
 import pytest
 from pydantic import ValidationError
 
-from seller_standards.api import NewExemption, StandingDecision
+from seller_standards.api.bodies import NewExemption, StandingDecision
 
 SPAN = {"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}
 
