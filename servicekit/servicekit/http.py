@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -140,36 +140,41 @@ class Caller:
     carrier: str | None = None  # the carrier a `carrier` principal speaks for
 
 
-def caller_dependency(internal_token: str) -> Callable[..., Caller]:
-    """A FastAPI dependency that reads the caller the gateway forwards.
+def authenticated_caller(
+    request: Request,
+    x_principal_id: Annotated[str | None, Header()] = None,
+    x_principal_role: Annotated[str | None, Header()] = None,
+    x_principal_carrier: Annotated[str | None, Header()] = None,
+    x_internal_token: Annotated[str | None, Header()] = None,
+) -> Caller:
+    """The caller the gateway forwards, as a FastAPI dependency.
 
-    Services are reached only through the gateway; where `internal_token` is set, a request
-    without the matching `X-Internal-Token` is refused, so a caller cannot claim an identity
-    by reaching a service directly.
+    Services are reached only through the gateway; where the app's internal token (recorded as
+    `app.state.internal_token` by `ServiceRuntime.fastapi_app`) is set, a request without the
+    matching `X-Internal-Token` is refused, so a caller cannot claim an identity by reaching a
+    service directly. The empty string means no check; an app that recorded none answers no
+    request as anyone.
     """
-
-    def caller(
-        x_principal_id: Annotated[str | None, Header()] = None,
-        x_principal_role: Annotated[str | None, Header()] = None,
-        x_principal_carrier: Annotated[str | None, Header()] = None,
-        x_internal_token: Annotated[str | None, Header()] = None,
-    ) -> Caller:
-        if internal_token and not hmac.compare_digest(x_internal_token or "", internal_token):
-            raise Problem(
-                401,
-                "Unauthenticated",
-                "Requests must come through the gateway",
-                slug="unauthenticated",
-            )
-        if not x_principal_id or x_principal_role not in ROLES:
-            raise Problem(401, "Unauthenticated", "No authenticated caller", slug="unauthenticated")
-        return Caller(
-            id=x_principal_id,
-            role=x_principal_role,  # type: ignore[arg-type]
-            carrier=x_principal_carrier if x_principal_role == "carrier" else None,
+    internal_token: str | None = getattr(request.app.state, "internal_token", None)
+    if internal_token is None:
+        raise RuntimeError("this app recorded no internal token: callers cannot be checked")
+    if internal_token and not hmac.compare_digest(x_internal_token or "", internal_token):
+        raise Problem(
+            401,
+            "Unauthenticated",
+            "Requests must come through the gateway",
+            slug="unauthenticated",
         )
+    if not x_principal_id or x_principal_role not in ROLES:
+        raise Problem(401, "Unauthenticated", "No authenticated caller", slug="unauthenticated")
+    return Caller(
+        id=x_principal_id,
+        role=x_principal_role,  # type: ignore[arg-type]
+        carrier=x_principal_carrier if x_principal_role == "carrier" else None,
+    )
 
-    return caller
+
+CallerDep = Annotated[Caller, Depends(authenticated_caller)]
 
 
 def require_role(caller: Caller, *roles: Role) -> None:

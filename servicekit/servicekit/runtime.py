@@ -38,7 +38,6 @@ from servicekit.consumer import BatchProcessor, EventRouter, subscribe
 from servicekit.db import make_engine
 from servicekit.http import (
     Problem,
-    caller_dependency,
     install_problem_handlers,
     install_request_context,
 )
@@ -100,7 +99,6 @@ class ServiceRuntime:
                 "service could claim any identity (set MARKETPLACE_OPEN_INTERNAL_API=true only "
                 "where nothing but the gateway can reach it)"
             )
-        self.caller = caller_dependency(settings.internal_token)
         self._consuming = False
         self._consumed_topics: list[str] = []
         self.workers: list[BackgroundWorker] = []
@@ -261,4 +259,5 @@ class ServiceRuntime:
         if api is not None:
             app.include_router(api)
         app.state.runtime = self
+        app.state.internal_token = self.settings.internal_token
         return app

@@ -52,5 +52,5 @@ def create_app(
     runtime.consume(event_router(ctx))
     runtime.timers.add("reminders", lambda now: send_due_reminders(ctx, now))
     app = runtime.fastapi_app(title="notifications")
-    install_api(app, ctx, runtime.caller)
+    install_api(app, ctx)
     return app

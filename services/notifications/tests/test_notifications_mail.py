@@ -20,7 +20,7 @@ from notifications.domain import Intent, UnusableContact
 from notifications.handlers import event_router, notify
 from notifications.mail import MailError, Undeliverable, _refusal, recipient
 from notifications.mail_worker import send_emails
-from servicekit.http import caller_dependency, install_problem_handlers
+from servicekit.http import install_problem_handlers
 from servicekit.pagination import encode_cursor
 from servicekit.testing import received
 
@@ -201,7 +201,8 @@ async def test_an_unreachable_server_is_retried_until_the_deadline(ctx):
 def api(ctx):
     app = FastAPI()
     install_problem_handlers(app)
-    install_api(app, ctx, caller_dependency(""))
+    app.state.internal_token = ""
+    install_api(app, ctx)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
 
 

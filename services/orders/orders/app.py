@@ -41,5 +41,5 @@ def create_app(settings: OrdersSettings | None = None, *, clock: Clock | None = 
     for name, job in timer_jobs(ctx).items():
         runtime.timers.add(name, job)
     app = runtime.fastapi_app(title="orders")
-    install_api(app, ctx, runtime.caller)
+    install_api(app, ctx)
     return app

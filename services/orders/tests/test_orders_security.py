@@ -17,7 +17,7 @@ from orders import domain, handlers
 from orders.api import install_api
 from orders.domain import Actor, Fulfilment, Status
 from orders.handlers import Who
-from servicekit.http import caller_dependency, install_problem_handlers
+from servicekit.http import install_problem_handlers
 
 from orders_test_helpers import (
     AGENT,
@@ -45,7 +45,8 @@ OLD_CARRIER_TOKEN = Who("usr_old_carrier", "carrier", None)
 def app(ctx) -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
-    install_api(app, ctx, caller_dependency(""))
+    app.state.internal_token = ""
+    install_api(app, ctx)
     return app
 
 

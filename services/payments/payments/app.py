@@ -73,7 +73,6 @@ def create_app(
     install_api(
         app,
         ctx,
-        runtime.caller,
         webhook_secret=settings.stripe_webhook_secret,
         webhook_tolerance=timedelta(seconds=settings.webhook_tolerance_seconds),
     )

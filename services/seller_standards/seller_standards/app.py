@@ -38,7 +38,7 @@ def create_app(settings: StandardsSettings | None = None, *, clock: Clock | None
     runtime.consume(event_router(ctx))
     runtime.timers.add("reevaluate-sellers", lambda now: reevaluate_sellers(ctx, now))
     app = runtime.fastapi_app(title="seller_standards")
-    install_api(app, ctx, runtime.caller)
+    install_api(app, ctx)
 
     async def refused(_: Request, error: Exception) -> JSONResponse:
         return problem_response(422, "Not possible", str(error), "standards-refused")

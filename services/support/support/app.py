@@ -40,7 +40,7 @@ def create_app(settings: SupportSettings | None = None, *, clock: Clock | None =
     for name, job in timer_jobs(ctx).items():
         runtime.timers.add(name, job)
     app = runtime.fastapi_app(title="support")
-    install_api(app, ctx, runtime.caller)
+    install_api(app, ctx)
 
     async def refused(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, SupportError)

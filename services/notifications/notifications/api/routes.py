@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from contracts.text import control_character_fault
-from notifications.api.dependencies import CallerOf, Context
+from notifications.api.dependencies import Context
 from notifications.api.views import (
     bad_cursor,
     cursor_moment,
@@ -15,7 +15,7 @@ from notifications.api.views import (
 )
 from notifications.db import Directory, Inbox
 from notifications.domain import Preferences
-from servicekit.http import not_found, require_role
+from servicekit.http import CallerDep, not_found, require_role
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1")
@@ -29,7 +29,7 @@ class PreferencesBody(BaseModel):
 
 @router.get("/me/notifications")
 async def inbox(
-    who: CallerOf,
+    who: CallerDep,
     ctx: Context,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
@@ -54,7 +54,7 @@ async def inbox(
 
 
 @router.post("/me/notifications/{notification_id}/read")
-async def mark_read(notification_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def mark_read(notification_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
         if not await Inbox(uow.session).mark_read(notification_id, who.id, ctx.clock.now()):
             raise not_found("notification")
@@ -63,14 +63,14 @@ async def mark_read(notification_id: str, who: CallerOf, ctx: Context) -> dict[s
 
 
 @router.get("/me/notification-preferences")
-async def get_preferences(who: CallerOf, ctx: Context) -> dict[str, bool]:
+async def get_preferences(who: CallerDep, ctx: Context) -> dict[str, bool]:
     async with ctx.db.unit_of_work() as uow:
         chosen = await Directory(uow.session).preferences(who.id)
     return {"email": chosen.email, "in_app": chosen.in_app}
 
 
 @router.put("/me/notification-preferences")
-async def set_preferences(body: PreferencesBody, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def set_preferences(body: PreferencesBody, who: CallerDep, ctx: Context) -> dict[str, Any]:
     """Messages a person must get (a failed payment, a refund, a suspension) go out on
     every channel whatever is chosen here."""
     async with ctx.db.unit_of_work() as uow:
@@ -81,7 +81,7 @@ async def set_preferences(body: PreferencesBody, who: CallerOf, ctx: Context) ->
 
 @router.get("/ops/failed-emails")
 async def failed_emails(
-    who: CallerOf,
+    who: CallerDep,
     ctx: Context,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,

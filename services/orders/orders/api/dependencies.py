@@ -1,4 +1,4 @@
-"""What every route is given: the service's context and the caller the gateway authenticated."""
+"""What every route is given besides the caller (the kit's `CallerDep`): the service's context."""
 
 from typing import Annotated
 
@@ -13,14 +13,7 @@ def orders_context(request: Request) -> OrdersContext:
     return context
 
 
-def authenticated_caller() -> Caller:
-    """Replaced by the kit's caller dependency when the API is installed (`install_api`);
-    an app that never bound one answers no request as anyone."""
-    raise RuntimeError("orders' API was included without install_api: no caller dependency")
-
-
 Context = Annotated[OrdersContext, Depends(orders_context)]
-CallerOf = Annotated[Caller, Depends(authenticated_caller)]
 
 
 def who_of(caller: Caller) -> Who:

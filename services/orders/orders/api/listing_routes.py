@@ -6,18 +6,18 @@ from fastapi import APIRouter, Query
 
 from orders import handlers
 from orders.api.bodies import ListingChanges, NewListing, Vacation
-from orders.api.dependencies import CallerOf, Context, who_of
+from orders.api.dependencies import Context, who_of
 from orders.api.views import iso_or_none, listing_view, moment_cursor
 from orders.db import Listings, Sellers
 from orders.domain import ListingStatus, NotFound
-from servicekit.http import require_role
+from servicekit.http import CallerDep, require_role
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 
 router = APIRouter(prefix="/v1")
 
 
 @router.post("/listings", status_code=201)
-async def create_listing(body: NewListing, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def create_listing(body: NewListing, who: CallerDep, ctx: Context) -> dict[str, Any]:
     require_role(who, "seller")
     listing = await handlers.create_listing(
         ctx,
@@ -34,7 +34,7 @@ async def create_listing(body: NewListing, who: CallerOf, ctx: Context) -> dict[
 
 @router.get("/listings")
 async def list_listings(
-    who: CallerOf,
+    who: CallerDep,
     ctx: Context,
     seller_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -61,7 +61,7 @@ async def list_listings(
 
 
 @router.get("/listings/{listing_id}")
-async def get_listing(listing_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def get_listing(listing_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
         listing = await Listings(uow.session).get(listing_id)
         seller = await Sellers(uow.session).get(listing.seller_id) if listing else None
@@ -72,7 +72,7 @@ async def get_listing(listing_id: str, who: CallerOf, ctx: Context) -> dict[str,
 
 @router.patch("/listings/{listing_id}")
 async def update_listing(
-    listing_id: str, body: ListingChanges, who: CallerOf, ctx: Context
+    listing_id: str, body: ListingChanges, who: CallerDep, ctx: Context
 ) -> dict[str, Any]:
     require_role(who, "seller")
     changes = body.model_dump(exclude_none=True)
@@ -85,7 +85,7 @@ async def update_listing(
 
 
 @router.put("/sellers/me/vacation")
-async def set_vacation(body: Vacation, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def set_vacation(body: Vacation, who: CallerDep, ctx: Context) -> dict[str, Any]:
     require_role(who, "seller")
     seller = await handlers.set_vacation(ctx, who.id, body.until)
     return {"seller_id": seller.id, "until": iso_or_none(seller.vacation_until)}

@@ -17,7 +17,7 @@ from orders.api.bodies import (
     Shipment,
     ShippingAddress,
 )
-from orders.api.dependencies import CallerOf, Context, who_of
+from orders.api.dependencies import Context, who_of
 from orders.api.views import (
     message_view,
     moment_cursor,
@@ -28,7 +28,7 @@ from orders.api.views import (
 from orders.db import Orders, OrderTickets
 from orders.domain import Actor, Address, NotFound, Order, Status
 from orders.handlers import OrdersContext
-from servicekit.http import Caller, forbidden, require_role
+from servicekit.http import Caller, CallerDep, forbidden, require_role
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 
 router = APIRouter(prefix="/v1")
@@ -44,7 +44,7 @@ def _view(
 
 @router.post("/orders", status_code=201)
 async def place_order(
-    body: NewOrder, who: CallerOf, ctx: Context, response: Response
+    body: NewOrder, who: CallerDep, ctx: Context, response: Response
 ) -> dict[str, Any]:
     require_role(who, "buyer")
     address = Address(**body.shipping_address.model_dump()) if body.shipping_address else None
@@ -62,7 +62,7 @@ async def place_order(
 
 @router.get("/orders")
 async def list_orders(
-    who: CallerOf,
+    who: CallerDep,
     ctx: Context,
     role: Literal["buyer", "seller"] | None = None,
     status: Status | None = None,
@@ -92,7 +92,7 @@ async def list_orders(
 
 
 @router.get("/orders/{order_id}")
-async def get_order(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def get_order(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
         order = await Orders(uow.session).get(order_id)
         tickets = await OrderTickets(uow.session).of_order(order_id)
@@ -102,17 +102,17 @@ async def get_order(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any
 
 
 @router.post("/orders/{order_id}/accept")
-async def accept(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def accept(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     return _view(await handlers.accept(ctx, order_id, who_of(who)), who, ctx)
 
 
 @router.post("/orders/{order_id}/decline")
-async def decline(order_id: str, body: Reason, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def decline(order_id: str, body: Reason, who: CallerDep, ctx: Context) -> dict[str, Any]:
     return _view(await handlers.decline(ctx, order_id, who_of(who), body.reason), who, ctx)
 
 
 @router.post("/orders/{order_id}/ship")
-async def ship(order_id: str, body: Shipment, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def ship(order_id: str, body: Shipment, who: CallerDep, ctx: Context) -> dict[str, Any]:
     order = await handlers.ship(
         ctx,
         order_id,
@@ -125,32 +125,34 @@ async def ship(order_id: str, body: Shipment, who: CallerOf, ctx: Context) -> di
 
 
 @router.post("/orders/{order_id}/cancel")
-async def cancel(order_id: str, body: Reason, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def cancel(order_id: str, body: Reason, who: CallerDep, ctx: Context) -> dict[str, Any]:
     return _view(await handlers.cancel(ctx, order_id, who_of(who), body.reason), who, ctx)
 
 
 @router.put("/orders/{order_id}/shipping-address")
 async def change_address(
-    order_id: str, body: ShippingAddress, who: CallerOf, ctx: Context
+    order_id: str, body: ShippingAddress, who: CallerDep, ctx: Context
 ) -> dict[str, Any]:
     address = Address(**body.model_dump())
     return _view(await handlers.change_address(ctx, order_id, who_of(who), address), who, ctx)
 
 
 @router.post("/orders/{order_id}/redeliver")
-async def redeliver(order_id: str, body: Redelivery, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def redeliver(
+    order_id: str, body: Redelivery, who: CallerDep, ctx: Context
+) -> dict[str, Any]:
     order = await handlers.redeliver(ctx, order_id, who_of(who), body.preferred_date)
     return _view(order, who, ctx)
 
 
 @router.post("/orders/{order_id}/confirm-receipt")
-async def confirm_receipt(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def confirm_receipt(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     return _view(await handlers.confirm_receipt(ctx, order_id, who_of(who)), who, ctx)
 
 
 @router.post("/orders/{order_id}/report-problem")
 async def report_problem(
-    order_id: str, body: ProblemReport, who: CallerOf, ctx: Context
+    order_id: str, body: ProblemReport, who: CallerDep, ctx: Context
 ) -> dict[str, Any]:
     order = await handlers.report_problem(ctx, order_id, who_of(who), body.reason, body.details)
     return _view(order, who, ctx)
@@ -158,25 +160,25 @@ async def report_problem(
 
 @router.post("/orders/{order_id}/return")
 async def request_return(
-    order_id: str, body: Reason, who: CallerOf, ctx: Context
+    order_id: str, body: Reason, who: CallerDep, ctx: Context
 ) -> dict[str, Any]:
     order = await handlers.request_return(ctx, order_id, who_of(who), body.reason)
     return _view(order, who, ctx)
 
 
 @router.post("/orders/{order_id}/confirm-return")
-async def confirm_return(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def confirm_return(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     return _view(await handlers.confirm_return(ctx, order_id, who_of(who)), who, ctx)
 
 
 @router.post("/orders/{order_id}/exchange")
-async def exchange(order_id: str, body: Exchange, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def exchange(order_id: str, body: Exchange, who: CallerDep, ctx: Context) -> dict[str, Any]:
     order = await handlers.request_exchange(ctx, order_id, who_of(who), body.reason, body.note)
     return _view(order, who, ctx)
 
 
 @router.post("/orders/{order_id}/review", status_code=201)
-async def review(order_id: str, body: NewReview, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def review(order_id: str, body: NewReview, who: CallerDep, ctx: Context) -> dict[str, Any]:
     created = await handlers.review(ctx, order_id, who_of(who), body.rating, body.text)
     return review_view(created)
 
@@ -184,7 +186,7 @@ async def review(order_id: str, body: NewReview, who: CallerOf, ctx: Context) ->
 @router.get("/orders/{order_id}/messages")
 async def list_messages(
     order_id: str,
-    who: CallerOf,
+    who: CallerDep,
     ctx: Context,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
@@ -201,13 +203,13 @@ async def list_messages(
 
 @router.post("/orders/{order_id}/messages", status_code=201)
 async def post_message(
-    order_id: str, body: NewMessage, who: CallerOf, ctx: Context
+    order_id: str, body: NewMessage, who: CallerDep, ctx: Context
 ) -> dict[str, Any]:
     return message_view(await handlers.post_message(ctx, order_id, who_of(who), body.body))
 
 
 @router.post("/carrier-events")
-async def carrier_event(body: CarrierEvent, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def carrier_event(body: CarrierEvent, who: CallerDep, ctx: Context) -> dict[str, Any]:
     require_role(who, "carrier")
     order = await handlers.carrier_event(
         ctx, body.tracking_number, body.status, body.occurred_at, carrier=who.carrier

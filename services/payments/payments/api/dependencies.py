@@ -1,7 +1,6 @@
-"""What every route is given: the service's context, the caller the gateway authenticated, and
-how Stripe's webhooks are verified."""
+"""What every route is given besides the caller (the kit's `CallerDep`): the service's context
+and how Stripe's webhooks are verified."""
 
-import inspect
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -9,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from payments.context import PaymentsContext
-from servicekit.http import Caller, caller_dependency
 
 
 @dataclass(frozen=True)
@@ -28,19 +26,5 @@ def webhook_verification(request: Request) -> WebhookVerification:
     return verification
 
 
-def authenticated_caller(**gateway_headers: str | None) -> Caller:
-    """Replaced by the kit's caller dependency when the API is installed (`install_api`);
-    an app that never bound one answers no request as anyone."""
-    raise RuntimeError("payments' API was included without install_api: no caller dependency")
-
-
-# The API documents are rendered from the routes as declared, not as overridden: declaring the
-# headers the kit's caller reads keeps every route's documented parameters and 422 answer.
-authenticated_caller.__signature__ = inspect.signature(  # type: ignore[attr-defined]
-    caller_dependency(""), eval_str=True
-)
-
-
 Context = Annotated[PaymentsContext, Depends(payments_context)]
-CallerOf = Annotated[Caller, Depends(authenticated_caller)]
 Webhooks = Annotated[WebhookVerification, Depends(webhook_verification)]

@@ -6,16 +6,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 
 from payments import ledger, webhooks
-from payments.api.dependencies import CallerOf, Context, Webhooks
+from payments.api.dependencies import Context, Webhooks
 from payments.api.views import line_view, payment_view
 from payments.db import CreditBalances, Disputes, Ledger, Operations, Payments
-from servicekit.http import Problem, not_found, require_role
+from servicekit.http import CallerDep, Problem, not_found, require_role
 
 router = APIRouter(prefix="/v1")
 
 
 @router.get("/orders/{order_id}/payment")
-async def get_payment(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def get_payment(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
         payment = await Payments(uow.session).get(order_id)
         if payment is None or not payment.visible_to(who.id, who.role):
@@ -32,7 +32,7 @@ async def get_payment(order_id: str, who: CallerOf, ctx: Context) -> dict[str, A
 
 
 @router.get("/me/credits")
-async def my_credits(who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def my_credits(who: CallerDep, ctx: Context) -> dict[str, Any]:
     """The caller's goodwill credit: a balance per currency and every movement."""
     async with ctx.db.unit_of_work() as uow:
         balances = await CreditBalances(uow.session).balances(who.id)
@@ -46,7 +46,7 @@ async def my_credits(who: CallerOf, ctx: Context) -> dict[str, Any]:
 
 
 @router.get("/ledger/orders/{order_id}")
-async def order_ledger(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def order_ledger(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     require_role(who, "operator")
     async with ctx.db.unit_of_work() as uow:
         rows = await Ledger(uow.session).of_order(order_id)

@@ -6,11 +6,11 @@ from fastapi import APIRouter
 
 from seller_standards import handlers
 from seller_standards.api.bodies import NewExemption, StandingDecision
-from seller_standards.api.dependencies import CallerOf, Context
+from seller_standards.api.dependencies import Context
 from seller_standards.api.views import standards_view
 from seller_standards.domain.policy import Exemption
 from seller_standards.handlers import StandardsContext
-from servicekit.http import not_found, require_role
+from servicekit.http import CallerDep, not_found, require_role
 
 router = APIRouter(prefix="/v1")
 
@@ -20,7 +20,7 @@ def window_days(ctx: StandardsContext) -> float:
 
 
 @router.get("/sellers/{seller_id}/standards")
-async def get_standards(seller_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def get_standards(seller_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     if who.role not in ("agent", "operator") and who.id != seller_id:
         raise not_found("seller standards")
     shown = await handlers.standards_of(ctx, seller_id)
@@ -29,7 +29,7 @@ async def get_standards(seller_id: str, who: CallerOf, ctx: Context) -> dict[str
 
 @router.post("/sellers/{seller_id}/exemptions", status_code=201)
 async def add_exemption(
-    seller_id: str, body: NewExemption, who: CallerOf, ctx: Context
+    seller_id: str, body: NewExemption, who: CallerDep, ctx: Context
 ) -> dict[str, Any]:
     require_role(who, "operator")
     exemption = Exemption(body.starts, body.ends, body.reason)
@@ -38,7 +38,7 @@ async def add_exemption(
 
 
 @router.post("/reviews/{review_id}/flag-misuse")
-async def flag_misuse(review_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def flag_misuse(review_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     require_role(who, "agent")  # a support judgement, as resolving a ticket is
     shown = await handlers.flag_misuse(ctx, review_id)
     return standards_view(shown.standing.seller_id, shown, window_days(ctx))
@@ -46,7 +46,7 @@ async def flag_misuse(review_id: str, who: CallerOf, ctx: Context) -> dict[str, 
 
 @router.put("/sellers/{seller_id}/standing")
 async def set_standing(
-    seller_id: str, body: StandingDecision, who: CallerOf, ctx: Context
+    seller_id: str, body: StandingDecision, who: CallerDep, ctx: Context
 ) -> dict[str, Any]:
     require_role(who, "operator")
     shown = await handlers.set_standing(ctx, seller_id, body.standing, body.reason, who.id)

@@ -4,10 +4,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from servicekit.http import Caller, Problem, not_found
+from servicekit.http import Caller, CallerDep, Problem, not_found
 from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 from support.api.bodies import NewMessage, NewTicket, ResolutionRequest
-from support.api.dependencies import CallerOf, Context
+from support.api.dependencies import Context
 from support.api.views import STAFF, queue_position, ticket_view
 from support.db import Messages, Tickets
 from support.domain.tickets import Status
@@ -26,7 +26,7 @@ async def full_view(ctx: SupportContext, ticket_id: str, who: Caller) -> dict[st
 
 @router.get("/tickets")
 async def list_tickets(
-    who: CallerOf,
+    who: CallerDep,
     ctx: Context,
     status: Annotated[list[Status] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -51,7 +51,7 @@ async def list_tickets(
 
 
 @router.post("/tickets", status_code=201)
-async def open_ticket(body: NewTicket, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def open_ticket(body: NewTicket, who: CallerDep, ctx: Context) -> dict[str, Any]:
     ticket = await commands.open_by_customer(
         ctx,
         principal_id=who.id,
@@ -64,13 +64,13 @@ async def open_ticket(body: NewTicket, who: CallerOf, ctx: Context) -> dict[str,
 
 
 @router.get("/tickets/{ticket_id}")
-async def get_ticket(ticket_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def get_ticket(ticket_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     return await full_view(ctx, ticket_id, who)
 
 
 @router.post("/tickets/{ticket_id}/messages", status_code=201)
 async def post_message(
-    ticket_id: str, body: NewMessage, who: CallerOf, ctx: Context
+    ticket_id: str, body: NewMessage, who: CallerDep, ctx: Context
 ) -> dict[str, Any]:
     await commands.post_message(
         ctx,
@@ -85,7 +85,7 @@ async def post_message(
 
 @router.post("/tickets/{ticket_id}/resolve")
 async def resolve(
-    ticket_id: str, body: ResolutionRequest, who: CallerOf, ctx: Context
+    ticket_id: str, body: ResolutionRequest, who: CallerDep, ctx: Context
 ) -> dict[str, Any]:
     await commands.resolve(
         ctx,
@@ -100,7 +100,7 @@ async def resolve(
 
 
 @router.get("/orders/{order_id}/tickets")
-async def tickets_of_order(order_id: str, who: CallerOf, ctx: Context) -> dict[str, Any]:
+async def tickets_of_order(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
         tickets = [
             t
