@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from devstack import components
 from devstack.ports import DEVELOPMENT, SERVICE_NAMES, PortPlan, busy_ports, free_ports
 from devstack.processes import Child
@@ -204,8 +206,22 @@ class Stack:
             "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
         }
         if config.clock == "manual":
-            env["MARKETPLACE_CLOCK_START"] = self.clock_start
+            env["MARKETPLACE_CLOCK_START"] = self._platform_time() or self.clock_start
         return env
+
+    def _platform_time(self) -> str | None:
+        """The manual clock's time now, as the running gateway has it: a service (re)started
+        later resumes there, not at the stack's start, so its clock does not lag the others'
+        (a webhook signed at the platform's time would look "from the future" to it)."""
+        try:
+            answer = httpx.get(
+                f"http://127.0.0.1:{self.config.gateway_port}/v1/ops/clock",
+                headers={"Authorization": f"Bearer {self.config.operator_token}"},
+                timeout=2,
+            )
+        except httpx.HTTPError:
+            return None  # the gateway is not up yet: the stack is starting
+        return str(answer.json()["now"]) if answer.status_code == 200 else None
 
     def service(self, name: str, **extra_env: str) -> Child:
         """The child process of service `name` (not started)."""
