@@ -110,7 +110,9 @@ async def test_a_name_or_address_with_cr_lf_stops_no_one_elses_email(
     assert failed["kind"] == "standing_at_risk.seller"
     assert failed["reason"].startswith("undeliverable: the recipient's e-mail address")
     assert "U+000D" in failed["reason"]
-    assert failed["attempts"] == 1
+    # Once, or twice when the message overtook the principal's record (another topic) and
+    # first waited for an address.
+    assert failed["attempts"] in (1, 2)
     assert_problem(seller.get("/v1/ops/failed-emails"), 403)
 
 

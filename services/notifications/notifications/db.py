@@ -280,6 +280,21 @@ class Inbox:
         )
         return list((await self.session.execute(query)).all())
 
+    async def retry_now_for(self, recipient_id: str, now: datetime) -> None:
+        """E-mails to `recipient_id` waiting to be tried again are due now: their address
+        arrived (principals and the events that address them travel on different topics)."""
+        waiting = select(notifications.c.id).where(notifications.c.recipient_id == recipient_id)
+        await self.session.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.channel == "email",
+                deliveries.c.state == "pending",
+                deliveries.c.next_attempt_at > now,
+                deliveries.c.notification_id.in_(waiting),
+            )
+            .values(next_attempt_at=now)
+        )
+
     async def sending(self, delivery_ids: list[int]) -> None:
         """Claimed for sending, committed before the SMTP server is asked: a delivery still
         `sending` when the next worker looks was in doubt when its sender died."""

@@ -116,6 +116,7 @@ async def on_principal_registered(
         email=kept.email,
         locale=kept.locale,
     )
+    await Inbox(uow.session).retry_now_for(event.principal_id, ctx.clock.now())
 
 
 async def on_order_placed(

@@ -167,6 +167,23 @@ async def test_one_poisoned_email_is_set_aside_and_everyone_else_is_mailed(ctx):
     assert (await email_of(ctx, "usr_mallory"))["attempts"] == 1
 
 
+async def test_an_email_waiting_for_its_address_goes_as_soon_as_the_address_arrives(ctx):
+    # The message overtook the principal's record (they travel on different topics).
+    await tell(ctx, "usr_late")
+    await send_emails(ctx)
+    waiting = await email_of(ctx, "usr_late")
+    assert (waiting["state"], waiting["last_error"]) == (
+        "pending",
+        "the recipient's address is not known yet",
+    )
+
+    await register(ctx, "usr_late", "Lea", "lea@example.com")
+    await send_emails(ctx)  # the same moment: no wait for the retry's back-off
+
+    assert [m["To"] for m in ctx.mailer.sent] == ["Lea <lea@example.com>"]
+    assert (await email_of(ctx, "usr_late"))["state"] == "sent"
+
+
 async def test_a_failure_nobody_foresaw_is_retried_and_does_not_stop_the_pass(ctx):
     await register(ctx, "usr_odd", "Odd", "odd@example.com")
     await register(ctx, "usr_bea", "Bea", "bea@example.com")
