@@ -93,6 +93,17 @@ def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: flo
     raise AssertionError(f"not true within {timeout}s; last answer: {last!r}")
 
 
+def opened_ticket(buyer: Api, order_id: str, subject: str, body: str) -> dict[str, Any]:
+    """The buyer's ticket on an order: support learns of the order from orders' events a
+    moment after orders answered, and until then the order is not one it knows (404)."""
+
+    def attempt() -> dict[str, Any] | None:
+        answer = buyer.post("/v1/tickets", {"order_id": order_id, "subject": subject, "body": body})
+        return ok(answer) if answer.status_code != 404 else None
+
+    return eventually(attempt)
+
+
 def resolve_when_known(agent: Api, ticket_id: str, body: dict[str, Any]) -> httpx.Response:
     """The agent's resolution, sent again while support answers 409 "not yet known": support
     learns what an order's money allows from events a moment behind payments'."""

@@ -25,6 +25,7 @@ from e2e_helpers import (
     listing_body,
     now_of,
     ok,
+    opened_ticket,
     order_body,
     order_status,
 )
@@ -253,9 +254,7 @@ def world(operator: Api, gateway_url: str) -> World:
         ok(buyer.post(f"/v1/orders/{order['id']}/confirm-receipt"))
     review = ok(buyer.post(f"/v1/orders/{reviewed['id']}/review", {"rating": 5, "text": "Great"}))
     ok(buyer.post(f"/v1/orders/{returning['id']}/return", {"reason": "Not for me"}))
-    ticket = ok(
-        buyer.post("/v1/tickets", {"order_id": awaiting["id"], "subject": "When?", "body": "Hello"})
-    )
+    ticket = opened_ticket(buyer, awaiting["id"], "When?", "Hello")
     notification = eventually(lambda: ok(buyer.get("/v1/me/notifications"))["items"])[0]
     ids = {
         "awaiting order": awaiting["id"],

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from e2e_helpers import Api, authorized_order, eventually, ok
+from e2e_helpers import Api, authorized_order, eventually, ok, opened_ticket
 
 ROLES = ("buyer", "seller", "agent", "operator", "carrier")
 EXAMPLES_PER_OPERATION = 6
@@ -101,11 +101,7 @@ def real_ids(tokens: dict[str, Api]) -> dict[str, str]:
     """Ids of real things the generated requests may name: path parameter -> id."""
     seller, buyer = tokens["seller"], tokens["buyer"]
     order = authorized_order(seller, buyer, quantity_available=50)
-    ticket = ok(
-        buyer.post(
-            "/v1/tickets", {"order_id": order["id"], "subject": "Where is it?", "body": "Hello"}
-        )
-    )
+    ticket = opened_ticket(buyer, order["id"], "Where is it?", "Hello")
     notifications = eventually(lambda: ok(buyer.get("/v1/me/notifications"))["items"])
     return {
         "order_id": order["id"],

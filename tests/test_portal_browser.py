@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.deployment import REPO_ROOT
 
-from e2e_helpers import Api, advance, authorized_order, delivered, eventually, ok
+from e2e_helpers import Api, advance, authorized_order, delivered, eventually, ok, opened_ticket
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = REPO_ROOT / ".artifacts" / "screenshots"
@@ -265,9 +265,7 @@ def test_a_script_in_a_ticket_never_runs_in_the_agents_browser(
     agent = new_principal("agent")
     order = authorized_order(seller, buyer)
     subject, body, reply = XSS_PAYLOADS
-    ticket = ok(
-        buyer.post("/v1/tickets", {"order_id": order["id"], "subject": subject, "body": body})
-    )
+    ticket = opened_ticket(buyer, order["id"], subject, body)
     eventually(lambda: agent.get(f"/v1/tickets/{ticket['id']}").status_code == 200)
     ok(buyer.post(f"/v1/tickets/{ticket['id']}/messages", {"body": reply, "internal": False}))
 

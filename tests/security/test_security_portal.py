@@ -14,7 +14,16 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from e2e_helpers import ADDRESS, Api, advance, authorized_order, eventually, now_of, ok
+from e2e_helpers import (
+    ADDRESS,
+    Api,
+    advance,
+    authorized_order,
+    eventually,
+    now_of,
+    ok,
+    opened_ticket,
+)
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)></textarea><b>hostile'
 MARKUP = ("<script>alert", "<img src=x", "</textarea><b>", "<b>hostile")
@@ -70,9 +79,7 @@ def test_hostile_text_in_every_field_is_shown_as_text_on_every_page(gateway_url,
     ok(seller.post(f"/v1/orders/{declined['id']}/decline", {"reason": HOSTILE}))
     cancelled = authorized_order(seller, buyer, title=HOSTILE)
     ok(buyer.post(f"/v1/orders/{cancelled['id']}/cancel", {"reason": HOSTILE}))
-    ticket = ok(
-        buyer.post("/v1/tickets", {"order_id": order["id"], "subject": HOSTILE, "body": HOSTILE})
-    )
+    ticket = opened_ticket(buyer, order["id"], HOSTILE, HOSTILE)
     eventually(lambda: agent.get(f"/v1/tickets/{ticket['id']}").status_code == 200)
     ok(agent.post(f"/v1/tickets/{ticket['id']}/messages", {"body": HOSTILE, "internal": False}))
 
@@ -212,9 +219,7 @@ def test_bad_input_in_the_resolve_form_is_a_message_and_moves_no_money(
 ):
     agent = new_principal("agent")
     order = authorized_order(seller, buyer)
-    ticket = ok(
-        buyer.post("/v1/tickets", {"order_id": order["id"], "subject": "Where is it?", "body": "?"})
-    )
+    ticket = opened_ticket(buyer, order["id"], "Where is it?", "?")
     with portal(gateway_url, agent.token) as browser:
         page = eventually(
             lambda: (p := browser.get(f"/portal/tickets/{ticket['id']}")).status_code == 200 and p
