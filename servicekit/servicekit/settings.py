@@ -64,6 +64,13 @@ class KitSettings(KafkaConnectionSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     service_name: str
+    environment: Literal["production", "development"] = Field(
+        "production",
+        validation_alias=_env("MARKETPLACE_ENV"),
+        description="`development` only in the development stack, which sets it: there the "
+        "gateway serves `/docs` (its pages load scripts from a CDN) and payments accepts the "
+        "development webhook secret; anything else runs as production",
+    )
     database_url: str = Field(
         "",
         validation_alias=_env("DATABASE_URL"),

@@ -4,7 +4,6 @@ limits on what a request may carry."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
 
 from limits import parse_many
 from pydantic import AliasChoices, Field, field_validator
@@ -14,13 +13,6 @@ from servicekit.settings import KitSettings
 
 class GatewaySettings(KitSettings):
     service_name: str = "gateway"
-    environment: Literal["production", "development"] = Field(
-        "production",
-        validation_alias=AliasChoices("MARKETPLACE_ENV"),
-        description="`development` only in the development stack: there `/docs` and `/redoc` "
-        "are served (their pages load scripts from a CDN, so never on the portal's origin "
-        "elsewhere)",
-    )
     trusted_proxies: str = Field(
         "",
         validation_alias=AliasChoices("GATEWAY_TRUSTED_PROXIES"),

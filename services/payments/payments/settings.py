@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import AliasChoices, Field
 
 from servicekit.settings import KitSettings
@@ -13,12 +11,6 @@ DEVELOPMENT_WEBHOOK_SECRET = "whsec_development"
 
 class PaymentsSettings(KitSettings):
     service_name: str = "payments"
-    environment: Literal["production", "development"] = Field(
-        "production",
-        validation_alias=AliasChoices("MARKETPLACE_ENV"),
-        description="`development` only in the development stack: there the development "
-        "webhook secret is accepted",
-    )
     stripe_api_key: str = Field(
         "sk_test_development", validation_alias=AliasChoices("STRIPE_API_KEY")
     )
