@@ -4,6 +4,7 @@ PostgreSQL (SQLite where no PostgreSQL answers), driven through the gateway over
 import asyncio
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -57,6 +58,39 @@ def operator(platform: Stack, gateway_url: str) -> Api:
     api = Api(gateway_url, platform.config.operator_token)
     api.principal = api.get("/v1/me").json()
     return api
+
+
+@pytest.fixture(autouse=True)
+def service_errors_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """When an end-to-end test fails, its report shows the tracebacks the services logged
+    while it ran: a 500 seen once in a full run is otherwise gone with the run's logs."""
+    if "platform" not in request.fixturenames:
+        yield
+        return
+    logs = request.getfixturevalue("platform").logs
+    sizes = {path: path.stat().st_size for path in logs.glob("*.log")}
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    for path in sorted(logs.glob("*.log")):
+        written = _written_since(path, sizes.get(path, 0))
+        if "Traceback" in written:
+            report.sections.append((f"{path.name} during the test", written[-6000:]))
+
+
+def _written_since(path: Path, offset: int) -> str:
+    with path.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
+    report = yield
+    if report.when == "call":
+        item.report_call = report  # type: ignore[attr-defined]
+    return report
 
 
 @pytest.fixture

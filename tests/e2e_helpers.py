@@ -104,13 +104,22 @@ def opened_ticket(buyer: Api, order_id: str, subject: str, body: str) -> dict[st
     return eventually(attempt)
 
 
-def resolve_when_known(agent: Api, ticket_id: str, body: dict[str, Any]) -> httpx.Response:
+def resolve_when_known(
+    agent: Api, ticket_id: str, body: dict[str, Any], *, captured: bool = False
+) -> httpx.Response:
     """The agent's resolution, sent again while support answers 409 "not yet known": support
-    learns what an order's money allows from events a moment behind payments'."""
+    learns what an order's money allows from events a moment behind payments'. With
+    `captured`, the caller knows payments has captured the order, so a 409 saying nothing is
+    captured yet is support still catching up, and is retried too."""
 
     def attempt() -> httpx.Response | None:
         answer = agent.post(f"/v1/tickets/{ticket_id}/resolve", body)
-        if answer.status_code == 409 and answer.json()["type"].endswith("order-not-yet-known"):
+        if answer.status_code != 409:
+            return answer
+        problem = answer.json()
+        if problem["type"].endswith("order-not-yet-known"):
+            return None
+        if captured and problem.get("captured") is False:
             return None
         return answer
 

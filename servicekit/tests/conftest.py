@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from servicekit.broker import ensure_topics
 from servicekit.clock import ManualClock
@@ -15,12 +16,15 @@ def clock():
     return ManualClock(NOW)
 
 
-@pytest.fixture
-async def engine(database_url):
-    engine = make_engine(database_url)
+async def create_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(kit_metadata.create_all)
         await connection.run_sync(test_metadata.create_all)
+
+
+@pytest.fixture
+async def engine(migrated_database):
+    engine = make_engine(await migrated_database(create_tables))
     yield engine
     await engine.dispose()
 

@@ -39,7 +39,9 @@ async def consuming(db, kafka_bootstrap, topic, group, handler, attempts=3):
     processor = BatchProcessor(
         db, router, group=group, handler_attempts=attempts, max_backoff_seconds=0.2
     )
-    subscribe(broker, processor, batch_size=100, topics=[topic])
+    # A short session: the embedded broker answers a new group's first member after half of
+    # it, and each test starts a new group.
+    subscribe(broker, processor, batch_size=100, topics=[topic], session_timeout_ms=3000)
     producer = make_producer(kafka_bootstrap)
     await producer.start()
     relay = OutboxRelay(db.engine, producer, poll_seconds=0.1)

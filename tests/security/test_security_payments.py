@@ -174,14 +174,7 @@ def test_a_chargeback_after_a_refund_takes_no_more_than_escrow_still_holds(
     )
     agent = new_principal("agent")
 
-    def resolved_once_support_saw_the_capture():
-        # Payments reported the capture to the test; support hears of it a moment later and
-        # until then says nothing is captured yet (409), which a retry settles.
-        answer = resolve_when_known(agent, ticket["id"], decision)
-        not_yet = answer.status_code == 409 and answer.json().get("captured") is False
-        return None if not_yet else answer
-
-    ok(eventually(resolved_once_support_saw_the_capture))
+    ok(resolve_when_known(agent, ticket["id"], decision, captured=True))
 
     def ledger_once_refunded() -> dict | None:
         ledger = ok(operator.get(f"/v1/ledger/orders/{order['id']}"))

@@ -48,11 +48,13 @@ def resolve(agent, ticket_id: str, action: str, amount: dict | None = None):
     return agent.post(f"/v1/tickets/{ticket_id}/resolve", body)
 
 
-def resolved_when_known(agent, ticket_id: str, action: str, amount: dict | None = None):
+def resolved_when_known(
+    agent, ticket_id: str, action: str, amount: dict | None = None, *, captured: bool = False
+):
     body = {"action": action, "note": "Sorry for the trouble"}
     if amount is not None:
         body["amount"] = amount
-    return resolve_when_known(agent, ticket_id, body)
+    return resolve_when_known(agent, ticket_id, body, captured=captured)
 
 
 def notification_kinds(buyer, order_id: str) -> list[str]:
@@ -66,7 +68,7 @@ def test_a_refund_above_what_is_left_is_refused_and_nothing_moves(
     agent = new_principal("agent")
     order = captured_order(seller, buyer)
     first = question(buyer, order["id"])
-    ok(resolved_when_known(agent, first["id"], "partial_refund", eur(10_000)))
+    ok(resolved_when_known(agent, first["id"], "partial_refund", eur(10_000), captured=True))
     eventually(
         lambda: (
             (p := ok(buyer.get(f"/v1/orders/{order['id']}/payment")))["refunds"]
@@ -116,7 +118,7 @@ def test_credit_above_the_orders_total_is_refused_with_what_can_still_be_credite
     order = captured_order(seller, buyer)
     first = question(buyer, order["id"])
 
-    too_much = resolved_when_known(agent, first["id"], "credit", eur(TOTAL + 1))
+    too_much = resolved_when_known(agent, first["id"], "credit", eur(TOTAL + 1), captured=True)
     assert too_much.status_code == 409, too_much.text
     assert too_much.json()["creditable"] == eur(TOTAL)
 

@@ -10,7 +10,6 @@ from gateway.settings import GatewaySettings
 from servicekit.clock import ManualClock
 from servicekit.db import make_engine
 from servicekit.http import install_problem_handlers
-from servicekit.migrations import upgrade
 from servicekit.uow import Database
 
 from gateway_test_helpers import NOW, OPERATOR_TOKEN, Upstream, bearer
@@ -22,9 +21,8 @@ def clock():
 
 
 @pytest.fixture
-async def engine(database_url):
-    engine = make_engine(database_url)
-    await upgrade(engine, MIGRATIONS)
+async def engine(migrated_database):
+    engine = make_engine(await migrated_database(MIGRATIONS))
     yield engine
     await engine.dispose()
 

@@ -6,7 +6,6 @@ from orders.handlers import OrdersContext
 from servicekit.calendar import BusinessCalendar
 from servicekit.clock import ManualClock
 from servicekit.db import make_engine
-from servicekit.migrations import upgrade
 from servicekit.uow import Database
 
 from orders_test_helpers import NOW
@@ -18,9 +17,8 @@ def clock():
 
 
 @pytest.fixture
-async def engine(database_url):
-    engine = make_engine(database_url)
-    await upgrade(engine, MIGRATIONS)
+async def engine(migrated_database):
+    engine = make_engine(await migrated_database(MIGRATIONS))
     yield engine
     await engine.dispose()
 

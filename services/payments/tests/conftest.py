@@ -9,7 +9,6 @@ from payments.payouts import PayablesOnly
 from payments.worker import CardOperationWorker
 from servicekit.clock import ManualClock
 from servicekit.db import make_engine
-from servicekit.migrations import upgrade
 from servicekit.uow import Database
 
 from payments_test_helpers import NOW
@@ -21,9 +20,8 @@ def clock():
 
 
 @pytest.fixture
-async def engine(database_url):
-    engine = make_engine(database_url)
-    await upgrade(engine, MIGRATIONS)
+async def engine(migrated_database):
+    engine = make_engine(await migrated_database(MIGRATIONS))
     yield engine
     await engine.dispose()
 

@@ -5,7 +5,6 @@ from seller_standards.domain.policy import Policy
 from seller_standards.handlers import StandardsContext
 from servicekit.clock import ManualClock
 from servicekit.db import make_engine
-from servicekit.migrations import upgrade
 from servicekit.uow import Database
 
 from standards_test_helpers import NOW
@@ -17,9 +16,8 @@ def clock():
 
 
 @pytest.fixture
-async def engine(database_url):
-    engine = make_engine(database_url)
-    await upgrade(engine, MIGRATIONS)
+async def engine(migrated_database):
+    engine = make_engine(await migrated_database(MIGRATIONS))
     yield engine
     await engine.dispose()
 

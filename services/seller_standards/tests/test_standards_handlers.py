@@ -195,7 +195,7 @@ async def test_an_operators_decision_is_recorded_and_stands(ctx, engine):
 
 
 async def test_replaying_the_events_into_an_empty_database_rebuilds_the_same_standards(
-    ctx, clock, database_url, tmp_path
+    ctx, clock, tmp_path
 ):
     events = history_of(late=3, on_time=8) + history_of(
         late=0, on_time=2, at=NOW + timedelta(days=1)

@@ -3,7 +3,6 @@ import pytest
 from servicekit.calendar import BusinessCalendar
 from servicekit.clock import ManualClock
 from servicekit.db import make_engine
-from servicekit.migrations import upgrade
 from servicekit.uow import Database
 from support.app import MIGRATIONS
 from support.handlers.context import SupportContext
@@ -17,9 +16,8 @@ def clock():
 
 
 @pytest.fixture
-async def engine(database_url):
-    engine = make_engine(database_url)
-    await upgrade(engine, MIGRATIONS)
+async def engine(migrated_database):
+    engine = make_engine(await migrated_database(MIGRATIONS))
     yield engine
     await engine.dispose()
 
