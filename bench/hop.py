@@ -35,13 +35,13 @@ from devstack.pytest_plugin import (
     drop_postgres_database,
     fresh_postgres_database,
 )
-from servicekit.broker import ensure_topics, make_broker
-from servicekit.clock import SystemClock
-from servicekit.consumer import BatchProcessor, subscribe
-from servicekit.db import insert_rows, kit_metadata, make_engine
-from servicekit.events import EventRouter
-from servicekit.relay import OutboxRelay, make_producer
-from servicekit.uow import Database
+from servicekit.domain.clock import SystemClock
+from servicekit.messaging.broker import ensure_topics, make_broker
+from servicekit.messaging.consumer import BatchProcessor, subscribe
+from servicekit.messaging.db import insert_rows, kit_metadata, make_engine
+from servicekit.messaging.events import EventRouter
+from servicekit.messaging.relay import OutboxRelay, make_producer
+from servicekit.messaging.uow import Database
 
 PARTITIONS = 6
 BATCH = int(os.environ.get("BENCH_BATCH", "500"))

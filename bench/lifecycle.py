@@ -60,8 +60,8 @@ from devstack.pytest_plugin import (
     fresh_postgres_database,
 )
 from devstack.stack import SERVICES, Stack, StackConfig
-from servicekit import ops
-from servicekit.ops import DeadLetter
+from servicekit.operations import ops
+from servicekit.operations.ops import DeadLetter
 
 sys.path.insert(0, str(Path(__file__).parent))
 from hop import raw_passthrough

@@ -13,7 +13,7 @@ from devstack.pytest_plugin import drop_postgres_database, fresh_postgres_databa
 from devstack.stack import SERVICES, Stack, StackConfig
 from devstack.state import StackState
 from payments.db import payments
-from servicekit.db import make_engine
+from servicekit.messaging.db import make_engine
 
 from e2e_helpers import Api
 

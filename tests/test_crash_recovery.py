@@ -7,7 +7,7 @@ import stripe
 from sqlalchemy import select
 
 from payments.cards import metadata_of
-from servicekit.db import make_engine, outbox
+from servicekit.messaging.db import make_engine, outbox
 from servicekit.testing import body_of, read_topic
 
 from e2e_helpers import eventually, listing_body, order_body, order_status

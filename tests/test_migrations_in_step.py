@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from servicekit.migrations import unmigrated_changes
+from servicekit.messaging.migrations import unmigrated_changes
 
 SERVICES = ["orders", "payments", "support", "seller_standards", "notifications", "gateway"]
 

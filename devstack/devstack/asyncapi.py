@@ -4,7 +4,7 @@
     python -m devstack.asyncapi --check    exits 1 if a committed document is out of date
 
 FastStream describes the channels and operations from the service's real subscription (the
-same `servicekit.consumer.subscribe` the service runs) and from a publisher per topic the
+same `servicekit.messaging.consumer.subscribe` the service runs) and from a publisher per topic the
 service produces to. FastStream sees one batch subscriber of raw bytes per service (the
 consumer decodes each record itself), so the messages are filled in from the contracts: one
 message per event type, its payload the envelope's JSON Schema.
@@ -23,10 +23,10 @@ from faststream.specification import AsyncAPI
 
 from contracts import Envelope, Event, event_type_registry
 from devstack.deployment import DEPLOYABLES, REPO_ROOT, Deployable
-from servicekit import topology
-from servicekit.broker import make_broker
-from servicekit.consumer import BatchProcessor, subscribe
-from servicekit.events import EventRouter
+from servicekit.messaging.broker import make_broker
+from servicekit.messaging.consumer import BatchProcessor, subscribe
+from servicekit.messaging.events import EventRouter
+from servicekit.operations import topology
 
 SERVER = "marketplace-kafka-bootstrap:9092"
 HEADER = (

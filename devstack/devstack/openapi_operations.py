@@ -11,7 +11,7 @@ from typing import Any
 
 from devstack.openapi_schemas import SCHEMAS
 from gateway.api import FORWARDED_REQUEST_HEADERS, IDEMPOTENCY_KEY_PARAMETER
-from servicekit.http import PROBLEM_JSON
+from servicekit.hosting.http import PROBLEM_JSON
 
 BEARER = "bearerAuth"
 # FastAPI's own description of a 422, replaced by the problem details actually sent.

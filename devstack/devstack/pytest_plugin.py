@@ -33,9 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from devstack import components
 from devstack.ports import PortPlan
 from devstack.processes import Child
-from servicekit import ops
-from servicekit.db import make_engine
-from servicekit.migrations import upgrade
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.migrations import upgrade
+from servicekit.operations import ops
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 

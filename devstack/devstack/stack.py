@@ -27,7 +27,7 @@ from devstack import components
 from devstack.ports import DEVELOPMENT, SERVICE_NAMES, PortPlan, busy_ports, free_ports
 from devstack.processes import Child
 from devstack.state import StackState, remove_state, state_path
-from servicekit import ops
+from servicekit.operations import ops
 
 # name, ASGI factory, port under `make run`'s defaults
 SERVICES = tuple(

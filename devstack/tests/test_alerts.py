@@ -7,7 +7,7 @@ import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from devstack.deployment import REPO_ROOT
-from servicekit import metrics
+from servicekit.messaging import metrics
 
 RULES = yaml.safe_load((REPO_ROOT / "deploy" / "prometheus" / "alerts.yaml").read_text())
 ALERTS = [rule for group in RULES["groups"] for rule in group["rules"]]

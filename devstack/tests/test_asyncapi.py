@@ -7,7 +7,7 @@ import yaml
 from devstack import asyncapi
 from devstack.deployment import DEPLOYABLES, REPO_ROOT
 from devstack.openapi import refs, resolve
-from servicekit import topology
+from servicekit.operations import topology
 
 RENDERED = asyncapi.render()
 

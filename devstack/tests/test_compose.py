@@ -25,7 +25,7 @@ DEMO_ENV = dict(
     for line in (REPO_ROOT / "deploy" / "demo.env").read_text().splitlines()
     if line and not line.startswith("#")
 )
-# Read by servicekit.topology directly, not through a service's settings.
+# Read by servicekit.operations.topology directly, not through a service's settings.
 KIT_ENV = {"MARKETPLACE_TOPICS_FILE"}
 VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 

@@ -11,7 +11,7 @@ from devstack import openapi
 from devstack.deployment import REPO_ROOT
 from gateway.api import PROXIED_METHODS
 from gateway.domain import ROUTES, has_dot_segments, route_for
-from servicekit.http import PROBLEM_JSON
+from servicekit.hosting.http import PROBLEM_JSON
 
 FASTAPI = openapi.fastapi_documents()  # each app's own document, as FastAPI describes it
 API = openapi.build(FASTAPI)

@@ -15,7 +15,7 @@ import yaml
 from devstack import manifests
 from devstack.deployment import CONTAINER_PORT, DEPLOYABLES, REPO_ROOT, Deployable
 from gateway.settings import GatewaySettings
-from servicekit import topology
+from servicekit.operations import topology
 
 K8S_DIR = REPO_ROOT / manifests.OUTPUT_DIR
 README = K8S_DIR / "README.md"

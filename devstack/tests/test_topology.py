@@ -7,7 +7,7 @@ import pytest
 
 from contracts import event_type_registry
 from devstack.stack import SERVICES
-from servicekit import topology
+from servicekit.operations import topology
 
 # Which service publishes each contract module's events.
 PRODUCERS = {

@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from contracts import Envelope, Event, envelope_json
-from servicekit.events import Received
-from servicekit.settings import kafka_security_from_environment
+from servicekit.messaging.connection import kafka_security_from_environment
+from servicekit.messaging.events import Received
 
 
 async def read_topic(

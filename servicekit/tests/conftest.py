@@ -3,10 +3,10 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from servicekit.broker import ensure_topics
-from servicekit.clock import ManualClock
-from servicekit.db import kit_metadata, make_engine
-from servicekit.uow import Database
+from servicekit.domain.clock import ManualClock
+from servicekit.messaging.broker import ensure_topics
+from servicekit.messaging.db import kit_metadata, make_engine
+from servicekit.messaging.uow import Database
 
 from kit_helpers import NOW, test_metadata
 

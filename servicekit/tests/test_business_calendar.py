@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime, time
 
-from servicekit.calendar import BusinessCalendar
+from servicekit.domain.calendar import BusinessCalendar
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 

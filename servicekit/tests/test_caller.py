@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from servicekit.http import Caller, CallerDep, install_problem_handlers
+from servicekit.hosting.http import Caller, CallerDep, install_problem_handlers
 
 ALICE = {"X-Principal-Id": "usr_alice", "X-Principal-Role": "buyer"}
 

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from servicekit.clock import ManualClock, SystemClock
+from servicekit.domain.clock import ManualClock, SystemClock
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ from sqlalchemy.exc import OperationalError
 from contracts import encode_envelope
 from contracts.orders import OrderPlaced
 from contracts.topics import TOPIC_OWNERS
-from servicekit.broker import make_broker
-from servicekit.consumer import BatchProcessor, EventRouter, subscribe
-from servicekit.relay import OutboxRelay, make_producer
+from servicekit.messaging.broker import make_broker
+from servicekit.messaging.consumer import BatchProcessor, EventRouter, subscribe
+from servicekit.messaging.relay import OutboxRelay, make_producer
 from servicekit.testing import eventually, headers_of, produce, read_topic
 
 from kit_helpers import NOW, handled_orders, placed

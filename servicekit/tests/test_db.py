@@ -1,6 +1,6 @@
 from sqlalchemy import func, select
 
-from servicekit.db import insert_ignoring_duplicates, insert_or_ignore
+from servicekit.messaging.db import insert_ignoring_duplicates, insert_or_ignore
 
 from kit_helpers import handled_orders
 

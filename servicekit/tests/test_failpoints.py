@@ -3,8 +3,8 @@ would silently inject nothing and the test would prove nothing."""
 
 import pytest
 
-from servicekit import failpoints
-from servicekit.failpoints import Failpoint
+from servicekit.messaging import failpoints
+from servicekit.messaging.failpoints import Failpoint
 
 
 def test_a_spec_names_each_failpoint_with_its_action_and_event_type():

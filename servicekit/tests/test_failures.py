@@ -2,7 +2,7 @@
 
 from sqlalchemy.exc import DBAPIError
 
-from servicekit.failures import is_transient
+from servicekit.messaging.failures import is_transient
 
 
 def test_a_postgresql_deadlock_counts_as_transient():

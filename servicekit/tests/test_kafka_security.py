@@ -9,10 +9,11 @@ import pytest
 from faststream.security import SASLScram512
 from pydantic import ValidationError
 
-from servicekit import ops
-from servicekit.broker import PLAINTEXT, KafkaSecurity, make_broker
-from servicekit.relay import make_producer
-from servicekit.settings import KafkaConnectionSettings, KitSettings
+from servicekit.hosting.settings import KitSettings
+from servicekit.messaging.broker import PLAINTEXT, KafkaSecurity, make_broker
+from servicekit.messaging.connection import KafkaConnectionSettings
+from servicekit.messaging.relay import make_producer
+from servicekit.operations import ops
 
 SECURED = {
     "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
@@ -110,7 +111,7 @@ async def test_the_consumers_the_relay_and_the_operators_tools_all_authenticate(
         }
     )
 
-    # servicekit.ops (the gateway's /v1/ops, the `marketplace` command) is handed no
+    # servicekit.operations.ops (the gateway's /v1/ops, the `marketplace` command) is handed no
     # credentials: it takes its environment's.
     consumer = ops._consumer("kafka:9093")
     client = consumer._client

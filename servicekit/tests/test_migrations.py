@@ -5,16 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from servicekit.migrations import autogenerate, unmigrated_changes
+from servicekit.messaging.migrations import autogenerate, unmigrated_changes
 
 ENV = """from sqlalchemy import MetaData
 
-from servicekit.migrations import run_env
+from servicekit.messaging.migrations import run_env
 
 run_env(MetaData())
 """
 
-FIRST_MIGRATION = """from servicekit.migrations import create_kit_tables, drop_kit_tables
+FIRST_MIGRATION = """from servicekit.messaging.migrations import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None

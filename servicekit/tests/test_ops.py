@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts import envelope_json
-from servicekit import cli, ops
-from servicekit.broker import ensure_topics
+from servicekit.messaging.broker import ensure_topics
+from servicekit.operations import cli, ops
 from servicekit.testing import produce, read_topic
 
 from kit_helpers import placed

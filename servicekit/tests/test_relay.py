@@ -1,8 +1,8 @@
 import pytest
 from sqlalchemy import select, update
 
-from servicekit.db import outbox
-from servicekit.relay import OutboxRelay, make_producer
+from servicekit.messaging.db import outbox
+from servicekit.messaging.relay import OutboxRelay, make_producer
 from servicekit.testing import body_of, headers_of, read_topic
 
 from kit_helpers import placed

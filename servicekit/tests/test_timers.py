@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from servicekit.clock import ManualClock
-from servicekit.failures import ConcurrentUpdate
-from servicekit.timers import TimerLoop
+from servicekit.domain.clock import ManualClock
+from servicekit.hosting.timers import TimerLoop
+from servicekit.messaging.failures import ConcurrentUpdate
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

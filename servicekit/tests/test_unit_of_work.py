@@ -2,8 +2,8 @@ import json
 
 from sqlalchemy import func, insert, select
 
-from servicekit.db import outbox
-from servicekit.uow import HandledEvent
+from servicekit.messaging.db import outbox
+from servicekit.messaging.uow import HandledEvent
 
 from kit_helpers import handled_orders, placed
 
@@ -59,7 +59,7 @@ async def test_the_inbox_answers_only_events_not_seen_before(db):
 
 
 async def test_the_relay_is_woken_after_a_commit_that_wrote_events(engine, clock):
-    from servicekit.uow import Database
+    from servicekit.messaging.uow import Database
 
     woken = []
     db = Database(engine, source="kit-test", clock=clock, on_outbox_written=lambda: woken.append(1))

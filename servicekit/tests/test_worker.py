@@ -1,6 +1,6 @@
 import asyncio
 
-from servicekit.worker import BackgroundWorker
+from servicekit.messaging.worker import BackgroundWorker
 
 
 def counting_worker(steps: asyncio.Queue[int], release: asyncio.Event) -> BackgroundWorker:

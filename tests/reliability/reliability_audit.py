@@ -21,8 +21,8 @@ from devstack.stack import Stack
 from notifications.db import deliveries, notifications
 from payments.cards import metadata_of
 from seller_standards.db import seller_orders
-from servicekit import ops
-from servicekit.db import make_engine
+from servicekit.messaging.db import make_engine
+from servicekit.operations import ops
 
 from reliability_journeys import Crowd, Journey, read
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from contracts import Money
 from contracts.support import TicketResolved
-from servicekit import ops
+from servicekit.operations import ops
 from servicekit.testing import produce, publish
 
 from reliability_audit import problems

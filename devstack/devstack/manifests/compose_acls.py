@@ -13,7 +13,7 @@ from devstack.manifests.kafka import (
     kafka_user_name,
     operator_acls,
 )
-from servicekit import topology
+from servicekit.operations import topology
 
 
 def compose_acl_script(specs: Sequence[topology.TopicSpec]) -> str:

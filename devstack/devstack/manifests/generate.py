@@ -17,7 +17,7 @@ from devstack.manifests.compose_acls import compose_acl_script
 from devstack.manifests.kafka import kafka_cluster, kafka_topic, kafka_users
 from devstack.manifests.network_policies import network_policies
 from devstack.manifests.workloads import SHARED_CONFIG, service_documents, shared_config
-from servicekit import topology
+from servicekit.operations import topology
 
 OUTPUT_DIR = "deploy/k8s"
 COMPOSE_ACL_SCRIPT = "deploy/kafka/setup-users-and-acls.sh"

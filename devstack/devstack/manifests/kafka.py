@@ -8,7 +8,7 @@ from typing import Any
 
 from devstack.deployment import DEPLOYABLES
 from devstack.manifests.common import KAFKA_CLIENT_PORT, KAFKA_CLUSTER, PART_OF
-from servicekit import topology
+from servicekit.operations import topology
 
 # The operators' own broker user (`marketplace dlq replay`, `tail`, `lag`): it reads every
 # topic and may replay a dead letter onto the topic it came from.

@@ -9,7 +9,7 @@ from typing import Any
 from devstack.deployment import CONTAINER_PORT, DEPLOYABLES, Deployable
 from devstack.manifests.common import KAFKA_CLIENT_PORT, KAFKA_CLUSTER, config_map, labels
 from devstack.manifests.kafka import kafka_user_name
-from servicekit import topology
+from servicekit.operations import topology
 
 SHARED_CONFIG = "marketplace-config"
 CONTAINER_TOPICS_FILE = "/app/deploy/topics.yaml"

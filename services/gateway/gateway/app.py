@@ -20,9 +20,9 @@ from gateway.api import Gateway
 from gateway.edge import EdgeGuard
 from gateway.settings import GatewaySettings
 from gateway.throttle import TooManyRequests
-from servicekit.clock import Clock
-from servicekit.http import problem_response
-from servicekit.runtime import ServiceRuntime
+from servicekit.domain.clock import Clock
+from servicekit.hosting.http import problem_response
+from servicekit.hosting.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PUBLIC_OPENAPI = "openapi.json"

@@ -26,7 +26,7 @@ from gateway.domain import (
     route_for,
     text_fault,
 )
-from servicekit.http import problem_response
+from servicekit.hosting.http import problem_response
 
 API_PREFIX = "/v1/"
 

@@ -8,7 +8,7 @@ import ipaddress
 from limits import parse_many
 from pydantic import AliasChoices, Field, field_validator
 
-from servicekit.settings import KitSettings
+from servicekit.hosting.settings import KitSettings
 
 
 class GatewaySettings(KitSettings):

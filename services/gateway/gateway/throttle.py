@@ -15,7 +15,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
-from servicekit.http import Problem
+from servicekit.hosting.http import Problem
 
 
 class TooManyRequests(Problem):

@@ -7,10 +7,10 @@ from gateway import api
 from gateway.api import Gateway
 from gateway.app import MIGRATIONS
 from gateway.settings import GatewaySettings
-from servicekit.clock import ManualClock
-from servicekit.db import make_engine
-from servicekit.http import install_problem_handlers
-from servicekit.uow import Database
+from servicekit.domain.clock import ManualClock
+from servicekit.hosting.http import install_problem_handlers
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.uow import Database
 
 from gateway_test_helpers import NOW, OPERATOR_TOKEN, Upstream, bearer
 

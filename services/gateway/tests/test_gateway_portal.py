@@ -15,7 +15,7 @@ from gateway.portal import SecurityHeaders, install
 from gateway.portal.forms import ORDER_ACTIONS, RESOLUTIONS, body_of, resolution_of, utc
 from gateway.portal.settings import PortalSettings
 from gateway.portal.views import TEMPLATES_DIR, lag_rows, metric_rows, money, templates, when
-from servicekit.http import install_problem_handlers
+from servicekit.hosting.http import install_problem_handlers
 
 from gateway_test_helpers import OPERATOR_TOKEN
 

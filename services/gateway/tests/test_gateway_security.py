@@ -28,7 +28,7 @@ from gateway.domain import (
 from gateway.edge import EdgeGuard
 from gateway.settings import GatewaySettings
 from gateway.throttle import TooManyRequests
-from servicekit.http import install_problem_handlers, install_request_context
+from servicekit.hosting.http import install_problem_handlers, install_request_context
 
 from gateway_test_helpers import NOW, OPERATOR_TOKEN, bearer
 

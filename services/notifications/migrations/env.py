@@ -1,4 +1,4 @@
 from notifications.db import metadata
-from servicekit.migrations import run_env
+from servicekit.messaging.migrations import run_env
 
 run_env(metadata)

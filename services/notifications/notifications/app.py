@@ -20,10 +20,10 @@ from notifications.mail import Mailer
 from notifications.mail_worker import send_emails
 from notifications.settings import NotificationsSettings
 from notifications.templates import Catalogue
-from servicekit.clock import Clock
-from servicekit.exclusive import ExclusiveLock
-from servicekit.runtime import ServiceRuntime
-from servicekit.worker import BackgroundWorker
+from servicekit.domain.clock import Clock
+from servicekit.hosting.runtime import ServiceRuntime
+from servicekit.messaging.exclusive import ExclusiveLock
+from servicekit.messaging.worker import BackgroundWorker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain import OrderParties, Preferences, Reminder
-from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
+from servicekit.messaging.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

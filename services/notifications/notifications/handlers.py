@@ -20,10 +20,10 @@ from notifications.db import Directory, Inbox, Parked, Reminders
 from notifications.domain import CANCELS, CATALOGUE, Intent, OrderParties
 from notifications.mail import Mailer
 from notifications.templates import Catalogue
-from servicekit.clock import Clock
-from servicekit.events import EventRouter, Received
-from servicekit.exclusive import ExclusiveLock
-from servicekit.uow import Database, UnitOfWork
+from servicekit.domain.clock import Clock
+from servicekit.messaging.events import EventRouter, Received
+from servicekit.messaging.exclusive import ExclusiveLock
+from servicekit.messaging.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 
-from servicekit.settings import KitSettings
+from servicekit.hosting.settings import KitSettings
 
 
 class NotificationsSettings(KitSettings):

@@ -3,9 +3,9 @@ import pytest
 from notifications.app import MIGRATIONS
 from notifications.handlers import NotificationsContext
 from notifications.templates import Catalogue
-from servicekit.clock import ManualClock
-from servicekit.db import make_engine
-from servicekit.uow import Database
+from servicekit.domain.clock import ManualClock
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.uow import Database
 
 from notifications_test_helpers import NOW, RecordingMailer
 

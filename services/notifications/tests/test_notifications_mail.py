@@ -20,8 +20,8 @@ from notifications.domain import Intent, UnusableContact
 from notifications.handlers import event_router, notify
 from notifications.mail import MailError, Undeliverable, _refusal, recipient
 from notifications.mail_worker import send_emails
-from servicekit.http import install_problem_handlers
-from servicekit.pagination import encode_cursor
+from servicekit.hosting.http import install_problem_handlers
+from servicekit.hosting.pagination import encode_cursor
 from servicekit.testing import received
 
 from notifications_test_helpers import NOW, RecordingMailer

@@ -13,9 +13,9 @@ from orders.api import install_api
 from orders.domain import OrderRules
 from orders.handlers import OrdersContext, event_router, timer_jobs
 from orders.settings import OrdersSettings
-from servicekit.calendar import BusinessCalendar
-from servicekit.clock import Clock
-from servicekit.runtime import ServiceRuntime
+from servicekit.domain.calendar import BusinessCalendar
+from servicekit.domain.clock import Clock
+from servicekit.hosting.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import AliasChoices, Field
 
-from servicekit.settings import KitSettings
+from servicekit.hosting.settings import KitSettings
 
 
 class OrdersSettings(KitSettings):

@@ -3,10 +3,10 @@ import pytest
 from orders.app import MIGRATIONS
 from orders.domain import OrderRules
 from orders.handlers import OrdersContext
-from servicekit.calendar import BusinessCalendar
-from servicekit.clock import ManualClock
-from servicekit.db import make_engine
-from servicekit.uow import Database
+from servicekit.domain.calendar import BusinessCalendar
+from servicekit.domain.clock import ManualClock
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.uow import Database
 
 from orders_test_helpers import NOW
 

@@ -34,9 +34,9 @@ from orders.domain import (
     TransitionRefused,
 )
 from orders.handlers import Who
-from servicekit.calendar import BusinessCalendar
-from servicekit.db import outbox
-from servicekit.events import Received
+from servicekit.domain.calendar import BusinessCalendar
+from servicekit.messaging.db import outbox
+from servicekit.messaging.events import Received
 from servicekit.testing import received as kit_received
 
 # A Monday, noon UTC.

@@ -22,7 +22,7 @@ from orders.domain import (
     StepState,
     TransitionRefused,
 )
-from servicekit.calendar import BusinessCalendar
+from servicekit.domain.calendar import BusinessCalendar
 
 from orders_test_helpers import (
     ADDRESS,

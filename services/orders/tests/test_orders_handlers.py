@@ -11,7 +11,7 @@ from contracts import Money
 from orders import domain
 from orders.db import Listings, Orders, listings
 from orders.domain import DomainError, Fulfilment, ListingStatus, PaymentState, Status
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging.failures import ConcurrentUpdate
 
 from orders_test_helpers import (
     NOW,

@@ -16,7 +16,7 @@ from orders.domain import (
     Status,
     TransitionRefused,
 )
-from servicekit.calendar import BusinessCalendar
+from servicekit.domain.calendar import BusinessCalendar
 
 from orders_test_helpers import (
     ACCEPTED_AT,

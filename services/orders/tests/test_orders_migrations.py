@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from devstack.pytest_plugin import drop_postgres_database, fresh_postgres_database
 from orders.app import MIGRATIONS
-from servicekit.db import make_engine
-from servicekit.migrations import heads, upgrade
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.migrations import heads, upgrade
 
 
 @pytest.fixture

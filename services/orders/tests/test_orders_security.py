@@ -17,7 +17,7 @@ from orders import domain, handlers
 from orders.api import install_api
 from orders.domain import Actor, Fulfilment, Status
 from orders.handlers import Who
-from servicekit.http import install_problem_handlers
+from servicekit.hosting.http import install_problem_handlers
 
 from orders_test_helpers import (
     AGENT,

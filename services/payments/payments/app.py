@@ -19,10 +19,10 @@ from payments.handlers import event_router, renew_expiring_authorizations
 from payments.payouts import PayablesOnly, Payouts, StripeConnectTransfers
 from payments.settings import PaymentsSettings
 from payments.worker import CardOperationWorker
-from servicekit.clock import Clock
-from servicekit.exclusive import ExclusiveLock
-from servicekit.runtime import ServiceRuntime
-from servicekit.worker import BackgroundWorker
+from servicekit.domain.clock import Clock
+from servicekit.hosting.runtime import ServiceRuntime
+from servicekit.messaging.exclusive import ExclusiveLock
+from servicekit.messaging.worker import BackgroundWorker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 from payments.cards import CardProcessor
 from payments.domain import Terms
 from payments.payouts import Payouts
-from servicekit.clock import Clock
-from servicekit.uow import Database
+from servicekit.domain.clock import Clock
+from servicekit.messaging.uow import Database
 
 
 @dataclass

@@ -27,8 +27,8 @@ from payments.context import PaymentsContext
 from payments.db import CreditBalances, Ledger, Operations, Payments, WaitingRefunds
 from payments.domain import Decision, Payment, PaymentState, WaitingRefund
 from payments.store import has_work_queued, store, store_new
-from servicekit.events import EventRouter, Received
-from servicekit.uow import UnitOfWork
+from servicekit.messaging.events import EventRouter, Received
+from servicekit.messaging.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
 

@@ -19,9 +19,9 @@ from payments import ledger
 from payments.cards import CardProcessor, ChargeState, StripeCards
 from payments.db import Ledger, Payments
 from payments.settings import PaymentsSettings
-from servicekit.clock import SystemClock
-from servicekit.db import make_engine
-from servicekit.uow import Database
+from servicekit.domain.clock import SystemClock
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.uow import Database
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from payments import ledger
 from payments.db import CreditBalances, Ledger, Operations, Payments, WaitingRefunds
 from payments.domain import Decision, OperationState, Payment
-from servicekit.uow import UnitOfWork
+from servicekit.messaging.uow import UnitOfWork
 
 
 async def store_new(uow: UnitOfWork, decision: Decision) -> bool:

@@ -19,7 +19,7 @@ import structlog
 from payments import domain
 from payments.db import Disputes, Payments, Webhooks
 from payments.store import store
-from servicekit.uow import Database, UnitOfWork
+from servicekit.messaging.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
 

@@ -18,8 +18,8 @@ from payments.context import PaymentsContext
 from payments.db import Ledger, Operations, Payments, WaitingRefunds
 from payments.domain import CardOutcome, Operation, OperationKind, OperationState, Payment
 from payments.store import has_work_queued, store
-from servicekit.context import bind_correlation_id
-from servicekit.exclusive import ExclusiveLock
+from servicekit.messaging.context import bind_correlation_id
+from servicekit.messaging.exclusive import ExclusiveLock
 
 log = structlog.get_logger(__name__)
 

@@ -7,9 +7,9 @@ from payments.cards import StripeCards
 from payments.context import PaymentsContext
 from payments.payouts import PayablesOnly
 from payments.worker import CardOperationWorker
-from servicekit.clock import ManualClock
-from servicekit.db import make_engine
-from servicekit.uow import Database
+from servicekit.domain.clock import ManualClock
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.uow import Database
 
 from payments_test_helpers import NOW
 

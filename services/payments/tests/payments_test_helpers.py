@@ -24,8 +24,8 @@ from payments.domain import (
 from payments.handlers import event_router
 from payments.ledger import Entry
 from payments.worker import CardOperationWorker
-from servicekit.db import outbox
-from servicekit.events import Received
+from servicekit.messaging.db import outbox
+from servicekit.messaging.events import Received
 from servicekit.testing import received as kit_received
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

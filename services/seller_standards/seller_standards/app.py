@@ -15,9 +15,9 @@ from seller_standards.api import install_api
 from seller_standards.domain.policy import Policy, StandardsError
 from seller_standards.handlers import StandardsContext, event_router, reevaluate_sellers
 from seller_standards.settings import StandardsSettings
-from servicekit.clock import Clock
-from servicekit.http import problem_response
-from servicekit.runtime import ServiceRuntime
+from servicekit.domain.clock import Clock
+from servicekit.hosting.http import problem_response
+from servicekit.hosting.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

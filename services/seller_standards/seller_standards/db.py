@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from seller_standards.domain.facts import OrderFacts, Review
 from seller_standards.domain.policy import Exemption
 from seller_standards.domain.standing import SellerStanding
-from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
+from servicekit.messaging.failures import ConcurrentUpdate
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

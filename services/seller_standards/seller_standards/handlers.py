@@ -17,11 +17,11 @@ from seller_standards.domain.facts import Review
 from seller_standards.domain.metrics import Metric, metrics, score
 from seller_standards.domain.policy import Exemption, Policy, check_exemption
 from seller_standards.domain.standing import Change, SellerStanding, Standing
-from servicekit.clock import Clock
-from servicekit.events import EventRouter, Received
-from servicekit.failures import ConcurrentUpdate
-from servicekit.http import not_found
-from servicekit.uow import Database, UnitOfWork
+from servicekit.domain.clock import Clock
+from servicekit.hosting.http import not_found
+from servicekit.messaging.events import EventRouter, Received
+from servicekit.messaging.failures import ConcurrentUpdate
+from servicekit.messaging.uow import Database, UnitOfWork
 
 SYSTEM = "system"
 

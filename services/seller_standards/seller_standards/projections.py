@@ -18,9 +18,9 @@ from seller_standards.app import policy_of
 from seller_standards.db import Facts, seller_orders, standings
 from seller_standards.handlers import StandardsContext
 from seller_standards.settings import StandardsSettings
-from servicekit.db import make_engine
-from servicekit.projections import Projection
-from servicekit.uow import Database, UnitOfWork
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.uow import Database, UnitOfWork
+from servicekit.operations.projections import Projection
 
 
 def order_facts_projection(ctx: StandardsContext, bootstrap: str) -> Projection:

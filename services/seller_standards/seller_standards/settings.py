@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 
 from seller_standards.domain.policy import DEFAULT_POLICY, Threshold
-from servicekit.settings import KitSettings
+from servicekit.hosting.settings import KitSettings
 
 
 class StandardsSettings(KitSettings):

@@ -3,9 +3,9 @@ import pytest
 from seller_standards.app import MIGRATIONS
 from seller_standards.domain.policy import Policy
 from seller_standards.handlers import StandardsContext
-from servicekit.clock import ManualClock
-from servicekit.db import make_engine
-from servicekit.uow import Database
+from servicekit.domain.clock import ManualClock
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.uow import Database
 
 from standards_test_helpers import NOW
 

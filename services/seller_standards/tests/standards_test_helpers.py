@@ -14,7 +14,7 @@ from seller_standards.domain.metrics import Metric, metrics
 from seller_standards.domain.policy import DEFAULT_POLICY, Policy
 from seller_standards.domain.standing import Change, SellerStanding, evaluate
 from seller_standards.handlers import event_router
-from servicekit.db import outbox
+from servicekit.messaging.db import outbox
 from servicekit.testing import received
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -17,10 +17,10 @@ from contracts.support import TicketOpened
 from seller_standards import handlers
 from seller_standards.domain.policy import Exemption, Policy, StandardsError
 from seller_standards.handlers import StandardsContext
-from servicekit.db import make_engine
-from servicekit.http import Problem
-from servicekit.migrations import upgrade
-from servicekit.uow import Database
+from servicekit.hosting.http import Problem
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.migrations import upgrade
+from servicekit.messaging.uow import Database
 
 from standards_test_helpers import (
     NOW,

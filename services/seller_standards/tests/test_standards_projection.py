@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from seller_standards import handlers
 from seller_standards.db import seller_orders
 from seller_standards.projections import order_facts_projection
-from servicekit import cli
-from servicekit.consumer import BatchProcessor
-from servicekit.db import inbox
-from servicekit.projections import HistoryIncomplete, rebuild
+from servicekit.messaging.consumer import BatchProcessor
+from servicekit.messaging.db import inbox
+from servicekit.operations import cli
+from servicekit.operations.projections import HistoryIncomplete, rebuild
 from servicekit.testing import publish, read_topic
 
 from standards_test_helpers import NOW, SELLER, new_order_id, shipping_history

@@ -1,4 +1,4 @@
-from servicekit.migrations import run_env
+from servicekit.messaging.migrations import run_env
 from support.db import metadata
 
 run_env(metadata)

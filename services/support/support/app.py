@@ -11,10 +11,10 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from servicekit.calendar import BusinessCalendar
-from servicekit.clock import Clock
-from servicekit.http import problem_response
-from servicekit.runtime import ServiceRuntime
+from servicekit.domain.calendar import BusinessCalendar
+from servicekit.domain.clock import Clock
+from servicekit.hosting.http import problem_response
+from servicekit.hosting.runtime import ServiceRuntime
 from support.api import install_api
 from support.domain.errors import NotYetKnown, SupportError
 from support.handlers.clocks import timer_jobs

@@ -26,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Money
-from servicekit.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
+from servicekit.messaging.failures import ConcurrentUpdate
 from support.domain.order_money import OrderMoney
 from support.domain.tickets import OPEN_STATUSES, Resolution, Status, Ticket
 

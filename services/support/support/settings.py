@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import AliasChoices, Field
 
-from servicekit.settings import KitSettings
+from servicekit.hosting.settings import KitSettings
 from support.domain.tickets import DEFAULT_SLA, SlaTargets
 
 

@@ -1,9 +1,9 @@
 import pytest
 
-from servicekit.calendar import BusinessCalendar
-from servicekit.clock import ManualClock
-from servicekit.db import make_engine
-from servicekit.uow import Database
+from servicekit.domain.calendar import BusinessCalendar
+from servicekit.domain.clock import ManualClock
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.uow import Database
 from support.app import MIGRATIONS
 from support.handlers.context import SupportContext
 

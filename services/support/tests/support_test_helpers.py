@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from contracts import Event, Money
 from contracts.orders import OrderPlaced
-from servicekit.calendar import BusinessCalendar
-from servicekit.db import outbox
+from servicekit.domain.calendar import BusinessCalendar
+from servicekit.messaging.db import outbox
 from servicekit.testing import received
 from support.domain.tickets import SYSTEM, Ticket, open_ticket, resolve
 from support.handlers.events import event_router

@@ -15,7 +15,7 @@ from contracts.orders import (
 )
 from contracts.seller_standards import SellerStandingChanged
 from contracts.support import TicketEscalated, TicketOpened, TicketResolved
-from servicekit.calendar import BusinessCalendar
+from servicekit.domain.calendar import BusinessCalendar
 from support.domain.tickets import (
     SYSTEM,
     Ticket,

@@ -22,7 +22,7 @@ from contracts.payments import (
     PaymentCaptureFailed,
     PaymentDisputeOpened,
 )
-from servicekit.http import Problem
+from servicekit.hosting.http import Problem
 from support.db import Messages, Tickets
 from support.domain.errors import (
     InvalidResolution,

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from servicekit.calendar import BusinessCalendar
+from servicekit.domain.calendar import BusinessCalendar
 from support.domain.tickets import (
     AUTOMATIC,
     DEFAULT_SLA,

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from gateway.api.gateway import Gateway
 from gateway.db import Principal
-from servicekit.http import forbidden
+from servicekit.hosting.http import forbidden
 
 
 def gateway_of(request: Request) -> Gateway:

@@ -7,8 +7,8 @@ from gateway.api.identity import Identity
 from gateway.api.upstreams import Upstreams
 from gateway.settings import GatewaySettings
 from gateway.throttle import Throttle
-from servicekit.clock import Clock
-from servicekit.uow import Database
+from servicekit.domain.clock import Clock
+from servicekit.messaging.uow import Database
 
 
 class Gateway:

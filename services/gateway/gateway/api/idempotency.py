@@ -12,9 +12,9 @@ from fastapi import Request, Response
 from gateway.api.upstreams import FORWARDED_RESPONSE_HEADERS, OutcomeUnknown
 from gateway.db import IdempotentRequests, Principal, StoredResponse
 from gateway.domain import Repeat, classify_repeat, idempotency_cutoff, request_fingerprint
-from servicekit.clock import Clock
-from servicekit.http import Problem
-from servicekit.uow import Database
+from servicekit.domain.clock import Clock
+from servicekit.hosting.http import Problem
+from servicekit.messaging.uow import Database
 
 # Declared on every POST the gateway keeps `Idempotency-Key` promises for: its own
 # `POST /v1/principals`, the forwarded ones in the generated public OpenAPI document.

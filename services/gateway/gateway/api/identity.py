@@ -14,9 +14,9 @@ from contracts.principals import PrincipalRegistered
 from gateway.db import Principal, Principals
 from gateway.domain import hash_token, new_token, token_fault
 from gateway.throttle import Throttle
-from servicekit.clock import Clock
-from servicekit.http import Problem
-from servicekit.uow import Database
+from servicekit.domain.clock import Clock
+from servicekit.hosting.http import Problem
+from servicekit.messaging.uow import Database
 
 log = structlog.get_logger(__name__)
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.dependencies import Caller, GatewayDep, require_operator
-from servicekit import ops, topology
-from servicekit.clock import ManualClock
-from servicekit.http import Problem
+from servicekit.domain.clock import ManualClock
+from servicekit.hosting.http import Problem
+from servicekit.operations import ops, topology
 
 router = APIRouter()
 

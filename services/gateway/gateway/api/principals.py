@@ -23,7 +23,7 @@ from contracts.text import control_character_fault
 from gateway.api.dependencies import Caller, GatewayDep, require_operator
 from gateway.api.idempotency import IDEMPOTENCY_KEY_PARAMETER
 from gateway.domain import expiry_fault
-from servicekit.http import Problem
+from servicekit.hosting.http import Problem
 
 router = APIRouter()
 

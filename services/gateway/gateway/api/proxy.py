@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from gateway.api.dependencies import GatewayDep
 from gateway.domain import has_dot_segments, route_for
-from servicekit.http import Problem
+from servicekit.hosting.http import Problem
 
 PROXIED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

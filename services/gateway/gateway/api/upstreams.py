@@ -13,8 +13,8 @@ from fastapi import Request, Response
 
 from gateway.db import Principal
 from gateway.domain import Route
-from servicekit.context import current_correlation_id
-from servicekit.http import problem_response
+from servicekit.hosting.http import problem_response
+from servicekit.messaging.context import current_correlation_id
 
 log = structlog.get_logger(__name__)
 

@@ -35,8 +35,8 @@ from gateway.portal.security_headers import SecurityHeaders
 from gateway.portal.sessions import PortalSessions
 from gateway.portal.settings import PORTAL, PortalSettings
 from gateway.portal.signed_in import Portal, SignInFirst, StaleForm
-from servicekit.clock import Clock, SystemClock
-from servicekit.uow import Database
+from servicekit.domain.clock import Clock, SystemClock
+from servicekit.messaging.uow import Database
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 

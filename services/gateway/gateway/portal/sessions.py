@@ -24,9 +24,9 @@ from sqlalchemy import Column, LargeBinary, String, Table, delete, insert, selec
 
 from gateway.db import metadata
 from gateway.portal.settings import PortalSettings
-from servicekit.clock import Clock
-from servicekit.db import UtcDateTime
-from servicekit.uow import Database
+from servicekit.domain.clock import Clock
+from servicekit.messaging.db import UtcDateTime
+from servicekit.messaging.uow import Database
 
 SESSION_ID_BYTES = 32
 NONCE_BYTES = 12

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 18:43:50.623110
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
+import servicekit.messaging.db
 
 revision = "0001"
 down_revision = None
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=100), nullable=True),
         sa.Column("body", sa.LargeBinary(), nullable=True),
         sa.Column("headers", sa.JSON(), nullable=True),
-        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("principal_id", "key", name=op.f("pk_idempotent_requests")),
         sa.UniqueConstraint(
             "principal_id", "key", name=op.f("uq_idempotent_requests_principal_id")
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_principals")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_principals_token_hash")),
     )

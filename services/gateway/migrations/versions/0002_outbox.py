@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-11-23 22:11:10.770940
 """
 
-from servicekit.migrations import create_kit_tables, drop_kit_tables
+from servicekit.messaging.migrations import create_kit_tables, drop_kit_tables
 
 revision = "0002"
 down_revision = "0001"

@@ -9,7 +9,7 @@ Create Date: 2026-12-01 10:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
+import servicekit.messaging.db
 
 revision = "0003"
 down_revision = "0002"
@@ -21,11 +21,15 @@ def upgrade() -> None:
     op.add_column("principals", sa.Column("carrier", sa.String(length=100), nullable=True))
     op.add_column(
         "principals",
-        sa.Column("token_expires_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "token_expires_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
     )
     op.add_column(
         "principals",
-        sa.Column("token_revoked_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "token_revoked_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
     )
     op.create_index(
         op.f("ix_idempotent_requests_created_at"),

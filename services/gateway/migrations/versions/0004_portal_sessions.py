@@ -8,7 +8,7 @@ Create Date: 2026-12-01 11:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
+import servicekit.messaging.db
 
 revision = "0004"
 down_revision = "0003"
@@ -22,9 +22,11 @@ def upgrade() -> None:
         sa.Column("id_hash", sa.String(length=64), nullable=False),
         sa.Column("principal_id", sa.String(length=40), nullable=False),
         sa.Column("sealed_token", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "last_used_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("expires_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_portal_sessions")),
     )
     op.create_index(

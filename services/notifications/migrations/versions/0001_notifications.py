@@ -8,8 +8,8 @@ Create Date: 2026-11-23 22:33:00.657450
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
-from servicekit.migrations import create_kit_tables, drop_kit_tables
+import servicekit.messaging.db
+from servicekit.messaging.migrations import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None
@@ -32,9 +32,11 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "next_attempt_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column("sent_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
         sa.UniqueConstraint(
             "notification_id", "channel", name=op.f("uq_deliveries_notification_id")
@@ -58,8 +60,8 @@ def upgrade() -> None:
         sa.Column("html", sa.Text(), nullable=False),
         sa.Column("link", sa.String(length=500), nullable=True),
         sa.Column("must", sa.Boolean(), nullable=False),
-        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("read_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("read_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_notifications_dedupe_key")),
     )
@@ -82,7 +84,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(length=40), nullable=False),
         sa.Column("event_type", sa.String(length=100), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("parked_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("parked_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_parked")),
     )
     with op.batch_alter_table("parked", schema=None) as batch_op:
@@ -110,7 +112,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=60), nullable=False),
         sa.Column("order_id", sa.String(length=40), nullable=False),
         sa.Column("recipient_id", sa.String(length=64), nullable=False),
-        sa.Column("due_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
     )

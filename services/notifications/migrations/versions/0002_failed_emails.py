@@ -8,7 +8,7 @@ Create Date: 2026-11-25 09:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
+import servicekit.messaging.db
 
 revision = "0002"
 down_revision = "0001"
@@ -19,7 +19,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("failed_at", servicekit.db.UtcDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "failed_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+            )
         )
         batch_op.create_index(batch_op.f("ix_deliveries_failed_at"), ["failed_at"], unique=False)
 

@@ -15,8 +15,8 @@ from notifications.api.views import (
 )
 from notifications.db import Directory, Inbox
 from notifications.domain import Preferences
-from servicekit.http import CallerDep, not_found, require_role
-from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from servicekit.hosting.http import CallerDep, not_found, require_role
+from servicekit.hosting.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1")
 

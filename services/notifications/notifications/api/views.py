@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from servicekit.http import Problem
+from servicekit.hosting.http import Problem
 
 
 def notification_view(row: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ Create Date: 2026-11-23 19:56:48.295095
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
-from servicekit.migrations import create_kit_tables, drop_kit_tables
+import servicekit.messaging.db
+from servicekit.messaging.migrations import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("event_date", sa.Date(), nullable=True),
         sa.Column("handling_days", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_listings")),
     )
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("vacation_until", sa.Date(), nullable=True),
         sa.Column("standing", sa.String(length=20), nullable=False),
-        sa.Column("updated_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sellers")),
     )
     op.create_table(
@@ -62,8 +62,8 @@ def upgrade() -> None:
         sa.Column("payment_method", sa.String(length=100), nullable=False),
         sa.Column("status", sa.String(length=30), nullable=False),
         sa.Column("payment_state", sa.String(length=30), nullable=False),
-        sa.Column("placed_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("accept_by", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("placed_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("accept_by", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("shipping_address", sa.JSON(), nullable=True),
         sa.Column("event_date", sa.Date(), nullable=True),
         sa.Column("authorized_minor", sa.BigInteger(), nullable=True),
@@ -71,23 +71,31 @@ def upgrade() -> None:
         sa.Column("released_minor", sa.BigInteger(), nullable=True),
         sa.Column("refunded_minor", sa.BigInteger(), nullable=True),
         sa.Column("cancel_reason", sa.String(length=200), nullable=True),
-        sa.Column("accepted_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("ship_by", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("accepted_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("ship_by", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("shipment_overdue", sa.Boolean(), nullable=False),
-        sa.Column("shipped_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("shipped_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("carrier", sa.String(length=100), nullable=True),
         sa.Column("tracking_number", sa.String(length=100), nullable=True),
         sa.Column("transfer_reference", sa.String(length=200), nullable=True),
         sa.Column("delivery_attempts", sa.Integer(), nullable=False),
         sa.Column("redelivery_date", sa.Date(), nullable=True),
-        sa.Column("delivered_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("auto_complete_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("return_until", servicekit.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("completed_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "delivered_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "auto_complete_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "return_until", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "completed_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.Column("problem", sa.String(length=50), nullable=True),
         sa.Column("return_pickup_date", sa.Date(), nullable=True),
         sa.Column("reviewed", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["listing_id"], ["listings.id"], name=op.f("fk_orders_listing_id_listings")
@@ -119,7 +127,7 @@ def upgrade() -> None:
         sa.Column("sender_id", sa.String(length=64), nullable=False),
         sa.Column("sender_role", sa.String(length=20), nullable=False),
         sa.Column("body", sa.String(length=4000), nullable=False),
-        sa.Column("sent_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_order_messages_order_id_orders")
         ),
@@ -138,7 +146,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("order_id", sa.String(length=40), nullable=False),
-        sa.Column("at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=50), nullable=False),
         sa.Column("detail", sa.String(length=500), nullable=False),
         sa.ForeignKeyConstraint(
@@ -157,7 +165,7 @@ def upgrade() -> None:
         sa.Column("buyer_id", sa.String(length=64), nullable=False),
         sa.Column("rating", sa.Integer(), nullable=False),
         sa.Column("text", sa.String(length=4000), nullable=False),
-        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_reviews_order_id_orders")
         ),

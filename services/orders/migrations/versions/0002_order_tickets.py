@@ -8,7 +8,7 @@ Create Date: 2026-11-23 21:59:37.283490
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
+import servicekit.messaging.db
 
 revision = "0002"
 down_revision = "0001"
@@ -25,8 +25,8 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=40), nullable=False),
         sa.Column("priority", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("opened_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("opened_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("ticket_id", name=op.f("pk_order_tickets")),
     )
     with op.batch_alter_table("order_tickets", schema=None) as batch_op:

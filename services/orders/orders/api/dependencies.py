@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from orders.handlers import OrdersContext, Who
-from servicekit.http import Caller
+from servicekit.hosting.http import Caller
 
 
 def orders_context(request: Request) -> OrdersContext:

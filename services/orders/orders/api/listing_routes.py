@@ -10,8 +10,8 @@ from orders.api.dependencies import Context, who_of
 from orders.api.views import iso_or_none, listing_view, moment_cursor
 from orders.db import Listings, Sellers
 from orders.domain import ListingStatus, NotFound
-from servicekit.http import CallerDep, require_role
-from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
+from servicekit.hosting.http import CallerDep, require_role
+from servicekit.hosting.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 
 router = APIRouter(prefix="/v1")
 

@@ -28,8 +28,8 @@ from orders.api.views import (
 from orders.db import Orders, OrderTickets
 from orders.domain import Actor, Address, NotFound, Order, Status
 from orders.handlers import OrdersContext
-from servicekit.http import Caller, CallerDep, forbidden, require_role
-from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
+from servicekit.hosting.http import Caller, CallerDep, forbidden, require_role
+from servicekit.hosting.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 
 router = APIRouter(prefix="/v1")
 

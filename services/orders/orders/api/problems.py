@@ -5,7 +5,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from orders.domain import DomainError, NotFound, TransitionRefused
-from servicekit.http import Problem, problem_response
+from servicekit.hosting.http import Problem, problem_response
 
 PROBLEM_STATUS = {
     "invalid-transition": 409,

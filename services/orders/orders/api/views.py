@@ -10,8 +10,8 @@ from contracts import Money
 from orders import domain
 from orders.domain import Actor, Listing, Message, Order, Review
 from orders.handlers import OrdersContext
-from servicekit.http import Problem
-from servicekit.pagination import decode_cursor
+from servicekit.hosting.http import Problem
+from servicekit.hosting.pagination import decode_cursor
 
 
 def _invalid_cursor() -> Problem:

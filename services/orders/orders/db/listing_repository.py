@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import Money
 from orders.db.tables import listings, sellers
 from orders.domain import HIDDEN_STANDINGS, Fulfilment, Listing, ListingStatus
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging.failures import ConcurrentUpdate
 
 
 def _listing(row: Any) -> Listing:

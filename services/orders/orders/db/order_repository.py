@@ -20,7 +20,7 @@ from orders.domain import (
     TimelineEntry,
     carrier_key,
 )
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging.failures import ConcurrentUpdate
 
 
 def _address(value: dict[str, Any] | None) -> Address | None:

@@ -16,7 +16,7 @@ from sqlalchemy import (
     Table,
 )
 
-from servicekit.db import NAMING_CONVENTION, BigId, UtcDateTime
+from servicekit.messaging.db import NAMING_CONVENTION, BigId, UtcDateTime
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -11,7 +11,7 @@ from orders.domain.errors import DomainError
 from orders.domain.order import Order
 from orders.domain.outcome import Outcome, cancelled, order_fact
 from orders.domain.state_machine import Action, Actor, Fulfilment, Status
-from servicekit.calendar import BusinessCalendar
+from servicekit.domain.calendar import BusinessCalendar
 
 ONE_DAY = timedelta(days=1)
 LATEST = datetime.max.replace(tzinfo=UTC)

@@ -26,7 +26,7 @@ from orders.domain.order import Address, Message, Order, OrderRules, TimelineEnt
 from orders.domain.outcome import Outcome, cancelled, order_fact
 from orders.domain.state_machine import Action, Actor, Fulfilment, PaymentState, Status
 from orders.domain.tracker import dated
-from servicekit.calendar import BusinessCalendar
+from servicekit.domain.calendar import BusinessCalendar
 
 
 def place_order(

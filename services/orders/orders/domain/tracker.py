@@ -10,7 +10,7 @@ from enum import StrEnum
 from orders.domain.order import Order, OrderRules
 from orders.domain.payment_facts import HOLD_RELEASED, RELEASED_BY_SUPPORT
 from orders.domain.state_machine import Fulfilment, Status
-from servicekit.calendar import BusinessCalendar
+from servicekit.domain.calendar import BusinessCalendar
 
 
 class StepState(StrEnum):

@@ -19,7 +19,7 @@ from orders.domain import (
     Review,
 )
 from orders.handlers.context import OrdersContext, Who, keep, new_id
-from servicekit.uow import UnitOfWork
+from servicekit.messaging.uow import UnitOfWork
 
 # A party's decision on an order: (the order, who they are to it, now) -> what happened.
 Decision = Callable[[Order, Actor, datetime], Outcome]

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from orders.db import Listings, Orders
 from orders.domain import Order, OrderRules, Outcome
-from servicekit.calendar import BusinessCalendar
-from servicekit.clock import Clock
-from servicekit.uow import Database, UnitOfWork
+from servicekit.domain.calendar import BusinessCalendar
+from servicekit.domain.clock import Clock
+from servicekit.messaging.uow import Database, UnitOfWork
 
 
 def new_id(prefix: str) -> str:

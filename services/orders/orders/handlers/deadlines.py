@@ -13,8 +13,8 @@ from orders import domain
 from orders.db import Orders
 from orders.domain import DomainError, Order, Outcome, Status
 from orders.handlers.context import OrdersContext, keep
-from servicekit.failures import ConcurrentUpdate
-from servicekit.timers import TimerJob
+from servicekit.hosting.timers import TimerJob
+from servicekit.messaging.failures import ConcurrentUpdate
 
 log = structlog.get_logger(__name__)
 

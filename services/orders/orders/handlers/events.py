@@ -21,8 +21,8 @@ from orders import domain
 from orders.db import Orders, OrderTickets, Sellers
 from orders.domain import Order, Outcome, PaymentState, TransitionRefused
 from orders.handlers.context import OrdersContext, keep
-from servicekit.events import EventRouter, Received
-from servicekit.uow import UnitOfWork
+from servicekit.messaging.events import EventRouter, Received
+from servicekit.messaging.uow import UnitOfWork
 
 
 async def _on_order(uow: UnitOfWork, order_id: str, decide: Callable[[Order], Outcome]) -> None:

@@ -8,8 +8,8 @@ Create Date: 2026-11-23 21:39:52.369983
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
-from servicekit.migrations import create_kit_tables, drop_kit_tables
+import servicekit.messaging.db
+from servicekit.messaging.migrations import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None
@@ -36,8 +36,8 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.String(length=100), nullable=False),
-        sa.Column("opened_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_disputes")),
     )
     with op.batch_alter_table("disputes", schema=None) as batch_op:
@@ -56,7 +56,7 @@ def upgrade() -> None:
         sa.Column("account", sa.String(length=100), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_lines")),
     )
@@ -73,12 +73,12 @@ def upgrade() -> None:
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("payment_intent_id", sa.String(length=100), nullable=True),
         sa.Column("stripe_id", sa.String(length=100), nullable=True),
-        sa.Column("started_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("failure", sa.String(length=500), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_operations")),
     )
@@ -95,12 +95,14 @@ def upgrade() -> None:
         sa.Column("total_minor", sa.BigInteger(), nullable=False),
         sa.Column("payment_method", sa.String(length=100), nullable=False),
         sa.Column("state", sa.String(length=30), nullable=False),
-        sa.Column("created_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("correlation_id", sa.String(length=64), nullable=False),
         sa.Column("credit_applied_minor", sa.BigInteger(), nullable=False),
         sa.Column("payment_intent_id", sa.String(length=100), nullable=True),
-        sa.Column("authorized_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("expires_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "authorized_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("expires_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("failure_reason", sa.String(length=500), nullable=True),
         sa.Column("decline_code", sa.String(length=100), nullable=True),
         sa.Column("captured_minor", sa.BigInteger(), nullable=False),
@@ -130,7 +132,9 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=100), nullable=False),
         sa.Column("type", sa.String(length=100), nullable=False),
         sa.Column("created", sa.BigInteger(), nullable=False),
-        sa.Column("received_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "received_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_events")),
     )
     # ### end Alembic commands ###

@@ -8,7 +8,7 @@ Create Date: 2026-11-24 09:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
+import servicekit.messaging.db
 
 revision = "0002"
 down_revision = "0001"
@@ -23,7 +23,9 @@ def upgrade() -> None:
         sa.Column("refund_key", sa.String(length=100), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=True),
         sa.Column("reason", sa.String(length=500), nullable=False),
-        sa.Column("requested_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "requested_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("order_id", "refund_key", name=op.f("pk_refunds_waiting")),
     )
 

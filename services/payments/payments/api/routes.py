@@ -9,7 +9,7 @@ from payments import ledger, webhooks
 from payments.api.dependencies import Context, Webhooks
 from payments.api.views import line_view, payment_view
 from payments.db import CreditBalances, Disputes, Ledger, Operations, Payments
-from servicekit.http import CallerDep, Problem, not_found, require_role
+from servicekit.hosting.http import CallerDep, Problem, not_found, require_role
 
 router = APIRouter(prefix="/v1")
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.db.tables import disputes, webhook_events
-from servicekit.db import insert_ignoring_duplicates
+from servicekit.messaging.db import insert_ignoring_duplicates
 
 
 class Webhooks:

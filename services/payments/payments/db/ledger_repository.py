@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.db.tables import credit_balances, ledger_lines
 from payments.ledger import Entry, Line, PostedLine
-from servicekit.db import insert_ignoring_duplicates, insert_rows
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging.db import insert_ignoring_duplicates, insert_rows
+from servicekit.messaging.failures import ConcurrentUpdate
 
 
 class Ledger:

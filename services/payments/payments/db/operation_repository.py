@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.db.tables import operations, refunds_waiting
 from payments.domain import Operation, OperationKind, OperationState, WaitingRefund
-from servicekit.db import insert_ignoring_duplicates
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging.db import insert_ignoring_duplicates
+from servicekit.messaging.failures import ConcurrentUpdate
 
 _OPERATION_FIELDS = [field.name for field in dataclasses.fields(Operation)]
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.db.tables import payments
 from payments.domain import Payment, PaymentState
-from servicekit.db import insert_ignoring_duplicates
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging.db import insert_ignoring_duplicates
+from servicekit.messaging.failures import ConcurrentUpdate
 
 _PAYMENT_FIELDS = [field.name for field in dataclasses.fields(Payment)]
 

@@ -8,8 +8,8 @@ Create Date: 2026-11-23 22:07:19.154762
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
-from servicekit.migrations import create_kit_tables, drop_kit_tables
+import servicekit.messaging.db
+from servicekit.messaging.migrations import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None
@@ -29,11 +29,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("seller_id", sa.String(length=64), nullable=False),
-        sa.Column("starts", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ends", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("starts", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ends", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("decided_by", sa.String(length=64), nullable=False),
-        sa.Column("decided_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exemptions")),
     )
     with op.batch_alter_table("exemptions", schema=None) as batch_op:
@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(length=40), nullable=False),
         sa.Column("seller_id", sa.String(length=64), nullable=False),
         sa.Column("rating", sa.Integer(), nullable=False),
-        sa.Column("at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("misuse", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("review_id", name=op.f("pk_reviews")),
     )
@@ -57,17 +57,21 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(length=40), nullable=False),
         sa.Column("seller_id", sa.String(length=64), nullable=False),
         sa.Column("fulfilment", sa.String(length=20), nullable=False),
-        sa.Column("placed_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ship_by", servicekit.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("shipped_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("placed_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ship_by", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("shipped_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("has_tracking", sa.Boolean(), nullable=False),
         sa.Column("carrier_seen", sa.Boolean(), nullable=False),
         sa.Column("seller_cancelled", sa.Boolean(), nullable=False),
         sa.Column("defects", sa.JSON(), nullable=False),
         sa.Column(
-            "first_buyer_message_at", servicekit.db.UtcDateTime(timezone=True), nullable=True
+            "first_buyer_message_at",
+            servicekit.messaging.db.UtcDateTime(timezone=True),
+            nullable=True,
         ),
-        sa.Column("seller_replied_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "seller_replied_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_seller_orders")),
     )
     with op.batch_alter_table("seller_orders", schema=None) as batch_op:
@@ -87,7 +91,7 @@ def upgrade() -> None:
         sa.Column("previous", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.String(length=2000), nullable=False),
         sa.Column("decided_by", sa.String(length=64), nullable=False),
-        sa.Column("at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_standing_history")),
     )
     with op.batch_alter_table("standing_history", schema=None) as batch_op:
@@ -100,9 +104,13 @@ def upgrade() -> None:
         sa.Column("seller_id", sa.String(length=64), nullable=False),
         sa.Column("standing", sa.String(length=20), nullable=False),
         sa.Column("computed", sa.String(length=20), nullable=False),
-        sa.Column("under_review_since", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "under_review_since", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.Column("score", sa.Integer(), nullable=False),
-        sa.Column("evaluated_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "evaluated_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False
+        ),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("seller_id", name=op.f("pk_standings")),
     )

@@ -10,7 +10,7 @@ from seller_standards.api.dependencies import Context
 from seller_standards.api.views import standards_view
 from seller_standards.domain.policy import Exemption
 from seller_standards.handlers import StandardsContext
-from servicekit.http import CallerDep, not_found, require_role
+from servicekit.hosting.http import CallerDep, not_found, require_role
 
 router = APIRouter(prefix="/v1")
 

@@ -8,8 +8,8 @@ Create Date: 2026-11-23 21:58:57.741853
 import sqlalchemy as sa
 from alembic import op
 
-import servicekit.db
-from servicekit.migrations import create_kit_tables, drop_kit_tables
+import servicekit.messaging.db
+from servicekit.messaging.migrations import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "awaiting_replies",
         sa.Column("order_id", sa.String(length=40), nullable=False),
-        sa.Column("since", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("since", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("message_id", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_awaiting_replies")),
     )
@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("fulfilment", sa.String(length=20), nullable=False),
         sa.Column("total_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("placed_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("placed_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_orders")),
     )
     op.create_table(
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("author_role", sa.String(length=20), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("internal", sa.Boolean(), nullable=False),
-        sa.Column("at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_messages")),
     )
     with op.batch_alter_table("ticket_messages", schema=None) as batch_op:
@@ -74,13 +74,19 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("opened_by", sa.String(length=64), nullable=False),
-        sa.Column("opened_at", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("first_response_due", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("resolution_due", servicekit.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("sla_due", servicekit.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("opened_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "first_response_due", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "resolution_due", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("sla_due", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("occurrences", sa.Integer(), nullable=False),
-        sa.Column("first_responded_at", servicekit.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "first_responded_at", servicekit.messaging.db.UtcDateTime(timezone=True), nullable=True
+        ),
         sa.Column("first_response_breached", sa.Boolean(), nullable=False),
         sa.Column("resolution_breached", sa.Boolean(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=True),

@@ -4,8 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from servicekit.http import Caller, CallerDep, Problem, not_found
-from servicekit.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
+from servicekit.hosting.http import Caller, CallerDep, Problem, not_found
+from servicekit.hosting.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 from support.api.bodies import NewMessage, NewTicket, ResolutionRequest
 from support.api.dependencies import Context
 from support.api.views import STAFF, queue_position, ticket_view

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.text import control_character_fault
-from servicekit.http import Problem
-from servicekit.pagination import decode_cursor
+from servicekit.hosting.http import Problem
+from servicekit.hosting.pagination import decode_cursor
 from support.db import TicketMessage
 from support.domain.tickets import SYSTEM, Ticket
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging.failures import ConcurrentUpdate
 from support.db import AwaitingReplies, Orders, Tickets
 from support.domain import tickets as rules
 from support.domain.triggers import message_unanswered

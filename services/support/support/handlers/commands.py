@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from contracts import Money
 from contracts.support import ResolutionAction
-from servicekit.failures import ConcurrentUpdate
-from servicekit.http import not_found
-from servicekit.uow import UnitOfWork
+from servicekit.hosting.http import not_found
+from servicekit.messaging.failures import ConcurrentUpdate
+from servicekit.messaging.uow import UnitOfWork
 from support.db import Messages, OrderMoneys, Orders, Tickets
 from support.domain import tickets as rules
 from support.domain.errors import NotAllowed

@@ -9,9 +9,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from servicekit.calendar import BusinessCalendar
-from servicekit.clock import Clock
-from servicekit.uow import Database, UnitOfWork
+from servicekit.domain.calendar import BusinessCalendar
+from servicekit.domain.clock import Clock
+from servicekit.messaging.uow import Database, UnitOfWork
 from support.db import Orders, Tickets
 from support.domain import tickets as rules
 from support.domain.tickets import SYSTEM, SlaTargets, Ticket

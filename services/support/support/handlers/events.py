@@ -24,8 +24,8 @@ from contracts.payments import (
     PaymentReleased,
     PaymentVoided,
 )
-from servicekit.events import EventRouter, Received
-from servicekit.uow import UnitOfWork
+from servicekit.messaging.events import EventRouter, Received
+from servicekit.messaging.uow import UnitOfWork
 from support.db import AwaitingReplies, OrderMoneys, Orders
 from support.domain.order_money import PaymentFact, money_seen
 from support.domain.triggers import TRIGGERS, ticket_asked_by

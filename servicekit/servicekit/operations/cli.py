@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from servicekit import ops, projections
+from servicekit.operations import ops, projections
 
 
 def _print(line: str) -> None:

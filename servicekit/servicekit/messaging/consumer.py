@@ -27,15 +27,15 @@ from sqlalchemy import text
 
 from contracts import RawEnvelope
 from contracts.topics import source_fault
-from servicekit import failpoints, metrics
-from servicekit.events import EventRouter, Received
-from servicekit.failures import (
+from servicekit.messaging import failpoints, metrics
+from servicekit.messaging.events import EventRouter, Received
+from servicekit.messaging.failures import (
     InvalidMessage,
     dead_letter_headers,
     dlq_topic_for,
     is_transient,
 )
-from servicekit.uow import Database, HandledEvent, UnitOfWork
+from servicekit.messaging.uow import Database, HandledEvent, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -52,8 +52,8 @@ def consumer_lock_key(group: str) -> int:
 
 async def hold_consumer_lock(uow: UnitOfWork, group: str, *, exclusive: bool = False) -> None:
     """Every consumed batch holds the group's lock shared for its transaction, so that a
-    projection rebuild (`servicekit.projections`), holding it exclusive, pauses the consumer.
-    SQLite has one writer at a time anyway."""
+    projection rebuild (`servicekit.operations.projections`), holding it exclusive, pauses the
+    consumer. SQLite has one writer at a time anyway."""
     if uow.session.bind.dialect.name != "postgresql":
         return
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"

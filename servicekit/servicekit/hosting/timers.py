@@ -14,9 +14,9 @@ from datetime import datetime
 
 import structlog
 
-from servicekit import metrics
-from servicekit.clock import Clock, ManualClock
-from servicekit.failures import is_transient
+from servicekit.domain.clock import Clock, ManualClock
+from servicekit.messaging import metrics
+from servicekit.messaging.failures import is_transient
 
 log = structlog.get_logger(__name__)
 

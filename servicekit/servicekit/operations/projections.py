@@ -28,11 +28,11 @@ import structlog
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import Table, delete, func, select
 
-from servicekit import ops
-from servicekit.consumer import BatchProcessor, hold_consumer_lock
-from servicekit.db import inbox
-from servicekit.events import EventRouter, Received
-from servicekit.uow import Database, UnitOfWork
+from servicekit.messaging.consumer import BatchProcessor, hold_consumer_lock
+from servicekit.messaging.db import inbox
+from servicekit.messaging.events import EventRouter, Received
+from servicekit.messaging.uow import Database, UnitOfWork
+from servicekit.operations import ops
 
 log = structlog.get_logger(__name__)
 ENTRY_POINTS = "marketplace.projections"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 # The repository's file; a deployment points MARKETPLACE_TOPICS_FILE at its copy.
 TOPICS_FILE = Path(
     os.environ.get("MARKETPLACE_TOPICS_FILE") or REPO_ROOT / "deploy" / "topics.yaml"

@@ -1,7 +1,7 @@
 """What operators look at on the broker: topics and their end offsets, each consumer group's
 lag, the events on a topic (decoded), and dead letters with their replay. The `marketplace`
-command (`servicekit.cli`) is built on these; the gateway's `/v1/ops/*` endpoints are meant to
-be too.
+command (`servicekit.operations.cli`) is built on these; the gateway's `/v1/ops/*` endpoints
+are meant to be too.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.structs import ConsumerRecord
 
-from servicekit import topology
-from servicekit.broker import KafkaSecurity, ensure_topics
-from servicekit.settings import kafka_security_from_environment
+from servicekit.messaging.broker import KafkaSecurity, ensure_topics
+from servicekit.messaging.connection import kafka_security_from_environment
+from servicekit.operations import topology
 
 
 @dataclass(frozen=True)

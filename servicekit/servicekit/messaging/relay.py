@@ -23,11 +23,11 @@ from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from servicekit import failpoints, metrics
-from servicekit.broker import PLAINTEXT, KafkaSecurity
-from servicekit.db import outbox
-from servicekit.exclusive import ExclusiveLock
-from servicekit.worker import BackgroundWorker
+from servicekit.messaging import failpoints, metrics
+from servicekit.messaging.broker import PLAINTEXT, KafkaSecurity
+from servicekit.messaging.db import outbox
+from servicekit.messaging.exclusive import ExclusiveLock
+from servicekit.messaging.worker import BackgroundWorker
 
 log = structlog.get_logger(__name__)
 

@@ -14,9 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from servicekit import metrics
-from servicekit.context import bind_correlation_id, new_correlation_id
-from servicekit.failures import ConcurrentUpdate
+from servicekit.messaging import metrics
+from servicekit.messaging.context import bind_correlation_id, new_correlation_id
+from servicekit.messaging.failures import ConcurrentUpdate
 
 PROBLEM_JSON = "application/problem+json"
 

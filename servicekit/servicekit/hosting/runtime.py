@@ -31,23 +31,24 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from servicekit import failpoints, migrations, ops
-from servicekit.broker import make_broker
-from servicekit.clock import Clock, ManualClock
-from servicekit.consumer import BatchProcessor, EventRouter, subscribe
-from servicekit.db import make_engine
-from servicekit.http import (
+from servicekit.domain.clock import Clock, ManualClock
+from servicekit.hosting.http import (
     Problem,
     install_problem_handlers,
     install_request_context,
 )
-from servicekit.logs import configure_logging
-from servicekit.metrics import CONSUMER_LAG
-from servicekit.relay import OutboxRelay, make_producer
-from servicekit.settings import KitSettings
-from servicekit.timers import TimerLoop
-from servicekit.uow import Database
-from servicekit.worker import BackgroundWorker
+from servicekit.hosting.logs import configure_logging
+from servicekit.hosting.settings import KitSettings
+from servicekit.hosting.timers import TimerLoop
+from servicekit.messaging import failpoints, migrations
+from servicekit.messaging.broker import make_broker
+from servicekit.messaging.consumer import BatchProcessor, EventRouter, subscribe
+from servicekit.messaging.db import make_engine
+from servicekit.messaging.metrics import CONSUMER_LAG
+from servicekit.messaging.relay import OutboxRelay, make_producer
+from servicekit.messaging.uow import Database
+from servicekit.messaging.worker import BackgroundWorker
+from servicekit.operations import ops
 
 log = structlog.get_logger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts import Event, envelope_json
-from servicekit.clock import Clock
-from servicekit.context import current_correlation_id
-from servicekit.db import inbox, insert_rows, outbox
+from servicekit.domain.clock import Clock
+from servicekit.messaging.context import current_correlation_id
+from servicekit.messaging.db import inbox, insert_rows, outbox
 
 
 @dataclass(frozen=True)

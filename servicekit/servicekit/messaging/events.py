@@ -10,8 +10,8 @@ from typing import Any, Generic, TypeVar
 from aiokafka.structs import ConsumerRecord
 
 from contracts import Envelope, Event
-from servicekit.context import bind_correlation_id
-from servicekit.uow import UnitOfWork
+from servicekit.messaging.context import bind_correlation_id
+from servicekit.messaging.uow import UnitOfWork
 
 E = TypeVar("E", bound=Event)
 

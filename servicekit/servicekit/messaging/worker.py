@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from servicekit.uow import when_unit_ends
+from servicekit.messaging.uow import when_unit_ends
 
 log = structlog.get_logger(__name__)
 

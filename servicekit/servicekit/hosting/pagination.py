@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from servicekit.http import Problem
+from servicekit.hosting.http import Problem
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
