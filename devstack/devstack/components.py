@@ -116,3 +116,39 @@ def service(name: str, app: str, *, port: int, env: dict[str, str], log_dir: Pat
         log_file=log_dir / f"{name}.log",
         ready_url=f"http://127.0.0.1:{port}/health",
     )
+
+
+def stripe_connect(
+    port: int | None = None,
+    *,
+    upstream: str,
+    log_dir: Path,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+) -> tuple[Child, str]:
+    """The Stripe Connect endpoints localstripe lacks (accounts, account links, transfers,
+    reversals; `devstack.stripe_connect`), in front of the Stripe server at `upstream`, to
+    which it forwards every other request. Its base URL is the SDK's one `api_base`. Events
+    it generates are POSTed, signed with `webhook_secret`, to `webhook_url` if given."""
+    port = port or free_port()
+    env = {"STRIPE_CONNECT_UPSTREAM": upstream}
+    if webhook_url and webhook_secret:
+        env |= {"STRIPE_CONNECT_WEBHOOK_URL": webhook_url}
+        env |= {"STRIPE_CONNECT_WEBHOOK_SECRET": webhook_secret}
+    child = Child(
+        name="stripe-connect",
+        args=python_module(
+            "uvicorn",
+            "devstack.stripe_connect:app_from_environment",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ),
+        env=env,
+        log_file=log_dir / "stripe-connect.log",
+        ready_url=f"http://127.0.0.1:{port}/health",
+    )
+    return child, f"http://127.0.0.1:{port}"

@@ -11,6 +11,9 @@
   before each test (creating and migrating a PostgreSQL database costs about half a second,
   emptying one a few milliseconds; an SQLite file is copied from the session's).
 - `stripe_api_base`: a localstripe server for the session.
+- `stripe_connect_base`: the Stripe Connect endpoints localstripe lacks (accounts, account
+  links, transfers, reversals), in front of that localstripe; every other request is
+  forwarded to it, so this one base serves all of Stripe.
 - `port_plan`: the session's free ports (`devstack.ports`): the embedded broker, localstripe
   and the SMTP catcher listen on them, and so does the end-to-end platform. None is a
   development port, so a test run never collides with `make run` or another test run.
@@ -267,6 +270,18 @@ def smtp_server(
     child.start()
     try:
         yield port, Path(child.args[-1])
+    finally:
+        child.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_connect_base(stack_logs: Path, stripe_api_base: str) -> Iterator[str]:
+    """The Stripe Connect endpoints localstripe lacks (`devstack.stripe_connect`), in front of
+    the session's localstripe: one base for the SDK, for Connect and everything else."""
+    child, base = components.stripe_connect(upstream=stripe_api_base, log_dir=stack_logs)
+    child.start()
+    try:
+        yield base
     finally:
         child.stop()
 
