@@ -70,3 +70,29 @@ async def test_the_relay_is_woken_after_a_commit_that_wrote_events(engine, clock
         uow.emit(placed("o1"))
         await uow.commit()
     assert woken == [1]
+
+
+class _Repo:
+    built = 0
+
+    def __init__(self, session):
+        _Repo.built += 1
+        self.session = session
+
+
+async def test_a_units_repository_is_built_once_per_unit_over_its_session(engine, clock):
+    from servicekit.messaging.uow import Database, UnitOfWork, repository
+
+    class Unit(UnitOfWork):
+        repo = repository(_Repo)
+
+    db = Database(engine, source="kit-test", clock=clock, unit=Unit)
+    _Repo.built = 0
+    async with db.unit_of_work() as first:
+        assert isinstance(first, Unit)
+        assert first.repo is first.repo
+        assert first.repo.session is first.session
+    async with db.unit_of_work() as second:
+        assert second.repo is not first.repo
+        assert second.repo.session is second.session
+    assert _Repo.built == 2

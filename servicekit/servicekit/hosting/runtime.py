@@ -4,8 +4,8 @@ stopped in the right order, plus the operational endpoints.
 A service's `app.py` builds a `ServiceRuntime` from its settings, registers its event
 handlers and timer jobs, and asks for the ASGI app:
 
-    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS)
-    runtime.consume(router)
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, unit=OrdersUnit)
+    runtime.consume(router)  # an EventRouter[OrdersUnit]
     app = runtime.fastapi_app(api_router, title="orders")
 
 Start-up: migrate the database, start the relay, start consuming, start the timers.
@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, cast, overload
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header
@@ -46,23 +46,47 @@ from servicekit.messaging.consumer import BatchProcessor, EventRouter, subscribe
 from servicekit.messaging.db import make_engine
 from servicekit.messaging.metrics import CONSUMER_LAG
 from servicekit.messaging.relay import OutboxRelay, make_producer
-from servicekit.messaging.uow import Database
+from servicekit.messaging.uow import Database, UnitOfWork
 from servicekit.messaging.worker import BackgroundWorker
 from servicekit.operations import ops
 
 log = structlog.get_logger(__name__)
+U = TypeVar("U", bound=UnitOfWork)
 
 
 class ClockMove(BaseModel):
     now: AwareDatetime
 
 
-class ServiceRuntime:
+class ServiceRuntime(Generic[U]):
+    """`unit` is the service's `UnitOfWork` subclass: `db` opens it, and the handlers given
+    to `consume` receive it (a plain `UnitOfWork` when not given)."""
+
+    @overload
+    def __init__(
+        self: ServiceRuntime[UnitOfWork],
+        settings: KitSettings,
+        *,
+        migrations_dir: Path,
+        clock: Clock | None = None,
+        engine: AsyncEngine | None = None,
+    ) -> None: ...
+    @overload
     def __init__(
         self,
         settings: KitSettings,
         *,
         migrations_dir: Path,
+        unit: type[U],
+        clock: Clock | None = None,
+        engine: AsyncEngine | None = None,
+    ) -> None: ...
+    def __init__(
+        self,
+        settings: KitSettings,
+        *,
+        migrations_dir: Path,
+        unit: type[U] | None = None,
         clock: Clock | None = None,
         engine: AsyncEngine | None = None,
     ) -> None:
@@ -86,8 +110,13 @@ class ServiceRuntime:
             poll_seconds=settings.relay_poll_seconds,
             lock_name=f"{self.name}-outbox-relay",
         )
-        self.db = Database(
-            self.engine, source=self.name, clock=self.clock, on_outbox_written=self.relay.wake
+        # Without `unit` the first overload has made this a ServiceRuntime[UnitOfWork].
+        self.db: Database[U] = Database(
+            self.engine,
+            source=self.name,
+            clock=self.clock,
+            unit=unit if unit is not None else cast("type[U]", UnitOfWork),
+            on_outbox_written=self.relay.wake,
         )
         self.broker = make_broker(
             settings.kafka_bootstrap_servers, service_name=self.name, security=self.kafka_security
@@ -117,7 +146,7 @@ class ServiceRuntime:
         """A service's own background loop, started after the relay and stopped before it."""
         self.workers.append(worker)
 
-    def consume(self, router: EventRouter) -> None:
+    def consume(self, router: EventRouter[U]) -> None:
         """Handle `router`'s event types as the consumer group named after the service."""
         processor = BatchProcessor(
             self.db, router, group=self.name, handler_attempts=self.settings.handler_attempts

@@ -16,7 +16,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import structlog
 from aiokafka.structs import ConsumerRecord
@@ -38,6 +38,7 @@ from servicekit.messaging.failures import (
 from servicekit.messaging.uow import Database, HandledEvent, UnitOfWork
 
 log = structlog.get_logger(__name__)
+U = TypeVar("U", bound=UnitOfWork)
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,11 @@ def _header(record: ConsumerRecord, name: str) -> str | None:
     return None
 
 
-class BatchProcessor:
+class BatchProcessor(Generic[U]):
     def __init__(
         self,
-        db: Database,
-        router: EventRouter,
+        db: Database[U],
+        router: EventRouter[U],
         *,
         group: str,
         handler_attempts: int = 3,
@@ -199,7 +200,7 @@ class BatchProcessor:
             await uow.commit()
         self._count(items, new_ids, failed)
 
-    async def _call(self, run: list[Received[Any]], uow: UnitOfWork) -> None:
+    async def _call(self, run: list[Received[Any]], uow: U) -> None:
         event_type = run[0].envelope.type
         await failpoints.reached("consumer.handling", [event_type])
         route = self.router.route(event_type)
@@ -288,7 +289,7 @@ async def _raw_body(message: KafkaMessage) -> bytes:
 
 def subscribe(
     broker: KafkaBroker,
-    processor: BatchProcessor,
+    processor: BatchProcessor[U],
     *,
     batch_size: int,
     topics: Sequence[str] | None = None,

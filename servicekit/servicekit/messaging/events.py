@@ -14,6 +14,7 @@ from servicekit.messaging.context import bind_correlation_id
 from servicekit.messaging.uow import UnitOfWork
 
 E = TypeVar("E", bound=Event)
+U = TypeVar("U", bound=UnitOfWork)  # the service's unit of work, which its handlers get
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,19 @@ class Received(Generic[E]):
         return {"correlation_id": self.envelope.correlation_id, "causation_id": self.event_id}
 
 
-Handler = Callable[[Received[Any], UnitOfWork], Awaitable[None]]
-BatchHandler = Callable[[list[Received[Any]], UnitOfWork], Awaitable[None]]
+Handler = Callable[[Received[Any], U], Awaitable[None]]
+BatchHandler = Callable[[list[Received[Any]], U], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Route:
+class Route(Generic[U]):
     event_type: type[Event]
-    handle: BatchHandler
+    handle: BatchHandler[U]
     envelope_model: type[Envelope[Any]]  # validates envelope and data in one pass
 
 
-def _one_at_a_time(handler: Handler) -> BatchHandler:
-    async def handle(items: list[Received[Any]], uow: UnitOfWork) -> None:
+def _one_at_a_time(handler: Handler[U]) -> BatchHandler[U]:
+    async def handle(items: list[Received[Any]], uow: U) -> None:
         for item in items:
             bind_correlation_id(item.envelope.correlation_id)
             uow.correlation_id = item.envelope.correlation_id
@@ -53,8 +54,11 @@ def _one_at_a_time(handler: Handler) -> BatchHandler:
     return handle
 
 
-class EventRouter:
+class EventRouter(Generic[U]):
     """Which handler takes which event type. Types without a handler are ignored.
+
+    `U` is the unit of work the handlers are given: the service's `UnitOfWork` subclass, the
+    one its `Database` opens (`router: EventRouter[OrdersUnit] = EventRouter()`).
 
     A handler takes one event (`add`, `on`); a batch handler takes a run of consecutive
     events of its type from one Kafka batch (`add_batch`), so that it can write them with
@@ -62,19 +66,19 @@ class EventRouter:
     """
 
     def __init__(self) -> None:
-        self._routes: dict[str, Route] = {}
+        self._routes: dict[str, Route[U]] = {}
 
-    def on(self, event_type: type[E]) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
+    def on(self, event_type: type[E]) -> Callable[[Handler[U]], Handler[U]]:
+        def register(handler: Handler[U]) -> Handler[U]:
             self.add(event_type, handler)
             return handler
 
         return register
 
-    def add(self, event_type: type[Event], handler: Handler) -> None:
+    def add(self, event_type: type[Event], handler: Handler[U]) -> None:
         self.add_batch(event_type, _one_at_a_time(handler))
 
-    def add_batch(self, event_type: type[Event], handler: BatchHandler) -> None:
+    def add_batch(self, event_type: type[Event], handler: BatchHandler[U]) -> None:
         if event_type.type in self._routes:
             raise ValueError(f"{event_type.type} already has a handler")
         self._routes[event_type.type] = Route(event_type, handler, Envelope[event_type])  # type: ignore[valid-type]
@@ -87,5 +91,5 @@ class EventRouter:
     def topics(self) -> list[str]:
         return sorted({route.event_type.topic for route in self._routes.values()})
 
-    def route(self, type_name: str) -> Route | None:
+    def route(self, type_name: str) -> Route[U] | None:
         return self._routes.get(type_name)

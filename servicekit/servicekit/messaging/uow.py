@@ -1,6 +1,17 @@
 """Unit of work: one database transaction that holds state changes, the events they cause
 (outbox rows) and the ids of the events handled (inbox rows). Nothing is published here:
-the relay publishes what a committed transaction left in the outbox."""
+the relay publishes what a committed transaction left in the outbox.
+
+A service subclasses `UnitOfWork` to reach its repositories from the unit, each built once
+per unit over the unit's session, and gives the subclass to its `Database`:
+
+    class OrdersUnit(UnitOfWork):
+        orders = repository(Orders)
+
+    db = Database(engine, source="orders", clock=clock, unit=OrdersUnit)
+    async with db.unit_of_work() as uow:  # an OrdersUnit
+        order = await uow.orders.get(order_id)
+"""
 
 from __future__ import annotations
 
@@ -9,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, cast, overload
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -29,6 +40,9 @@ class HandledEvent:
 
 
 class UnitOfWork:
+    """One transaction. `session` stays reachable for the rare raw query; a subclass declares
+    its repositories with `repository`."""
+
     def __init__(
         self,
         session: AsyncSession,
@@ -159,6 +173,35 @@ class UnitOfWork:
             callback()
 
 
+R = TypeVar("R")
+U = TypeVar("U", bound=UnitOfWork)
+
+
+class repository(Generic[R]):
+    """A repository reachable from a unit of work: `orders = repository(Orders)` in a
+    `UnitOfWork` subclass makes `uow.orders` an `Orders(uow.session)`, built on first use and
+    then kept for the rest of the unit (like `functools.cached_property`)."""
+
+    def __init__(self, build: Callable[[AsyncSession], R]) -> None:
+        self.build = build
+        self.name = ""
+
+    def __set_name__(self, owner: type[UnitOfWork], name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type[UnitOfWork]) -> repository[R]: ...
+    @overload
+    def __get__(self, uow: UnitOfWork, owner: type[UnitOfWork]) -> R: ...
+    def __get__(self, uow: UnitOfWork | None, owner: type[UnitOfWork]) -> repository[R] | R:
+        if uow is None:
+            return self
+        built = self.build(uow.session)
+        # No __set__, so from now on the instance's attribute is found before this descriptor.
+        uow.__dict__[self.name] = built
+        return built
+
+
 # The unit of work open in this task. A worker woken from inside one (a handler queues a card
 # operation or an e-mail and wakes its worker) must be woken when the unit ends: woken before
 # the commit, the worker looks for the new work, does not see it yet, and sleeps until its
@@ -174,21 +217,44 @@ def when_unit_ends(callback: Callable[[], None]) -> bool:
     return uow is not None and uow.when_ended(callback)
 
 
-class Database:
+class Database(Generic[U]):
     """The service's database handle: engine, sessions and units of work.
 
-    `on_outbox_written` is called when a unit of work whose commit wrote outbox rows ends;
-    the relay uses it to publish without waiting for its next poll.
+    `unit` is the `UnitOfWork` subclass that `unit_of_work()` opens (a plain `UnitOfWork`
+    when not given). `on_outbox_written` is called when a unit of work whose commit wrote
+    outbox rows ends; the relay uses it to publish without waiting for its next poll.
     """
 
+    @overload
+    def __init__(
+        self: Database[UnitOfWork],
+        engine: AsyncEngine,
+        *,
+        source: str,
+        clock: Clock,
+        on_outbox_written: Callable[[], None] | None = None,
+    ) -> None: ...
+    @overload
     def __init__(
         self,
         engine: AsyncEngine,
         *,
         source: str,
         clock: Clock,
+        unit: type[U],
+        on_outbox_written: Callable[[], None] | None = None,
+    ) -> None: ...
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        source: str,
+        clock: Clock,
+        unit: type[U] | None = None,
         on_outbox_written: Callable[[], None] | None = None,
     ) -> None:
+        # Without `unit` the first overload has made this a Database[UnitOfWork].
+        self.unit: type[U] = unit if unit is not None else cast("type[U]", UnitOfWork)
         self.engine = engine
         self.source = source
         self.clock = clock
@@ -198,9 +264,9 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(
         self, *, correlation_id: str | None = None, causation_id: str | None = None
-    ) -> AsyncIterator[UnitOfWork]:
+    ) -> AsyncIterator[U]:
         async with self.sessions() as session:
-            uow = UnitOfWork(
+            uow = self.unit(
                 session,
                 source=self.source,
                 clock=self.clock,

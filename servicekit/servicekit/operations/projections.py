@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import structlog
 from aiokafka.structs import ConsumerRecord
@@ -36,17 +36,18 @@ from servicekit.operations import ops
 
 log = structlog.get_logger(__name__)
 ENTRY_POINTS = "marketplace.projections"
+U = TypeVar("U", bound=UnitOfWork)
 
 
 @dataclass
-class Projection:
+class Projection(Generic[U]):
     name: str
     group: str  # the consumer group whose handled events the view reflects
     tables: Sequence[Table]  # emptied, then refilled
-    router: EventRouter  # folds events into `tables`; writes nothing else
-    db: Database
+    router: EventRouter[U]  # folds events into `tables`; writes nothing else
+    db: Database[U]
     bootstrap: str
-    after: Callable[[UnitOfWork], Awaitable[Any]] | None = None
+    after: Callable[[U], Awaitable[Any]] | None = None
     description: str = ""
 
 
@@ -76,7 +77,7 @@ async def _count(uow: UnitOfWork, tables: Sequence[Table]) -> dict[str, int]:
     }
 
 
-async def rebuild(projection: Projection) -> Rebuilt:
+async def rebuild(projection: Projection[U]) -> Rebuilt:
     router = projection.router
     decoder = BatchProcessor(projection.db, router, group=projection.group)
     result = Rebuilt(projection.name)
@@ -116,6 +117,7 @@ async def rebuild(projection: Projection) -> Rebuilt:
     return result
 
 
-def registered() -> dict[str, Callable[[], Projection]]:
-    """The projections of the services installed here, by name."""
+def registered() -> dict[str, Callable[[], Projection[Any]]]:
+    """The projections of the services installed here, by name (each of its own service's
+    unit of work)."""
     return {entry.name: entry.load() for entry in entry_points(group=ENTRY_POINTS)}
