@@ -1,1 +1,2 @@
-"""What a service's domain may import: the injected clock and the business calendar. Pure."""
+"""What a service's domain may import: the injected clock, the business calendar and `Refusal`
+(how a rule says no). Pure."""

@@ -1,4 +1,5 @@
-"""HTTP conventions every service shares: RFC 9457 problem details, the caller's identity as
+"""HTTP conventions every service shares: RFC 9457 problem details (for the kit's `Problem`, any
+domain's `Refusal`, invalid requests, races and the unexpected), the caller's identity as
 forwarded by the gateway, and correlation ids on requests."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from servicekit.domain.refusals import Refusal
 from servicekit.messaging import metrics
 from servicekit.messaging.context import bind_correlation_id, new_correlation_id
 from servicekit.messaging.failures import ConcurrentUpdate
@@ -74,6 +76,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, error: Problem) -> JSONResponse:
         return problem_response(error.status, error.title, error.detail, error.slug, **error.extra)
+
+    @app.exception_handler(Refusal)
+    async def _refused(_: Request, error: Refusal) -> JSONResponse:
+        """Every service's domain refusals, answered one way: `Kind`'s value is the status."""
+        answer = problem_response(
+            error.kind.value, error.title, error.detail, error.slug, **error.extra
+        )
+        if error.retry_after is not None:
+            answer.headers["Retry-After"] = str(error.retry_after)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -8,10 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from servicekit.domain.refusals import Kind, Refusal
 
-class StandardsError(Exception):
-    status = 400
-    slug = "bad-request"
+
+class StandardsError(Refusal):
+    """A standards rule refused: answered 422 `standards-refused`, saying why."""
+
+    kind = Kind.INVALID
+    slug = "standards-refused"
+    title = "Not possible"
 
 
 class Direction(StrEnum):
