@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway import api, portal
 from gateway.api import Gateway
+from gateway.db import GatewayUnit
 from gateway.edge import EdgeGuard
 from gateway.settings import GatewaySettings
 from gateway.throttle import TooManyRequests
@@ -53,7 +54,7 @@ async def too_many_requests(_: Request, error: TooManyRequests) -> JSONResponse:
 
 def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock, unit=GatewayUnit)
     gateway = Gateway(settings, runtime.db, runtime.clock)
     runtime.on_start(gateway.bootstrap_operator)
     runtime.on_stop(gateway.close)

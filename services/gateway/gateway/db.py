@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.domain import StoredRequest
 from servicekit.messaging.db import NAMING_CONVENTION, UtcDateTime
+from servicekit.messaging.uow import UnitOfWork, repository
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -210,3 +211,11 @@ class IdempotentRequests:
                 idempotent_requests.c.principal_id == principal_id, idempotent_requests.c.key == key
             )
         )
+
+
+class GatewayUnit(UnitOfWork):
+    """The gateway's unit of work: its repositories, each built once per unit over the unit's
+    session (`uow.principals`)."""
+
+    principals = repository(Principals)
+    idempotent_requests = repository(IdempotentRequests)

@@ -6,6 +6,7 @@ from devstack.processes import free_port
 from gateway import api
 from gateway.api import Gateway
 from gateway.app import MIGRATIONS
+from gateway.db import GatewayUnit
 from gateway.settings import GatewaySettings
 from servicekit.domain.clock import ManualClock
 from servicekit.hosting.http import install_problem_handlers
@@ -29,7 +30,7 @@ async def engine(migrated_database):
 
 @pytest.fixture
 def db(engine, clock):
-    return Database(engine, source="gateway", clock=clock)
+    return Database(engine, source="gateway", clock=clock, unit=GatewayUnit)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from notifications.api import install_api
+from notifications.db import NotificationsUnit
 from notifications.handlers import (
     NotificationsContext,
     event_router,
@@ -32,7 +33,9 @@ def create_app(
     settings: NotificationsSettings | None = None, *, clock: Clock | None = None
 ) -> FastAPI:
     settings = settings or NotificationsSettings()
-    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
+    runtime = ServiceRuntime(
+        settings, migrations_dir=MIGRATIONS, clock=clock, unit=NotificationsUnit
+    )
     ctx = NotificationsContext(
         db=runtime.db,
         clock=runtime.clock,

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain import OrderParties, Preferences, Reminder
 from servicekit.messaging.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
+from servicekit.messaging.uow import UnitOfWork, repository
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -396,3 +397,13 @@ class Parked:
         if rows:
             await self.session.execute(delete(parked).where(parked.c.order_id == order_id))
         return rows
+
+
+class NotificationsUnit(UnitOfWork):
+    """Notifications' unit of work: its repositories, each built once per unit over the unit's
+    session (`uow.directory`)."""
+
+    directory = repository(Directory)
+    inbox = repository(Inbox)
+    reminders = repository(Reminders)
+    parked = repository(Parked)

@@ -16,21 +16,21 @@ from contracts.orders import OrderPlaced
 from contracts.principals import PrincipalRegistered
 from contracts.seller_standards import SellerStandingChanged
 from notifications import domain
-from notifications.db import Directory, Inbox, Parked, Reminders
+from notifications.db import NotificationsUnit
 from notifications.domain import CANCELS, CATALOGUE, Intent, OrderParties
 from notifications.mail import Mailer
 from notifications.templates import Catalogue
 from servicekit.domain.clock import Clock
 from servicekit.messaging.events import EventRouter, Received
 from servicekit.messaging.exclusive import ExclusiveLock
-from servicekit.messaging.uow import Database, UnitOfWork
+from servicekit.messaging.uow import Database
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass
 class NotificationsContext:
-    db: Database
+    db: Database[NotificationsUnit]
     clock: Clock
     catalogue: Catalogue
     mailer: Mailer
@@ -45,7 +45,7 @@ class NotificationsContext:
 
 async def notify(
     ctx: NotificationsContext,
-    uow: UnitOfWork,
+    uow: NotificationsUnit,
     intent: Intent,
     cause: str,
     data: dict[str, Any],
@@ -53,7 +53,7 @@ async def notify(
 ) -> bool:
     """Write `intent`'s message once for `cause` (an event or reminder id); False if it was
     written before (a redelivered event). `order` is the intent's order as known here."""
-    directory = Directory(uow.session)
+    directory = uow.directory
     person = await directory.principal(intent.recipient_id)
     link = (
         f"{ctx.portal_url}/orders/{intent.order_id}"
@@ -72,7 +72,7 @@ async def notify(
     )
     now = ctx.clock.now()
     preferences = await directory.preferences(intent.recipient_id)
-    written = await Inbox(uow.session).add(
+    written = await uow.inbox.add(
         {
             "id": f"ntf_{uuid.uuid4().hex[:24]}",
             "dedupe_key": f"{cause}:{intent.recipient_id}:{intent.message}",
@@ -98,7 +98,7 @@ async def notify(
 
 
 async def on_principal_registered(
-    ctx: NotificationsContext, received: Received[PrincipalRegistered], uow: UnitOfWork
+    ctx: NotificationsContext, received: Received[PrincipalRegistered], uow: NotificationsUnit
 ) -> None:
     event = received.event
     kept = domain.contact(event.name, event.email, event.locale)
@@ -109,21 +109,21 @@ async def on_principal_registered(
             name_kept=kept.name,
             address_fault=kept.address_fault,
         )
-    await Directory(uow.session).add_principal(
+    await uow.directory.add_principal(
         id=event.principal_id,
         role=event.role,
         name=kept.name,
         email=kept.email,
         locale=kept.locale,
     )
-    await Inbox(uow.session).retry_now_for(event.principal_id, ctx.clock.now())
+    await uow.inbox.retry_now_for(event.principal_id, ctx.clock.now())
 
 
 async def on_order_placed(
-    ctx: NotificationsContext, received: Received[OrderPlaced], uow: UnitOfWork
+    ctx: NotificationsContext, received: Received[OrderPlaced], uow: NotificationsUnit
 ) -> None:
     event = received.event
-    directory = Directory(uow.session)
+    directory = uow.directory
     await directory.add_order(
         event.order_id,
         event.buyer_id,
@@ -134,7 +134,7 @@ async def on_order_placed(
             "title": f"order {event.order_id}",
         },
     )
-    parked = await Parked(uow.session).take(event.order_id)
+    parked = await uow.parked.take(event.order_id)
     order = await directory.order(event.order_id) if parked else None
     for waiting in parked:
         assert order is not None
@@ -144,16 +144,16 @@ async def on_order_placed(
 
 
 async def on_order_event(
-    ctx: NotificationsContext, received: Received[Any], uow: UnitOfWork
+    ctx: NotificationsContext, received: Received[Any], uow: NotificationsUnit
 ) -> None:
     """Any catalogued order, payment or support event: tell whom it concerns, schedule and
     cancel reminders. An event that overtook its order's `order.placed` (a payment event on
     another topic) is parked and handled when the order arrives."""
     event = received.event
     data = event.model_dump(mode="json")
-    order = await Directory(uow.session).order(event.order_id)
+    order = await uow.directory.order(event.order_id)
     if order is None:
-        await Parked(uow.session).park(
+        await uow.parked.park(
             str(received.envelope.id), event.order_id, event.type, data, ctx.clock.now()
         )
         return
@@ -162,7 +162,7 @@ async def on_order_event(
 
 async def _tell(
     ctx: NotificationsContext,
-    uow: UnitOfWork,
+    uow: NotificationsUnit,
     order: OrderParties,
     event_type: str,
     data: dict[str, Any],
@@ -173,10 +173,10 @@ async def _tell(
         event_type, data, order, accept_lead=ctx.accept_lead, ship_lead=ctx.ship_lead
     )
     if reaction.noted:
-        await Directory(uow.session).note_on_order(reaction.order)
+        await uow.directory.note_on_order(reaction.order)
     for intent in reaction.intents:
         await notify(ctx, uow, intent, cause, data, reaction.order)
-    reminders = Reminders(uow.session)
+    reminders = uow.reminders
     for reminder in reaction.reminders:
         await reminders.schedule(reminder)
     if reaction.cancelled:
@@ -185,7 +185,7 @@ async def _tell(
 
 
 async def on_standing_changed(
-    ctx: NotificationsContext, received: Received[SellerStandingChanged], uow: UnitOfWork
+    ctx: NotificationsContext, received: Received[SellerStandingChanged], uow: NotificationsUnit
 ) -> None:
     data = received.event.model_dump(mode="json")
     intent = domain.standing_intent(data)
@@ -193,8 +193,8 @@ async def on_standing_changed(
         await notify(ctx, uow, intent, str(received.envelope.id), data, None)
 
 
-def event_router(ctx: NotificationsContext) -> EventRouter:
-    router = EventRouter()
+def event_router(ctx: NotificationsContext) -> EventRouter[NotificationsUnit]:
+    router = EventRouter[NotificationsUnit]()
 
     router.add(PrincipalRegistered, partial(on_principal_registered, ctx))
     router.add(OrderPlaced, partial(on_order_placed, ctx))
@@ -210,8 +210,8 @@ def event_router(ctx: NotificationsContext) -> EventRouter:
 
 async def send_due_reminders(ctx: NotificationsContext, now: datetime) -> int:
     async with ctx.db.unit_of_work() as uow:
-        reminders = Reminders(uow.session)
-        directory = Directory(uow.session)
+        reminders = uow.reminders
+        directory = uow.directory
         due = await reminders.due(now, ctx.batch_size)
         for reminder in due:
             intent = Intent(reminder.recipient_id, reminder.kind, reminder.order_id, must=False)

@@ -13,7 +13,6 @@ import structlog
 from prometheus_client import Counter
 
 from notifications import domain
-from notifications.db import Directory, Inbox
 from notifications.handlers import NotificationsContext
 from notifications.mail import MailError, Undeliverable
 
@@ -34,7 +33,7 @@ async def send_emails(ctx: NotificationsContext) -> bool:
         return False
     now = ctx.clock.now()
     async with ctx.db.unit_of_work() as uow:
-        inbox, directory = Inbox(uow.session), Directory(uow.session)
+        inbox, directory = uow.inbox, uow.directory
         due = await inbox.due_emails(now, ctx.batch_size)
         addresses = {}
         for row in due:
@@ -78,7 +77,7 @@ async def _send_one(ctx: NotificationsContext, row: Any, address: tuple[str, str
         return
     EMAILS.labels("sent").inc()
     async with ctx.db.unit_of_work() as uow:
-        await Inbox(uow.session).delivered(
+        await uow.inbox.delivered(
             row.id,
             state="sent",
             attempts=attempts,
@@ -114,7 +113,7 @@ async def _record_failure(
             retry_at=outcome.retry_at.isoformat() if outcome.retry_at else None,
         )
     async with ctx.db.unit_of_work() as uow:
-        await Inbox(uow.session).delivered(
+        await uow.inbox.delivered(
             row.id,
             state="failed" if failed else "pending",
             attempts=attempts,

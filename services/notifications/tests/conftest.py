@@ -1,6 +1,7 @@
 import pytest
 
 from notifications.app import MIGRATIONS
+from notifications.db import NotificationsUnit
 from notifications.handlers import NotificationsContext
 from notifications.templates import Catalogue
 from servicekit.domain.clock import ManualClock
@@ -15,7 +16,7 @@ async def ctx(migrated_database):
     engine = make_engine(await migrated_database(MIGRATIONS))
     clock = ManualClock(NOW)
     yield NotificationsContext(
-        db=Database(engine, source="notifications", clock=clock),
+        db=Database(engine, source="notifications", clock=clock, unit=NotificationsUnit),
         clock=clock,
         catalogue=Catalogue(),
         mailer=RecordingMailer(),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from contracts import Money
 from contracts.orders import OrderAccepted, OrderPlaced
 from contracts.payments import PaymentAuthorized
-from notifications.db import Directory, notifications, reminders
+from notifications.db import notifications, reminders
 from notifications.domain import ACCEPT_REMINDER, SHIP_REMINDER
 from notifications.handlers import event_router
 from servicekit.testing import received
@@ -106,7 +106,7 @@ async def test_an_accepted_order_notes_its_ship_by_and_swaps_the_sellers_reminde
     await deliver(ctx, accepted())
 
     async with ctx.db.unit_of_work() as uow:
-        order = await Directory(uow.session).order(ORDER)
+        order = await uow.directory.order(ORDER)
     assert order is not None
     assert datetime.fromisoformat(order.facts["ship_by"]) == NOW + timedelta(days=4)
     assert order.facts["total"] == {"amount_minor": 5000, "currency": "JPY"}

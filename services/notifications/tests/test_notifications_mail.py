@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from contracts.principals import PrincipalRegistered
 from notifications import domain
 from notifications.api import install_api
-from notifications.db import Directory, Inbox
 from notifications.domain import Intent, UnusableContact
 from notifications.handlers import event_router, notify
 from notifications.mail import MailError, Undeliverable, _refusal, recipient
@@ -60,7 +59,7 @@ async def tell(ctx, recipient_id: str) -> None:
 
 async def email_of(ctx, recipient_id: str) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
-        page = await Inbox(uow.session).page(recipient_id, None, 10)
+        page = await uow.inbox.page(recipient_id, None, 10)
     return next(c for c in page[0]["channels"] if c["channel"] == "email")
 
 
@@ -266,4 +265,4 @@ async def test_a_principal_event_with_an_impossible_address_is_refused(ctx):
     with pytest.raises(UnusableContact):
         await register(ctx, "usr_long", "Long", "a" * 400 + "@example.com")
     async with ctx.db.unit_of_work() as uow:
-        assert await Directory(uow.session).principal("usr_long") is None
+        assert await uow.directory.principal("usr_long") is None

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from orders.api import install_api
+from orders.db import OrdersUnit
 from orders.domain import OrderRules
 from orders.handlers import OrdersContext, event_router, timer_jobs
 from orders.settings import OrdersSettings
@@ -22,7 +23,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def create_app(settings: OrdersSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or OrdersSettings()
-    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock, unit=OrdersUnit)
     ctx = OrdersContext(
         db=runtime.db,
         clock=runtime.clock,

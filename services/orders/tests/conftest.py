@@ -1,6 +1,7 @@
 import pytest
 
 from orders.app import MIGRATIONS
+from orders.db import OrdersUnit
 from orders.domain import OrderRules
 from orders.handlers import OrdersContext
 from servicekit.domain.calendar import BusinessCalendar
@@ -26,7 +27,7 @@ async def engine(migrated_database):
 @pytest.fixture
 def ctx(engine, clock):
     return OrdersContext(
-        db=Database(engine, source="orders", clock=clock),
+        db=Database(engine, source="orders", clock=clock, unit=OrdersUnit),
         clock=clock,
         calendar=BusinessCalendar(),
         rules=OrderRules(),

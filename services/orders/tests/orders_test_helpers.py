@@ -17,7 +17,6 @@ from contracts.payments import (
 )
 from contracts.seller_standards import SellerStandingChanged
 from orders import domain, handlers
-from orders.db import Listings, Orders
 from orders.domain import (
     TRANSITIONS,
     Action,
@@ -288,18 +287,18 @@ def data(row: Any) -> dict[str, Any]:
 
 async def stored_listing(ctx: Any, listing_id: str) -> Listing | None:
     async with ctx.db.unit_of_work() as uow:
-        return await Listings(uow.session).get(listing_id)
+        return await uow.listings.get(listing_id)
 
 
 async def stored_order(ctx: Any, order_id: str) -> Order | None:
     async with ctx.db.unit_of_work() as uow:
-        return await Orders(uow.session).get(order_id)
+        return await uow.orders.get(order_id)
 
 
 async def visible_listings(ctx: Any, today: date, seller_id: str | None = None) -> set[str]:
     """The ids of the listings buyers browse (hidden ones left out)."""
     async with ctx.db.unit_of_work() as uow:
-        page = await Listings(uow.session).page(
+        page = await uow.listings.page(
             seller_id=seller_id, include_hidden=False, today=today, limit=100, after=None
         )
     return {item.id for item in page}
@@ -307,7 +306,7 @@ async def visible_listings(ctx: Any, today: date, seller_id: str | None = None) 
 
 async def all_listings(ctx: Any, today: date, seller_id: str | None = None) -> set[str]:
     async with ctx.db.unit_of_work() as uow:
-        page = await Listings(uow.session).page(
+        page = await uow.listings.page(
             seller_id=seller_id, include_hidden=True, today=today, limit=100, after=None
         )
     return {item.id for item in page}

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from contracts import Money
 from orders import domain
-from orders.db import Listings, Orders, listings
+from orders.db import listings
 from orders.domain import DomainError, Fulfilment, ListingStatus, PaymentState, Status
 from servicekit.messaging.failures import ConcurrentUpdate
 
@@ -208,7 +208,7 @@ async def test_of_two_writers_holding_the_same_version_the_second_loses(ctx):
 
     async with ctx.db.unit_of_work() as first, ctx.db.unit_of_work() as second:
         # Each writer reads the order (and ends its read transaction, as a request would).
-        first_orders, second_orders = Orders(first.session), Orders(second.session)
+        first_orders, second_orders = first.orders, second.orders
         mine = await first_orders.get(order.id)
         await first.commit()
         theirs = await second_orders.get(order.id)
@@ -233,8 +233,8 @@ async def test_the_last_units_cannot_be_reserved_twice(ctx):
     await new_order(ctx, listing.id)  # someone else takes one
 
     async with ctx.db.unit_of_work() as uow:
-        assert not await Listings(uow.session).reserve(listing.id, 2)
-        assert await Listings(uow.session).reserve(listing.id, 1)
+        assert not await uow.listings.reserve(listing.id, 2)
+        assert await uow.listings.reserve(listing.id, 1)
         await uow.commit()
 
     stored = await stored_listing(ctx, listing.id)

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from payments.api import install_api
 from payments.cards import CardProcessor, StripeCards
 from payments.context import PaymentsContext
+from payments.db import PaymentsUnit
 from payments.handlers import event_router, renew_expiring_authorizations
 from payments.payouts import PayablesOnly, Payouts, StripeConnectTransfers
 from payments.settings import PaymentsSettings
@@ -38,7 +39,7 @@ def create_app(
     cards: CardProcessor | None = None,
 ) -> FastAPI:
     settings = settings or PaymentsSettings()
-    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock)
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock, unit=PaymentsUnit)
     stripe_cards = StripeCards(
         settings.stripe_api_key, settings.stripe_api_base, timeout=settings.stripe_timeout_seconds
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from payments.cards import CardProcessor
+from payments.db import PaymentsUnit
 from payments.domain import Terms
 from payments.payouts import Payouts
 from servicekit.domain.clock import Clock
@@ -16,7 +17,7 @@ from servicekit.messaging.uow import Database
 
 @dataclass
 class PaymentsContext:
-    db: Database
+    db: Database[PaymentsUnit]
     clock: Clock
     cards: CardProcessor
     payouts: Payouts

@@ -24,17 +24,16 @@ from contracts.orders import (
 from contracts.support import TicketResolved
 from payments import domain
 from payments.context import PaymentsContext
-from payments.db import CreditBalances, Ledger, Operations, Payments, WaitingRefunds
+from payments.db import PaymentsUnit
 from payments.domain import Decision, Payment, PaymentState, WaitingRefund
 from payments.store import has_work_queued, store, store_new
 from servicekit.messaging.events import EventRouter, Received
-from servicekit.messaging.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
 
 async def _stored(
-    ctx: PaymentsContext, uow: UnitOfWork, before: Payment, decision: Decision
+    ctx: PaymentsContext, uow: PaymentsUnit, before: Payment, decision: Decision
 ) -> None:
     if decision.changes(before):
         await store(uow, before, decision)
@@ -42,8 +41,8 @@ async def _stored(
         ctx.wake_worker()
 
 
-async def _payment_of(uow: UnitOfWork, order_id: str) -> Payment | None:
-    payment = await Payments(uow.session).get(order_id)
+async def _payment_of(uow: PaymentsUnit, order_id: str) -> Payment | None:
+    payment = await uow.payments.get(order_id)
     if payment is None:
         log.warning("no payment for this order; ignored", order_id=order_id)
     return payment
@@ -53,12 +52,12 @@ async def _payment_of(uow: UnitOfWork, order_id: str) -> Payment | None:
 
 
 async def on_order_placed(
-    ctx: PaymentsContext, received: Received[OrderPlaced], uow: UnitOfWork
+    ctx: PaymentsContext, received: Received[OrderPlaced], uow: PaymentsUnit
 ) -> None:
     """Spend the buyer's credit first and queue the card authorization for the rest."""
     event = received.event
     now = ctx.clock.now()
-    credit, _ = await CreditBalances(uow.session).balance(event.buyer_id, event.total.currency)
+    credit, _ = await uow.credit_balances.balance(event.buyer_id, event.total.currency)
     payment = Payment(
         order_id=event.order_id,
         buyer_id=event.buyer_id,
@@ -75,31 +74,29 @@ async def on_order_placed(
         ctx.wake_worker()
 
 
-async def on_order_ended(ctx: PaymentsContext, received: Received[Any], uow: UnitOfWork) -> None:
+async def on_order_ended(ctx: PaymentsContext, received: Received[Any], uow: PaymentsUnit) -> None:
     """Cancelled, declined, or the seller backed out: void whatever the card holds."""
     payment = await _payment_of(uow, received.event.order_id)
     if payment is None:
         return
-    authorization = await Operations(uow.session).get(
-        payment.operation_id(domain.OperationKind.AUTHORIZE)
-    )
+    authorization = await uow.operations.get(payment.operation_id(domain.OperationKind.AUTHORIZE))
     decision = domain.end_before_capture(payment, authorization, ctx.clock.now())
     await _stored(ctx, uow, payment, decision)
 
 
 async def on_order_shipped(
-    ctx: PaymentsContext, received: Received[OrderShipped], uow: UnitOfWork
+    ctx: PaymentsContext, received: Received[OrderShipped], uow: PaymentsUnit
 ) -> None:
     if received.event.replacement:
         return  # an exchange's replacement: the order was captured when it first shipped
-    payment = await Payments(uow.session).get(received.event.order_id)
+    payment = await uow.payments.get(received.event.order_id)
     if payment is None:
         return
     await _stored(ctx, uow, payment, domain.ship(payment, ctx.clock.now()))
 
 
 async def on_order_completed(
-    ctx: PaymentsContext, received: Received[OrderCompleted], uow: UnitOfWork
+    ctx: PaymentsContext, received: Received[OrderCompleted], uow: PaymentsUnit
 ) -> None:
     payment = await _payment_of(uow, received.event.order_id)
     if payment is None:
@@ -110,7 +107,7 @@ async def on_order_completed(
 
 
 async def on_order_returned(
-    ctx: PaymentsContext, received: Received[OrderReturned], uow: UnitOfWork
+    ctx: PaymentsContext, received: Received[OrderReturned], uow: PaymentsUnit
 ) -> None:
     """The seller has the item back: refund whatever is still refundable."""
     payment = await _payment_of(uow, received.event.order_id)
@@ -123,7 +120,7 @@ async def on_order_returned(
 
 
 async def on_ticket_resolved(
-    ctx: PaymentsContext, received: Received[TicketResolved], uow: UnitOfWork
+    ctx: PaymentsContext, received: Received[TicketResolved], uow: PaymentsUnit
 ) -> None:
     """Support decided a ticket. Support refuses what cannot be done before it publishes, so
     a resolution refused here (an order payments does not know, more than the order holds)
@@ -131,7 +128,7 @@ async def on_ticket_resolved(
     event = received.event
     if event.action not in ("refund", "partial_refund", "credit"):
         return
-    payment = await Payments(uow.session).get(event.order_id)
+    payment = await uow.payments.get(event.order_id)
     if payment is None:
         raise domain.PaymentRefused(
             f"order {event.order_id} has no payment here: nothing to refund or credit"
@@ -149,10 +146,10 @@ async def on_ticket_resolved(
     elif event.action == "credit":
         if event.amount is None:
             raise domain.PaymentRefused("a credit needs an amount")
-        balance, _ = await CreditBalances(uow.session).balance(payment.buyer_id, payment.currency)
+        balance, _ = await uow.credit_balances.balance(payment.buyer_id, payment.currency)
         decision = domain.issue_credit(
             payment,
-            await Ledger(uow.session).posted(payment.order_id),
+            await uow.ledger.posted(payment.order_id),
             balance,
             ctx.credit_limit_bps,
             event.buyer_id,
@@ -166,7 +163,7 @@ async def on_ticket_resolved(
 
 async def _refund(
     ctx: PaymentsContext,
-    uow: UnitOfWork,
+    uow: PaymentsUnit,
     payment: Payment,
     amount_minor: int | None,
     reason: str,
@@ -174,10 +171,10 @@ async def _refund(
     *,
     void_before_capture: bool = False,
 ) -> None:
-    waiting = WaitingRefunds(uow.session)
+    waiting = uow.waiting_refunds
     decided = domain.request_refund(
         payment,
-        await Operations(uow.session).of_order(payment.order_id),
+        await uow.operations.of_order(payment.order_id),
         await waiting.of_order(payment.order_id),
         amount_minor,
         reason,
@@ -192,8 +189,8 @@ async def _refund(
         await _stored(ctx, uow, payment, decided)
 
 
-def event_router(ctx: PaymentsContext) -> EventRouter:
-    router = EventRouter()
+def event_router(ctx: PaymentsContext) -> EventRouter[PaymentsUnit]:
+    router = EventRouter[PaymentsUnit]()
 
     router.add(OrderPlaced, partial(on_order_placed, ctx))
     for ended in (OrderCancelled, OrderDeclined, OrderSellerBackedOut):
@@ -213,15 +210,13 @@ async def renew_expiring_authorizations(ctx: PaymentsContext, now: datetime) -> 
     the buyer and support are told (`PaymentAuthorizationExpiring`). Never silently."""
     fired = 0
     async with ctx.db.unit_of_work() as uow:
-        candidates = await Payments(uow.session).renewal_candidates(
-            now + ctx.renew_before, ctx.batch_size
-        )
+        candidates = await uow.payments.renewal_candidates(now + ctx.renew_before, ctx.batch_size)
         for payment in candidates:
             if not domain.renewal_due(payment, now, ctx.renew_before):
                 continue
-            if await Operations(uow.session).has_open(payment.order_id):
+            if await uow.operations.has_open(payment.order_id):
                 continue  # a capture or void is on its way, or a renewal already is
-            if await Operations(uow.session).add_if_new(domain.renew(payment, now)):
+            if await uow.operations.add_if_new(domain.renew(payment, now)):
                 fired += 1
         await uow.commit()
     if fired:

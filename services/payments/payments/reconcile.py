@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from contracts.money import format_money
 from payments import ledger
 from payments.cards import CardProcessor, ChargeState, StripeCards
-from payments.db import Ledger, Payments
+from payments.db import PaymentsUnit
 from payments.settings import PaymentsSettings
 from servicekit.domain.clock import SystemClock
 from servicekit.messaging.db import make_engine
@@ -60,11 +60,11 @@ def compare(
     return [Difference(order_id, what) for what in found]
 
 
-async def reconcile(db: Database, cards: CardProcessor) -> list[Difference]:
+async def reconcile(db: Database[PaymentsUnit], cards: CardProcessor) -> list[Difference]:
     async with db.unit_of_work() as uow:
-        payments = await Payments(uow.session).with_payment_intents()
-        lines = {p.order_id: await Ledger(uow.session).order_lines(p.order_id) for p in payments}
-        unbalanced = await Ledger(uow.session).unbalanced_orders()
+        payments = await uow.payments.with_payment_intents()
+        lines = {p.order_id: await uow.ledger.order_lines(p.order_id) for p in payments}
+        unbalanced = await uow.ledger.unbalanced_orders()
     differences = [
         Difference(
             order_id, f"lines in {currency} sum to {format_money(total, currency)}, not zero"
@@ -85,7 +85,7 @@ async def main() -> int:
     engine = make_engine(settings.database_url)
     try:
         differences = await reconcile(
-            Database(engine, source="payments", clock=SystemClock()),
+            Database(engine, source="payments", clock=SystemClock(), unit=PaymentsUnit),
             StripeCards(settings.stripe_api_key, settings.stripe_api_base),
         )
     finally:

@@ -17,9 +17,9 @@ import stripe
 import structlog
 
 from payments import domain
-from payments.db import Disputes, Payments, Webhooks
+from payments.db import PaymentsUnit
 from payments.store import store
-from servicekit.messaging.uow import Database, UnitOfWork
+from servicekit.messaging.uow import Database
 
 log = structlog.get_logger(__name__)
 
@@ -100,10 +100,10 @@ def _timestamp(signature: str) -> int:
     return int(timestamps[0])
 
 
-async def receive(db: Database, event: WebhookEvent, now: datetime) -> bool:
+async def receive(db: Database[PaymentsUnit], event: WebhookEvent, now: datetime) -> bool:
     """Apply a verified event once; False if it was received before."""
     async with db.unit_of_work() as uow:
-        if not await Webhooks(uow.session).first_time(event.id, event.type, event.created, now):
+        if not await uow.webhooks.first_time(event.id, event.type, event.created, now):
             return False
         if event.type.startswith("charge.dispute."):
             await _dispute(uow, event.data.get("object", {}), now)
@@ -111,18 +111,16 @@ async def receive(db: Database, event: WebhookEvent, now: datetime) -> bool:
     return True
 
 
-async def _dispute(uow: UnitOfWork, dispute: dict[str, Any], now: datetime) -> None:
+async def _dispute(uow: PaymentsUnit, dispute: dict[str, Any], now: datetime) -> None:
     intent_id = dispute.get("payment_intent")
     payment = (
-        await Payments(uow.session).by_payment_intent(intent_id)
-        if isinstance(intent_id, str)
-        else None
+        await uow.payments.by_payment_intent(intent_id) if isinstance(intent_id, str) else None
     )
     dispute_id = dispute.get("id")
     if payment is None or not isinstance(dispute_id, str):
         return  # not one of our payments
     uow.correlation_id = payment.correlation_id
-    disputes = Disputes(uow.session)
+    disputes = uow.disputes
     known = await disputes.get(dispute_id)
     reason = str(dispute.get("reason") or "unknown")[:100]
     if known is None:

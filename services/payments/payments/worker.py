@@ -15,7 +15,6 @@ from prometheus_client import Counter
 from payments import domain
 from payments.cards import TransientCardError, refused_for_good
 from payments.context import PaymentsContext
-from payments.db import Ledger, Operations, Payments, WaitingRefunds
 from payments.domain import CardOutcome, Operation, OperationKind, OperationState, Payment
 from payments.store import has_work_queued, store
 from servicekit.messaging.context import bind_correlation_id
@@ -79,20 +78,18 @@ class CardOperationWorker:
             if next_try > now and op_id in self.backoff_orders
         )
         async with ctx.db.unit_of_work() as uow:
-            waiting = await Operations(uow.session).open(
-                ctx.batch_size, order_ids_waiting=backing_off
-            )
+            waiting = await uow.operations.open(ctx.batch_size, order_ids_waiting=backing_off)
             due = [
                 op for op in domain.runnable(waiting) if self.backoff.get(op.id, (0, 0.0))[1] <= now
             ]
             claimed: list[tuple[Operation, bool, Payment]] = []
             for pending in due:
-                payment = await Payments(uow.session).get(pending.order_id)
+                payment = await uow.payments.get(pending.order_id)
                 assert payment is not None
                 operation = domain.aimed_at_current_hold(pending, payment)
                 resumed = operation.state is OperationState.STARTED
                 if not resumed:
-                    await Operations(uow.session).save(
+                    await uow.operations.save(
                         operation.started(ctx.clock.now()), was=OperationState.PENDING
                     )
                 claimed.append((operation.started(ctx.clock.now()), resumed, payment))
@@ -152,7 +149,7 @@ class CardOperationWorker:
     async def _set_aside_unrecorded(self, operation: Operation, outcome: CardOutcome) -> None:
         async with self.ctx.db.unit_of_work() as uow:
             finished = operation.finished(outcome, self.ctx.clock.now())
-            await Operations(uow.session).save(finished, was=OperationState.STARTED)
+            await uow.operations.save(finished, was=OperationState.STARTED)
             await uow.commit()
 
     async def _ask(self, operation: Operation, resumed: bool, payment: Payment) -> CardOutcome:
@@ -177,15 +174,15 @@ class CardOperationWorker:
         transaction."""
         ctx = self.ctx
         async with ctx.db.unit_of_work() as uow:
-            payment = await Payments(uow.session).get(operation.order_id)
+            payment = await uow.payments.get(operation.order_id)
             assert payment is not None
             uow.correlation_id = payment.correlation_id
             now = ctx.clock.now()
             finished = operation.finished(outcome, now)
-            await Operations(uow.session).save(finished, was=OperationState.STARTED)
+            await uow.operations.save(finished, was=OperationState.STARTED)
             books = domain.OrderBooks(
-                posted=await Ledger(uow.session).posted(payment.order_id),
-                waiting_refunds=await WaitingRefunds(uow.session).of_order(payment.order_id),
+                posted=await uow.ledger.posted(payment.order_id),
+                waiting_refunds=await uow.waiting_refunds.of_order(payment.order_id),
                 pays_out=await ctx.payouts.can_pay(payment.seller_id),
             )
             answer = domain.Answer(payment, finished, outcome, now, ctx.terms, books)

@@ -5,6 +5,7 @@ import pytest
 from payments.app import MIGRATIONS
 from payments.cards import StripeCards
 from payments.context import PaymentsContext
+from payments.db import PaymentsUnit
 from payments.payouts import PayablesOnly
 from payments.worker import CardOperationWorker
 from servicekit.domain.clock import ManualClock
@@ -28,7 +29,7 @@ async def engine(migrated_database):
 
 @pytest.fixture
 def db(engine, clock):
-    return Database(engine, source="payments", clock=clock)
+    return Database(engine, source="payments", clock=clock, unit=PaymentsUnit)
 
 
 @pytest.fixture

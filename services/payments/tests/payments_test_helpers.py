@@ -12,7 +12,6 @@ from contracts import Event, Money
 from contracts.orders import OrderPlaced, OrderShipped
 from contracts.support import TicketResolved
 from payments import ledger
-from payments.db import Ledger, Operations, Payments
 from payments.domain import (
     CardOutcome,
     Decision,
@@ -69,7 +68,7 @@ def received(event: Event, *, correlation_id: str = "corr-test") -> Received[Any
 
 async def stored_payment(ctx: Any, order_id: str) -> Any:
     async with ctx.db.unit_of_work() as uow:
-        return await Payments(uow.session).get(order_id)
+        return await uow.payments.get(order_id)
 
 
 async def outbox_rows(engine: Any) -> list[Any]:
@@ -136,7 +135,7 @@ async def settle(ctx):
     for _ in range(10):
         await worker.run_once()
         async with ctx.db.unit_of_work() as uow:
-            if not await Operations(uow.session).open(1):
+            if not await uow.operations.open(1):
                 return
     raise AssertionError("card operations still open")
 
@@ -151,7 +150,7 @@ async def events_of(engine, order_id):
 
 async def balances(ctx, order_id):
     async with ctx.db.unit_of_work() as uow:
-        lines = await Ledger(uow.session).order_lines(order_id)
+        lines = await uow.ledger.order_lines(order_id)
     assert sum(line.amount_minor for line in lines) == 0, "the order's ledger must balance"
     return ledger.balances(lines)
 

@@ -15,7 +15,6 @@ from contracts.orders import (
     OrderShipped,
 )
 from payments.cards import metadata_of
-from payments.db import CreditBalances, Operations
 from payments.domain import OperationKind, OperationState, PaymentRefused, PaymentState
 from payments.handlers import renew_expiring_authorizations
 from payments.reconcile import reconcile
@@ -101,7 +100,7 @@ async def test_an_order_ended_before_its_card_was_asked_never_reaches_stripe(ctx
     assert payment.state is PaymentState.VOIDED
     assert payment.payment_intent_id is None
     async with ctx.db.unit_of_work() as uow:
-        operations = await Operations(uow.session).of_order(order_id)
+        operations = await uow.operations.of_order(order_id)
     assert [(op.kind, op.state) for op in operations] == [
         (OperationKind.AUTHORIZE, OperationState.SKIPPED)
     ]
@@ -248,7 +247,7 @@ async def test_a_goodwill_credit_is_spent_on_the_buyers_next_order(ctx, engine, 
     intent = await stripe_cards.client.v1.payment_intents.retrieve_async(payment.payment_intent_id)
     assert intent.amount == 2700
     async with ctx.db.unit_of_work() as uow:
-        assert await CreditBalances(uow.session).balance("usr_buyer", "EUR") == (0, 2)
+        assert await uow.credit_balances.balance("usr_buyer", "EUR") == (0, 2)
 
     await deliver(ctx, OrderShipped(**fact(second), total=eur(4200)))
     await settle(ctx)
@@ -284,7 +283,7 @@ async def test_credit_set_aside_for_a_cancelled_order_goes_back_to_the_buyer(ctx
     )
     await settle(ctx)
     async with ctx.db.unit_of_work() as uow:
-        balance, _ = await CreditBalances(uow.session).balance("usr_buyer", "EUR")
+        balance, _ = await uow.credit_balances.balance("usr_buyer", "EUR")
     assert balance == 1000
     assert await balances(ctx, second) == {}
 

@@ -9,7 +9,6 @@ import pytest
 
 from contracts import Money
 from payments.cards import TransientCardError, metadata_of
-from payments.db import Operations
 from payments.domain import CardOutcome, OperationKind, OperationState, PaymentState
 from payments.handlers import on_order_placed
 
@@ -61,7 +60,7 @@ async def test_an_order_placed_twice_queues_one_payment_for_its_total(ctx, engin
     assert payment.money(payment.total_minor) == Money(amount_minor=8400, currency="EUR")
     assert payment.correlation_id == "corr-first"
     async with ctx.db.unit_of_work() as uow:
-        waiting = await Operations(uow.session).of_order(order_id)
+        waiting = await uow.operations.of_order(order_id)
     assert [(op.kind, op.state, op.amount_minor) for op in waiting] == [
         (OperationKind.AUTHORIZE, OperationState.PENDING, 8400)
     ]
@@ -132,7 +131,7 @@ async def test_an_authorization_interrupted_by_a_crash_is_found_not_made_twice(
     # The worker marked the operation started and Stripe authorized it; then the process
     # died before the answer was recorded.
     async with ctx.db.unit_of_work() as uow:
-        operations = Operations(uow.session)
+        operations = uow.operations
         operation = await operations.get(f"order:{order_id}:authorize")
         await operations.save(operation.started(NOW), was=OperationState.PENDING)
         await uow.commit()
@@ -189,7 +188,7 @@ async def test_an_unreachable_card_processor_is_tried_again_later(ctx, engine, w
     waiting = await stored_payment(ctx, order_id)
     assert waiting.state is PaymentState.AUTHORIZING
     async with ctx.db.unit_of_work() as uow:
-        assert (await Operations(uow.session).get(key)).state is OperationState.STARTED
+        assert (await uow.operations.get(key)).state is OperationState.STARTED
     assert await outbox_rows(engine) == []
     assert cards.calls == [("perform", key)]
 

@@ -17,7 +17,6 @@ from payments import webhooks
 from payments.api.views import payment_view
 from payments.app import UnsafeSettings, create_app
 from payments.cards import TransientCardError
-from payments.db import Disputes, Operations
 from payments.domain import OperationState, PaymentRefused
 from payments.settings import PaymentsSettings
 from payments.webhooks import WebhookRefused
@@ -192,7 +191,7 @@ async def test_a_dispute_that_does_not_fit_the_charge_moves_no_money(
     assert await balances(ctx, order_id) == before == {"buyer_card": -8400, "escrow": 8400}
     assert [k for k, _ in await events_of(engine, order_id) if k.startswith("dispute")] == []
     async with ctx.db.unit_of_work() as uow:
-        (recorded,) = await Disputes(uow.session).of_order(order_id)
+        (recorded,) = await uow.disputes.of_order(order_id)
     assert recorded.status == "refused"
     assert why in recorded.refusal
     # its closing changes nothing either
@@ -215,7 +214,7 @@ async def test_a_dispute_after_a_full_refund_takes_nothing_from_the_empty_escrow
     assert await balances(ctx, order_id) == before
     assert [k for k, _ in await events_of(engine, order_id) if k.startswith("dispute")] == []
     async with ctx.db.unit_of_work() as uow:
-        (recorded,) = await Disputes(uow.session).of_order(order_id)
+        (recorded,) = await uow.disputes.of_order(order_id)
     assert (recorded.status, recorded.amount_minor) == ("refused", 0)
     assert "refunded" in recorded.refusal
 
@@ -234,7 +233,7 @@ async def test_a_dispute_after_a_partial_refund_takes_only_what_escrow_holds(ctx
     (opened,) = [d for k, d in await events_of(engine, order_id) if k == "dispute_opened.v1"]
     assert (opened["amount"]["amount_minor"], opened["refundable"]["amount_minor"]) == (5_400, 0)
     async with ctx.db.unit_of_work() as uow:
-        (recorded,) = await Disputes(uow.session).of_order(order_id)
+        (recorded,) = await uow.disputes.of_order(order_id)
     assert (recorded.status, recorded.amount_minor) == ("open", 5_400)
     assert "30.00 EUR of the dispute's 84.00 EUR was already refunded" in recorded.refusal
 
@@ -352,8 +351,8 @@ async def test_a_stripe_operation_refused_for_good_is_set_aside_and_the_others_g
 
     assert cards.calls.count(f"order:{poisoned}:authorize") == 1
     async with ctx.db.unit_of_work() as uow:
-        (operation,) = await Operations(uow.session).of_order(poisoned)
-        assert await Operations(uow.session).open(10) == []
+        (operation,) = await uow.operations.of_order(poisoned)
+        assert await uow.operations.open(10) == []
     assert operation.state is OperationState.FAILED
     assert operation.failure.startswith("set aside: InvalidRequestError")
     assert "No such PaymentMethod" in operation.failure
@@ -373,7 +372,7 @@ async def test_a_capture_stripe_refuses_for_good_goes_to_support_instead_of_bloc
     await worker.run_once()
 
     async with ctx.db.unit_of_work() as uow:
-        capture = await Operations(uow.session).get(f"order:{order_id}:capture")
+        capture = await uow.operations.get(f"order:{order_id}:capture")
     assert capture.state is OperationState.FAILED
     assert capture.failure.startswith("set aside:")
     kinds = [k for k, _ in await events_of(engine, order_id)]
@@ -390,7 +389,7 @@ async def test_an_unexpected_failure_is_tried_a_few_times_then_set_aside(ctx, st
         await worker.run_once()
 
     async with ctx.db.unit_of_work() as uow:
-        (operation,) = await Operations(uow.session).of_order(order_id)
+        (operation,) = await uow.operations.of_order(order_id)
     assert operation.state is OperationState.FAILED
     assert operation.failure == "set aside: RuntimeError: cannot read the answer"
     assert worker.backoff == {}
@@ -408,7 +407,7 @@ async def test_orders_backing_off_do_not_fill_the_workers_batch(ctx, stripe_card
 
     assert (await stored_payment(ctx, waiting)).payment_intent_id
     async with ctx.db.unit_of_work() as uow:
-        (operation,) = await Operations(uow.session).of_order(stuck)
+        (operation,) = await uow.operations.of_order(stuck)
     assert operation.state is OperationState.STARTED  # an outage is tried again, not set aside
 
 
@@ -421,7 +420,7 @@ async def test_a_seller_does_not_see_why_the_buyers_card_was_declined(ctx, worke
     await worker.run_once()
     payment = await stored_payment(ctx, order_id)
     async with ctx.db.unit_of_work() as uow:
-        operations = await Operations(uow.session).of_order(order_id)
+        operations = await uow.operations.of_order(order_id)
 
     seller = payment_view(payment, operations, [], staff=False, buyer=False)
     buyer = payment_view(payment, operations, [], staff=False, buyer=True)

@@ -25,6 +25,7 @@ from seller_standards.domain.policy import Exemption
 from seller_standards.domain.standing import SellerStanding
 from servicekit.messaging.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
 from servicekit.messaging.failures import ConcurrentUpdate
+from servicekit.messaging.uow import UnitOfWork, repository
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -292,3 +293,13 @@ class Standings:
             }
             for row in (await self.session.execute(query)).all()
         ]
+
+
+class StandardsUnit(UnitOfWork):
+    """Seller standards' unit of work: its repositories, each built once per unit over the unit's
+    session (`uow.facts`)."""
+
+    facts = repository(Facts)
+    reviews = repository(Reviews)
+    exemptions = repository(Exemptions)
+    standings = repository(Standings)

@@ -15,18 +15,18 @@ from sqlalchemy import select
 
 from seller_standards import handlers
 from seller_standards.app import policy_of
-from seller_standards.db import Facts, seller_orders, standings
+from seller_standards.db import StandardsUnit, seller_orders, standings
 from seller_standards.handlers import StandardsContext
 from seller_standards.settings import StandardsSettings
 from servicekit.messaging.db import make_engine
-from servicekit.messaging.uow import Database, UnitOfWork
+from servicekit.messaging.uow import Database
 from servicekit.operations.projections import Projection
 
 
-def order_facts_projection(ctx: StandardsContext, bootstrap: str) -> Projection:
-    async def evaluate_every_seller(uow: UnitOfWork) -> Any:
+def order_facts_projection(ctx: StandardsContext, bootstrap: str) -> Projection[StandardsUnit]:
+    async def evaluate_every_seller(uow: StandardsUnit) -> Any:
         since = ctx.clock.now() - ctx.policy.window
-        with_facts = await Facts(uow.session).sellers_since(since)
+        with_facts = await uow.facts.sellers_since(since)
         with_standing = (await uow.session.execute(select(standings.c.seller_id))).scalars()
         for seller_id in sorted({*with_facts, *with_standing}):
             await handlers.evaluate(ctx, uow, seller_id)
@@ -42,12 +42,15 @@ def order_facts_projection(ctx: StandardsContext, bootstrap: str) -> Projection:
     )
 
 
-def order_facts() -> Projection:
+def order_facts() -> Projection[StandardsUnit]:
     """Per-order facts behind every seller's metrics, then each seller evaluated again."""
     settings = StandardsSettings()
     clock = settings.make_clock()
     db = Database(
-        make_engine(settings.resolved_database_url()), source="seller_standards", clock=clock
+        make_engine(settings.resolved_database_url()),
+        source="seller_standards",
+        clock=clock,
+        unit=StandardsUnit,
     )
     ctx = StandardsContext(db=db, clock=clock, policy=policy_of(settings))
     return order_facts_projection(ctx, settings.kafka_bootstrap_servers)

@@ -1,6 +1,7 @@
 import pytest
 
 from seller_standards.app import MIGRATIONS
+from seller_standards.db import StandardsUnit
 from seller_standards.domain.policy import Policy
 from seller_standards.handlers import StandardsContext
 from servicekit.domain.clock import ManualClock
@@ -25,5 +26,7 @@ async def engine(migrated_database):
 @pytest.fixture
 def ctx(engine, clock):
     return StandardsContext(
-        db=Database(engine, source="seller_standards", clock=clock), clock=clock, policy=Policy()
+        db=Database(engine, source="seller_standards", clock=clock, unit=StandardsUnit),
+        clock=clock,
+        policy=Policy(),
     )

@@ -15,6 +15,7 @@ from contracts.orders import (
 )
 from contracts.support import TicketOpened
 from seller_standards import handlers
+from seller_standards.db import StandardsUnit
 from seller_standards.domain.policy import Exemption, Policy, StandardsError
 from seller_standards.handlers import StandardsContext
 from servicekit.hosting.http import Problem
@@ -208,7 +209,9 @@ async def test_replaying_the_events_into_an_empty_database_rebuilds_the_same_sta
     fresh = make_engine(f"sqlite+aiosqlite:///{tmp_path}/rebuilt.db")
     await upgrade(fresh, ctx_migrations())
     rebuilt_ctx = StandardsContext(
-        db=Database(fresh, source="seller_standards", clock=clock), clock=clock, policy=Policy()
+        db=Database(fresh, source="seller_standards", clock=clock, unit=StandardsUnit),
+        clock=clock,
+        policy=Policy(),
     )
     try:
         await replay(rebuilt_ctx, events + events)  # every event twice, as a redelivery would

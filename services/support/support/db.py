@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import Money
 from servicekit.messaging.db import NAMING_CONVENTION, UtcDateTime, insert_ignoring_duplicates
 from servicekit.messaging.failures import ConcurrentUpdate
+from servicekit.messaging.uow import UnitOfWork, repository
 from support.domain.order_money import OrderMoney
 from support.domain.tickets import OPEN_STATUSES, Resolution, Status, Ticket
 
@@ -352,3 +353,14 @@ class AwaitingReplies:
             .limit(limit)
         )
         return list((await self.session.execute(query)).all())
+
+
+class SupportUnit(UnitOfWork):
+    """Support's unit of work: its repositories, each built once per unit over the unit's
+    session (`uow.tickets`)."""
+
+    tickets = repository(Tickets)
+    messages = repository(Messages)
+    orders = repository(Orders)
+    order_moneys = repository(OrderMoneys)
+    awaiting_replies = repository(AwaitingReplies)

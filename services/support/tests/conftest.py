@@ -5,6 +5,7 @@ from servicekit.domain.clock import ManualClock
 from servicekit.messaging.db import make_engine
 from servicekit.messaging.uow import Database
 from support.app import MIGRATIONS
+from support.db import SupportUnit
 from support.handlers.context import SupportContext
 
 from support_test_helpers import NOW
@@ -25,5 +26,7 @@ async def engine(migrated_database):
 @pytest.fixture
 def ctx(engine, clock):
     return SupportContext(
-        db=Database(engine, source="support", clock=clock), clock=clock, calendar=BusinessCalendar()
+        db=Database(engine, source="support", clock=clock, unit=SupportUnit),
+        clock=clock,
+        calendar=BusinessCalendar(),
     )

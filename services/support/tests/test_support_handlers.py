@@ -23,7 +23,6 @@ from contracts.payments import (
     PaymentDisputeOpened,
 )
 from servicekit.hosting.http import Problem
-from support.db import Messages, Tickets
 from support.domain.errors import (
     InvalidResolution,
     NotAllowed,
@@ -109,7 +108,7 @@ async def paid(ctx, order_id, *, capture=True):
 
 async def tickets_of(ctx, order_id):
     async with ctx.db.unit_of_work() as uow:
-        return await Tickets(uow.session).of_order(order_id)
+        return await uow.tickets.of_order(order_id)
 
 
 @pytest.mark.parametrize(
@@ -271,8 +270,8 @@ async def test_internal_notes_stay_with_agents_and_a_reply_starts_the_clock(ctx)
             ctx, ticket.id, principal_id=BUYER, role="buyer", body="x", internal=True
         )
     async with ctx.db.unit_of_work() as uow:
-        seen_by_buyer = await Messages(uow.session).of_ticket(ticket.id, with_internal=False)
-        seen_by_agent = await Messages(uow.session).of_ticket(ticket.id, with_internal=True)
+        seen_by_buyer = await uow.messages.of_ticket(ticket.id, with_internal=False)
+        seen_by_agent = await uow.messages.of_ticket(ticket.id, with_internal=True)
     assert [m.body for m in seen_by_buyer] == ["Photos?"]
     assert [m.body for m in seen_by_agent] == ["check photos", "Photos?"]
 
@@ -341,9 +340,7 @@ async def test_a_second_question_joins_the_open_one_and_an_overlarge_refund_is_r
     assert again.id == first.id
     assert again.status is Status.OPEN  # the buyer answered: back with the agents
     async with ctx.db.unit_of_work() as uow:
-        bodies = [
-            m.body for m in await Messages(uow.session).of_ticket(first.id, with_internal=True)
-        ]
+        bodies = [m.body for m in await uow.messages.of_ticket(first.id, with_internal=True)]
     assert bodies == ["Blue?", "Let me check", "And M?"]
     # what payments holds is not known yet: support does not guess
     with pytest.raises(NotYetKnown):
@@ -369,7 +366,7 @@ async def test_a_second_question_joins_the_open_one_and_an_overlarge_refund_is_r
         )
     assert refused.value.extra["refundable"] == {"amount_minor": 5000, "currency": EUR}
     async with ctx.db.unit_of_work() as uow:
-        assert (await Tickets(uow.session).get(first.id)).is_open  # nothing changed
+        assert (await uow.tickets.get(first.id)).is_open  # nothing changed
 
 
 async def test_money_decided_on_one_ticket_is_counted_on_the_next_of_the_same_order(ctx, engine):

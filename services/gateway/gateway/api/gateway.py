@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.api.idempotency import IdempotencyKeys
 from gateway.api.identity import Identity
 from gateway.api.upstreams import Upstreams
+from gateway.db import GatewayUnit
 from gateway.settings import GatewaySettings
 from gateway.throttle import Throttle
 from servicekit.domain.clock import Clock
@@ -15,7 +16,7 @@ class Gateway:
     """The settings, database and clock, and the three parts that act on a request: `identity`
     (tokens, principals, rate limits), `idempotency_keys` and the `upstreams` it forwards to."""
 
-    def __init__(self, settings: GatewaySettings, db: Database, clock: Clock) -> None:
+    def __init__(self, settings: GatewaySettings, db: Database[GatewayUnit], clock: Clock) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock

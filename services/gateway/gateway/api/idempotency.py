@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from gateway.api.upstreams import FORWARDED_RESPONSE_HEADERS, OutcomeUnknown
-from gateway.db import IdempotentRequests, Principal, StoredResponse
+from gateway.db import GatewayUnit, Principal, StoredResponse
 from gateway.domain import Repeat, classify_repeat, idempotency_cutoff, request_fingerprint
 from servicekit.domain.clock import Clock
 from servicekit.hosting.http import Problem
@@ -36,7 +36,7 @@ def remembered_as_sent(body: bytes) -> bytes:
 
 
 class IdempotencyKeys:
-    def __init__(self, db: Database, clock: Clock, ttl_seconds: float) -> None:
+    def __init__(self, db: Database[GatewayUnit], clock: Clock, ttl_seconds: float) -> None:
         self.db = db
         self.clock = clock
         self.ttl_seconds = ttl_seconds
@@ -70,7 +70,7 @@ class IdempotencyKeys:
         now = self.clock.now()
         forget_before = idempotency_cutoff(now, self.ttl_seconds)
         async with self.db.unit_of_work() as uow:
-            requests = IdempotentRequests(uow.session)
+            requests = uow.idempotent_requests
             if time.monotonic() >= self._next_purge:
                 self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
                 await requests.purge(forget_before)
@@ -93,7 +93,7 @@ class IdempotencyKeys:
                 await self._release(caller.id, key)
                 return response
         async with self.db.unit_of_work() as uow:
-            await IdempotentRequests(uow.session).complete(
+            await uow.idempotent_requests.complete(
                 caller.id,
                 key,
                 StoredResponse(
@@ -134,5 +134,5 @@ class IdempotencyKeys:
 
     async def _release(self, principal_id: str, key: str) -> None:
         async with self.db.unit_of_work() as uow:
-            await IdempotentRequests(uow.session).release(principal_id, key)
+            await uow.idempotent_requests.release(principal_id, key)
             await uow.commit()

@@ -11,7 +11,7 @@ import structlog
 from fastapi import Request
 
 from contracts.principals import PrincipalRegistered
-from gateway.db import Principal, Principals
+from gateway.db import GatewayUnit, Principal
 from gateway.domain import hash_token, new_token, token_fault
 from gateway.throttle import Throttle
 from servicekit.domain.clock import Clock
@@ -41,7 +41,7 @@ def new_principal_id() -> str:
 
 
 class Identity:
-    def __init__(self, db: Database, clock: Clock, throttle: Throttle) -> None:
+    def __init__(self, db: Database[GatewayUnit], clock: Clock, throttle: Throttle) -> None:
         self.db = db
         self.clock = clock
         self.throttle = throttle
@@ -53,7 +53,7 @@ class Identity:
         if scheme.lower() != "bearer" or not token:
             raise unauthenticated("Send `Authorization: Bearer <token>`")
         async with self.db.unit_of_work() as uow:
-            caller = await Principals(uow.session).by_token_hash(hash_token(token.strip()))
+            caller = await uow.principals.by_token_hash(hash_token(token.strip()))
         fault = (
             "The token is not valid"
             if caller is None
@@ -87,14 +87,14 @@ class Identity:
             token_expires_at=token_expires_at,
         )
         async with self.db.unit_of_work() as uow:
-            await Principals(uow.session).add(principal, hash_token(token))
+            await uow.principals.add(principal, hash_token(token))
             uow.emit(registered(principal))
             await uow.commit()
         return principal, token
 
     async def revoke_token(self, caller: Principal) -> None:
         async with self.db.unit_of_work() as uow:
-            await Principals(uow.session).revoke_token(caller.id, self.clock.now())
+            await uow.principals.revoke_token(caller.id, self.clock.now())
             await uow.commit()
 
     async def bootstrap_operator(self, operator_token: str) -> None:
@@ -102,7 +102,7 @@ class Identity:
         generated = not operator_token
         token = operator_token or new_token()
         async with self.db.unit_of_work() as uow:
-            principals = Principals(uow.session)
+            principals = uow.principals
             if await principals.by_token_hash(hash_token(token)) is None:
                 operator = Principal(
                     new_principal_id(),

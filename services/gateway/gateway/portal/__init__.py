@@ -29,6 +29,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from gateway.db import GatewayUnit
 from gateway.portal.responses import sign_in_first, stale_form
 from gateway.portal.routes import router
 from gateway.portal.security_headers import SecurityHeaders
@@ -45,7 +46,7 @@ __all__ = ["PortalSettings", "SecurityHeaders", "install"]
 
 def install(
     app: FastAPI,
-    db: Database,
+    db: Database[GatewayUnit],
     *,
     settings: PortalSettings | None = None,
     clock: Clock | None = None,

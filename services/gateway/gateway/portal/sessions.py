@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, LargeBinary, String, Table, delete, insert, select, update
 
-from gateway.db import metadata
+from gateway.db import GatewayUnit, metadata
 from gateway.portal.settings import PortalSettings
 from servicekit.domain.clock import Clock
 from servicekit.messaging.db import UtcDateTime
@@ -110,7 +110,7 @@ class OpenSession:
 
 
 class PortalSessions:
-    def __init__(self, db: Database, clock: Clock, settings: PortalSettings) -> None:
+    def __init__(self, db: Database[GatewayUnit], clock: Clock, settings: PortalSettings) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings

@@ -13,7 +13,6 @@ from notifications.api.views import (
     failed_email_view,
     notification_view,
 )
-from notifications.db import Directory, Inbox
 from notifications.domain import Preferences
 from servicekit.hosting.http import CallerDep, not_found, require_role
 from servicekit.hosting.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
@@ -41,8 +40,8 @@ async def inbox(
             raise bad_cursor()
         after = (cursor_moment(created), notification_id)
     async with ctx.db.unit_of_work() as uow:
-        rows = await Inbox(uow.session).page(who.id, after, limit + 1)
-        unread = await Inbox(uow.session).unread(who.id)
+        rows = await uow.inbox.page(who.id, after, limit + 1)
+        unread = await uow.inbox.unread(who.id)
     more, rows = len(rows) > limit, rows[:limit]
     return {
         "items": [notification_view(row) for row in rows],
@@ -56,7 +55,7 @@ async def inbox(
 @router.post("/me/notifications/{notification_id}/read")
 async def mark_read(notification_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
-        if not await Inbox(uow.session).mark_read(notification_id, who.id, ctx.clock.now()):
+        if not await uow.inbox.mark_read(notification_id, who.id, ctx.clock.now()):
             raise not_found("notification")
         await uow.commit()
     return {"id": notification_id, "read": True}
@@ -65,7 +64,7 @@ async def mark_read(notification_id: str, who: CallerDep, ctx: Context) -> dict[
 @router.get("/me/notification-preferences")
 async def get_preferences(who: CallerDep, ctx: Context) -> dict[str, bool]:
     async with ctx.db.unit_of_work() as uow:
-        chosen = await Directory(uow.session).preferences(who.id)
+        chosen = await uow.directory.preferences(who.id)
     return {"email": chosen.email, "in_app": chosen.in_app}
 
 
@@ -74,7 +73,7 @@ async def set_preferences(body: PreferencesBody, who: CallerDep, ctx: Context) -
     """Messages a person must get (a failed payment, a refund, a suspension) go out on
     every channel whatever is chosen here."""
     async with ctx.db.unit_of_work() as uow:
-        await Directory(uow.session).set_preferences(who.id, Preferences(body.email, body.in_app))
+        await uow.directory.set_preferences(who.id, Preferences(body.email, body.in_app))
         await uow.commit()
     return {"email": body.email, "in_app": body.in_app, "always_sent": "messages you must get"}
 
@@ -96,7 +95,7 @@ async def failed_emails(
             raise bad_cursor()
         after = (cursor_moment(failed), int(delivery_id))
     async with ctx.db.unit_of_work() as uow:
-        rows = await Inbox(uow.session).failed_emails(after, limit + 1)
+        rows = await uow.inbox.failed_emails(after, limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
     return {
         "items": [failed_email_view(row) for row in rows],

@@ -8,7 +8,6 @@ from orders import handlers
 from orders.api.bodies import ListingChanges, NewListing, Vacation
 from orders.api.dependencies import Context, who_of
 from orders.api.views import iso_or_none, listing_view, moment_cursor
-from orders.db import Listings, Sellers
 from orders.domain import ListingStatus, NotFound
 from servicekit.hosting.http import CallerDep, require_role
 from servicekit.hosting.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
@@ -43,7 +42,7 @@ async def list_listings(
     after = moment_cursor(cursor)
     own = who.role == "seller" and seller_id == who.id
     async with ctx.db.unit_of_work() as uow:
-        page = await Listings(uow.session).page(
+        page = await uow.listings.page(
             seller_id=seller_id,
             include_hidden=own,
             today=ctx.clock.now().date(),
@@ -63,8 +62,8 @@ async def list_listings(
 @router.get("/listings/{listing_id}")
 async def get_listing(listing_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
-        listing = await Listings(uow.session).get(listing_id)
-        seller = await Sellers(uow.session).get(listing.seller_id) if listing else None
+        listing = await uow.listings.get(listing_id)
+        seller = await uow.sellers.get(listing.seller_id) if listing else None
     if listing is None or not listing.visible_to(who.id, seller, ctx.clock.now().date()):
         raise NotFound("listing")
     return listing_view(listing)

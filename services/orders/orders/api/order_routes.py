@@ -25,7 +25,6 @@ from orders.api.views import (
     review_view,
     sequence_cursor,
 )
-from orders.db import Orders, OrderTickets
 from orders.domain import Actor, Address, NotFound, Order, Status
 from orders.handlers import OrdersContext
 from servicekit.hosting.http import Caller, CallerDep, forbidden, require_role
@@ -74,7 +73,7 @@ async def list_orders(
         raise forbidden("Only buyers and sellers have their own orders to list")
     after = moment_cursor(cursor)
     async with ctx.db.unit_of_work() as uow:
-        page = await Orders(uow.session).page(
+        page = await uow.orders.page(
             party_column=f"{party}_id",
             party_id=who.id,
             status=status.value if status else None,
@@ -94,8 +93,8 @@ async def list_orders(
 @router.get("/orders/{order_id}")
 async def get_order(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
-        order = await Orders(uow.session).get(order_id)
-        tickets = await OrderTickets(uow.session).of_order(order_id)
+        order = await uow.orders.get(order_id)
+        tickets = await uow.order_tickets.of_order(order_id)
     if order is None or order.actor_for(who.id, who.role) is None:
         raise NotFound("order")
     return _view(order, who, ctx, tickets)

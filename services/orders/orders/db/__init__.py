@@ -14,12 +14,14 @@ from orders.db.tables import (
     reviews,
     sellers,
 )
+from orders.db.unit import OrdersUnit
 
 __all__ = [
     "Listings",
     "Messages",
     "OrderTickets",
     "Orders",
+    "OrdersUnit",
     "Reviews",
     "Sellers",
     "listings",

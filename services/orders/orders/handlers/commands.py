@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from orders import domain
-from orders.db import Listings, Messages, Orders, Reviews, Sellers
+from orders.db import OrdersUnit
 from orders.domain import (
     Actor,
     Address,
@@ -19,15 +19,14 @@ from orders.domain import (
     Review,
 )
 from orders.handlers.context import OrdersContext, Who, keep, new_id
-from servicekit.messaging.uow import UnitOfWork
 
 # A party's decision on an order: (the order, who they are to it, now) -> what happened.
 Decision = Callable[[Order, Actor, datetime], Outcome]
 
 
-async def _party_order(uow: UnitOfWork, order_id: str, who: Who) -> tuple[Order, Actor]:
+async def _party_order(uow: OrdersUnit, order_id: str, who: Who) -> tuple[Order, Actor]:
     """The order and the caller's part in it: only its parties (and staff) see it at all."""
-    order = await Orders(uow.session).get(order_id)
+    order = await uow.orders.get(order_id)
     actor = order.actor_for(who.id, who.role) if order else None
     if order is None or actor is None:
         raise NotFound("order")
@@ -55,11 +54,11 @@ async def place_order(
     """Reserve the stock and record the order at the listing's price."""
     now = ctx.clock.now()
     async with ctx.db.unit_of_work() as uow:
-        listings = Listings(uow.session)
+        listings = uow.listings
         listing = await listings.get(listing_id)
         if listing is None:
             raise NotFound("listing")
-        (await Sellers(uow.session).get(listing.seller_id)).check_can_sell(now.date())
+        (await uow.sellers.get(listing.seller_id)).check_can_sell(now.date())
         placed = domain.place_order(
             order_id=new_id("ord"),
             listing=listing,
@@ -77,7 +76,7 @@ async def place_order(
             if current is not None:
                 current.check_orderable(quantity, now.date())
             raise DomainError("insufficient-stock", "Not enough left of this listing")
-        await Orders(uow.session).add(placed.order)
+        await uow.orders.add(placed.order)
         for event in placed.events:
             uow.emit(event)
         await uow.commit()
@@ -127,7 +126,7 @@ async def ship(
         same_parcel: list[Order] = []
         if shipped_with and tracking_number and domain.carrier_key(shipped_with):
             key = domain.carrier_key(shipped_with)
-            same_parcel = await Orders(uow.session).parcel_orders(key, tracking_number)
+            same_parcel = await uow.orders.parcel_orders(key, tracking_number)
         shipped = domain.ship(
             order,
             actor,
@@ -202,7 +201,7 @@ async def review(ctx: OrdersContext, order_id: str, who: Who, rating: int, text:
         reviewed = domain.review(order, actor, rating, now, review_id=review_id, text=text)
         saved = await keep(uow, order, reviewed)
         created = Review(review_id, saved.id, saved.seller_id, saved.buyer_id, rating, text, now)
-        await Reviews(uow.session).add(created)
+        await uow.reviews.add(created)
         await uow.commit()
     return created
 
@@ -214,7 +213,7 @@ async def post_message(ctx: OrdersContext, order_id: str, who: Who, body: str) -
         message, posted = domain.post_message(
             order, actor, message_id=new_id("msg"), sender_id=who.id, body=body, at=now
         )
-        await Messages(uow.session).add(message)
+        await uow.messages.add(message)
         uow.emit(posted)
         await uow.commit()
     return message
@@ -225,7 +224,7 @@ async def messages(
 ) -> list[Message]:
     async with ctx.db.unit_of_work() as uow:
         await _party_order(uow, order_id, who)
-        return await Messages(uow.session).for_order(order_id, limit=limit, after_seq=after_seq)
+        return await uow.messages.for_order(order_id, limit=limit, after_seq=after_seq)
 
 
 async def carrier_event(
@@ -244,7 +243,7 @@ async def carrier_event(
     key = domain.reporting_carrier_key(carrier)
     domain.check_report_time(occurred_at, ctx.clock.now())
     async with ctx.db.unit_of_work() as uow:
-        repository = Orders(uow.session)
+        repository = uow.orders
         candidates = await repository.parcel_orders(key, tracking_number, shipped_by=occurred_at)
         found = domain.parcel_order(candidates, occurred_at)
         if found is None:

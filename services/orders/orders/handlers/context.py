@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from orders.db import Listings, Orders
+from orders.db import OrdersUnit
 from orders.domain import Order, OrderRules, Outcome
 from servicekit.domain.calendar import BusinessCalendar
 from servicekit.domain.clock import Clock
-from servicekit.messaging.uow import Database, UnitOfWork
+from servicekit.messaging.uow import Database
 
 
 def new_id(prefix: str) -> str:
@@ -21,7 +21,7 @@ def new_id(prefix: str) -> str:
 class OrdersContext:
     """What the use cases need besides a unit of work."""
 
-    db: Database
+    db: Database[OrdersUnit]
     clock: Clock
     calendar: BusinessCalendar
     rules: OrderRules
@@ -36,12 +36,12 @@ class Who:
     carrier: str | None = None  # the carrier a `carrier` principal speaks for
 
 
-async def keep(uow: UnitOfWork, before: Order, outcome: Outcome) -> Order:
+async def keep(uow: OrdersUnit, before: Order, outcome: Outcome) -> Order:
     """Save the outcome's order (refused if someone else changed it since `before` was read),
     give the stock back if it ended unfulfilled, and emit its events."""
-    saved = await Orders(uow.session).save(outcome.order, before=before)
+    saved = await uow.orders.save(outcome.order, before=before)
     if outcome.stock_back:
-        await Listings(uow.session).give_back(before.listing_id, before.quantity)
+        await uow.listings.give_back(before.listing_id, before.quantity)
     for event in outcome.events:
         uow.emit(event)
     return saved

@@ -10,7 +10,6 @@ from functools import partial
 import structlog
 
 from orders import domain
-from orders.db import Orders
 from orders.domain import DomainError, Order, Outcome, Status
 from orders.handlers.context import OrdersContext, keep
 from servicekit.hosting.timers import TimerJob
@@ -28,12 +27,12 @@ async def _fire(
     limit: int = 100,
 ) -> int:
     async with ctx.db.unit_of_work() as uow:
-        due = await Orders(uow.session).due(status.value, deadline, now, limit)
+        due = await uow.orders.due(status.value, deadline, now, limit)
     fired = 0
     for order_id in due:
         try:
             async with ctx.db.unit_of_work() as uow:
-                order = await Orders(uow.session).get(order_id)
+                order = await uow.orders.get(order_id)
                 if order is None:
                     continue
                 await keep(uow, order, decide(order, now))

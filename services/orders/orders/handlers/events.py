@@ -18,15 +18,14 @@ from contracts.payments import (
 from contracts.seller_standards import SellerStandingChanged
 from contracts.support import TicketEscalated, TicketOpened, TicketResolved
 from orders import domain
-from orders.db import Orders, OrderTickets, Sellers
+from orders.db import OrdersUnit
 from orders.domain import Order, Outcome, PaymentState, TransitionRefused
 from orders.handlers.context import OrdersContext, keep
 from servicekit.messaging.events import EventRouter, Received
-from servicekit.messaging.uow import UnitOfWork
 
 
-async def _on_order(uow: UnitOfWork, order_id: str, decide: Callable[[Order], Outcome]) -> None:
-    order = await Orders(uow.session).get(order_id)
+async def _on_order(uow: OrdersUnit, order_id: str, decide: Callable[[Order], Outcome]) -> None:
+    order = await uow.orders.get(order_id)
     if order is None:
         return  # not an order of ours
     try:
@@ -37,7 +36,7 @@ async def _on_order(uow: UnitOfWork, order_id: str, decide: Callable[[Order], Ou
 
 
 async def on_payment_authorized(
-    ctx: OrdersContext, received: Received[PaymentAuthorized], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[PaymentAuthorized], uow: OrdersUnit
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
@@ -46,7 +45,7 @@ async def on_payment_authorized(
 
 
 async def on_payment_failed(
-    ctx: OrdersContext, received: Received[PaymentAuthorizationFailed], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[PaymentAuthorizationFailed], uow: OrdersUnit
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
@@ -57,7 +56,7 @@ async def on_payment_failed(
 
 
 async def on_payment_captured(
-    ctx: OrdersContext, received: Received[PaymentCaptured], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[PaymentCaptured], uow: OrdersUnit
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
@@ -70,7 +69,7 @@ async def on_payment_captured(
 
 
 async def on_payment_voided(
-    ctx: OrdersContext, received: Received[PaymentVoided], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[PaymentVoided], uow: OrdersUnit
 ) -> None:
     """The hold was released. Following orders' own cancel, decline or expiry that is only
     recorded (no second OrderCancelled); under an order still open, it ends the order."""
@@ -81,7 +80,7 @@ async def on_payment_voided(
 
 
 async def on_payment_released(
-    ctx: OrdersContext, received: Received[PaymentReleased], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[PaymentReleased], uow: OrdersUnit
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
@@ -94,7 +93,7 @@ async def on_payment_released(
 
 
 async def on_payment_refunded(
-    ctx: OrdersContext, received: Received[PaymentRefunded], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[PaymentRefunded], uow: OrdersUnit
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
@@ -105,19 +104,19 @@ async def on_payment_refunded(
 
 
 async def on_standing_changed(
-    ctx: OrdersContext, received: Received[SellerStandingChanged], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[SellerStandingChanged], uow: OrdersUnit
 ) -> None:
     event = received.event
-    await Sellers(uow.session).set_standing(event.seller_id, event.standing, ctx.clock.now())
+    await uow.sellers.set_standing(event.seller_id, event.standing, ctx.clock.now())
 
 
 async def on_ticket_opened(
-    ctx: OrdersContext, received: Received[TicketOpened], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[TicketOpened], uow: OrdersUnit
 ) -> None:
     event = received.event
     if event.order_id is None:
         return  # a ticket about a seller, not an order
-    await OrderTickets(uow.session).opened(
+    await uow.order_tickets.opened(
         ticket_id=event.ticket_id,
         order_id=event.order_id,
         reason=event.reason,
@@ -129,24 +128,22 @@ async def on_ticket_opened(
 
 
 async def on_ticket_escalated(
-    ctx: OrdersContext, received: Received[TicketEscalated], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[TicketEscalated], uow: OrdersUnit
 ) -> None:
     event = received.event
-    await OrderTickets(uow.session).changed(
+    await uow.order_tickets.changed(
         event.ticket_id, ctx.clock.now(), status="escalated", priority=event.priority
     )
 
 
 async def on_ticket_resolved(
-    ctx: OrdersContext, received: Received[TicketResolved], uow: UnitOfWork
+    ctx: OrdersContext, received: Received[TicketResolved], uow: OrdersUnit
 ) -> None:
-    await OrderTickets(uow.session).changed(
-        received.event.ticket_id, ctx.clock.now(), status="resolved"
-    )
+    await uow.order_tickets.changed(received.event.ticket_id, ctx.clock.now(), status="resolved")
 
 
-def event_router(ctx: OrdersContext) -> EventRouter:
-    router = EventRouter()
+def event_router(ctx: OrdersContext) -> EventRouter[OrdersUnit]:
+    router = EventRouter[OrdersUnit]()
     router.add(PaymentAuthorized, partial(on_payment_authorized, ctx))
     router.add(PaymentAuthorizationFailed, partial(on_payment_failed, ctx))
     router.add(PaymentCaptured, partial(on_payment_captured, ctx))

@@ -8,7 +8,6 @@ from typing import Any
 
 from contracts import Money
 from orders import domain
-from orders.db import Listings, Sellers
 from orders.domain import Fulfilment, Listing, NotFound, Seller
 from orders.handlers.context import OrdersContext, Who, new_id
 
@@ -37,7 +36,7 @@ async def create_listing(
         horizon_days=ctx.rules.event_horizon_days,
     )
     async with ctx.db.unit_of_work() as uow:
-        await Listings(uow.session).add(listing)
+        await uow.listings.add(listing)
         await uow.commit()
     return listing
 
@@ -46,11 +45,11 @@ async def update_listing(
     ctx: OrdersContext, listing_id: str, who: Who, changes: dict[str, Any]
 ) -> Listing:
     async with ctx.db.unit_of_work() as uow:
-        repository = Listings(uow.session)
+        repository = uow.listings
         listing = await repository.get(listing_id)
         if listing is None:
             raise NotFound("listing")
-        seller = await Sellers(uow.session).get(listing.seller_id)
+        seller = await uow.sellers.get(listing.seller_id)
         updated = domain.change_listing(listing, who.id, seller, changes, ctx.clock.now().date())
         await repository.update(updated)
         await uow.commit()
@@ -61,7 +60,7 @@ async def set_vacation(ctx: OrdersContext, seller_id: str, until: date | None) -
     now = ctx.clock.now()
     domain.check_vacation_end(until, now.date())
     async with ctx.db.unit_of_work() as uow:
-        sellers = Sellers(uow.session)
+        sellers = uow.sellers
         await sellers.set_vacation(seller_id, until, now)
         seller = await sellers.get(seller_id)
         await uow.commit()

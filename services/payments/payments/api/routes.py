@@ -8,7 +8,6 @@ from fastapi import APIRouter, Header, Request
 from payments import ledger, webhooks
 from payments.api.dependencies import Context, Webhooks
 from payments.api.views import line_view, payment_view
-from payments.db import CreditBalances, Disputes, Ledger, Operations, Payments
 from servicekit.hosting.http import CallerDep, Problem, not_found, require_role
 
 router = APIRouter(prefix="/v1")
@@ -17,11 +16,11 @@ router = APIRouter(prefix="/v1")
 @router.get("/orders/{order_id}/payment")
 async def get_payment(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
-        payment = await Payments(uow.session).get(order_id)
+        payment = await uow.payments.get(order_id)
         if payment is None or not payment.visible_to(who.id, who.role):
             raise not_found("payment")
-        operations = await Operations(uow.session).of_order(order_id)
-        disputes = await Disputes(uow.session).of_order(order_id)
+        operations = await uow.operations.of_order(order_id)
+        disputes = await uow.disputes.of_order(order_id)
     return payment_view(
         payment,
         operations,
@@ -35,8 +34,8 @@ async def get_payment(order_id: str, who: CallerDep, ctx: Context) -> dict[str, 
 async def my_credits(who: CallerDep, ctx: Context) -> dict[str, Any]:
     """The caller's goodwill credit: a balance per currency and every movement."""
     async with ctx.db.unit_of_work() as uow:
-        balances = await CreditBalances(uow.session).balances(who.id)
-        lines = await Ledger(uow.session).of_account(ledger.buyer_credit(who.id))
+        balances = await uow.credit_balances.balances(who.id)
+        lines = await uow.ledger.of_account(ledger.buyer_credit(who.id))
     return {
         "balances": [
             {"amount_minor": row.balance_minor, "currency": row.currency} for row in balances
@@ -49,7 +48,7 @@ async def my_credits(who: CallerDep, ctx: Context) -> dict[str, Any]:
 async def order_ledger(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     require_role(who, "operator")
     async with ctx.db.unit_of_work() as uow:
-        rows = await Ledger(uow.session).of_order(order_id)
+        rows = await uow.ledger.of_order(order_id)
     if not rows:
         raise not_found("ledger for an order")
     by_currency: dict[str, list[ledger.Line]] = {}

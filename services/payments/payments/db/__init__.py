@@ -14,6 +14,7 @@ from payments.db.tables import (
     refunds_waiting,
     webhook_events,
 )
+from payments.db.unit import PaymentsUnit
 
 __all__ = [
     "CreditBalances",
@@ -21,6 +22,7 @@ __all__ = [
     "Ledger",
     "Operations",
     "Payments",
+    "PaymentsUnit",
     "WaitingRefunds",
     "Webhooks",
     "credit_balances",

@@ -9,7 +9,6 @@ from servicekit.hosting.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_curso
 from support.api.bodies import NewMessage, NewTicket, ResolutionRequest
 from support.api.dependencies import Context
 from support.api.views import STAFF, queue_position, ticket_view
-from support.db import Messages, Tickets
 from support.domain.tickets import Status
 from support.handlers import commands
 from support.handlers.context import SupportContext
@@ -20,7 +19,7 @@ router = APIRouter(prefix="/v1")
 async def full_view(ctx: SupportContext, ticket_id: str, who: Caller) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
         ticket = await commands.visible_ticket(uow, ticket_id, who.id, who.role)
-        messages = await Messages(uow.session).of_ticket(ticket.id, with_internal=who.role in STAFF)
+        messages = await uow.messages.of_ticket(ticket.id, with_internal=who.role in STAFF)
     return ticket_view(ticket, messages)
 
 
@@ -37,7 +36,7 @@ async def list_tickets(
         raise Problem(403, "Forbidden", "Tickets are for buyers, sellers and agents")
     after = queue_position(cursor) if cursor else None
     async with ctx.db.unit_of_work() as uow:
-        page = await Tickets(uow.session).page(
+        page = await uow.tickets.page(
             party=None if who.role in STAFF else who.id,
             statuses=status,
             after=after,
@@ -103,9 +102,7 @@ async def resolve(
 async def tickets_of_order(order_id: str, who: CallerDep, ctx: Context) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
         tickets = [
-            t
-            for t in await Tickets(uow.session).of_order(order_id)
-            if t.visible_to(who.id, who.role)
+            t for t in await uow.tickets.of_order(order_id) if t.visible_to(who.id, who.role)
         ]
     if not tickets and who.role not in STAFF:
         raise not_found("tickets for an order")

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from servicekit.messaging.failures import ConcurrentUpdate
-from support.db import AwaitingReplies, Orders, Tickets
 from support.domain import tickets as rules
 from support.domain.triggers import message_unanswered
 from support.handlers.context import SupportContext, emit_all, open_automatic
@@ -16,12 +15,12 @@ from support.handlers.context import SupportContext, emit_all, open_automatic
 async def escalate_breaches(ctx: SupportContext, now: datetime) -> int:
     """Every open ticket past an SLA target is escalated, once per target."""
     async with ctx.db.unit_of_work() as uow:
-        due = await Tickets(uow.session).due_by(now, ctx.batch_size)
+        due = await uow.tickets.due_by(now, ctx.batch_size)
     for ticket in due:
         try:
             async with ctx.db.unit_of_work() as uow:
                 escalated = rules.escalate(ticket, rules.breaches(ticket, now), now)
-                await Tickets(uow.session).save(escalated)
+                await uow.tickets.save(escalated)
                 emit_all(uow, escalated)
                 await uow.commit()
         except ConcurrentUpdate:
@@ -32,8 +31,8 @@ async def escalate_breaches(ctx: SupportContext, now: datetime) -> int:
 async def open_unanswered(ctx: SupportContext, now: datetime) -> int:
     """A buyer's message unanswered for 24 hours opens a ticket (one per order)."""
     async with ctx.db.unit_of_work() as uow:
-        waiting = AwaitingReplies(uow.session)
-        orders = Orders(uow.session)
+        waiting = uow.awaiting_replies
+        orders = uow.orders
         due = await waiting.waiting_since(now - ctx.reply_within, ctx.batch_size)
         for row in due:
             order = await orders.get(row.order_id)

@@ -7,8 +7,7 @@ from contracts import Money
 from contracts.support import ResolutionAction
 from servicekit.hosting.http import not_found
 from servicekit.messaging.failures import ConcurrentUpdate
-from servicekit.messaging.uow import UnitOfWork
-from support.db import Messages, OrderMoneys, Orders, Tickets
+from support.db import SupportUnit
 from support.domain import tickets as rules
 from support.domain.errors import NotAllowed
 from support.domain.order_money import decide_money, moves_money
@@ -22,7 +21,7 @@ async def open_by_customer(
     if role not in ("buyer", "seller"):
         raise NotAllowed("Buyers and sellers open tickets on their own orders")
     async with ctx.db.unit_of_work() as uow:
-        order = await Orders(uow.session).get(order_id)
+        order = await uow.orders.get(order_id)
         if order is None or principal_id not in (order["buyer_id"], order["seller_id"]):
             raise not_found("order")
         now = ctx.clock.now()
@@ -37,7 +36,7 @@ async def open_by_customer(
             title=title,
             targets=ctx.targets,
         )
-        tickets = Tickets(uow.session)
+        tickets = uow.tickets
         if await tickets.add(ticket):
             emit_all(uow, ticket)
         else:
@@ -48,13 +47,13 @@ async def open_by_customer(
             ticket = await tickets.save(
                 rules.post_message(existing, principal_id, role, False, now)
             )
-        await Messages(uow.session).add(ticket.id, principal_id, role, body, False, now)
+        await uow.messages.add(ticket.id, principal_id, role, body, False, now)
         await uow.commit()
     return ticket
 
 
-async def visible_ticket(uow: UnitOfWork, ticket_id: str, principal_id: str, role: str) -> Ticket:
-    ticket = await Tickets(uow.session).get(ticket_id)
+async def visible_ticket(uow: SupportUnit, ticket_id: str, principal_id: str, role: str) -> Ticket:
+    ticket = await uow.tickets.get(ticket_id)
     if ticket is None or not ticket.visible_to(principal_id, role):
         raise not_found("ticket")
     return ticket
@@ -66,10 +65,10 @@ async def post_message(
     async with ctx.db.unit_of_work() as uow:
         ticket = await visible_ticket(uow, ticket_id, principal_id, role)
         now = ctx.clock.now()
-        saved = await Tickets(uow.session).save(
+        saved = await uow.tickets.save(
             rules.post_message(ticket, principal_id, role, internal, now)
         )
-        await Messages(uow.session).add(ticket.id, principal_id, role, body, internal, now)
+        await uow.messages.add(ticket.id, principal_id, role, body, internal, now)
         await uow.commit()
     return saved
 
@@ -89,7 +88,7 @@ async def resolve(
     what it cannot do; a refusal changes nothing."""
     async with ctx.db.unit_of_work() as uow:
         ticket = await visible_ticket(uow, ticket_id, principal_id, role)
-        order = await Orders(uow.session).get(ticket.order_id) if ticket.order_id else None
+        order = await uow.orders.get(ticket.order_id) if ticket.order_id else None
         now = ctx.clock.now()
         decided = rules.resolve(
             ticket,
@@ -101,7 +100,7 @@ async def resolve(
             now=now,
             buyer_of_order=order["buyer_id"] if order else None,
         )
-        moneys = OrderMoneys(uow.session)
+        moneys = uow.order_moneys
         # only a resolution that moves money on an order support knows reads (and locks) its
         # money; an unknown order's is refused as not yet known
         money = await moneys.locked(order["order_id"]) if order and moves_money(action) else None
@@ -110,7 +109,7 @@ async def resolve(
         )
         if counted is not None:
             await moneys.save(counted)
-        resolved = await Tickets(uow.session).save(decided)
+        resolved = await uow.tickets.save(decided)
         emit_all(uow, decided)
         await uow.commit()
     return resolved

@@ -11,8 +11,8 @@ from typing import Any
 
 from servicekit.domain.calendar import BusinessCalendar
 from servicekit.domain.clock import Clock
-from servicekit.messaging.uow import Database, UnitOfWork
-from support.db import Orders, Tickets
+from servicekit.messaging.uow import Database
+from support.db import SupportUnit
 from support.domain import tickets as rules
 from support.domain.tickets import SYSTEM, SlaTargets, Ticket
 from support.domain.triggers import TicketAsked
@@ -20,7 +20,7 @@ from support.domain.triggers import TicketAsked
 
 @dataclass
 class SupportContext:
-    db: Database
+    db: Database[SupportUnit]
     clock: Clock
     calendar: BusinessCalendar
     reply_within: timedelta = timedelta(hours=24)
@@ -35,7 +35,7 @@ def new_ticket_id() -> str:
 
 async def open_automatic(
     ctx: SupportContext,
-    uow: UnitOfWork,
+    uow: SupportUnit,
     asked: TicketAsked,
     *,
     order: dict[str, Any] | None = None,
@@ -43,7 +43,7 @@ async def open_automatic(
     """Open a `system` ticket, or count the slip on the one already open for this order (or
     seller, when it has no order) and reason: one ticket per order and reason. `order` is
     the order as support knows it, when the caller has read it already."""
-    tickets = Tickets(uow.session)
+    tickets = uow.tickets
     now = ctx.clock.now()
     existing = await tickets.open_for(asked.order_id or asked.seller_id, asked.reason)
     if existing is not None:
@@ -52,7 +52,7 @@ async def open_automatic(
         emit_all(uow, repeated)
         return repeated
     if order is None and asked.order_id is not None:
-        order = await Orders(uow.session).get(asked.order_id) or asked.order_from_context()
+        order = await uow.orders.get(asked.order_id) or asked.order_from_context()
     ticket = rules.open_ticket(
         new_ticket_id(),
         order=order,
@@ -71,7 +71,7 @@ async def open_automatic(
     return ticket
 
 
-def emit_all(uow: UnitOfWork, changed: Ticket) -> None:
+def emit_all(uow: SupportUnit, changed: Ticket) -> None:
     """Emit what the domain recorded the ticket's last change caused."""
     for event in changed.events:
         uow.emit(event)

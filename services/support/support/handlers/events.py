@@ -25,8 +25,7 @@ from contracts.payments import (
     PaymentVoided,
 )
 from servicekit.messaging.events import EventRouter, Received
-from servicekit.messaging.uow import UnitOfWork
-from support.db import AwaitingReplies, OrderMoneys, Orders
+from support.db import SupportUnit
 from support.domain.order_money import PaymentFact, money_seen
 from support.domain.triggers import TRIGGERS, ticket_asked_by
 from support.handlers.context import SupportContext, open_automatic
@@ -49,10 +48,10 @@ _MONEY_FACTS_OPENING_TICKETS = (PaymentCaptureFailed, PaymentDisputeOpened)
 
 
 async def on_order_placed(
-    ctx: SupportContext, received: Received[OrderPlaced], uow: UnitOfWork
+    ctx: SupportContext, received: Received[OrderPlaced], uow: SupportUnit
 ) -> None:
     event = received.event
-    await Orders(uow.session).remember(
+    await uow.orders.remember(
         order_id=event.order_id,
         buyer_id=event.buyer_id,
         seller_id=event.seller_id,
@@ -65,43 +64,43 @@ async def on_order_placed(
     await _money_seen(uow, event)
 
 
-async def _money_seen(uow: UnitOfWork, event: PaymentFact) -> None:
-    moneys = OrderMoneys(uow.session)
+async def _money_seen(uow: SupportUnit, event: PaymentFact) -> None:
+    moneys = uow.order_moneys
     await moneys.save(money_seen(await moneys.locked(event.order_id), event))
 
 
 async def on_money_fact(
-    ctx: SupportContext, received: Received[PaymentFact], uow: UnitOfWork
+    ctx: SupportContext, received: Received[PaymentFact], uow: SupportUnit
 ) -> None:
     await _money_seen(uow, received.event)
 
 
-async def on_trigger(ctx: SupportContext, received: Received[Any], uow: UnitOfWork) -> None:
+async def on_trigger(ctx: SupportContext, received: Received[Any], uow: SupportUnit) -> None:
     """Open (or count on the open one) the ticket the event asks for, if it asks for one."""
     asked = ticket_asked_by(received.event, ctx.clock.now())
     if asked is not None:
         await open_automatic(ctx, uow, asked)
 
 
-async def on_money_trigger(ctx: SupportContext, received: Received[Any], uow: UnitOfWork) -> None:
+async def on_money_trigger(ctx: SupportContext, received: Received[Any], uow: SupportUnit) -> None:
     await _money_seen(uow, received.event)
     await on_trigger(ctx, received, uow)
 
 
 async def on_message_posted(
-    ctx: SupportContext, received: Received[OrderMessagePosted], uow: UnitOfWork
+    ctx: SupportContext, received: Received[OrderMessagePosted], uow: SupportUnit
 ) -> None:
     """A buyer's message starts the seller's 24-hour clock; the seller's reply stops it."""
     event = received.event
-    waiting = AwaitingReplies(uow.session)
+    waiting = uow.awaiting_replies
     if event.sender_role == "buyer":
         await waiting.wait(event.order_id, event.occurred_at, event.message_id)
     else:
         await waiting.answered(event.order_id)
 
 
-def event_router(ctx: SupportContext) -> EventRouter:
-    router = EventRouter()
+def event_router(ctx: SupportContext) -> EventRouter[SupportUnit]:
+    router = EventRouter[SupportUnit]()
     router.add(OrderPlaced, partial(on_order_placed, ctx))
     router.add(OrderMessagePosted, partial(on_message_posted, ctx))
     for fact in _MONEY_FACTS:
