@@ -87,8 +87,16 @@ class OrderSellerBackedOut(
 class OrderShippingAddressChanged(
     _OrderFact, type="marketplace.order.shipping_address_changed.v1", topic=ORDERS_EVENTS
 ):
+    """The buyer changed where the order goes before it shipped: the seller ships there.
+
+    Only `city` and `country` are required: events written before the rest was added lack it."""
+
     city: str
     country: str
+    name: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    postal_code: str | None = None
 
 
 class OrderShipped(_OrderFact, type="marketplace.order.shipped.v1", topic=ORDERS_EVENTS):

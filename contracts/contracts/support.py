@@ -88,3 +88,25 @@ class TicketEscalated(Event, type="marketplace.support.ticket_escalated.v1", top
 
     def subject(self) -> str:
         return self.order_id or self.seller_id
+
+
+class TicketReplied(Event, type="marketplace.support.ticket_replied.v1", topic=SUPPORT_EVENTS):
+    """An agent replied on a ticket where its buyer and seller see it: they are told.
+
+    Never for an internal note, nor for a party's own message."""
+
+    ticket_id: str
+    order_id: str | None = Field(None, description="None for a ticket about a seller")
+    buyer_id: str | None = None
+    seller_id: str
+    title: str = Field(description="What the ticket is about, in a line")
+    author_id: str
+    author_role: Literal["agent"]
+    waiting_for: Literal["buyer", "seller"] = Field(
+        description="Whose move it is now that the agent has answered"
+    )
+    excerpt: str = Field(description="The reply as plain text, shortened when long")
+    replied_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id or self.seller_id

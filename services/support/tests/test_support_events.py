@@ -1,7 +1,8 @@
 """What each ticket change causes, decided by the domain (no database): opening publishes
 `ticket_opened`, a repeat and each missed SLA target `ticket_escalated`, a resolution on an
 order `ticket_resolved` (to the order's buyer when the ticket opened before the order was
-seen); writing on a ticket publishes nothing. And which events open a ticket by themselves."""
+seen); an agent's public reply `ticket_replied` (an internal note or a party's own message
+nothing). And which events open a ticket by themselves."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,9 +15,10 @@ from contracts.orders import (
     OrderShipmentOverdue,
 )
 from contracts.seller_standards import SellerStandingChanged
-from contracts.support import TicketEscalated, TicketOpened, TicketResolved
+from contracts.support import TicketEscalated, TicketOpened, TicketReplied, TicketResolved
 from servicekit.domain.calendar import BusinessCalendar
 from support.domain.tickets import (
+    EXCERPT_LENGTH,
     SYSTEM,
     Ticket,
     breaches,
@@ -97,10 +99,49 @@ def test_each_missed_target_publishes_one_escalation():
     ]
 
 
-def test_writing_on_a_ticket_publishes_nothing_and_forgets_what_came_before():
-    answered = post_message(opened(), "usr_agent", "agent", internal=False, now=NOW)
+def test_an_agents_public_reply_is_published_for_the_parties_to_be_told():
+    [event] = post_message(
+        opened(), "usr_agent", "agent", internal=False, now=NOW, body="Where did it go?\n"
+    ).events
 
-    assert answered.events == ()
+    assert isinstance(event, TicketReplied)
+    assert (event.ticket_id, event.order_id, event.buyer_id, event.seller_id) == (
+        "tkt_1",
+        "ord_1",
+        "usr_buyer",
+        "usr_seller",
+    )
+    assert (event.author_id, event.author_role, event.excerpt) == (
+        "usr_agent",
+        "agent",
+        "Where did it go?",
+    )
+    assert (event.waiting_for, event.replied_at) == ("buyer", NOW)
+
+
+def test_a_reply_on_a_ticket_about_a_seller_waits_for_the_seller_and_names_no_buyer():
+    about_seller = opened(order=None, reason="seller_review")
+
+    [event] = post_message(about_seller, "usr_agent", "agent", False, NOW, body="Hi").events
+
+    assert (event.order_id, event.buyer_id, event.waiting_for) == (None, None, "seller")
+
+
+def test_a_long_reply_goes_out_as_an_excerpt():
+    body = "word " * 400
+
+    [event] = post_message(opened(), "usr_agent", "agent", False, NOW, body=body).events
+
+    assert len(event.excerpt) <= EXCERPT_LENGTH and event.excerpt.endswith("word\u2026")
+
+
+def test_an_internal_note_or_a_partys_own_message_publishes_nothing():
+    before = opened()  # carries its own ticket_opened
+    noted = post_message(before, "usr_agent", "agent", internal=True, now=NOW, body="check")
+    asked = post_message(before, "usr_buyer", "buyer", internal=False, now=NOW, body="any news?")
+    answered = post_message(before, "usr_seller", "seller", internal=False, now=NOW, body="sent")
+
+    assert noted.events == asked.events == answered.events == ()
 
 
 def test_a_resolution_on_an_order_is_published_for_payments():

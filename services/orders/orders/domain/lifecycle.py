@@ -142,7 +142,13 @@ def change_address(order: Order, actor: Actor, address: Address, at: datetime) -
     order = order.apply(Action.CHANGE_ADDRESS, actor, at, shipping_address=address)
     order = order.noting(at, "address_changed", f"Shipping address changed to {address.city}")
     changed = OrderShippingAddressChanged(
-        **order_fact(order, at), city=address.city, country=address.country
+        **order_fact(order, at),
+        name=address.name,
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        postal_code=address.postal_code,
+        country=address.country,
     )
     return Outcome(order, (changed,))
 

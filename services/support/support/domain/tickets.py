@@ -16,6 +16,7 @@ from contracts.support import (
     TicketEscalated,
     TicketOpened,
     TicketReason,
+    TicketReplied,
     TicketResolved,
 )
 from support.domain.errors import InvalidResolution, NotAllowed, Refused
@@ -266,10 +267,24 @@ def escalate(ticket: Ticket, missed: list[Breach], now: datetime) -> Ticket:
     return replace(escalated, events=tuple(_escalated(escalated, why, now) for why in missed))
 
 
+EXCERPT_LENGTH = 500  # of an agent's reply, in the event that tells the parties
+
+
+def excerpt(body: str, limit: int = EXCERPT_LENGTH) -> str:
+    """`body` as it goes into an event: whole when short, else cut at a word with an ellipsis."""
+    text = body.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(maxsplit=1)[0] if " " in cut else cut) + "…"
+
+
 def post_message(
-    ticket: Ticket, author_id: str, role: str, internal: bool, now: datetime
+    ticket: Ticket, author_id: str, role: str, internal: bool, now: datetime, *, body: str = ""
 ) -> Ticket:
-    """Who may write, and whose move it is afterwards. Writing causes no event."""
+    """Who may write, and whose move it is afterwards. An agent's public reply tells the
+    parties (`TicketReplied`, with an excerpt of `body`); an internal note or a party's own
+    message causes no event."""
     if not ticket.visible_to(author_id, role) or role not in ("buyer", "seller", "agent"):
         raise NotAllowed("Only the order's buyer and seller and agents write on a ticket")
     if internal and role != "agent":
@@ -282,8 +297,23 @@ def post_message(
     if internal:
         return replace(ticket, events=())
     waiting = Status.PENDING_SELLER if ticket.reason in _WAITS_FOR_SELLER else Status.PENDING_BUYER
+    replied = TicketReplied(
+        ticket_id=ticket.id,
+        order_id=ticket.order_id,
+        buyer_id=ticket.buyer_id,
+        seller_id=ticket.seller_id,
+        title=ticket.title,
+        author_id=author_id,
+        author_role="agent",
+        waiting_for="seller" if waiting is Status.PENDING_SELLER else "buyer",
+        excerpt=excerpt(body),
+        replied_at=now,
+    )
     return replace(
-        ticket, status=waiting, first_responded_at=ticket.first_responded_at or now, events=()
+        ticket,
+        status=waiting,
+        first_responded_at=ticket.first_responded_at or now,
+        events=(replied,),
     )
 
 

@@ -65,10 +65,10 @@ async def post_message(
     async with ctx.db.unit_of_work() as uow:
         ticket = await visible_ticket(uow, ticket_id, principal_id, role)
         now = ctx.clock.now()
-        saved = await uow.tickets.save(
-            rules.post_message(ticket, principal_id, role, internal, now)
-        )
+        written = rules.post_message(ticket, principal_id, role, internal, now, body=body)
+        saved = await uow.tickets.save(written)
         await uow.messages.add(ticket.id, principal_id, role, body, internal, now)
+        emit_all(uow, written)  # an agent's public reply tells the parties
         await uow.commit()
     return saved
 
