@@ -8,16 +8,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from seller_standards.api import install_api
 from seller_standards.db import StandardsUnit
-from seller_standards.domain.policy import Policy, StandardsError
+from seller_standards.domain.policy import Policy
 from seller_standards.handlers import StandardsContext, event_router, reevaluate_sellers
 from seller_standards.settings import StandardsSettings
 from servicekit.domain.clock import Clock
-from servicekit.hosting.http import problem_response
 from servicekit.hosting.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -40,9 +38,4 @@ def create_app(settings: StandardsSettings | None = None, *, clock: Clock | None
     runtime.timers.add("reevaluate-sellers", lambda now: reevaluate_sellers(ctx, now))
     app = runtime.fastapi_app(title="seller_standards")
     install_api(app, ctx)
-
-    async def refused(_: Request, error: Exception) -> JSONResponse:
-        return problem_response(422, "Not possible", str(error), "standards-refused")
-
-    app.add_exception_handler(StandardsError, refused)
     return app

@@ -8,16 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from servicekit.domain.calendar import BusinessCalendar
 from servicekit.domain.clock import Clock
-from servicekit.hosting.http import problem_response
 from servicekit.hosting.runtime import ServiceRuntime
 from support.api import install_api
 from support.db import SupportUnit
-from support.domain.errors import NotYetKnown, SupportError
 from support.handlers.clocks import timer_jobs
 from support.handlers.context import SupportContext
 from support.handlers.events import event_router
@@ -42,13 +39,4 @@ def create_app(settings: SupportSettings | None = None, *, clock: Clock | None =
         runtime.timers.add(name, job)
     app = runtime.fastapi_app(title="support")
     install_api(app, ctx)
-
-    async def refused(_: Request, error: Exception) -> JSONResponse:
-        assert isinstance(error, SupportError)
-        answer = problem_response(error.status, error.title, str(error), error.slug, **error.extra)
-        if isinstance(error, NotYetKnown):
-            answer.headers["Retry-After"] = str(error.extra.get("retry_after_seconds", 5))
-        return answer
-
-    app.add_exception_handler(SupportError, refused)
     return app
