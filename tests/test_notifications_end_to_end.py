@@ -101,6 +101,24 @@ def test_a_decline_tells_the_buyer_the_hold_is_released(platform, seller, buyer)
     assert any(n["kind"] == "order_declined.buyer" for n in inbox(buyer))
 
 
+def test_a_buyers_return_request_reaches_the_sellers_inbox(
+    platform, operator, seller, buyer, carrier
+):
+    order = authorized_order(seller, buyer)
+    delivered(carrier, operator, tracked_shipment(seller, order))
+    ok(buyer.post(f"/v1/orders/{order['id']}/return", {"reason": "Too small"}))
+
+    def told_seller():
+        return [
+            n
+            for n in inbox(seller)
+            if n["kind"] == "return_requested.seller" and n["order_id"] == order["id"]
+        ]
+
+    [notice] = eventually(told_seller)
+    assert "Too small" in notice["body"] and "pickup on" in notice["title"]
+
+
 def test_a_late_shipment_is_told_to_the_buyer_before_they_ask_and_to_the_seller(
     platform, operator, seller, buyer
 ):

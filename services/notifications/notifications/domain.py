@@ -86,6 +86,17 @@ def _ticket_resolved(data: dict[str, Any], order: OrderParties) -> list[Intent]:
     return _both(_to("buyer", "ticket_resolved"), _to("seller", "ticket_resolved"))(data, order)
 
 
+def _ticket_replied(data: dict[str, Any], order: OrderParties | None) -> list[Intent]:
+    """An agent's public reply: every party of the ticket sees it, so every party is told (a
+    ticket about a seller has no buyer). The event names them: a ticket about a seller has no
+    order here to look them up in."""
+    return [
+        Intent(data[f"{role}_id"], f"ticket_replied.{role}", data.get("order_id"))
+        for role in ("buyer", "seller")
+        if data.get(f"{role}_id")
+    ]
+
+
 def _cancelled(data: dict[str, Any], order: OrderParties) -> list[Intent]:
     """The buyer always hears; the seller when it was not their own doing."""
     told = _to("buyer", "order_cancelled", must=True)(data, order)
@@ -107,22 +118,40 @@ CATALOGUE: dict[str, Audience] = {
     "marketplace.order.shipment_overdue.v1": _both(
         _to("buyer", "shipment_late"), _to("seller", "shipment_late")
     ),
+    "marketplace.order.shipping_address_changed.v1": _to("seller", "address_changed"),
     "marketplace.order.delivery_failed.v1": _to("buyer", "delivery_failed"),
+    "marketplace.order.redelivery_requested.v1": _to("seller", "redelivery_requested"),
     "marketplace.order.delivered.v1": _to("buyer", "order_delivered"),
     "marketplace.order.problem_reported.v1": _to("seller", "problem_reported"),
+    # the seller hears "paid" from payment.released
+    "marketplace.order.completed.v1": _to("buyer", "order_completed"),
+    "marketplace.order.return_requested.v1": _both(
+        _to("seller", "return_requested"), _to("buyer", "return_requested")
+    ),
+    "marketplace.order.exchange_requested.v1": _to("seller", "exchange_requested"),
     "marketplace.order.message_posted.v1": _message_posted,
     "marketplace.payment.released.v1": _to("seller", "payout_released"),
     "marketplace.payment.refunded.v1": _to("buyer", "refunded", must=True),
     "marketplace.payment.credit_issued.v1": _to("buyer", "credit_issued", must=True),
     "marketplace.payment.dispute_opened.v1": _to("seller", "chargeback_opened", must=True),
     "marketplace.support.ticket_resolved.v1": _ticket_resolved,
+    "marketplace.support.ticket_replied.v1": _ticket_replied,
+}
+
+# Events that name whom they concern, so they tell someone even about no order.
+ABOUT_NO_ORDER: dict[str, Callable[[dict[str, Any], OrderParties | None], list[Intent]]] = {
+    "marketplace.support.ticket_replied.v1": _ticket_replied,
 }
 
 
 def intents_for(event_type: str, data: dict[str, Any], order: OrderParties | None) -> list[Intent]:
-    """Who is told about this order event (nobody if the order is unknown here)."""
+    """Who is told about this order event (nobody if the order is unknown here, unless the
+    event names its people itself: `ABOUT_NO_ORDER`)."""
+    if order is None:
+        named = ABOUT_NO_ORDER.get(event_type)
+        return named(data, None) if named else []
     audience = CATALOGUE.get(event_type)
-    if audience is None or order is None:
+    if audience is None:
         return []
     return audience(data, order)
 

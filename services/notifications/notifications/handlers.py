@@ -151,6 +151,10 @@ async def on_order_event(
     another topic) is parked and handled when the order arrives."""
     event = received.event
     data = event.model_dump(mode="json")
+    if event.order_id is None:  # a ticket about a seller: the event names whom it concerns
+        for intent in domain.intents_for(event.type, data, None):
+            await notify(ctx, uow, intent, str(received.envelope.id), data, None)
+        return
     order = await uow.directory.order(event.order_id)
     if order is None:
         await uow.parked.park(

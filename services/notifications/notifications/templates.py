@@ -11,7 +11,7 @@ either (the portal) escapes it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,17 @@ def _when(value: Any) -> str:
     return moment.strftime("%a %d %b %Y, %H:%M UTC")
 
 
+def _day(value: Any) -> str:
+    """A calendar date (`"2026-12-01"`, such as a pickup date) as people read it; anything
+    that is not one is shown as it is."""
+    if not value:
+        return "soon"
+    try:
+        return date.fromisoformat(str(value)[:10]).strftime("%a %d %b %Y")
+    except ValueError:
+        return str(value)
+
+
 def _environment(folder: Path, *, html: bool) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
@@ -55,6 +66,7 @@ def _environment(folder: Path, *, html: bool) -> jinja2.Environment:
     )
     environment.filters["money"] = _money
     environment.filters["when"] = _when
+    environment.filters["day"] = _day
     return environment
 
 
