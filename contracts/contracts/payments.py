@@ -244,3 +244,47 @@ class PaymentDisputeClosed(
 
     def subject(self) -> str:
         return self.order_id
+
+
+class PayoutPaid(Event, type="marketplace.payment.payout_paid.v1", topic=PAYMENTS_EVENTS):
+    """A payout run transferred `amount` to the seller's Stripe connected account: what they
+    were owed on `order_ids` (released escrow less the fee, less any claw-back carried)."""
+
+    payout_id: str
+    seller_id: str
+    amount: Money
+    order_ids: list[str]
+    transfer_id: str
+    paid_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.seller_id
+
+
+class PayoutFailed(Event, type="marketplace.payment.payout_failed.v1", topic=PAYMENTS_EVENTS):
+    """Stripe refused a payout's transfer for good; `amount` stays owed to the seller and
+    the next run tries again (the seller may need to fix their payout account)."""
+
+    payout_id: str
+    seller_id: str
+    amount: Money
+    order_ids: list[str]
+    reason: str
+    failed_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.seller_id
+
+
+class PayoutAccountNeeded(
+    Event, type="marketplace.payment.payout_account_needed.v1", topic=PAYMENTS_EVENTS
+):
+    """A payout run found money owed to a seller without an active payout account: it stays
+    with us until they set one up (`PUT /v1/sellers/me/payout-account`). Told once."""
+
+    seller_id: str
+    available: Money
+    noticed_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.seller_id

@@ -16,8 +16,10 @@ from payments.api import install_api
 from payments.cards import CardProcessor, StripeCards
 from payments.context import PaymentsContext
 from payments.db import PaymentsUnit
+from payments.domain.payouts import PayoutPolicy
 from payments.handlers import event_router, renew_expiring_authorizations
-from payments.payouts import PayablesOnly, Payouts, StripeConnectTransfers
+from payments.payout_run import PayoutRunner
+from payments.payouts import Connect, StripeConnect
 from payments.settings import PaymentsSettings
 from payments.worker import CardOperationWorker
 from servicekit.domain.clock import Clock
@@ -37,26 +39,28 @@ def create_app(
     *,
     clock: Clock | None = None,
     cards: CardProcessor | None = None,
+    connect: Connect | None = None,
 ) -> FastAPI:
     settings = settings or PaymentsSettings()
     runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock, unit=PaymentsUnit)
     stripe_cards = StripeCards(
         settings.stripe_api_key, settings.stripe_api_base, timeout=settings.stripe_timeout_seconds
     )
-    payouts: Payouts = (
-        StripeConnectTransfers(stripe_cards.client, settings.connected_accounts)
-        if settings.connected_accounts
-        else PayablesOnly()
-    )
     ctx = PaymentsContext(
         db=runtime.db,
         clock=runtime.clock,
         cards=cards or stripe_cards,
-        payouts=payouts,
+        connect=connect or StripeConnect(stripe_cards.client),
         authorization_hold=timedelta(days=settings.authorization_hold_days),
         renew_before=timedelta(hours=settings.renew_before_hours),
         fee_bps=settings.platform_fee_bps,
         credit_limit_bps=settings.credit_limit_bps,
+        payout_policy=PayoutPolicy(
+            minimum_minor=settings.payout_minimum,
+            new_seller_hold=timedelta(days=settings.payout_hold_days),
+        ),
+        payout_interval=timedelta(hours=settings.payout_interval_hours),
+        onboarding_return_url=settings.portal_url.rstrip("/") + "/portal/payouts",
     )
     lock = ExclusiveLock(runtime.db.engine, "payments-card-operations")
     card_operations = CardOperationWorker(
@@ -66,16 +70,28 @@ def create_app(
     ctx.wake_worker = worker.wake
     runtime.add_worker(worker)
     runtime.on_stop(lock.release)
+    payout_lock = ExclusiveLock(runtime.db.engine, "payments-payouts")
+    runner = PayoutRunner(ctx)
+
+    async def make_payouts() -> bool:
+        return await payout_lock.held() and await runner.work_once()
+
+    payout_worker = BackgroundWorker("payouts", make_payouts, poll_seconds=5)
+    ctx.wake_payouts = payout_worker.wake
+    runtime.add_worker(payout_worker)
+    runtime.on_stop(payout_lock.release)
     runtime.consume(event_router(ctx))
     runtime.timers.add(
         "renew-expiring-authorizations", lambda now: renew_expiring_authorizations(ctx, now)
     )
+    runtime.timers.add("payout-run", runner.when_due)
     app = runtime.fastapi_app(title="payments")
     install_api(
         app,
         ctx,
         webhook_secret=settings.stripe_webhook_secret,
         webhook_tolerance=timedelta(seconds=settings.webhook_tolerance_seconds),
+        run_payouts=runner.run,
     )
     starting = app.router.lifespan_context
 

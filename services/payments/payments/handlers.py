@@ -101,8 +101,7 @@ async def on_order_completed(
     payment = await _payment_of(uow, received.event.order_id)
     if payment is None:
         return
-    pays_out = await ctx.payouts.can_pay(payment.seller_id)
-    decision = domain.complete(payment, ctx.clock.now(), ctx.fee_bps, pays_out)
+    decision = domain.complete(payment, ctx.clock.now(), ctx.fee_bps)
     await _stored(ctx, uow, payment, decision)
 
 

@@ -56,10 +56,29 @@ class PaymentsSettings(KitSettings):
         validation_alias=AliasChoices("PAYMENTS_PLATFORM_FEE_BPS"),
         description="The marketplace's fee on released escrow, in basis points (500 = 5%)",
     )
-    connected_accounts: dict[str, str] = Field(
+    payout_minimum: dict[str, int] = Field(
         default_factory=dict,
-        validation_alias=AliasChoices("PAYMENTS_CONNECTED_ACCOUNTS"),
-        description="JSON: seller id -> Stripe Connect account id; others stay payable",
+        validation_alias=AliasChoices("PAYMENTS_PAYOUT_MINIMUM"),
+        description='JSON: currency -> the least a payout may be, in minor units ({"EUR": '
+        "2500}); smaller balances wait for the next run. None by default",
+    )
+    payout_hold_days: float = Field(
+        0,
+        ge=0,
+        validation_alias=AliasChoices("PAYMENTS_PAYOUT_HOLD_DAYS"),
+        description="A new seller is first paid this many days after their payout account "
+        "became active",
+    )
+    payout_interval_hours: float = Field(
+        24,
+        gt=0,
+        validation_alias=AliasChoices("PAYMENTS_PAYOUT_INTERVAL_HOURS"),
+        description="How often the payout run runs on the service's clock",
+    )
+    portal_url: str = Field(
+        "http://127.0.0.1:8000",
+        validation_alias=AliasChoices("PORTAL_URL"),
+        description="Where sellers come back to after Stripe's onboarding",
     )
     authorization_concurrency: int = Field(
         16, ge=1, validation_alias=AliasChoices("PAYMENTS_AUTHORIZATION_CONCURRENCY")

@@ -18,6 +18,7 @@ import structlog
 
 from payments import domain
 from payments.db import PaymentsUnit
+from payments.domain.payouts import account_status, account_updated
 from payments.store import store
 from servicekit.messaging.uow import Database
 
@@ -107,8 +108,29 @@ async def receive(db: Database[PaymentsUnit], event: WebhookEvent, now: datetime
             return False
         if event.type.startswith("charge.dispute."):
             await _dispute(uow, event.data.get("object", {}), now)
+        elif event.type == "account.updated":
+            await _account_updated(uow, event.data.get("object", {}), now)
         await uow.commit()
     return True
+
+
+async def _account_updated(uow: PaymentsUnit, account: dict[str, Any], now: datetime) -> None:
+    """A seller's connected account changed: active once Stripe pays out to it, restricted
+    when it no longer does. An account we do not know (yet) is read at Stripe when its seller
+    asks for it."""
+    account_id = account.get("id")
+    known = (
+        await uow.payout_accounts.by_account_id(account_id) if isinstance(account_id, str) else None
+    )
+    if known is None:
+        return
+    status = account_status(
+        payouts_enabled=bool(account.get("payouts_enabled")),
+        details_submitted=bool(account.get("details_submitted")),
+    )
+    if status is not known.status:
+        log.info("payout account changed", seller_id=known.seller_id, status=status.value)
+        await uow.payout_accounts.put(account_updated(known, status, now))
 
 
 async def _dispute(uow: PaymentsUnit, dispute: dict[str, Any], now: datetime) -> None:

@@ -155,7 +155,10 @@ class CardOperationWorker:
     async def _ask(self, operation: Operation, resumed: bool, payment: Payment) -> CardOutcome:
         ctx = self.ctx
         if operation.kind is OperationKind.TRANSFER:
-            return await ctx.payouts.transfer(operation, payment.seller_id)
+            # Per-order transfers were replaced by payout runs (`payout_run.py`).
+            return CardOutcome(
+                succeeded=False, reason="replaced by payout runs; the amount stays payable"
+            )
         if operation.kind is OperationKind.REAUTHORIZE and domain.renewal_obsolete(payment):
             return CardOutcome(
                 succeeded=False, reason=f"not needed: the payment is {payment.state}"
@@ -183,7 +186,6 @@ class CardOperationWorker:
             books = domain.OrderBooks(
                 posted=await uow.ledger.posted(payment.order_id),
                 waiting_refunds=await uow.waiting_refunds.of_order(payment.order_id),
-                pays_out=await ctx.payouts.can_pay(payment.seller_id),
             )
             answer = domain.Answer(payment, finished, outcome, now, ctx.terms, books)
             decision = domain.record_outcome(answer)

@@ -6,7 +6,7 @@ from payments.app import MIGRATIONS
 from payments.cards import StripeCards
 from payments.context import PaymentsContext
 from payments.db import PaymentsUnit
-from payments.payouts import PayablesOnly
+from payments.payouts import StripeConnect
 from payments.worker import CardOperationWorker
 from servicekit.domain.clock import ManualClock
 from servicekit.messaging.db import make_engine
@@ -33,8 +33,9 @@ def db(engine, clock):
 
 
 @pytest.fixture
-def stripe_cards(stripe_api_base):
-    return StripeCards("sk_test_x", stripe_api_base)
+def stripe_cards(stripe_connect_base):
+    # One Stripe base, as in the dev stack: the Connect endpoints in front of localstripe.
+    return StripeCards("sk_test_x", stripe_connect_base)
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def ctx(db, clock, stripe_cards):
         db=db,
         clock=clock,
         cards=stripe_cards,
-        payouts=PayablesOnly(),
+        connect=StripeConnect(stripe_cards.client),
         authorization_hold=timedelta(days=7),
         renew_before=timedelta(days=1),
         fee_bps=500,
@@ -54,3 +55,10 @@ def ctx(db, clock, stripe_cards):
 def worker(ctx, clock):
     # Backoff measured on the test's clock, so a test moves past it instead of sleeping.
     return CardOperationWorker(ctx, ticks=lambda: clock.now().timestamp())
+
+
+@pytest.fixture
+def payout_runner(ctx, clock):
+    from payments.payout_run import PayoutRunner
+
+    return PayoutRunner(ctx, ticks=lambda: clock.now().timestamp())

@@ -238,3 +238,17 @@ def only_entry(decision: Decision) -> Entry:
 def only_operation(decision: Decision) -> Operation:
     assert len(decision.operations) == 1, decision.operations
     return decision.operations[0]
+
+
+def active_account(seller_id: str = SELLER, *, activated_at=NOW) -> Any:
+    from payments.domain.payouts import AccountStatus, PayoutAccount
+
+    return PayoutAccount(
+        seller_id=seller_id,
+        account_id=f"acct_{seller_id}",
+        country="DE",
+        currency="EUR",
+        status=AccountStatus.ACTIVE,
+        created_at=NOW,
+        activated_at=activated_at,
+    )

@@ -14,16 +14,15 @@ from payments.domain import (
     capture,
     end_before_capture,
     goodwill_credit,
-    payout,
     place,
     record_authorization,
     record_capture,
-    record_payout,
     record_refund,
     record_void,
     refund,
     release,
 )
+from payments.domain.payouts import Payable, PayoutPolicy, plan_run
 from payments.ledger import Entry, Line, UnbalancedEntry
 
 from payments_test_helpers import (
@@ -35,6 +34,7 @@ from payments_test_helpers import (
     LATER,
     NOW,
     SELLER_PAYABLE,
+    active_account,
     done,
     eur,
     new_payment,
@@ -162,7 +162,23 @@ class Books:
         self.apply(release(self.payment, LATER, FEE_BPS))
 
     def paid_out(self) -> None:
-        self.apply(record_payout(self.payment, done(payout(self.payment, LATER)), LATER))
+        """A payout run pays what the seller is owed on this order."""
+        owed = self.balances.get(SELLER_PAYABLE, 0)
+        account = active_account(self.payment.seller_id)
+        payable = Payable(
+            self.payment.seller_id, self.payment.currency, self.payment.order_id, owed
+        )
+        plan = plan_run(
+            [payable],
+            {account.seller_id: account},
+            {},
+            frozenset(),
+            PayoutPolicy(),
+            LATER,
+            lambda: "1",
+        )
+        for entry in plan.entries:
+            self.write(entry)
 
     def refunded(self, amount: int | None) -> None:
         self.refund_keys += 1

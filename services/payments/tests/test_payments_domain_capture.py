@@ -14,9 +14,7 @@ from payments.domain import (
     WaitingRefund,
     capture,
     check_waiting_refund,
-    payout,
     record_capture,
-    record_payout,
     refund,
     release,
 )
@@ -246,17 +244,3 @@ def test_nothing_is_released_for_a_payment_that_was_never_charged(state):
     payment = authorized(10_000, state=state)
 
     assert release(payment, LATER, FEE_BPS) == Decision(payment)
-
-
-def test_a_payout_transfers_the_sellers_share_out_of_what_they_are_owed():
-    payment = released_payment(10_000)
-
-    transfer = payout(payment, LATER)
-    decision = record_payout(payment, done(transfer), LATER)
-
-    assert transfer.kind is OperationKind.TRANSFER
-    assert transfer.id == f"order:{payment.order_id}:transfer"
-    assert transfer.amount_minor == 9_500
-    entry = only_entry(decision)
-    assert entry.entry_id == f"{transfer.id}:paid"
-    assert moved(entry) == {SELLER_PAYABLE: -9_500, ledger.PAYOUTS: 9_500}

@@ -117,3 +117,68 @@ refunds_waiting = Table(
     Column("reason", String(500), nullable=False),
     Column("requested_at", UtcDateTime(), nullable=False),
 )
+
+# A seller's Stripe Connect account (Express), created at their request.
+payout_accounts = Table(
+    "payout_accounts",
+    metadata,
+    Column("seller_id", String(64), primary_key=True),
+    Column("account_id", String(100), nullable=False, unique=True),
+    Column("country", String(2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("activated_at", UtcDateTime(), nullable=True),
+    Column("onboarding_url", String(1000), nullable=True),
+)
+
+# A payout run's transfer to one seller in one currency; written (pending) before Stripe is
+# asked, its id the transfer's idempotency key and transfer_group.
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("seller_id", String(64), nullable=False, index=True),
+    Column("account_id", String(100), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("lines", String(), nullable=False),  # JSON [[order_id, amount_minor], ...]
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("paid_at", UtcDateTime(), nullable=True),
+    Column("transfer_id", String(100), nullable=True),
+    Column("failure", String(500), nullable=True),
+)
+
+# A claw-back taken from a paid payout's transfer (a transfer reversal) for one order.
+payout_reversals = Table(
+    "payout_reversals",
+    metadata,
+    Column("id", String(160), primary_key=True),
+    Column("payout_id", String(64), nullable=False, index=True),
+    Column("order_id", String(40), nullable=False, index=True),
+    Column("seller_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("reversal_id", String(100), nullable=True),
+    Column("failure", String(500), nullable=True),
+)
+
+# Sellers told that money waits for them to set up a payout account (told once), and when
+# the scheduled run last ran.
+payout_notices = Table(
+    "payout_notices",
+    metadata,
+    Column("seller_id", String(64), primary_key=True),
+    Column("told_at", UtcDateTime(), nullable=False),
+)
+
+payout_runs = Table(
+    "payout_runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("at", UtcDateTime(), nullable=False, index=True),
+    Column("payouts", Integer, nullable=False),
+)

@@ -6,6 +6,12 @@ from payments.db.dispute_repository import Disputes, Webhooks
 from payments.db.ledger_repository import CreditBalances, Ledger
 from payments.db.operation_repository import Operations, WaitingRefunds
 from payments.db.payment_repository import Payments
+from payments.db.payout_repository import (
+    PayoutAccounts,
+    PayoutBooks,
+    PayoutReversals,
+    SellerPayouts,
+)
 from servicekit.messaging.uow import UnitOfWork, repository
 
 
@@ -20,3 +26,7 @@ class PaymentsUnit(UnitOfWork):
     credit_balances = repository(CreditBalances)
     disputes = repository(Disputes)
     webhooks = repository(Webhooks)
+    payout_accounts = repository(PayoutAccounts)
+    payouts = repository(SellerPayouts)
+    payout_reversals = repository(PayoutReversals)
+    payout_books = repository(PayoutBooks)

@@ -9,9 +9,9 @@ is made; its id is also Stripe's idempotency key, so a replayed event finds the 
 already asked for and a restarted worker looks up what Stripe did before asking again.
 
 Read `model` (the nouns), then one module per concern: `authorization` (placement, voids,
-renewals), `capture` (capture, release, payout), `refunds`, `credits`, `disputes`, `outcomes`
-(what the processor's answer to each operation does), `scheduling` (which operation runs
-next), `published` (the events).
+renewals), `capture` (capture, release), `payouts` (payout accounts, runs, claw-backs),
+`refunds`, `credits`, `disputes`, `outcomes` (what the processor's answer to each
+operation does), `scheduling` (which operation runs next), `published` (the events).
 """
 
 from payments.domain.authorization import (
@@ -29,10 +29,7 @@ from payments.domain.authorization import (
 from payments.domain.capture import (
     capture,
     complete,
-    payout,
-    payout_if_released,
     record_capture,
-    record_payout,
     release,
     ship,
 )
@@ -102,13 +99,10 @@ __all__ = [
     "goodwill_credit",
     "issue_credit",
     "open_dispute",
-    "payout",
-    "payout_if_released",
     "place",
     "record_authorization",
     "record_capture",
     "record_outcome",
-    "record_payout",
     "record_refund",
     "record_renewal",
     "record_void",

@@ -1,5 +1,5 @@
-"""Capture into escrow when the order ships, release to the seller when it completes, and the
-payout of the seller's share."""
+"""Capture into escrow when the order ships and release to the seller when it completes (the
+seller is paid by a payout run, `payouts.py`)."""
 
 from __future__ import annotations
 
@@ -112,46 +112,7 @@ def release(payment: Payment, now: datetime, fee_bps: int) -> Decision:
     ).publishing(published.released(released, now))
 
 
-def complete(payment: Payment, now: datetime, fee_bps: int, pays_out: bool) -> Decision:
-    """The order completed: escrow is released (see `release`), and paid out at once where
-    the seller can be paid (`pays_out`)."""
-    return payout_if_released(release(payment, now, fee_bps), payment, now, pays_out)
-
-
-def payout_if_released(
-    decision: Decision, before: Payment, now: datetime, pays_out: bool
-) -> Decision:
-    """A release the decision made transfers the seller's share where they can be paid."""
-    after = decision.payment
-    if (
-        pays_out
-        and after.state is PaymentState.RELEASED
-        and before.state is not PaymentState.RELEASED
-        and after.released_minor > 0
-    ):
-        return replace(decision, operations=(*decision.operations, payout(after, now)))
-    return decision
-
-
-def payout(payment: Payment, now: datetime) -> Operation:
-    """A transfer of the seller's share to their Stripe connected account."""
-    return payment.operation(
-        OperationKind.TRANSFER, payment.released_minor, now, reason="Payout to the seller"
-    )
-
-
-def record_payout(payment: Payment, operation: Operation, now: datetime) -> Decision:
-    return decided(
-        payment,
-        [],
-        [
-            payment.ledger_entry(
-                f"{operation.id}:paid",
-                now,
-                "Paid out to the seller's connected account",
-                *move(
-                    operation.amount_minor, ledger.seller_payable(payment.seller_id), ledger.PAYOUTS
-                ),
-            )
-        ],
-    )
+def complete(payment: Payment, now: datetime, fee_bps: int) -> Decision:
+    """The order completed: escrow is released to `seller_payable` (see `release`); the
+    seller is paid by the next payout run (`payouts.py`), the one way money leaves."""
+    return release(payment, now, fee_bps)

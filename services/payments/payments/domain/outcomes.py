@@ -16,7 +16,7 @@ from payments.domain.authorization import (
     release_hold,
     renewal_obsolete,
 )
-from payments.domain.capture import payout_if_released, record_capture, record_payout
+from payments.domain.capture import record_capture
 from payments.domain.credits import creditable_minor
 from payments.domain.model import CardOutcome, Decision, Operation, OperationKind, Payment
 from payments.domain.refunds import WaitingRefund, record_refund
@@ -34,11 +34,10 @@ class Terms:
 @dataclass(frozen=True)
 class OrderBooks:
     """What recording an answer reads besides the payment: the order's ledger lines, the
-    refunds waiting for its capture, and whether its seller is paid out at once."""
+    refunds waiting for its capture."""
 
     posted: Sequence[ledger.PostedLine]
     waiting_refunds: Sequence[WaitingRefund]
-    pays_out: bool
 
 
 @dataclass(frozen=True)
@@ -95,10 +94,9 @@ def _capture(answer: Answer) -> Decision:
     if not answer.outcome.succeeded:
         reason = answer.outcome.reason or "the capture was refused"
         return Decision(payment).publishing(published.capture_failed(payment, reason, now))
-    decision = record_capture(
+    return record_capture(
         payment, answer.operation, now, answer.terms.fee_bps, answer.books.waiting_refunds
     )
-    return payout_if_released(decision, payment, now, answer.books.pays_out)
 
 
 def _void(answer: Answer) -> Decision:
@@ -124,10 +122,10 @@ def _refund(answer: Answer) -> Decision:
     )
 
 
-def _payout(answer: Answer) -> Decision:
-    if not answer.outcome.succeeded:
-        return Decision(answer.payment)  # the amount stays payable
-    return record_payout(answer.payment, answer.operation, answer.now)
+def _transfer(answer: Answer) -> Decision:
+    # Per-order transfers were replaced by payout runs (`payouts.py`); one recorded before
+    # that is never made (the worker refuses it) and the amount stays payable for a run.
+    return Decision(answer.payment)
 
 
 def _released_hold(answer: Answer) -> Decision:
@@ -141,6 +139,6 @@ _RULES: dict[OperationKind, Callable[[Answer], Decision]] = {
     OperationKind.CAPTURE: _capture,
     OperationKind.VOID: _void,
     OperationKind.REFUND: _refund,
-    OperationKind.TRANSFER: _payout,
+    OperationKind.TRANSFER: _transfer,
     OperationKind.RELEASE_HOLD: _released_hold,
 }
