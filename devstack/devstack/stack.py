@@ -29,6 +29,10 @@ from devstack.processes import Child
 from devstack.state import StackState, remove_state, state_path
 from servicekit.operations import ops
 
+# payments' development webhook secret (payments.settings.DEVELOPMENT_WEBHOOK_SECRET): the
+# stack sets no STRIPE_WEBHOOK_SECRET, so payments verifies with this one
+DEVELOPMENT_WEBHOOK_SECRET = "whsec_development"
+
 # name, ASGI factory, port under `make run`'s defaults
 SERVICES = tuple(
     (name, f"{name}.app:create_app", DEVELOPMENT.by_part[name]) for name in SERVICE_NAMES
@@ -116,7 +120,8 @@ class Stack:
         self.internal_token = secrets.token_urlsafe(24)
         self.service_urls: dict[str, str] = {}
         self.bootstrap = config.bootstrap or ""
-        self.stripe_base = ""
+        self.stripe_base = ""  # what the services use: the Connect server in front of it
+        self.localstripe_base = ""
         self.smtp_port = 0
         self.maildir = config.data_dir / "mail"
         self.state_written = False  # only then is the data directory's state file this stack's
@@ -136,12 +141,22 @@ class Stack:
         components.wait_for_broker(self.bootstrap)
         asyncio.run(ops.create_declared_topics(self.bootstrap, replication_factor=1))
         if config.stripe_api_base:
-            self.stripe_base = config.stripe_api_base
+            self.localstripe_base = config.stripe_api_base
         else:
-            stripe, self.stripe_base = components.localstripe(
+            stripe, self.localstripe_base = components.localstripe(
                 config.ports.stripe, log_dir=self.logs
             )
             self._start(stripe)
+        # Stripe Connect (seller payouts, #18), which localstripe lacks, served in front of it:
+        # the services' one STRIPE_API_BASE; its account and transfer events come back signed
+        # to the gateway's webhook endpoint with payments' development secret.
+        connect, self.stripe_base = components.stripe_connect(
+            upstream=self.localstripe_base,
+            log_dir=self.logs,
+            webhook_url=f"http://127.0.0.1:{config.gateway_port}/v1/webhooks/stripe",
+            webhook_secret=DEVELOPMENT_WEBHOOK_SECRET,
+        )
+        self._start(connect)
         if config.smtp:
             self.smtp_port, self.maildir = config.smtp
         else:
@@ -298,7 +313,7 @@ class Stack:
             f"  gateway (the public API)  {gateway}   docs: {gateway}/docs",
             f"  operator token            {self.config.operator_token}",
             f"  Kafka bootstrap           {self.bootstrap} (no TLS, no login: loopback only)",
-            f"  localstripe               {self.stripe_base}",
+            f"  Stripe (Connect + local)  {self.stripe_base} (localstripe {self.localstripe_base})",
             f"  SMTP (mail kept in)       127.0.0.1:{self.smtp_port} ({self.maildir})",
             *(f"  {name:<25} {url}" for name, url in self.service_urls.items()),
             f"  clock                     {self.config.clock}",
