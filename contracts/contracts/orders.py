@@ -12,6 +12,11 @@ from contracts.topics import ORDERS_EVENTS
 
 Fulfilment = Literal["seller_ships", "warehouse", "transfer"]
 
+# `OrderCancelled.reason`s of a system cancellation that the seller caused by missing a
+# deadline (not accepting in time, not shipping by ship-by and its grace): they count as the
+# seller's cancellations, as `cancelled_by: seller` does.
+SELLER_MISSED_DEADLINES = frozenset({"acceptance_window_missed", "shipment_window_missed"})
+
 
 class OrderPlaced(Event, type="marketplace.order.placed.v1", topic=ORDERS_EVENTS):
     """A buyer placed an order; payments pre-authorizes the card for `total`."""
@@ -46,6 +51,12 @@ class OrderCancelled(Event, type="marketplace.order.cancelled.v1", topic=ORDERS_
 
     def subject(self) -> str:
         return self.order_id
+
+    def counts_against_seller(self) -> bool:
+        """The seller cancelled, or the system did because the seller missed a deadline."""
+        return self.cancelled_by == "seller" or (
+            self.cancelled_by == "system" and self.reason in SELLER_MISSED_DEADLINES
+        )
 
 
 class _OrderFact(Event):
@@ -119,6 +130,18 @@ class OrderShipmentOverdue(
     accepted_at: AwareDatetime
 
 
+class OrderDeliveryUnconfirmed(
+    _OrderFact, type="marketplace.order.delivery_unconfirmed.v1", topic=ORDERS_EVENTS
+):
+    """Long after shipment no carrier reported a delivery: the buyer is asked whether it
+    arrived. Without a problem reported by `confirm_by` the order completes by itself."""
+
+    shipped_at: AwareDatetime
+    confirm_by: AwareDatetime
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
 class OrderDeliveryFailed(
     _OrderFact, type="marketplace.order.delivery_failed.v1", topic=ORDERS_EVENTS
 ):
@@ -173,9 +196,13 @@ class OrderReturnRequested(
 
 
 class OrderReturned(_OrderFact, type="marketplace.order.returned.v1", topic=ORDERS_EVENTS):
-    """The seller has the item back: payments refunds the buyer."""
+    """The seller has the item back: payments refunds the buyer. `decided_by: system` when
+    a deadline decided it instead (`reason`): the seller never confirmed the return, or never
+    shipped an exchange's replacement; support records it on a ticket."""
 
     total: Money
+    decided_by: Literal["seller", "system"] = "seller"
+    reason: Literal["return_not_confirmed", "replacement_not_shipped"] | None = None
 
 
 class OrderExchangeRequested(
@@ -183,6 +210,16 @@ class OrderExchangeRequested(
 ):
     reason: str
     note: str
+
+
+class OrderExchangeOverdue(
+    _OrderFact, type="marketplace.order.exchange_overdue.v1", topic=ORDERS_EVENTS
+):
+    """The replacement was not shipped within the listing's handling days: support opens a
+    ticket and the buyer is told; without a replacement by `refund_at` the buyer is refunded."""
+
+    ship_by: AwareDatetime
+    refund_at: AwareDatetime
 
 
 class OrderMessagePosted(

@@ -36,6 +36,12 @@ def create_app(settings: OrdersSettings | None = None, *, clock: Clock | None = 
             pickup_business_days=settings.pickup_business_days,
             redelivery_window_days=settings.redelivery_window_days,
             event_horizon_days=settings.event_horizon_days,
+            payment_window_minutes=settings.payment_window_minutes,
+            shipment_grace_business_days=settings.shipment_grace_business_days,
+            unscanned_days=settings.unscanned_days,
+            delivery_failed_days=settings.delivery_failed_days,
+            return_confirm_days=settings.return_confirm_days,
+            exchange_grace_business_days=settings.exchange_grace_business_days,
         ),
     )
     runtime.consume(event_router(ctx))

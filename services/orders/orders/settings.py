@@ -39,6 +39,49 @@ class OrdersSettings(KitSettings):
         validation_alias=AliasChoices("ORDERS_EVENT_HORIZON_DAYS"),
         description="How far ahead a ticket or booking (a transfer listing) may be dated",
     )
+    # Every status in which someone must act has a deadline (API.md, "No order waits for ever").
+    payment_window_minutes: int = Field(
+        60,
+        ge=5,
+        le=7 * 24 * 60,
+        validation_alias=AliasChoices("ORDERS_PAYMENT_WINDOW_MINUTES"),
+        description="placed: how long the card (authorization, 3-D Secure) may take",
+    )
+    shipment_grace_business_days: int = Field(
+        3,
+        ge=0,
+        le=30,
+        validation_alias=AliasChoices("ORDERS_SHIPMENT_GRACE_BUSINESS_DAYS"),
+        description="accepted: after ship-by, before an unshipped order is cancelled",
+    )
+    unscanned_days: int = Field(
+        14,
+        ge=1,
+        le=90,
+        validation_alias=AliasChoices("ORDERS_UNSCANNED_DAYS"),
+        description="shipped: days without a delivery scan before the buyer is asked",
+    )
+    delivery_failed_days: int = Field(
+        7,
+        ge=1,
+        le=90,
+        validation_alias=AliasChoices("ORDERS_DELIVERY_FAILED_DAYS"),
+        description="delivery_failed: days to choose another attempt before it goes back",
+    )
+    return_confirm_days: int = Field(
+        14,
+        ge=1,
+        le=90,
+        validation_alias=AliasChoices("ORDERS_RETURN_CONFIRM_DAYS"),
+        description="return_requested: days after the pickup date before the buyer is refunded",
+    )
+    exchange_grace_business_days: int = Field(
+        3,
+        ge=0,
+        le=30,
+        validation_alias=AliasChoices("ORDERS_EXCHANGE_GRACE_BUSINESS_DAYS"),
+        description="exchange_requested: after the handling days, before the buyer is refunded",
+    )
     holidays: list[date] = Field(
         default_factory=list,
         validation_alias=AliasChoices("MARKETPLACE_HOLIDAYS"),

@@ -2,6 +2,7 @@
 only once, and leaves alone the orders that moved on."""
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from orders import handlers
 from orders.db import Orders
@@ -23,8 +24,18 @@ P = "marketplace.order."
 SECOND = timedelta(seconds=1)
 
 
+# The jobs before there was one deadline job: it, restricted to the statuses of one deadline.
+SCOPED = {
+    "acceptance-window": handlers.expire_acceptances,
+    "ship-by": handlers.flag_overdue_shipments,
+    "auto-complete": handlers.complete_unconfirmed,
+}
+
+
 def job(ctx, name):
-    """The job as the service's timers run it."""
+    """The job as the service's timers run it (or one of its status-scoped slices)."""
+    if name in SCOPED:
+        return partial(SCOPED[name], ctx)
     return handlers.timer_jobs(ctx)[name]
 
 

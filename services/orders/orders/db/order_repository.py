@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, fields, replace
 from datetime import datetime
 from typing import Any
@@ -113,17 +114,24 @@ class Orders:
         )
         return [self._order(row, ()) for row in rows.all()]
 
-    async def due(self, status: str, deadline: str, now: datetime, limit: int) -> list[str]:
-        """Ids of orders in `status` whose `deadline` column has passed."""
+    async def due(
+        self,
+        statuses: Collection[str] | None,
+        deadline: str,
+        now: datetime,
+        limit: int,
+    ) -> list[str]:
+        """Ids of orders (in one of `statuses`, or any) whose `deadline` column has passed,
+        the longest overdue first."""
         column = orders.c[deadline]
         query = (
             select(orders.c.id)
-            .where(orders.c.status == status, column.is_not(None), column <= now)
-            .order_by(column)
+            .where(column.is_not(None), column <= now)
+            .order_by(column, orders.c.id)
             .limit(limit)
         )
-        if deadline == "ship_by":
-            query = query.where(orders.c.shipment_overdue.is_(False))
+        if statuses is not None:
+            query = query.where(orders.c.status.in_(list(statuses)))
         return [row.id for row in (await self.session.execute(query)).all()]
 
     async def _append_timeline(self, order: Order, *, already_stored: int) -> None:

@@ -79,6 +79,8 @@ orders = Table(
     Column("completed_at", UtcDateTime(), nullable=True),
     Column("problem", String(50), nullable=True),
     Column("return_pickup_date", Date, nullable=True),
+    # When someone must have acted in the order's status (orders.domain.deadline_on_entering).
+    Column("act_by", UtcDateTime(), nullable=True),
     Column("reviewed", Boolean, nullable=False, default=False),
     Column("updated_at", UtcDateTime(), nullable=True),
     Column("version", Integer, nullable=False),
@@ -88,6 +90,7 @@ orders = Table(
     Index("ix_orders_status_ship_by", "status", "ship_by"),
     Index("ix_orders_status_auto_complete_at", "status", "auto_complete_at"),
     Index("ix_orders_parcel", "carrier_key", "tracking_number"),
+    Index("ix_orders_act_by", "act_by"),
 )
 
 order_timeline = Table(

@@ -3,6 +3,7 @@ the carrier's reports are in `parcels`, payments' facts in `payment_facts`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from contracts.orders import (
@@ -19,7 +20,7 @@ from contracts.orders import (
     OrderSellerBackedOut,
     OrderShippingAddressChanged,
 )
-from orders.domain.deadlines import ship_deadline
+from orders.domain.deadlines import deadline_on_entering, ship_deadline
 from orders.domain.errors import DomainError
 from orders.domain.listings import Listing
 from orders.domain.order import Address, Message, Order, OrderRules, TimelineEntry
@@ -74,6 +75,7 @@ def place_order(
         updated_at=now,
         timeline=(TimelineEntry(now, "placed", "Order placed; authorizing the card"),),
     )
+    order = replace(order, act_by=deadline_on_entering(order, now, rules, calendar))
     placed = OrderPlaced(
         order_id=order.id,
         buyer_id=order.buyer_id,
@@ -197,7 +199,8 @@ def confirm_return(order: Order, actor: Actor, at: datetime) -> Outcome:
 def request_exchange(
     order: Order, actor: Actor, reason: str, at: datetime, *, note: str
 ) -> Outcome:
-    order = order.apply(Action.EXCHANGE, actor, at)
+    # The replacement's shipment is late only once its own handling days have passed.
+    order = order.apply(Action.EXCHANGE, actor, at, shipment_overdue=False)
     order = order.noting(at, "exchange_requested", f"Exchange asked for ({reason})")
     requested = OrderExchangeRequested(**order_fact(order, at), reason=reason, note=note)
     return Outcome(order, (requested,))

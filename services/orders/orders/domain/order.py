@@ -64,7 +64,8 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class OrderRules:
-    """The configurable deadlines (business days where it says so)."""
+    """The configurable deadlines (business days where it says so). Every status in which
+    someone must act has one (`deadlines.deadline_on_entering`)."""
 
     acceptance_business_days: int = 2
     transit_business_days: int = 5
@@ -73,6 +74,12 @@ class OrderRules:
     pickup_business_days: int = 2
     redelivery_window_days: int = 30  # how far ahead a buyer may ask for another attempt
     event_horizon_days: int = 730  # how far ahead a ticket or booking may be listed
+    payment_window_minutes: int = 60  # placed: the card authorized (3-D Secure included)
+    shipment_grace_business_days: int = 3  # accepted: after ship-by, before it is cancelled
+    unscanned_days: int = 14  # shipped, no delivery scan: then the buyer is asked
+    delivery_failed_days: int = 7  # delivery_failed: the buyer chooses another attempt
+    return_confirm_days: int = 14  # return_requested: after the pickup date
+    exchange_grace_business_days: int = 3  # exchange_requested: after the handling days
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ class Order:
     cancel_reason: str | None = None
     accepted_at: datetime | None = None
     ship_by: datetime | None = None
-    shipment_overdue: bool = False
+    shipment_overdue: bool = False  # the shipment waited for (or an exchange's) is late
     shipped_at: datetime | None = None
     carrier: str | None = None
     tracking_number: str | None = None
@@ -113,6 +120,9 @@ class Order:
     completed_at: datetime | None = None
     problem: str | None = None
     return_pickup_date: date | None = None
+    # When someone must have acted on the order in its status (None: nobody must); the
+    # deadline job acts on it then (`deadlines.act_on_deadline`).
+    act_by: datetime | None = None
     reviewed: bool = False
     updated_at: datetime | None = None
     version: int = 1
@@ -163,14 +173,25 @@ class Order:
             and self.fulfilment is not (Fulfilment.WAREHOUSE)
         ):
             return "Only warehouse orders are shipped by a 3PL"
-        if action is Action.CONFIRM_RECEIPT and self.status is Status.SHIPPED and not transfer:
+        if (
+            action is Action.CONFIRM_RECEIPT
+            and self.status is Status.SHIPPED
+            and not transfer
+            and self.auto_complete_at is None
+        ):
+            # ... or once we asked the buyer whether it arrived (no delivery scan in time)
             return "Confirm once the carrier has delivered it"
         if action in (Action.RETURN, Action.EXCHANGE) and transfer:
             return "A transferred booking or ticket cannot be returned or exchanged"
         if action is Action.RETURN and (self.return_until is None or now > self.return_until):
             return "The return window has closed"
-        if action is Action.AUTO_COMPLETE and self.status is Status.SHIPPED and not transfer:
-            return "Goods complete by themselves only after delivery"
+        if (
+            action is Action.AUTO_COMPLETE
+            and self.status is Status.SHIPPED
+            and not transfer
+            and self.auto_complete_at is None
+        ):
+            return "Goods complete by themselves only after delivery, or once the buyer was asked"
         if (
             action is Action.ACCEPT
             and self.event_date is not None

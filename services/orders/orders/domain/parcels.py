@@ -185,7 +185,15 @@ def carrier_update(
     and a backdated delivery must not close the buyer's windows early)."""
     if action is Action.DELIVERY_FAILED:
         attempts = order.delivery_attempts + 1
-        order = order.apply(action, Actor.CARRIER, occurred_at, delivery_attempts=attempts)
+        # Goods complete only once delivered: a question to the buyer (no scan for long) is void.
+        asked = None if order.fulfilment is not Fulfilment.TRANSFER else order.auto_complete_at
+        order = order.apply(
+            action,
+            Actor.CARRIER,
+            occurred_at,
+            delivery_attempts=attempts,
+            auto_complete_at=asked,
+        )
         order = order.noting(
             occurred_at,
             "delivery_failed",

@@ -86,6 +86,12 @@ class Action(StrEnum):
     AUTO_COMPLETE = "auto_complete"
     PAYMENT_REFUNDED = "payment_refunded"
     PAYMENT_VOIDED = "payment_voided"
+    # Deadlines passing with nobody having acted (`deadlines.act_on_deadline`).
+    PAYMENT_WINDOW_MISSED = "payment_window_missed"
+    SHIPMENT_WINDOW_MISSED = "shipment_window_missed"
+    REDELIVERY_WINDOW_MISSED = "redelivery_window_missed"
+    RETURN_UNCONFIRMED = "return_unconfirmed"
+    REPLACEMENT_NOT_SHIPPED = "replacement_not_shipped"
 
 
 PUBLIC_ACTIONS = frozenset(
@@ -125,11 +131,14 @@ _IN_TRANSIT = (S.SHIPPED, S.DELIVERY_FAILED)
 TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.PLACED, A.PAYMENT_AUTHORIZED): _t(S.AWAITING_SELLER, SYSTEM),
     (S.PLACED, A.PAYMENT_FAILED): _t(S.CANCELLED, SYSTEM),
+    (S.PLACED, A.PAYMENT_WINDOW_MISSED): _t(S.CANCELLED, SYSTEM),
     (S.AWAITING_SELLER, A.ACCEPT): _t(S.ACCEPTED, SELLER),
     (S.AWAITING_SELLER, A.DECLINE): _t(S.DECLINED, SELLER),
     (S.AWAITING_SELLER, A.ACCEPTANCE_EXPIRED): _t(S.CANCELLED, SYSTEM),
     # A decline after acceptance is the seller backing out: cancelled, the buyer protected.
     (S.ACCEPTED, A.DECLINE): _t(S.CANCELLED, SELLER),
+    # Not shipped by ship-by and its grace: cancelled, counted against the seller.
+    (S.ACCEPTED, A.SHIPMENT_WINDOW_MISSED): _t(S.CANCELLED, SYSTEM),
     **{(status, A.CANCEL): _t(S.CANCELLED, BUYER) for status in _BEFORE_SHIPMENT},
     **{(status, A.CHANGE_ADDRESS): _t(None, BUYER) for status in _BEFORE_SHIPMENT},
     # The hold released under an open order (support refunded it): nothing left to capture.
@@ -142,6 +151,7 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     **{(status, A.DELIVERED): _t(S.DELIVERED, CARRIER) for status in _IN_TRANSIT},
     **{(status, A.RETURNED_TO_SENDER): _t(S.RETURNED_TO_SENDER, CARRIER) for status in _IN_TRANSIT},
     (S.DELIVERY_FAILED, A.REDELIVER): _t(S.SHIPPED, BUYER),
+    (S.DELIVERY_FAILED, A.REDELIVERY_WINDOW_MISSED): _t(S.RETURNED_TO_SENDER, SYSTEM),
     # A transfer has no carrier: the buyer confirms once the booking is theirs.
     (S.SHIPPED, A.CONFIRM_RECEIPT): _t(S.COMPLETED, BUYER),
     (S.DELIVERED, A.CONFIRM_RECEIPT): _t(S.COMPLETED, BUYER),
@@ -156,7 +166,11 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.DELIVERED, A.RETURN): _t(S.RETURN_REQUESTED, BUYER),
     (S.COMPLETED, A.RETURN): _t(S.RETURN_REQUESTED, BUYER),
     (S.RETURN_REQUESTED, A.CONFIRM_RETURN): _t(S.RETURNED, SELLER),
+    # The seller never confirmed the item is back, or never shipped the replacement: the
+    # system decides as the seller would have (the buyer is refunded).
+    (S.RETURN_REQUESTED, A.RETURN_UNCONFIRMED): _t(S.RETURNED, SYSTEM),
     (S.DELIVERED, A.EXCHANGE): _t(S.EXCHANGE_REQUESTED, BUYER),
+    (S.EXCHANGE_REQUESTED, A.REPLACEMENT_NOT_SHIPPED): _t(S.RETURNED, SYSTEM),
     (S.COMPLETED, A.REVIEW): _t(None, BUYER),
     # The buyer's money back in full ends a return or a dispute.
     (S.RETURNED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),

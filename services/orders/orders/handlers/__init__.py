@@ -23,6 +23,7 @@ from orders.handlers.commands import (
 )
 from orders.handlers.context import OrdersContext, Who, keep, new_id
 from orders.handlers.deadlines import (
+    act_on_deadlines,
     complete_unconfirmed,
     expire_acceptances,
     flag_overdue_shipments,
@@ -47,6 +48,7 @@ __all__ = [
     "OrdersContext",
     "Who",
     "accept",
+    "act_on_deadlines",
     "cancel",
     "carrier_event",
     "change_address",

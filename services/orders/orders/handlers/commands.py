@@ -37,7 +37,7 @@ async def _act(ctx: OrdersContext, order_id: str, who: Who, decide: Decision) ->
     now = ctx.clock.now()
     async with ctx.db.unit_of_work() as uow:
         order, actor = await _party_order(uow, order_id, who)
-        saved = await keep(uow, order, decide(order, actor, now))
+        saved = await keep(ctx, uow, order, decide(order, actor, now))
         await uow.commit()
     return saved
 
@@ -137,7 +137,7 @@ async def ship(
             confirmation_days=ctx.rules.confirmation_days,
         )
         domain.check_tracking_number_free(shipped.order, shipped_with, tracking_number, same_parcel)
-        saved = await keep(uow, order, shipped)
+        saved = await keep(ctx, uow, order, shipped)
         await uow.commit()
     return saved
 
@@ -199,7 +199,7 @@ async def review(ctx: OrdersContext, order_id: str, who: Who, rating: int, text:
     async with ctx.db.unit_of_work() as uow:
         order, actor = await _party_order(uow, order_id, who)
         reviewed = domain.review(order, actor, rating, now, review_id=review_id, text=text)
-        saved = await keep(uow, order, reviewed)
+        saved = await keep(ctx, uow, order, reviewed)
         created = Review(review_id, saved.id, saved.seller_id, saved.buyer_id, rating, text, now)
         await uow.reviews.add(created)
         await uow.commit()
@@ -252,6 +252,6 @@ async def carrier_event(
         if domain.already_reported(order, action, occurred_at):
             return order
         updated = domain.carrier_update(order, action, occurred_at, ctx.rules)
-        saved = await keep(uow, order, updated)
+        saved = await keep(ctx, uow, order, updated)
         await uow.commit()
     return saved

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
+from orders import domain
 from orders.db import OrdersUnit
 from orders.domain import Order, OrderRules, Outcome
 from servicekit.domain.calendar import BusinessCalendar
@@ -36,9 +38,18 @@ class Who:
     carrier: str | None = None  # the carrier a `carrier` principal speaks for
 
 
-async def keep(uow: OrdersUnit, before: Order, outcome: Outcome) -> Order:
+async def keep(
+    ctx: OrdersContext,
+    uow: OrdersUnit,
+    before: Order,
+    outcome: Outcome,
+    now: datetime | None = None,
+) -> Order:
     """Save the outcome's order (refused if someone else changed it since `before` was read),
-    give the stock back if it ended unfulfilled, and emit its events."""
+    with the deadline of the status it entered (if it changed status), give the stock back if
+    it ended unfulfilled, and emit its events."""
+    at = now or ctx.clock.now()
+    outcome = domain.scheduled(before, outcome, at, ctx.rules, ctx.calendar)
     saved = await uow.orders.save(outcome.order, before=before)
     if outcome.stock_back:
         await uow.listings.give_back(before.listing_id, before.quantity)

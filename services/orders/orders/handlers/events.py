@@ -24,7 +24,9 @@ from orders.handlers.context import OrdersContext, keep
 from servicekit.messaging.events import EventRouter, Received
 
 
-async def _on_order(uow: OrdersUnit, order_id: str, decide: Callable[[Order], Outcome]) -> None:
+async def _on_order(
+    ctx: OrdersContext, uow: OrdersUnit, order_id: str, decide: Callable[[Order], Outcome]
+) -> None:
     order = await uow.orders.get(order_id)
     if order is None:
         return  # not an order of ours
@@ -32,7 +34,7 @@ async def _on_order(uow: OrdersUnit, order_id: str, decide: Callable[[Order], Ou
         outcome = decide(order)
     except TransitionRefused:
         return  # already moved on: a state-machine guard, not an error
-    await keep(uow, order, outcome)
+    await keep(ctx, uow, order, outcome)
 
 
 async def on_payment_authorized(
@@ -40,7 +42,10 @@ async def on_payment_authorized(
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
-        uow, event.order_id, lambda order: domain.record_authorization(order, event.amount, now)
+        ctx,
+        uow,
+        event.order_id,
+        lambda order: domain.record_authorization(order, event.amount, now),
     )
 
 
@@ -49,6 +54,7 @@ async def on_payment_failed(
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
+        ctx,
         uow,
         event.order_id,
         lambda order: domain.record_authorization_failure(order, event.reason, now),
@@ -60,6 +66,7 @@ async def on_payment_captured(
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
+        ctx,
         uow,
         event.order_id,
         lambda order: domain.record_payment(
@@ -75,7 +82,7 @@ async def on_payment_voided(
     recorded (no second OrderCancelled); under an order still open, it ends the order."""
     event, now = received.event, ctx.clock.now()
     await _on_order(
-        uow, event.order_id, lambda order: domain.record_void(order, event.reason, now)[0]
+        ctx, uow, event.order_id, lambda order: domain.record_void(order, event.reason, now)[0]
     )
 
 
@@ -84,6 +91,7 @@ async def on_payment_released(
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
+        ctx,
         uow,
         event.order_id,
         lambda order: domain.record_payment(
@@ -97,6 +105,7 @@ async def on_payment_refunded(
 ) -> None:
     event, now = received.event, ctx.clock.now()
     await _on_order(
+        ctx,
         uow,
         event.order_id,
         lambda order: domain.record_refund(order, event.total_refunded, event.full, now),

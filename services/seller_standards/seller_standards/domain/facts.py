@@ -11,6 +11,7 @@ from typing import Any
 from contracts import Event
 from contracts.orders import (
     OrderAccepted,
+    OrderCancelled,
     OrderDeclined,
     OrderDelivered,
     OrderDeliveryFailed,
@@ -35,6 +36,7 @@ FOLDED: tuple[type[Event], ...] = (
     OrderShipmentOverdue,  # late from now on: the facts say so already
     OrderDeclined,
     OrderSellerBackedOut,
+    OrderCancelled,  # only the seller's own, or a deadline the seller missed
     OrderDelivered,
     OrderDeliveryFailed,
     OrderReturnedToSender,
@@ -76,6 +78,8 @@ def tells_about_facts(event: Event) -> bool:
     reports one of the defects counted against the seller."""
     if isinstance(event, TicketOpened):
         return event.order_id is not None and event.reason in DEFECT_TICKETS
+    if isinstance(event, OrderCancelled):
+        return event.counts_against_seller()
     return isinstance(event, FOLDED)
 
 
@@ -84,6 +88,8 @@ def first_word(event: Any, published_at: datetime) -> OrderFacts:
     overtake `order.placed`."""
     if isinstance(event, TicketOpened):
         at = event.opened_at
+    elif isinstance(event, OrderCancelled):
+        at = event.cancelled_at
     else:
         at = getattr(event, "occurred_at", None) or published_at
     return OrderFacts(
@@ -104,6 +110,9 @@ def folded(facts: OrderFacts, event: Event) -> OrderFacts:
         case OrderShipped():
             return _shipped(facts, event)
         case OrderDeclined() | OrderSellerBackedOut():
+            return replace(facts, seller_cancelled=True)
+        case OrderCancelled() if event.counts_against_seller():
+            # Not accepted in time, or not shipped by ship-by and its grace: as a decline.
             return replace(facts, seller_cancelled=True)
         case OrderDelivered() | OrderDeliveryFailed() | OrderReturnedToSender():
             return replace(facts, carrier_seen=True)

@@ -10,7 +10,9 @@ from typing import Any
 from contracts import Event
 from contracts.orders import (
     OrderDeliveryFailed,
+    OrderExchangeOverdue,
     OrderProblemReported,
+    OrderReturned,
     OrderReturnedToSender,
     OrderSellerBackedOut,
     OrderShipmentOverdue,
@@ -26,6 +28,7 @@ from contracts.support import TicketReason
 # Events whose every occurrence asks for an agent, by the ticket's reason.
 _ALWAYS: dict[type[Event], TicketReason] = {
     OrderShipmentOverdue: "shipment_overdue",
+    OrderExchangeOverdue: "shipment_overdue",  # the replacement's shipment
     OrderReturnedToSender: "returned_to_sender",
     PaymentCaptureFailed: "capture_failed",  # nothing will be captured, nothing refunded
     PaymentAuthorizationExpiring: "authorization_expiring",
@@ -35,9 +38,19 @@ TRIGGERS: tuple[type[Event], ...] = (
     *_ALWAYS,
     OrderDeliveryFailed,
     OrderProblemReported,
+    OrderReturned,
     OrderSellerBackedOut,
     SellerStandingChanged,
 )
+# A refund orders decided because the seller let a deadline pass: recorded on a ticket (an
+# exchange's, on the one its overdue replacement opened).
+_DECIDED_BY_DEADLINE: dict[str, tuple[TicketReason, str | None]] = {
+    "return_not_confirmed": (
+        "problem_other",
+        "The seller did not confirm the return in time; the buyer was refunded",
+    ),
+    "replacement_not_shipped": ("shipment_overdue", None),
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class TicketAsked:
     reason: TicketReason
     context: dict[str, Any]
     respond_before: datetime | None = None
+    title: str | None = None  # None: the reason's own
 
     def order_from_context(self) -> dict[str, Any] | None:
         """What the event itself says of the order, for one support has not seen placed: a
@@ -76,6 +90,12 @@ def ticket_asked_by(event: Event, now: datetime) -> TicketAsked | None:
             return _on_order(event, "problem_other" if event.reason == "other" else event.reason)
         case OrderSellerBackedOut():
             return _backed_out(event, now)
+        case OrderReturned():
+            if event.decided_by != "system" or event.reason is None:
+                return None  # the seller confirmed the return: nothing to follow up
+            reason, title = _DECIDED_BY_DEADLINE[event.reason]
+            asked = _on_order(event, reason)
+            return TicketAsked(asked.order_id, asked.seller_id, reason, asked.context, title=title)
         case SellerStandingChanged():
             # a seller put under review: an agent looks at what drove it
             if event.standing != "under_review":

@@ -64,6 +64,7 @@ async def open_automatic(
         context=asked.context,
         respond_before=asked.respond_before,
         targets=ctx.targets,
+        title=asked.title,
     )
     if not await tickets.add(ticket):
         raise RuntimeError(f"a ticket for {asked.order_id}/{asked.reason} was opened concurrently")

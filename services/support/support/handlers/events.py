@@ -32,7 +32,6 @@ from support.handlers.context import SupportContext, open_automatic
 
 # Facts about an order's money that support only learns from (no ticket).
 _MONEY_FACTS = (
-    OrderReturned,
     OrderShipped,
     PaymentAuthorized,
     PaymentAuthorizationFailed,
@@ -43,8 +42,8 @@ _MONEY_FACTS = (
     PaymentDisputeClosed,
 )
 # Facts that also ask for a ticket: a failed capture leaves nothing to refund, a chargeback
-# takes money refunds can no longer return.
-_MONEY_FACTS_OPENING_TICKETS = (PaymentCaptureFailed, PaymentDisputeOpened)
+# takes money refunds can no longer return, a return a deadline decided is recorded.
+_MONEY_FACTS_OPENING_TICKETS = (PaymentCaptureFailed, PaymentDisputeOpened, OrderReturned)
 
 
 async def on_order_placed(
