@@ -163,6 +163,20 @@ def standing_intent(data: dict[str, Any]) -> Intent | None:
     return Intent(data["seller_id"], f"standing_{data['standing']}.seller", None, must=True)
 
 
+# A seller's payouts (payments, #18): per seller, not per order, like a standing change.
+PAYOUT_MESSAGES = {
+    "marketplace.payment.payout_paid.v1": "payout_paid.seller",
+    "marketplace.payment.payout_failed.v1": "payout_failed.seller",
+    "marketplace.payment.payout_account_needed.v1": "payout_account_needed.seller",
+}
+
+
+def payout_intent(event_type: str, data: dict[str, Any]) -> Intent:
+    """The seller hears of every payout, paid or refused, and once that money waits for a
+    payout account; all of them are musts (it is their money)."""
+    return Intent(data["seller_id"], PAYOUT_MESSAGES[event_type], None, must=True)
+
+
 ACCEPT_REMINDER = "accept_reminder.seller"
 SHIP_REMINDER = "ship_reminder.seller"
 

@@ -197,6 +197,14 @@ async def on_standing_changed(
         await notify(ctx, uow, intent, str(received.envelope.id), data, None)
 
 
+async def on_payout_event(
+    ctx: NotificationsContext, received: Received[Any], uow: NotificationsUnit
+) -> None:
+    data = received.event.model_dump(mode="json")
+    intent = domain.payout_intent(received.event.type, data)
+    await notify(ctx, uow, intent, str(received.envelope.id), data, None)
+
+
 def event_router(ctx: NotificationsContext) -> EventRouter[NotificationsUnit]:
     router = EventRouter[NotificationsUnit]()
 
@@ -206,6 +214,8 @@ def event_router(ctx: NotificationsContext) -> EventRouter[NotificationsUnit]:
     for type_name in sorted(CATALOGUE.keys() | CANCELS.keys()):
         router.add(registry[type_name], partial(on_order_event, ctx))
     router.add(SellerStandingChanged, partial(on_standing_changed, ctx))
+    for type_name in sorted(domain.PAYOUT_MESSAGES):
+        router.add(registry[type_name], partial(on_payout_event, ctx))
     return router
 
 

@@ -244,3 +244,14 @@ def test_a_contact_kept_says_what_was_changed_in_it():
 
     assert not clean.suspicious
     assert forged.name_changed and forged.address_fault is not None and forged.suspicious
+
+
+@pytest.mark.parametrize("event_type", sorted(domain.PAYOUT_MESSAGES))
+def test_a_seller_must_hear_of_their_payouts_in_a_message_that_renders(event_type):
+    data = event_data(event_type) | {"order_ids": ["ord_1", "ord_2"], "seller_id": "usr_seller"}
+    intent = domain.payout_intent(event_type, data)
+    assert (intent.recipient_id, intent.order_id, intent.must) == ("usr_seller", None, True)
+    rendered = Catalogue().render(
+        intent.message, "en", {"name": "Sam", "data": data, "order": {}, "link": None}
+    )
+    assert rendered.text.startswith("Hello Sam") and "42.00 EUR" in rendered.title
