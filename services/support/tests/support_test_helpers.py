@@ -8,7 +8,21 @@ from typing import Any
 from sqlalchemy import select
 
 from contracts import Event, Money
-from contracts.orders import OrderPlaced
+from contracts.orders import (
+    OrderDeliveryFailed,
+    OrderPlaced,
+    OrderProblemReported,
+    OrderReturnedToSender,
+    OrderSellerBackedOut,
+    OrderShipmentOverdue,
+)
+from contracts.payments import (
+    PaymentAuthorizationExpiring,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentCaptureFailed,
+    PaymentDisputeOpened,
+)
 from servicekit.domain.calendar import BusinessCalendar
 from servicekit.messaging.db import outbox
 from servicekit.testing import received
@@ -65,6 +79,86 @@ async def published(engine: Any) -> list[tuple[str, dict[str, Any]]]:
         (row.event_type.removeprefix("marketplace.support."), json.loads(row.payload)["data"])
         for row in rows
     ]
+
+
+# --- builders for the use cases' tests ------------------------------------------------------
+
+
+EUR = "EUR"
+
+
+def money(amount_minor):
+    return Money(amount_minor=amount_minor, currency=EUR)
+
+
+def triggers(order_id):
+    """For each automatic reason, the event that opens it."""
+    return {
+        "shipment_overdue": OrderShipmentOverdue(
+            **fact(order_id), ship_by=NOW, accepted_at=NOW - timedelta(days=2)
+        ),
+        "delivery_failed": OrderDeliveryFailed(**fact(order_id), attempts=2),
+        "returned_to_sender": OrderReturnedToSender(**fact(order_id), attempts=2),
+        "not_received": OrderProblemReported(
+            **fact(order_id), reason="not_received", details="nothing came"
+        ),
+        "damaged": OrderProblemReported(**fact(order_id), reason="damaged", details="cracked"),
+        "problem_other": OrderProblemReported(**fact(order_id), reason="other", details="?"),
+        "seller_backed_out": OrderSellerBackedOut(**fact(order_id), reason="sold out"),
+        "capture_failed": PaymentCaptureFailed(
+            order_id=order_id,
+            buyer_id=BUYER,
+            seller_id=SELLER,
+            amount=money(5000),
+            reason="the authorization lapsed",
+            failed_at=NOW,
+        ),
+        "authorization_expiring": PaymentAuthorizationExpiring(
+            order_id=order_id,
+            buyer_id=BUYER,
+            seller_id=SELLER,
+            amount=money(5000),
+            expires_at=NOW + timedelta(hours=20),
+            reason="card declined",
+        ),
+        "chargeback": PaymentDisputeOpened(
+            order_id=order_id,
+            buyer_id=BUYER,
+            seller_id=SELLER,
+            dispute_id="dp_1",
+            amount=money(5000),
+            reason="fraudulent",
+            opened_at=NOW,
+        ),
+    }
+
+
+async def paid(ctx, order_id, *, capture=True):
+    """What payments reports of the order's 50 EUR: authorized, and captured."""
+    await deliver(
+        ctx,
+        PaymentAuthorized(
+            order_id=order_id,
+            payment_intent_id="pi_1",
+            amount=money(5000),
+            authorized_at=NOW,
+            expires_at=NOW + timedelta(days=7),
+        ),
+        source="payments",
+    )
+    if capture:
+        await deliver(
+            ctx,
+            PaymentCaptured(
+                order_id=order_id, payment_intent_id="pi_1", amount=money(5000), captured_at=NOW
+            ),
+            source="payments",
+        )
+
+
+async def tickets_of(ctx, order_id):
+    async with ctx.db.unit_of_work() as uow:
+        return await uow.tickets.of_order(order_id)
 
 
 # --- builders for the pure rules' tests ------------------------------------------------------
