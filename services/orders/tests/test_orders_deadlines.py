@@ -11,6 +11,7 @@ from orders.domain import ListingStatus, Status
 from orders_test_helpers import (
     BUYER,
     NOW,
+    SELLER,
     data,
     emitting,
     event_types,
@@ -211,3 +212,121 @@ async def test_a_return_is_possible_within_the_return_window_after_auto_complete
     assert clock.now() < order.return_until
     returned = await handlers.request_return(ctx, order.id, BUYER, "Too small")
     assert returned.status is Status.RETURN_REQUESTED
+
+
+# --- the one deadline job: every waiting state ------------------------------------------------
+
+
+async def test_the_deadline_job_cancels_an_order_whose_card_never_authorized(ctx, engine, clock):
+    listing, waiting = await order_through(ctx, Status.PLACED, stock=1)
+    _, authorized = await order_through(ctx, Status.AWAITING_SELLER)
+    others = await versions(ctx, authorized)
+    deadlines = job(ctx, "deadlines")
+    assert waiting.act_by == NOW + timedelta(hours=1)
+    assert authorized.act_by == authorized.accept_by
+
+    clock.set(waiting.act_by - SECOND)
+    assert await emitting(engine, deadlines(clock.now())) == (0, [])
+
+    clock.set(waiting.act_by)
+    fired, rows = await emitting(engine, deadlines(clock.now()))
+    assert fired == 1
+    assert [row.event_type for row in rows] == [P + "cancelled.v1"]
+    assert (data(rows[0])["reason"], data(rows[0])["cancelled_by"]) == (
+        "payment_not_completed",
+        "system",
+    )
+    cancelled = await stored_order(ctx, waiting.id)
+    assert (cancelled.status, cancelled.act_by) == (Status.CANCELLED, None)
+    assert (await stored_listing(ctx, listing.id)).quantity_available == 1
+    assert await versions(ctx, authorized) == others
+    assert await emitting(engine, deadlines(clock.now())) == (0, [])
+
+
+async def test_the_deadline_job_flags_then_cancels_an_order_never_shipped(ctx, engine, clock):
+    _, late = await order_through(ctx, Status.ACCEPTED)
+    _, on_time = await order_through(ctx, Status.ACCEPTED)
+    deadlines = job(ctx, "deadlines")
+
+    clock.set(late.ship_by)
+    await ship_order(ctx, on_time.id)
+    fired, rows = await emitting(engine, deadlines(clock.now()))
+    assert (fired, [row.event_type for row in rows]) == (1, [P + "shipment_overdue.v1"])
+    flagged = await stored_order(ctx, late.id)
+    assert flagged.act_by == late.ship_by + timedelta(days=5)  # Wed + 3 business days: Mon
+
+    clock.set(flagged.act_by - SECOND)
+    assert await emitting(engine, deadlines(clock.now())) == (0, [])
+    clock.set(flagged.act_by)
+    fired, rows = await emitting(engine, deadlines(clock.now()))
+    assert (fired, [row.event_type for row in rows]) == (1, [P + "cancelled.v1"])
+    assert (data(rows[0])["reason"], data(rows[0])["order_id"]) == (
+        "shipment_window_missed",
+        late.id,
+    )
+    assert (await stored_order(ctx, late.id)).status is Status.CANCELLED
+    assert (await stored_order(ctx, on_time.id)).status is Status.SHIPPED
+
+
+async def test_the_deadline_job_asks_about_an_unscanned_parcel_then_completes_it(
+    ctx, engine, clock
+):
+    _, order = await order_through(ctx, Status.SHIPPED)
+    deadlines = job(ctx, "deadlines")
+    assert order.act_by == NOW + timedelta(days=14)
+
+    clock.set(order.act_by)
+    fired, rows = await emitting(engine, deadlines(clock.now()))
+    assert (fired, [row.event_type for row in rows]) == (1, [P + "delivery_unconfirmed.v1"])
+    asked = await stored_order(ctx, order.id)
+    assert datetime.fromisoformat(data(rows[0])["confirm_by"]) == asked.act_by
+    assert (asked.status, asked.act_by) == (Status.SHIPPED, clock.now() + timedelta(days=3))
+
+    clock.set(asked.act_by)
+    fired, rows = await emitting(engine, deadlines(clock.now()))
+    assert (fired, [row.event_type for row in rows]) == (1, [P + "completed.v1"])
+    assert data(rows[0])["confirmed_by"] == "system"
+    assert (await stored_order(ctx, order.id)).status is Status.COMPLETED
+
+
+async def test_the_deadline_job_returns_an_undelivered_parcel_to_its_sender(ctx, engine, clock):
+    _, order = await order_through(ctx, Status.DELIVERY_FAILED)
+    assert order.act_by == NOW + timedelta(days=7)
+    clock.set(order.act_by)
+    fired, rows = await emitting(engine, job(ctx, "deadlines")(clock.now()))
+    assert (fired, [row.event_type for row in rows]) == (1, [P + "returned_to_sender.v1"])
+    assert (await stored_order(ctx, order.id)).status is Status.RETURNED_TO_SENDER
+
+
+async def test_the_deadline_job_refunds_a_return_the_seller_never_confirmed(ctx, engine, clock):
+    _, order = await order_through(ctx, Status.RETURN_REQUESTED)
+    _, confirmed = await order_through(ctx, Status.RETURN_REQUESTED)
+    await handlers.confirm_return(ctx, confirmed.id, SELLER)
+    others = await versions(ctx, confirmed)
+    clock.set(order.act_by)
+    fired, rows = await emitting(engine, job(ctx, "deadlines")(clock.now()))
+    assert (fired, [row.event_type for row in rows]) == (1, [P + "returned.v1"])
+    assert (data(rows[0])["decided_by"], data(rows[0])["reason"]) == (
+        "system",
+        "return_not_confirmed",
+    )
+    assert (await stored_order(ctx, order.id)).status is Status.RETURNED
+    assert await versions(ctx, confirmed) == others
+
+
+async def test_the_deadline_job_escalates_then_refunds_an_exchange_never_shipped(
+    ctx, engine, clock
+):
+    _, order = await order_through(ctx, Status.EXCHANGE_REQUESTED)
+    deadlines = job(ctx, "deadlines")
+    clock.set(order.act_by)
+    fired, rows = await emitting(engine, deadlines(clock.now()))
+    assert (fired, [row.event_type for row in rows]) == (1, [P + "exchange_overdue.v1"])
+    late = await stored_order(ctx, order.id)
+    assert datetime.fromisoformat(data(rows[0])["refund_at"]) == late.act_by
+
+    clock.set(late.act_by)
+    fired, rows = await emitting(engine, deadlines(clock.now()))
+    assert (fired, [row.event_type for row in rows]) == (1, [P + "returned.v1"])
+    assert data(rows[0])["reason"] == "replacement_not_shipped"
+    assert (await stored_order(ctx, order.id)).status is Status.RETURNED

@@ -220,6 +220,10 @@ class Order:
                 detail=reason,
             )
         status = transition.to or self.status
+        if status is not self.status:
+            # The deadline was the old status's; the new one's is set as it is kept
+            # (`deadlines.scheduled`).
+            changes.setdefault("act_by", None)
         return replace(self, status=status, updated_at=at, **changes)  # type: ignore[arg-type]
 
     def noting(self, at: datetime, kind: str, detail: str) -> Order:

@@ -37,6 +37,16 @@ def dated(moment: date | datetime | None) -> str:
     return f"{moment:%A} {moment.day} {moment:%B}" if moment else "soon"
 
 
+def _moment(moment: datetime | None) -> str:
+    return f"{moment:%H:%M} UTC on {dated(moment)}" if moment else "soon"
+
+
+def _decided_by_deadline(order: Order) -> bool:
+    """Returned because the seller let a deadline pass (not because they confirmed it)."""
+    kinds = {"return_unconfirmed", "replacement_not_shipped"}
+    return any(entry.kind in kinds for entry in order.timeline)
+
+
 def steps(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> list[Step]:
     """The three steps the buyer sees (confirmed, shipped, completed): what is done, where the
     order is now, what happens next and by when."""
@@ -67,7 +77,8 @@ def _confirmed(order: Order) -> Step:
             None,
             order.accept_by,
             "We are authorizing your card. Once it is, the seller confirms your order "
-            f"and starts processing, by {dated(order.accept_by)}.",
+            f"and starts processing, by {dated(order.accept_by)}. If the card is not authorized "
+            f"by {_moment(order.act_by)}, the order is cancelled.",
         )
     if order.status is Status.AWAITING_SELLER:
         return Step(
@@ -86,6 +97,9 @@ def _confirmed(order: Order) -> Step:
         "was charged.",
         "acceptance_window_missed": "The seller did not confirm in time, so the order was "
         "cancelled; the authorization is released and nothing was charged.",
+        "payment_not_completed": "Your card was not authorized within the time allowed (for "
+        "example, a 3-D Secure check was not completed), so the order was cancelled and "
+        "nothing was charged.",
         **_HOLD_RELEASED_MESSAGES,
     }
     message = reasons.get(
@@ -114,7 +128,9 @@ def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
         if order.shipment_overdue:
             message = (
                 f"The seller has not given {proof} by {dated(order.ship_by)}. We opened a ticket "
-                "and a specialist follows up with you."
+                "and a specialist follows up with you. If nothing is sent by "
+                f"{dated(order.act_by)}, the order is cancelled and the hold on your card "
+                "released."
             )
         else:
             low, high = order.handling_days, order.handling_days + 2
@@ -133,6 +149,15 @@ def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
             expected,
             f"Once the seller confirms, you get {proof} within "
             f"{_business_days(order.handling_days)}; your card is charged into escrow then.",
+        )
+    if order.cancel_reason == "shipment_window_missed":
+        return Step(
+            "shipped",
+            StepState.SKIPPED,
+            None,
+            None,
+            f"The seller did not send it, even after the grace past {dated(order.ship_by)}, so "
+            "the order was cancelled and the hold on your card released: nothing was charged.",
         )
     if order.cancel_reason == "seller_backed_out":
         return Step(
@@ -170,6 +195,15 @@ def _completed(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> S
             None,
             "Refunded: your money is on its way back to your card.",
         )
+    if status is Status.RETURNED and _decided_by_deadline(order):
+        return Step(
+            "completed",
+            StepState.SKIPPED,
+            None,
+            None,
+            "The seller did not act in time, so you are refunded; your refund is on its way "
+            "and a specialist has the case on record.",
+        )
     if status is Status.RETURNED:
         return Step(
             "completed",
@@ -195,16 +229,23 @@ def _completed(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> S
         calendar.add_business_days(order.shipped_at, rules.transit_business_days)
         + timedelta(days=rules.confirmation_days)
     )
+    transfer = order.fulfilment is Fulfilment.TRANSFER
     messages = {
         Status.SHIPPED: (
             "Once the booking is yours, confirm it and the seller is paid out of escrow."
-            if order.fulfilment is Fulfilment.TRANSFER
+            if transfer
+            else "The carrier has not reported a delivery. Did it arrive? Confirm it, or "
+            f"report a problem by {dated(order.auto_complete_at)}; otherwise the order "
+            "completes by itself."
+            if order.auto_complete_at is not None
             else "On its way. When it arrives, confirm it is as described and the seller is "
-            "paid out of escrow; if something is wrong, report a problem."
+            "paid out of escrow; if something is wrong, report a problem. If the carrier "
+            f"reports no delivery by {dated(order.act_by)}, we ask you whether it arrived."
         ),
         Status.DELIVERY_FAILED: (
             f"Delivery attempt {order.delivery_attempts} failed. Choose a date for another "
-            "attempt, or report a problem."
+            f"attempt by {dated(order.act_by)}, or report a problem; otherwise the parcel goes "
+            "back to the seller and a specialist follows up."
         ),
         Status.DELIVERED: (
             f"Delivered. Confirm it is as described by {dated(order.auto_complete_at)}; if you "
@@ -217,9 +258,17 @@ def _completed(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> S
         ),
         Status.RETURN_REQUESTED: (
             f"Return booked: the pickup is on {dated(order.return_pickup_date)}. You are "
-            "refunded once the seller has it back."
+            "refunded once the seller has it back, and at the latest on "
+            f"{dated(order.act_by)}."
         ),
-        Status.EXCHANGE_REQUESTED: "The seller sends you a replacement with a new tracking number.",
+        Status.EXCHANGE_REQUESTED: (
+            "The seller has not sent the replacement in time: we opened a ticket. If none is "
+            f"sent by {dated(order.act_by)}, you are refunded."
+            if order.shipment_overdue
+            else "The seller sends you a replacement with a new tracking number by "
+            f"{dated(order.act_by)}; if not, we open a ticket, and without a replacement you "
+            "are refunded."
+        ),
         Status.RETURNED_TO_SENDER: (
             "The carrier is returning it to the seller. A specialist follows up with you."
         ),
