@@ -173,6 +173,35 @@ async def test_no_tracking_by_the_ship_by_date_is_a_breach(platform, operator, s
     assert types.count("marketplace.order.shipment_overdue.v1") == 1
 
 
+async def test_an_order_never_shipped_is_cancelled_after_the_grace_with_the_hold_voided(
+    platform, operator, seller, buyer
+):
+    order = authorized_order(seller, buyer, quantity_available=1)
+    ok(seller.post(f"/v1/orders/{order['id']}/accept"))
+    advance(operator, days=6)  # ship-by (two business days of handling) has passed
+    eventually(lambda: "shipment_overdue" in kinds(ok(buyer.get(f"/v1/orders/{order['id']}"))))
+    advance(operator, days=7)  # and so have three business days' grace
+    cancelled = eventually(order_status(buyer, order["id"], "cancelled"))
+    assert cancelled["cancel_reason"] == "shipment_window_missed"
+    assert "even after the grace" in cancelled["steps"][1]["message"]
+    voided = eventually(
+        lambda: (
+            (seen := ok(buyer.get(f"/v1/orders/{order['id']}")))["payment"]["state"] == "voided"
+            and seen
+        )
+    )
+    assert not (voided["payment"]["captured"] or {}).get("amount_minor")  # nothing charged
+    assert seller.get(f"/v1/listings/{order['listing_id']}").json()["quantity_available"] == 1
+    assert (
+        seller.post(
+            f"/v1/orders/{order['id']}/ship", {"carrier": "DHL", "tracking_number": tracking()}
+        ).status_code
+        == 409
+    )
+    types = await order_events(platform, order["id"], 10)
+    assert "marketplace.order.cancelled.v1" in types
+
+
 def test_a_failed_delivery_is_tried_again_on_the_buyers_date(operator, seller, buyer, carrier):
     order = authorized_order(seller, buyer)
     ok(seller.post(f"/v1/orders/{order['id']}/accept"))

@@ -148,9 +148,17 @@ def scheduled(
     return replace(outcome, order=replace(order, act_by=deadline))
 
 
-def shipment_grace_end(order: Order, rules: OrderRules, calendar: BusinessCalendar) -> datetime:
+def shipment_grace_end(
+    order: Order,
+    rules: OrderRules,
+    calendar: BusinessCalendar,
+    since: datetime | None = None,
+) -> datetime:
+    """The end of the grace after ship-by (or after `since`, when the order was found late
+    after its ship-by) before an unshipped order is cancelled."""
     assert order.ship_by is not None
-    return calendar.add_business_days(order.ship_by, rules.shipment_grace_business_days)
+    start = max(order.ship_by, since) if since is not None else order.ship_by
+    return calendar.add_business_days(start, rules.shipment_grace_business_days)
 
 
 def act_on_deadline(
@@ -165,8 +173,10 @@ def act_on_deadline(
         case Status.AWAITING_SELLER:
             return expire_acceptance(order, now)
         case Status.ACCEPTED if not order.shipment_overdue:
+            # The grace runs from when the ticket opened and the buyer was told (ship-by,
+            # unless the job was behind), so nobody loses any of it.
             overdue = flag_shipment_overdue(order, now)
-            grace_end = shipment_grace_end(order, rules, calendar)
+            grace_end = shipment_grace_end(overdue.order, rules, calendar, since=now)
             return replace(overdue, order=replace(overdue.order, act_by=grace_end))
         case Status.ACCEPTED:
             return cancel_unshipped(order, now)
@@ -251,7 +261,9 @@ def return_undelivered(order: Order, at: datetime) -> Outcome:
         "No date for another delivery attempt was chosen in time: the parcel goes back to the "
         "seller and a specialist follows up",
     )
-    returning = OrderReturnedToSender(**order_fact(order, at), attempts=order.delivery_attempts)
+    returning = OrderReturnedToSender(
+        **order_fact(order, at), attempts=order.delivery_attempts, fault="buyer"
+    )
     return Outcome(order, (returning,))
 
 
