@@ -6,7 +6,7 @@ defect; a decision that moves the standing is published, one that confirms it is
 from datetime import timedelta
 
 from contracts import Money
-from contracts.orders import OrderMessagePosted, OrderShipped
+from contracts.orders import OrderCancelled, OrderMessagePosted, OrderShipped
 from contracts.seller_standards import SellerStandingChanged
 from contracts.support import TicketOpened
 from seller_standards.domain.facts import first_word, folded, tells_about_facts
@@ -105,3 +105,31 @@ def test_a_standing_that_moved_is_published_one_confirmed_is_only_history():
     assert isinstance(event, SellerStandingChanged)
     assert (event.standing, event.previous, event.changed_at) == ("at_risk", "good", NOW)
     assert confirmed.events(SELLER, NOW) == ()
+
+
+def cancellation(reason: str, by: str) -> OrderCancelled:
+    return OrderCancelled(
+        order_id="ord_1",
+        buyer_id="usr_buyer",
+        seller_id=SELLER,
+        reason=reason,
+        cancelled_by=by,  # type: ignore[arg-type]
+        cancelled_at=NOW,
+    )
+
+
+def test_a_deadline_the_seller_missed_counts_as_the_sellers_cancellation():
+    for reason in ("acceptance_window_missed", "shipment_window_missed"):
+        missed = cancellation(reason, "system")
+        assert tells_about_facts(missed)
+        assert folded(first_word(missed, NOW), missed).seller_cancelled, reason
+
+
+def test_the_buyers_or_the_systems_own_cancellations_do_not_count():
+    for reason, by in (
+        ("changed my mind", "buyer"),
+        ("acceptance_window_missed", "buyer"),  # a buyer's words are no deadline
+        ("payment_not_completed", "system"),
+        ("released_by_support", "system"),
+    ):
+        assert not tells_about_facts(cancellation(reason, by)), (reason, by)

@@ -10,7 +10,9 @@ from contracts import Money
 from contracts.orders import (
     OrderDelivered,
     OrderDeliveryFailed,
+    OrderExchangeOverdue,
     OrderProblemReported,
+    OrderReturned,
     OrderSellerBackedOut,
     OrderShipmentOverdue,
 )
@@ -190,6 +192,28 @@ def test_a_problem_reported_opens_a_ticket_for_its_reason():
 
     assert ticket_asked_by(other, NOW).reason == "problem_other"
     assert ticket_asked_by(damaged, NOW).reason == "damaged"
+
+
+def test_a_refund_a_deadline_decided_is_recorded_on_a_ticket():
+    total = Money(amount_minor=12500, currency="EUR")
+    confirmed = OrderReturned(**order_fact(), total=total)
+    unconfirmed = OrderReturned(
+        **order_fact(), total=total, decided_by="system", reason="return_not_confirmed"
+    )
+    unshipped = OrderReturned(
+        **order_fact(), total=total, decided_by="system", reason="replacement_not_shipped"
+    )
+    overdue = OrderExchangeOverdue(**order_fact(), ship_by=NOW, refund_at=NOW + timedelta(days=3))
+
+    assert ticket_asked_by(confirmed, NOW) is None
+    asked = ticket_asked_by(unconfirmed, NOW)
+    assert (asked.reason, asked.title) == (
+        "problem_other",
+        "The seller did not confirm the return in time; the buyer was refunded",
+    )
+    # An exchange: the overdue replacement's ticket, and its refund counted on the same one.
+    assert ticket_asked_by(overdue, NOW).reason == "shipment_overdue"
+    assert ticket_asked_by(unshipped, NOW).reason == "shipment_overdue"
 
 
 def test_an_overdue_shipment_carries_the_event_as_the_tickets_context():
