@@ -17,6 +17,12 @@ Fulfilment = Literal["seller_ships", "warehouse", "transfer"]
 # seller's cancellations, as `cancelled_by: seller` does.
 SELLER_MISSED_DEADLINES = frozenset({"acceptance_window_missed", "shipment_window_missed"})
 
+# Who caused a failed delivery or a return to sender, when orders knows: a carrier's own
+# report is the carrier's; the buyer's when no other attempt was asked for in time. None:
+# not known (it counts against the seller who shipped).
+Fault = Literal["carrier", "buyer", "seller"]
+FAULT_DESCRIPTION = "Who caused it, when known: `carrier`, `buyer` or `seller`"
+
 
 class OrderPlaced(Event, type="marketplace.order.placed.v1", topic=ORDERS_EVENTS):
     """A buyer placed an order; payments pre-authorizes the card for `total`."""
@@ -149,6 +155,7 @@ class OrderDeliveryFailed(
 
     attempts: int
     tracking_number: str | None = None
+    fault: Fault | None = Field(None, description=FAULT_DESCRIPTION)
 
 
 class OrderRedeliveryRequested(
@@ -170,6 +177,7 @@ class OrderReturnedToSender(
     _OrderFact, type="marketplace.order.returned_to_sender.v1", topic=ORDERS_EVENTS
 ):
     attempts: int
+    fault: Fault | None = Field(None, description=FAULT_DESCRIPTION)
 
 
 class OrderProblemReported(

@@ -59,6 +59,8 @@ user seller-standards "${KAFKA_SELLER_STANDARDS_PASSWORD:?set KAFKA_SELLER_STAND
 allow seller-standards topic orders.events Read Describe
 allow seller-standards topic orders.events.seller_standards.dlq Write Describe
 allow seller-standards topic seller_standards.events Write Describe
+allow seller-standards topic seller_standards.events Read Describe
+allow seller-standards topic seller_standards.events.seller_standards.dlq Write Describe
 allow seller-standards topic support.events Read Describe
 allow seller-standards topic support.events.seller_standards.dlq Write Describe
 allow seller-standards group seller_standards Read
@@ -91,6 +93,7 @@ allow gateway topic seller_standards.events Read Describe
 allow gateway topic seller_standards.events.orders.dlq Read Describe
 allow gateway topic seller_standards.events.support.dlq Read Describe
 allow gateway topic seller_standards.events.notifications.dlq Read Describe
+allow gateway topic seller_standards.events.seller_standards.dlq Read Describe
 allow gateway topic support.events Read Describe
 allow gateway topic support.events.payments.dlq Read Describe
 allow gateway topic support.events.orders.dlq Read Describe
@@ -118,6 +121,7 @@ allow marketplace-operator topic seller_standards.events Read Describe Write
 allow marketplace-operator topic seller_standards.events.orders.dlq Read Describe
 allow marketplace-operator topic seller_standards.events.support.dlq Read Describe
 allow marketplace-operator topic seller_standards.events.notifications.dlq Read Describe
+allow marketplace-operator topic seller_standards.events.seller_standards.dlq Read Describe
 allow marketplace-operator topic support.events Read Describe Write
 allow marketplace-operator topic support.events.payments.dlq Read Describe
 allow marketplace-operator topic support.events.orders.dlq Read Describe

@@ -67,7 +67,7 @@ ROUTES: tuple[Route, ...] = (
     _route(r"^/v1/me/credits$", "payments"),
     _route(r"^/v1/ledger(/.*)?$", "payments"),
     _route(r"^/v1/webhooks/stripe$", "payments", public=True),
-    _route(r"^/v1/sellers/[^/]+/(standards|exemptions|standing)$", "seller_standards"),
+    _route(r"^/v1/sellers/[^/]+/(standards|exemptions|standing|reviews)$", "seller_standards"),
     _route(r"^/v1/reviews/[^/]+/flag-misuse$", "seller_standards"),
     _route(r"^/v1/me/(notifications(/.*)?|notification-preferences)$", "notifications"),
     _route(r"^/v1/ops/failed-emails$", "notifications"),

@@ -163,6 +163,12 @@ def standing_intent(data: dict[str, Any]) -> Intent | None:
     return Intent(data["seller_id"], f"standing_{data['standing']}.seller", None, must=True)
 
 
+def surge_intent(data: dict[str, Any]) -> Intent:
+    """A seller whose orders surge hears of it (seller standards publishes it at most once a
+    week while it lasts), as a must: buyers are waiting on them."""
+    return Intent(data["seller_id"], "order_surge.seller", None, must=True)
+
+
 # A seller's payouts (payments, #18): per seller, not per order, like a standing change.
 PAYOUT_MESSAGES = {
     "marketplace.payment.payout_paid.v1": "payout_paid.seller",

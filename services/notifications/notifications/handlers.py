@@ -14,7 +14,7 @@ import structlog
 from contracts.events import event_type_registry
 from contracts.orders import OrderPlaced
 from contracts.principals import PrincipalRegistered
-from contracts.seller_standards import SellerStandingChanged
+from contracts.seller_standards import SellerOrderSurge, SellerStandingChanged
 from notifications import domain
 from notifications.db import NotificationsUnit
 from notifications.domain import CANCELS, CATALOGUE, Intent, OrderParties
@@ -197,6 +197,13 @@ async def on_standing_changed(
         await notify(ctx, uow, intent, str(received.envelope.id), data, None)
 
 
+async def on_order_surge(
+    ctx: NotificationsContext, received: Received[SellerOrderSurge], uow: NotificationsUnit
+) -> None:
+    data = received.event.model_dump(mode="json")
+    await notify(ctx, uow, domain.surge_intent(data), str(received.envelope.id), data, None)
+
+
 async def on_payout_event(
     ctx: NotificationsContext, received: Received[Any], uow: NotificationsUnit
 ) -> None:
@@ -214,6 +221,7 @@ def event_router(ctx: NotificationsContext) -> EventRouter[NotificationsUnit]:
     for type_name in sorted(CATALOGUE.keys() | CANCELS.keys()):
         router.add(registry[type_name], partial(on_order_event, ctx))
     router.add(SellerStandingChanged, partial(on_standing_changed, ctx))
+    router.add(SellerOrderSurge, partial(on_order_surge, ctx))
     for type_name in sorted(domain.PAYOUT_MESSAGES):
         router.add(registry[type_name], partial(on_payout_event, ctx))
     return router

@@ -255,3 +255,13 @@ def test_a_seller_must_hear_of_their_payouts_in_a_message_that_renders(event_typ
         intent.message, "en", {"name": "Sam", "data": data, "order": {}, "link": None}
     )
     assert rendered.text.startswith("Hello Sam") and "42.00 EUR" in rendered.title
+
+
+def test_a_seller_must_hear_of_a_surge_in_their_orders_in_a_message_that_renders():
+    data = event_data("marketplace.seller.order_surge.v1") | {"seller_id": "usr_seller"}
+    intent = domain.surge_intent(data)
+    assert (intent.recipient_id, intent.order_id, intent.must) == ("usr_seller", None, True)
+    rendered = Catalogue().render(
+        intent.message, "en", {"name": "Sam", "data": data, "order": {}, "link": None}
+    )
+    assert rendered.text.startswith("Hello Sam") and "surging" in rendered.title

@@ -55,6 +55,7 @@ reviews = Table(
     Column("rating", Integer, nullable=False),
     Column("at", UtcDateTime(), nullable=False),
     Column("misuse", Boolean, nullable=False),
+    Column("text", String(5000), nullable=False, server_default=""),
 )
 
 exemptions = Table(
@@ -69,6 +70,9 @@ exemptions = Table(
     Column("reason", String(500), nullable=False),
     Column("decided_by", String(64), nullable=False),
     Column("decided_at", UtcDateTime(), nullable=False),
+    # the id its `seller.exemption_granted` carries (None: granted before exemptions were
+    # published), so folding the event again adds nothing
+    Column("exemption_id", String(40), nullable=True, unique=True),
 )
 
 standings = Table(
@@ -81,6 +85,7 @@ standings = Table(
     Column("score", Integer, nullable=False),
     Column("evaluated_at", UtcDateTime(), nullable=False, index=True),
     Column("version", Integer, nullable=False),
+    Column("surge_alerted_at", UtcDateTime(), nullable=True),
 )
 
 standing_history = Table(
@@ -95,6 +100,9 @@ standing_history = Table(
     Column("reason", String(2000), nullable=False),
     Column("decided_by", String(64), nullable=False),
     Column("at", UtcDateTime(), nullable=False),
+    # an operator's decision: the id its `seller.standing_decided` carries (None: the
+    # system's own change, or a decision recorded before decisions were published)
+    Column("decision_id", String(40), nullable=True, unique=True),
 )
 
 _FACT_FIELDS = [f.name for f in fields(OrderFacts)]
@@ -160,22 +168,37 @@ class Reviews:
         query = (
             select(reviews).where(reviews.c.seller_id == seller_id).order_by(reviews.c.review_id)
         )
-        return [
-            Review(row.review_id, row.order_id, row.rating, row.at, row.misuse)
-            for row in (await self.session.execute(query)).all()
-        ]
+        return [_review(row) for row in (await self.session.execute(query)).all()]
 
-    async def flag_misuse(self, review_id: str) -> str | None:
-        """Mark a review as misuse; answer its seller, or None if there is no such review."""
+    async def page(
+        self, seller_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Review]:
+        """The seller's reviews, newest first, after the cursor's (written at, id)."""
+        query = select(reviews).where(reviews.c.seller_id == seller_id)
+        if after is not None:
+            at, review_id = after
+            query = query.where(
+                (reviews.c.at < at) | ((reviews.c.at == at) & (reviews.c.review_id < review_id))
+            )
+        query = query.order_by(reviews.c.at.desc(), reviews.c.review_id.desc()).limit(limit)
+        return [_review(row) for row in (await self.session.execute(query)).all()]
+
+    async def get(self, review_id: str) -> tuple[Review, str] | None:
+        """The review and its seller, or None if there is no such review."""
         row = (
             await self.session.execute(select(reviews).where(reviews.c.review_id == review_id))
         ).first()
-        if row is None:
-            return None
+        return None if row is None else (_review(row), str(row.seller_id))
+
+    async def flag_misuse(self, review_id: str) -> None:
+        """Mark a review as misuse (again: nothing changes)."""
         await self.session.execute(
             update(reviews).where(reviews.c.review_id == review_id).values(misuse=True)
         )
-        return str(row.seller_id)
+
+
+def _review(row: Any) -> Review:
+    return Review(row.review_id, row.order_id, row.rating, row.at, row.misuse, row.text)
 
 
 class Exemptions:
@@ -183,16 +206,23 @@ class Exemptions:
         self.session = session
 
     async def add(
-        self, seller_id: str, exemption: Exemption, decided_by: str, at: datetime
+        self,
+        seller_id: str,
+        exemption: Exemption,
+        decided_by: str,
+        at: datetime,
+        exemption_id: str,
     ) -> None:
+        """Record an exemption; one already recorded under `exemption_id` stays as it is."""
         await self.session.execute(
-            exemptions.insert().values(
+            insert_ignoring_duplicates(self.session, exemptions).values(
                 seller_id=seller_id,
                 starts=exemption.starts,
                 ends=exemption.ends,
                 reason=exemption.reason,
                 decided_by=decided_by,
                 decided_at=at,
+                exemption_id=exemption_id,
             )
         )
 
@@ -222,6 +252,7 @@ class Standings:
             row.under_review_since,
             row.score,
             row.version,
+            row.surge_alerted_at,
         )
 
     async def save(self, standing: SellerStanding, evaluated_at: datetime) -> SellerStanding:
@@ -230,6 +261,7 @@ class Standings:
             "computed": standing.computed,
             "under_review_since": standing.under_review_since,
             "score": standing.score,
+            "surge_alerted_at": standing.surge_alerted_at,
             "evaluated_at": evaluated_at,
             "version": standing.version + 1,
         }
@@ -264,16 +296,26 @@ class Standings:
         return list((await self.session.execute(query)).scalars())
 
     async def record(
-        self, seller_id: str, standing: str, previous: str, reason: str, by: str, at: datetime
+        self,
+        seller_id: str,
+        standing: str,
+        previous: str,
+        reason: str,
+        by: str,
+        at: datetime,
+        decision_id: str | None = None,
     ) -> None:
+        """Add to the seller's history; an operator's decision already recorded under
+        `decision_id` is not added again."""
         await self.session.execute(
-            standing_history.insert().values(
+            insert_ignoring_duplicates(self.session, standing_history).values(
                 seller_id=seller_id,
                 standing=standing,
                 previous=previous,
                 reason=reason,
                 decided_by=by,
                 at=at,
+                decision_id=decision_id,
             )
         )
 

@@ -4,12 +4,18 @@ persists what the domain decided and emits the events it says the change causes.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from contracts.orders import OrderReviewed
+from contracts.seller_standards import (
+    SellerExemptionGranted,
+    SellerReviewFlagged,
+    SellerStandingDecided,
+)
 from seller_standards.db import StandardsUnit
 from seller_standards.domain import facts as order_facts
 from seller_standards.domain import standing as standings_rules
@@ -59,19 +65,38 @@ async def evaluate(
         current = await standings.get(seller_id)
     measured, exemptions = await _metrics(ctx, uow, seller_id, now)
     updated, change = standings_rules.evaluate(current, measured, now, ctx.policy)
+    updated, surge = standings_rules.surge_alert(
+        updated, measured["order_volume_surge"], now, ctx.policy
+    )
     saved = await standings.save(updated, now)
     if change is not None:
         await _decided(uow, seller_id, change, SYSTEM, now)
+    if surge is not None:
+        uow.emit(surge)
     return Standards(saved, measured, await standings.history(seller_id), exemptions)
 
 
 async def _decided(
-    uow: StandardsUnit, seller_id: str, change: Change, by: str, now: datetime
+    uow: StandardsUnit,
+    seller_id: str,
+    change: Change,
+    by: str,
+    now: datetime,
+    decision_id: str | None = None,
 ) -> None:
-    """Keep the decision in the seller's history and emit what it causes."""
-    await uow.standings.record(seller_id, change.standing, change.previous, change.reason, by, now)
+    """Keep the decision in the seller's history and emit what it causes (an operator's,
+    with its `decision_id`, also publishes who decided)."""
+    await uow.standings.record(
+        seller_id, change.standing, change.previous, change.reason, by, now, decision_id
+    )
+    if decision_id is not None:
+        uow.emit(standings_rules.decision_event(seller_id, change, decision_id, by, now))
     for event in change.events(seller_id, now):
         uow.emit(event)
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:24]}"
 
 
 # --- events -------------------------------------------------------------------------------
@@ -97,11 +122,45 @@ async def on_fact(
 async def on_reviewed(
     ctx: StandardsContext, received: Received[OrderReviewed], uow: StandardsUnit
 ) -> None:
+    await fold_review(received, uow)
+    await evaluate(ctx, uow, received.event.seller_id)
+
+
+async def fold_review(received: Received[OrderReviewed], uow: StandardsUnit) -> None:
     event = received.event
-    await uow.reviews.add(
-        Review(event.review_id, event.order_id, event.rating, event.occurred_at), event.seller_id
+    review = Review(
+        event.review_id, event.order_id, event.rating, event.occurred_at, text=event.text
     )
-    await evaluate(ctx, uow, event.seller_id)
+    await uow.reviews.add(review, event.seller_id)
+
+
+# What this service published of operators' and agents' decisions comes back on its own topic:
+# live it is already recorded (each fold below changes nothing then); a replay folds it back.
+
+
+async def fold_exemption(received: Received[SellerExemptionGranted], uow: StandardsUnit) -> None:
+    event = received.event
+    exemption = Exemption(event.starts, event.ends, event.reason)
+    await uow.exemptions.add(
+        event.seller_id, exemption, event.decided_by, event.decided_at, event.exemption_id
+    )
+
+
+async def fold_flag(received: Received[SellerReviewFlagged], uow: StandardsUnit) -> None:
+    await uow.reviews.flag_misuse(received.event.review_id)
+
+
+async def fold_decision(received: Received[SellerStandingDecided], uow: StandardsUnit) -> None:
+    event = received.event
+    await uow.standings.record(
+        event.seller_id,
+        event.standing,
+        event.previous,
+        event.reason,
+        event.decided_by,
+        event.decided_at,
+        event.decision_id,
+    )
 
 
 def fact_router(ctx: StandardsContext, *, evaluating: bool = True) -> EventRouter[StandardsUnit]:
@@ -113,9 +172,25 @@ def fact_router(ctx: StandardsContext, *, evaluating: bool = True) -> EventRoute
     return router
 
 
+def decisions_router(router: EventRouter[StandardsUnit]) -> EventRouter[StandardsUnit]:
+    """`router` with the folds of operators' exemptions and decisions and agents' flags."""
+    router.add(SellerExemptionGranted, fold_exemption)
+    router.add(SellerReviewFlagged, fold_flag)
+    router.add(SellerStandingDecided, fold_decision)
+    return router
+
+
 def event_router(ctx: StandardsContext) -> EventRouter[StandardsUnit]:
-    router = fact_router(ctx)
+    router = decisions_router(fact_router(ctx))
     router.add(OrderReviewed, partial(on_reviewed, ctx))
+    return router
+
+
+def replay_router(ctx: StandardsContext) -> EventRouter[StandardsUnit]:
+    """What a rebuild folds: the facts (emptied first), and reviews, exemptions, flags and
+    decisions (kept, and put back where a row is missing or a flag was lost)."""
+    router = decisions_router(fact_router(ctx, evaluating=False))
+    router.add(OrderReviewed, fold_review)
     return router
 
 
@@ -175,23 +250,55 @@ async def _known_standing(uow: StandardsUnit, seller_id: str) -> SellerStanding:
 async def add_exemption(
     ctx: StandardsContext, seller_id: str, exemption: Exemption, operator_id: str
 ) -> Standards:
-    check_exemption(exemption, ctx.clock.now())
+    now = ctx.clock.now()
+    check_exemption(exemption, now)
     async with ctx.db.unit_of_work() as uow:
         current = await _known_standing(uow, seller_id)
-        await uow.exemptions.add(seller_id, exemption, operator_id, ctx.clock.now())
+        granted = SellerExemptionGranted(
+            exemption_id=_new_id("exm"),
+            seller_id=seller_id,
+            starts=exemption.starts,
+            ends=exemption.ends,
+            reason=exemption.reason,
+            decided_by=operator_id,
+            decided_at=now,
+        )
+        await uow.exemptions.add(seller_id, exemption, operator_id, now, granted.exemption_id)
+        uow.emit(granted)
         shown = await evaluate(ctx, uow, seller_id, current=current)
         await uow.commit()
     return shown
 
 
-async def flag_misuse(ctx: StandardsContext, review_id: str) -> Standards:
+async def flag_misuse(ctx: StandardsContext, review_id: str, agent_id: str) -> Standards:
+    """An agent flags a review as misuse: it no longer counts (published once, when it was
+    not flagged yet)."""
     async with ctx.db.unit_of_work() as uow:
-        seller_id = await uow.reviews.flag_misuse(review_id)
-        if seller_id is None:
+        found = await uow.reviews.get(review_id)
+        if found is None:
             raise not_found("review")
+        review, seller_id = found
+        if not review.misuse:
+            await uow.reviews.flag_misuse(review_id)
+            uow.emit(
+                SellerReviewFlagged(
+                    review_id=review_id,
+                    order_id=review.order_id,
+                    seller_id=seller_id,
+                    flagged_by=agent_id,
+                    flagged_at=ctx.clock.now(),
+                )
+            )
         shown = await evaluate(ctx, uow, seller_id)
         await uow.commit()
     return shown
+
+
+async def reviews_of(
+    ctx: StandardsContext, seller_id: str, after: tuple[datetime, str] | None, limit: int
+) -> list[Review]:
+    async with ctx.db.unit_of_work() as uow:
+        return await uow.reviews.page(seller_id, after, limit)
 
 
 async def set_standing(
@@ -202,7 +309,7 @@ async def set_standing(
         changed, change = standings_rules.decide(current, standing, reason)
         now = ctx.clock.now()
         saved = await uow.standings.save(changed, now)
-        await _decided(uow, seller_id, change, operator_id, now)
+        await _decided(uow, seller_id, change, operator_id, now, _new_id("dec"))
         shown = await evaluate(ctx, uow, seller_id, current=saved)
         await uow.commit()
     return shown

@@ -3,8 +3,11 @@
 
 Use it after a fix to how events are folded into facts: the facts are rebuilt from the events
 the service has handled, then every seller with facts in the window is evaluated once, which
-publishes any standing that changes. Reviews (agents flag misuse on them), exemptions,
-operators' decisions and the standing history are not events, so they are kept as they are.
+publishes any standing that changes. Reviews, exemptions, agents' misuse flags and operators'
+decisions are kept and folded again from their events (`order.reviewed` and this service's
+own `seller.exemption_granted`, `seller.review_flagged`, `seller.standing_decided`): a row
+lost is put back, a flag lost is set again, nothing is added twice. The history's changes
+the system made are kept as they are.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ def order_facts_projection(ctx: StandardsContext, bootstrap: str) -> Projection[
         name="seller_standards.order_facts",
         group="seller_standards",
         tables=[seller_orders],
-        router=handlers.fact_router(ctx, evaluating=False),
+        router=handlers.replay_router(ctx),
         db=ctx.db,
         bootstrap=bootstrap,
         after=evaluate_every_seller,

@@ -75,10 +75,16 @@ async def deliver(ctx: Any, event: Event, source: str = "orders") -> None:
         await uow.commit()
 
 
-async def standing_changes(engine: Any) -> list[dict[str, Any]]:
+async def published(engine: Any, event_type: str) -> list[dict[str, Any]]:
+    """The data of the events of `event_type` the service has published so far."""
     async with engine.connect() as connection:
-        rows = (await connection.execute(select(outbox).order_by(outbox.c.id))).all()
+        query = select(outbox).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
+        rows = (await connection.execute(query)).all()
     return [json.loads(row.payload)["data"] for row in rows]
+
+
+async def standing_changes(engine: Any) -> list[dict[str, Any]]:
+    return await published(engine, "marketplace.seller.standing_changed.v1")
 
 
 # --- builders for the pure rules' tests ------------------------------------------------------

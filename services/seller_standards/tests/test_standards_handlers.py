@@ -127,7 +127,7 @@ async def test_a_review_flagged_as_misuse_stops_counting(ctx):
         )
     before = await handlers.standards_of(ctx, SELLER)
     assert before.metrics["average_rating"].value == 4.2
-    after = await handlers.flag_misuse(ctx, "rev_0")
+    after = await handlers.flag_misuse(ctx, "rev_0", "usr_agent")
     assert after.metrics["average_rating"].value == 5.0
     assert after.metrics["average_rating"].sample_size == 4
 

@@ -203,6 +203,7 @@ def carrier_update(
             **order_fact(order, occurred_at),
             attempts=attempts,
             tracking_number=order.tracking_number,
+            fault="carrier",  # the carrier's own report
         )
         return Outcome(order, (failed,))
     if action is Action.DELIVERED:
@@ -228,7 +229,7 @@ def carrier_update(
             occurred_at, "returned_to_sender", "The carrier is returning it to the seller"
         )
         returning = OrderReturnedToSender(
-            **order_fact(order, occurred_at), attempts=order.delivery_attempts
+            **order_fact(order, occurred_at), attempts=order.delivery_attempts, fault="carrier"
         )
         return Outcome(order, (returning,))
     order = order.apply(action, Actor.CARRIER, occurred_at)

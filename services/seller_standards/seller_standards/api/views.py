@@ -3,7 +3,11 @@
 from datetime import datetime
 from typing import Any
 
+from contracts.text import control_character_fault
+from seller_standards.domain.facts import Review
 from seller_standards.handlers import Standards
+from servicekit.hosting.http import Problem
+from servicekit.hosting.pagination import decode_cursor
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -36,3 +40,38 @@ def standards_view(seller_id: str, shown: Standards, window_days: float) -> dict
             for e in shown.exemptions
         ],
     }
+
+
+def review_view(review: Review) -> dict[str, Any]:
+    return {
+        "id": review.review_id,
+        "order_id": review.order_id,
+        "rating": review.rating,
+        "text": review.text,
+        "created_at": review.at.isoformat(),
+        "flagged": review.misuse,
+    }
+
+
+def _bad_cursor() -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        "The cursor is not one this list gave out",
+        slug="validation-error",
+        errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+    )
+
+
+def reviews_after(cursor: str | None) -> tuple[datetime, str] | None:
+    """Where a page of reviews starts: after the (written at, id) a cursor names."""
+    if not cursor:
+        return None
+    written, review_id = decode_cursor(cursor, 2)
+    try:
+        moment = datetime.fromisoformat(written)
+    except ValueError as error:
+        raise _bad_cursor() from error
+    if moment.tzinfo is None or control_character_fault(review_id, multiline=False):
+        raise _bad_cursor()
+    return moment, review_id

@@ -27,6 +27,10 @@ from contracts.support import TicketOpened
 
 # The tickets that count as a defect of the seller's.
 DEFECT_TICKETS = ("not_received", "not_as_described", "chargeback")
+# Who may cause a failed delivery or a return to sender without it being the seller's defect:
+# the carrier's own fault, or the buyer's (no other attempt asked for in time). One whose
+# cause is unknown counts against the seller who shipped it.
+NOT_THE_SELLERS_FAULT = ("carrier", "buyer")
 
 # Every event folded into an order's facts.
 FOLDED: tuple[type[Event], ...] = (
@@ -71,6 +75,7 @@ class Review:
     rating: int
     at: datetime
     misuse: bool = False
+    text: str = ""
 
 
 def tells_about_facts(event: Event) -> bool:
@@ -114,8 +119,14 @@ def folded(facts: OrderFacts, event: Event) -> OrderFacts:
         case OrderCancelled() if event.counts_against_seller():
             # Not accepted in time, or not shipped by ship-by and its grace: as a decline.
             return replace(facts, seller_cancelled=True)
-        case OrderDelivered() | OrderDeliveryFailed() | OrderReturnedToSender():
+        case OrderDelivered():
             return replace(facts, carrier_seen=True)
+        case OrderDeliveryFailed() | OrderReturnedToSender():
+            seen = replace(facts, carrier_seen=True)
+            if event.fault in NOT_THE_SELLERS_FAULT:
+                return seen  # a carrier's fault (or the buyer's) is never the seller's defect
+            kind = "delivery_failed" if isinstance(event, OrderDeliveryFailed) else "returned"
+            return _with_defect(seen, f"delivery:{kind}")
         case OrderProblemReported():
             return _with_defect(facts, f"problem:{event.reason}")
         case OrderMessagePosted():

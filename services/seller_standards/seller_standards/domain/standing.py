@@ -7,8 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from contracts.seller_standards import SellerStandingChanged
-from seller_standards.domain.metrics import Metric, score
+from contracts.seller_standards import (
+    SellerOrderSurge,
+    SellerStandingChanged,
+    SellerStandingDecided,
+)
+from seller_standards.domain.metrics import Metric, score, surging
 from seller_standards.domain.policy import Direction, Policy, StandardsError
 
 Standing = Literal["good", "at_risk", "under_review", "suspended", "revoked"]
@@ -56,6 +60,7 @@ class SellerStanding:
     under_review_since: datetime | None = None
     score: int = 100
     version: int = 0
+    surge_alerted_at: datetime | None = None  # when the seller and an agent were last told
 
     @property
     def stored(self) -> bool:
@@ -132,6 +137,42 @@ def _moved(
     if standing.standing == to:
         return standing, None
     return replace(standing, standing=to), Change(to, standing.standing, reason)
+
+
+def surge_alert(
+    current: SellerStanding, surge: Metric, now: datetime, policy: Policy
+) -> tuple[SellerStanding, SellerOrderSurge | None]:
+    """A surge in the seller's orders is told (to the seller and an agent) once per recent
+    period while it lasts, never held against them."""
+    if not surging(surge, policy):
+        return current, None
+    last = current.surge_alerted_at
+    if last is not None and now - last < policy.surge_recent:
+        return current, None
+    alert = SellerOrderSurge(
+        seller_id=current.seller_id,
+        recent_orders=surge.sample_size,
+        recent_days=round(policy.surge_recent.total_seconds() / 86400),
+        ratio=surge.value or 0.0,
+        detected_at=now,
+    )
+    return replace(current, surge_alerted_at=now), alert
+
+
+def decision_event(
+    seller_id: str, change: Change, decision_id: str, by: str, at: datetime
+) -> SellerStandingDecided:
+    """What an operator's decision publishes, whether or not the standing moved: the record
+    of who decided, which a replay folds back into the history."""
+    return SellerStandingDecided(
+        decision_id=decision_id,
+        seller_id=seller_id,
+        standing=change.standing,
+        previous=change.previous,
+        reason=change.reason,
+        decided_by=by,
+        decided_at=at,
+    )
 
 
 def decide(current: SellerStanding, to: Standing, reason: str) -> tuple[SellerStanding, Change]:

@@ -22,7 +22,7 @@ from contracts.payments import (
     PaymentCaptureFailed,
     PaymentDisputeOpened,
 )
-from contracts.seller_standards import SellerStandingChanged
+from contracts.seller_standards import SellerOrderSurge, SellerStandingChanged
 from contracts.support import TicketReason
 
 # Events whose every occurrence asks for an agent, by the ticket's reason.
@@ -41,6 +41,7 @@ TRIGGERS: tuple[type[Event], ...] = (
     OrderReturned,
     OrderSellerBackedOut,
     SellerStandingChanged,
+    SellerOrderSurge,
 )
 # A refund orders decided because the seller let a deadline pass: recorded on a ticket (an
 # exchange's, on the one its overdue replacement opened).
@@ -101,6 +102,10 @@ def ticket_asked_by(event: Event, now: datetime) -> TicketAsked | None:
             if event.standing != "under_review":
                 return None
             return TicketAsked(None, event.seller_id, "seller_review", _context(event))
+        case SellerOrderSurge():
+            # the seller may be overwhelmed: an agent checks in before buyers wait (#19)
+            title = f"Order surge: {event.recent_orders} orders in {event.recent_days} days"
+            return TicketAsked(None, event.seller_id, "seller_review", _context(event), title=title)
     return None
 
 
