@@ -144,6 +144,10 @@ NO_RESOURCE = {
     "GET /v1/me/notification-preferences",
     "PUT /v1/me/notification-preferences",
     "PUT /v1/sellers/me/vacation",
+    "GET /v1/sellers/me/payout-account",
+    "PUT /v1/sellers/me/payout-account",
+    "GET /v1/sellers/me/balance",
+    "GET /v1/sellers/me/payouts",
     "GET /v1/listings",
     "POST /v1/listings",
     "GET /v1/orders",
@@ -157,6 +161,7 @@ NO_RESOURCE = {
     "GET /v1/ops/consumers",
     "GET /v1/ops/dead-letters",
     "GET /v1/ops/failed-emails",
+    "POST /v1/ops/payouts/run",
     "DELETE /v1/me/token",
     "POST /v1/webhooks/stripe",
 }
