@@ -118,6 +118,8 @@ TABLE: dict[str, Guarded] = {
         "notification", frozenset({"buyer"})
     ),
     "GET /v1/sellers/{seller_id}/standards": Guarded("seller", frozenset({"seller"}) | STAFF),
+    # A seller's reviews are public to anyone signed in: nobody here may be refused.
+    "GET /v1/sellers/{seller_id}/reviews": Guarded("seller", EVERYONE),
     "POST /v1/sellers/{seller_id}/exemptions": Guarded(
         "seller",
         frozenset({"operator"}),
