@@ -295,6 +295,7 @@ async def test_the_deadline_job_returns_an_undelivered_parcel_to_its_sender(ctx,
     clock.set(order.act_by)
     fired, rows = await emitting(engine, job(ctx, "deadlines")(clock.now()))
     assert (fired, [row.event_type for row in rows]) == (1, [P + "returned_to_sender.v1"])
+    assert data(rows[0])["fault"] == "buyer"  # no new date chosen: no defect of the seller's
     assert (await stored_order(ctx, order.id)).status is Status.RETURNED_TO_SENDER
 
 

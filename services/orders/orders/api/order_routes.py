@@ -3,6 +3,7 @@
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
 
 from orders import handlers
 from orders.api.bodies import (
@@ -22,6 +23,8 @@ from orders.api.views import (
     message_view,
     moment_cursor,
     order_view,
+    parcel_request_view,
+    request_cursor,
     review_view,
     sequence_cursor,
 )
@@ -217,4 +220,28 @@ async def carrier_event(body: CarrierEvent, who: CallerDep, ctx: Context) -> dic
         "order_id": order.id,
         "status": order.status.value,
         "delivery_attempts": order.delivery_attempts,
+    }
+
+
+@router.get("/carrier/shipments")
+async def carrier_shipments(
+    who: CallerDep,
+    ctx: Context,
+    since: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """The caller's carrier's parcels that need something (a buyer's date for another
+    attempt, a changed address, a return to pick up), asked after `since`, newest first."""
+    require_role(who, "carrier")
+    found = await handlers.carrier_requests(
+        ctx, carrier=who.carrier, since=since, limit=limit + 1, after=request_cursor(cursor)
+    )
+    page, more = found[:limit], len(found) > limit
+    last = page[-1] if page else None
+    return {
+        "items": [parcel_request_view(request) for request, _ in page],
+        "next_cursor": encode_cursor(last[0].asked_at.isoformat(), last[1])
+        if more and last
+        else None,
     }

@@ -51,6 +51,29 @@ def sequence_cursor(cursor: str | None) -> int | None:
     return int(sequence)
 
 
+def request_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """Where the carrier's list of requests (sorted by when asked, then their order) goes on."""
+    after = moment_cursor(cursor)
+    if after is None:
+        return None
+    moment, position = after
+    if not _SEQUENCE.fullmatch(position):
+        raise _invalid_cursor()
+    return moment, int(position)
+
+
+def parcel_request_view(request: domain.ParcelRequest) -> dict[str, Any]:
+    return {
+        "tracking_number": request.tracking_number,
+        "carrier": request.carrier,
+        "order_id": request.order_id,
+        "kind": request.kind,
+        "date": request.date.isoformat() if request.date else None,
+        "address": asdict(request.address) if request.address else None,
+        "asked_at": request.asked_at.isoformat(),
+    }
+
+
 def listing_view(listing: Listing) -> dict[str, Any]:
     return {
         "id": listing.id,

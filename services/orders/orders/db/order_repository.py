@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import Money
 from orders.db.tables import order_timeline, orders
 from orders.domain import (
+    OPEN_WHILE,
     Address,
     Fulfilment,
     Order,
@@ -113,6 +114,68 @@ class Orders:
             query.order_by(orders.c.shipped_at.desc(), orders.c.id.desc()).limit(limit)
         )
         return [self._order(row, ()) for row in rows.all()]
+
+    async def carrier_requests(
+        self,
+        key: str,
+        *,
+        since: datetime | None,
+        limit: int,
+        after: tuple[datetime, int] | None,
+    ) -> list[tuple[Order, str, datetime, int]]:
+        """The requests recorded on parcels of one carrier (its `carrier_key`) while the order
+        is in a status where the carrier acts on them (`domain.carrier_requests`): (order
+        without its timeline, the entry's kind, when it was asked, the entry's id), the
+        latest of each kind per order, asked after `since`, newest first."""
+        later = order_timeline.alias("later")
+        newer_of_same_kind = (
+            select(later.c.id)
+            .where(
+                later.c.order_id == order_timeline.c.order_id,
+                later.c.kind == order_timeline.c.kind,
+                later.c.id > order_timeline.c.id,
+            )
+            .exists()
+        )
+        still_open = or_(
+            *(
+                and_(
+                    order_timeline.c.kind == kind,
+                    orders.c.status.in_([status.value for status in statuses]),
+                )
+                for kind, statuses in OPEN_WHILE.items()
+            )
+        )
+        query = (
+            select(
+                orders,
+                order_timeline.c.kind.label("request_kind"),
+                order_timeline.c.at.label("asked_at"),
+                order_timeline.c.id.label("entry_id"),
+            )
+            .join(order_timeline, order_timeline.c.order_id == orders.c.id)
+            .where(
+                orders.c.carrier_key == key,
+                still_open,
+                order_timeline.c.at >= orders.c.shipped_at,
+                ~newer_of_same_kind,
+            )
+        )
+        if since is not None:
+            query = query.where(order_timeline.c.at > since)
+        if after is not None:
+            moment, entry_id = after
+            query = query.where(
+                or_(
+                    order_timeline.c.at < moment,
+                    and_(order_timeline.c.at == moment, order_timeline.c.id < entry_id),
+                )
+            )
+        query = query.order_by(order_timeline.c.at.desc(), order_timeline.c.id.desc()).limit(limit)
+        return [
+            (self._order(row, ()), row.request_kind, row.asked_at, row.entry_id)
+            for row in (await self.session.execute(query)).all()
+        ]
 
     async def due(
         self,

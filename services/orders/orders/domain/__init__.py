@@ -4,6 +4,12 @@ now), `lifecycle`, `parcels`, `payment_facts` and `deadlines` (the use cases: ea
 `Outcome`, the changed order and the events it causes), `listings`, and `tracker` (the three
 steps the buyer reads)."""
 
+from orders.domain.carrier_requests import (
+    OPEN_WHILE,
+    REQUEST_KINDS,
+    ParcelRequest,
+    parcel_request,
+)
 from orders.domain.deadlines import (
     LATEST,
     ONE_DAY,
@@ -126,10 +132,12 @@ __all__ = [
     "HOLD_RELEASED",
     "LATEST",
     "ONE_DAY",
+    "OPEN_WHILE",
     "PAYMENT_NOT_COMPLETED",
     "PUBLIC_ACTIONS",
     "RELEASED_BY_SUPPORT",
     "REPORT_MAX_AGE",
+    "REQUEST_KINDS",
     "SHIPMENT_WINDOW_MISSED",
     "SUPPORT_VOID_PREFIX",
     "TIMELINE_DETAIL_MAX",
@@ -147,6 +155,7 @@ __all__ = [
     "Order",
     "OrderRules",
     "Outcome",
+    "ParcelRequest",
     "PaymentState",
     "Review",
     "Seller",
@@ -186,6 +195,7 @@ __all__ = [
     "new_listing",
     "order_fact",
     "parcel_order",
+    "parcel_request",
     "place_order",
     "post_message",
     "record_authorization",

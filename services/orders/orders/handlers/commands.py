@@ -255,3 +255,25 @@ async def carrier_event(
         saved = await keep(ctx, uow, order, updated)
         await uow.commit()
     return saved
+
+
+async def carrier_requests(
+    ctx: OrdersContext,
+    *,
+    carrier: str | None,
+    since: datetime | None,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+) -> list[tuple[domain.ParcelRequest, int]]:
+    """What the caller's carrier must act on for its parcels (dates for another attempt,
+    addresses, pickups), newest first, each with its position for the next page. Only the
+    caller's carrier's parcels: a parcel is (carrier, tracking number)."""
+    key = domain.reporting_carrier_key(carrier)
+    async with ctx.db.unit_of_work() as uow:
+        found = await uow.orders.carrier_requests(key, since=since, limit=limit, after=after)
+    requests = []
+    for order, kind, asked_at, position in found:
+        request = domain.parcel_request(order, kind, asked_at)
+        if request is not None:
+            requests.append((request, position))
+    return requests
