@@ -157,6 +157,7 @@ NO_RESOURCE = {
     "GET /v1/tickets",
     "POST /v1/tickets",
     "POST /v1/carrier-events",
+    "GET /v1/carrier/shipments",  # the caller's carrier's own parcels
     "POST /v1/principals",
     "GET /v1/ops/clock",
     "POST /v1/ops/clock/advance",

@@ -79,6 +79,7 @@ ROUTES: tuple[Route, ...] = (
     _route(r"^/v1/ops/payouts/run$", "payments"),
     _route(r"^/v1/sellers/me/vacation$", "orders"),
     _route(r"^/v1/carrier-events$", "orders"),
+    _route(r"^/v1/carrier/shipments$", "orders"),
 )
 
 

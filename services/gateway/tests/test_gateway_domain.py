@@ -26,6 +26,7 @@ from gateway.domain import (
         ("/v1/listings/lst_1", "orders"),
         ("/v1/sellers/me/vacation", "orders"),
         ("/v1/carrier-events", "orders"),
+        ("/v1/carrier/shipments", "orders"),
         ("/v1/me/credits", "payments"),
         ("/v1/ledger/orders/ord_1", "payments"),
         ("/v1/webhooks/stripe", "payments"),
