@@ -40,6 +40,10 @@ class OrderPlaced(Event, type="marketplace.order.placed.v1", topic=ORDERS_EVENTS
     accept_by: AwareDatetime | None = Field(
         None, description="The seller must accept by then, or the order is cancelled"
     )
+    title: str | None = Field(None, description="What was bought: the listing's title")
+    handling_days: int | None = Field(
+        None, ge=1, description="Business days the seller has to ship after accepting"
+    )
 
     def subject(self) -> str:
         return self.order_id

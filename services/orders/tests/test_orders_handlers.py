@@ -53,6 +53,8 @@ async def test_placing_an_order_reserves_stock_and_tells_payments_the_listing_pr
     assert data["total"] == {"amount_minor": 25000, "currency": "EUR"}
     assert (data["quantity"], data["buyer_id"], data["seller_id"]) == (2, "usr_buyer", "usr_seller")
     assert data["payment_method"] == "pm_card_visa"
+    # What notifications names the item by, and how long the seller has to ship it.
+    assert (data["title"], data["handling_days"]) == ("Vintage film camera", 2)
 
 
 async def test_ordering_the_last_units_sells_the_listing_out(ctx):

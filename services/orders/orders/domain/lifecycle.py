@@ -88,6 +88,8 @@ def place_order(
         payment_method=order.payment_method,
         placed_at=order.placed_at,
         accept_by=order.accept_by,
+        title=order.title,
+        handling_days=order.handling_days,
     )
     return Outcome(order, (placed,))
 
