@@ -120,6 +120,17 @@ class OrderShippingAddressChanged(
     postal_code: str | None = None
 
 
+class OrderReshipRequested(
+    _OrderFact, type="marketplace.order.reship_requested.v1", topic=ORDERS_EVENTS
+):
+    """Support decided (`ticket_id`) that the seller ships the order again: it is back in
+    `accepted` and must ship by `ship_by`. Its payment was captured when it first shipped:
+    the new shipment captures nothing."""
+
+    ticket_id: str
+    ship_by: AwareDatetime
+
+
 class OrderShipped(_OrderFact, type="marketplace.order.shipped.v1", topic=ORDERS_EVENTS):
     """Handed over with a tracking number (or a transfer reference): payments captures
     `total` into escrow."""

@@ -29,13 +29,17 @@ TicketReason = Literal[
 Priority = Literal["low", "normal", "high", "urgent"]
 
 ResolutionAction = Literal[
-    "refund", "partial_refund", "credit", "rebook", "reship", "return", "no_action"
+    "refund", "partial_refund", "credit", "rebook", "reship", "return", "cancel", "no_action"
 ]
 
 
 class TicketResolved(Event, type="marketplace.support.ticket_resolved.v1", topic=SUPPORT_EVENTS):
     """An agent decided a ticket. Payments acts on `refund` (everything still refundable, or
-    `amount`), `partial_refund` and `credit` (both need `amount`), exactly once per ticket."""
+    `amount`), `partial_refund` and `credit` (both need `amount`), exactly once per ticket.
+    Orders acts on `reship` (back to the seller with a new ship-by), `return` (a return with a
+    pickup date), `cancel` (the order is cancelled; payments returns the money on
+    `order.cancelled`), `no_action` and, on a disputed order, `partial_refund` (the dispute
+    ends and the order completes: the seller is paid the rest)."""
 
     ticket_id: str
     order_id: str

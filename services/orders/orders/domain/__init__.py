@@ -104,6 +104,13 @@ from orders.domain.payment_facts import (
     record_void,
     timeline_for,
 )
+from orders.domain.resolutions import (
+    CANCELLED_BY_SUPPORT,
+    cancel_by_support,
+    reship,
+    settle_dispute,
+    start_return,
+)
 from orders.domain.state_machine import (
     ACTORS_OF,
     PUBLIC_ACTIONS,
@@ -125,6 +132,7 @@ from orders.domain.tracker import (
 
 __all__ = [
     "ACTORS_OF",
+    "CANCELLED_BY_SUPPORT",
     "CARD_NOT_AUTHORIZED",
     "CARRIER_ACTIONS",
     "CLOSED_STATUSES",
@@ -172,6 +180,7 @@ __all__ = [
     "ask_about_delivery",
     "auto_complete",
     "cancel",
+    "cancel_by_support",
     "cancel_unshipped",
     "cancelled",
     "carrier_key",
@@ -210,13 +219,16 @@ __all__ = [
     "reporting_carrier_key",
     "request_exchange",
     "request_return",
+    "reship",
     "return_undelivered",
     "review",
     "scheduled",
+    "settle_dispute",
     "ship",
     "ship_deadline",
     "shipment_carrier",
     "shipment_grace_end",
+    "start_return",
     "steps",
     "timeline_for",
     "transfer_auto_complete",

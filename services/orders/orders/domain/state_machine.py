@@ -86,6 +86,11 @@ class Action(StrEnum):
     AUTO_COMPLETE = "auto_complete"
     PAYMENT_REFUNDED = "payment_refunded"
     PAYMENT_VOIDED = "payment_voided"
+    # Support's resolutions (`resolutions.py`), decided by an agent on a ticket.
+    RESHIP = "reship"
+    SUPPORT_RETURN = "support_return"
+    SUPPORT_CANCEL = "support_cancel"
+    SETTLE_DISPUTE = "settle_dispute"
     # Deadlines passing with nobody having acted (`deadlines.act_on_deadline`).
     PAYMENT_WINDOW_MISSED = "payment_window_missed"
     SHIPMENT_WINDOW_MISSED = "shipment_window_missed"
@@ -124,8 +129,13 @@ def _t(to: Status | None, *actors: Actor) -> Transition:
 
 S, A = Status, Action
 BUYER, SELLER, CARRIER, SYSTEM = Actor.BUYER, Actor.SELLER, Actor.CARRIER, Actor.SYSTEM
+AGENT = Actor.AGENT
 _BEFORE_SHIPMENT = (S.PLACED, S.AWAITING_SELLER, S.ACCEPTED)
 _IN_TRANSIT = (S.SHIPPED, S.DELIVERY_FAILED)
+# Where support's resolutions apply (support keeps the same lists: `domain/possible.py`).
+RESHIPPABLE = (S.DISPUTED, S.RETURNED_TO_SENDER, S.DELIVERY_FAILED)
+RETURNABLE = (S.DISPUTED, S.DELIVERED, S.COMPLETED)
+CANCELLABLE = (*_BEFORE_SHIPMENT, S.DISPUTED, S.RETURNED_TO_SENDER, S.DELIVERY_FAILED)
 
 # The whole order state machine: (status, action) -> who may, and the status it leads to.
 TRANSITIONS: dict[tuple[Status, Action], Transition] = {
@@ -175,6 +185,14 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     # The buyer's money back in full ends a return or a dispute.
     (S.RETURNED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
     (S.DISPUTED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
+    (S.RETURNED_TO_SENDER, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
+    # Support's resolutions (an agent decided a ticket; support refuses beforehand what the
+    # order's status does not allow, `support.domain.possible`).
+    **{(status, A.RESHIP): _t(S.ACCEPTED, AGENT) for status in RESHIPPABLE},
+    **{(status, A.SUPPORT_RETURN): _t(S.RETURN_REQUESTED, AGENT) for status in RETURNABLE},
+    **{(status, A.SUPPORT_CANCEL): _t(S.CANCELLED, AGENT) for status in CANCELLABLE},
+    # `no_action`, or a partial refund: the dispute ends and the seller is paid the rest.
+    (S.DISPUTED, A.SETTLE_DISPUTE): _t(S.COMPLETED, AGENT),
 }
 
 # Who may take each action in some state: asking for an action that is never yours is

@@ -5,6 +5,7 @@ not an error."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 
 from contracts.payments import (
@@ -19,7 +20,7 @@ from contracts.seller_standards import SellerStandingChanged
 from contracts.support import TicketEscalated, TicketOpened, TicketResolved
 from orders import domain
 from orders.db import OrdersUnit
-from orders.domain import Order, Outcome, PaymentState, TransitionRefused
+from orders.domain import Order, Outcome, PaymentState, Status, TransitionRefused
 from orders.handlers.context import OrdersContext, keep
 from servicekit.messaging.events import EventRouter, Received
 
@@ -148,7 +149,37 @@ async def on_ticket_escalated(
 async def on_ticket_resolved(
     ctx: OrdersContext, received: Received[TicketResolved], uow: OrdersUnit
 ) -> None:
-    await uow.order_tickets.changed(received.event.ticket_id, ctx.clock.now(), status="resolved")
+    """The ticket shows as resolved; the resolutions that move the order move it. Support
+    refused beforehand what the order's status did not allow, so one that no longer fits
+    (the order moved on meanwhile) is ignored, like any event that no longer fits."""
+    event, now = received.event, ctx.clock.now()
+    await uow.order_tickets.changed(event.ticket_id, now, status="resolved")
+    decide = _resolution_outcome(ctx, event, now)
+    if decide is not None:
+        await _on_order(ctx, uow, event.order_id, decide)
+
+
+def _resolution_outcome(
+    ctx: OrdersContext, event: TicketResolved, now: datetime
+) -> Callable[[Order], Outcome] | None:
+    match event.action:
+        case "reship":
+            return lambda order: domain.reship(order, event.ticket_id, now, ctx.calendar)
+        case "return":
+            return lambda order: domain.start_return(
+                order, event.note, now, ctx.calendar, ctx.rules
+            )
+        case "cancel":
+            return lambda order: domain.cancel_by_support(order, now)
+        case "no_action" | "partial_refund":
+            # Only a dispute ends here; on any other order these change nothing.
+            partly = event.action == "partial_refund"
+            return lambda order: (
+                domain.settle_dispute(order, now, partly_refunded=partly)
+                if order.status is Status.DISPUTED
+                else Outcome(order)
+            )
+    return None  # refund, credit, rebook: payments' (a full refund ends the order there)
 
 
 def event_router(ctx: OrdersContext) -> EventRouter[OrdersUnit]:
