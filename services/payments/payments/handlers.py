@@ -75,13 +75,30 @@ async def on_order_placed(
 
 
 async def on_order_ended(ctx: PaymentsContext, received: Received[Any], uow: PaymentsUnit) -> None:
-    """Cancelled, declined, or the seller backed out: void whatever the card holds."""
+    """Cancelled, declined, or the seller backed out: void whatever the card holds; an order
+    cancelled after its capture is refunded instead."""
     payment = await _payment_of(uow, received.event.order_id)
     if payment is None:
+        return
+    operations = await uow.operations.of_order(payment.order_id)
+    if _captured_or_capturing(payment, operations):
+        # Cancelled after its capture (support's `cancel` of a shipped order): the buyer gets
+        # back everything still refundable, once (the refund's key is the cancellation).
+        if payment.refundable_minor > 0 or domain.capture_under_way(payment, operations):
+            reason = f"The order was cancelled ({received.event.reason})"
+            await _refund(ctx, uow, payment, None, reason, "cancel")
         return
     authorization = await uow.operations.get(payment.operation_id(domain.OperationKind.AUTHORIZE))
     decision = domain.end_before_capture(payment, authorization, ctx.clock.now())
     await _stored(ctx, uow, payment, decision)
+
+
+def _captured_or_capturing(payment: Payment, operations: Any) -> bool:
+    return payment.state in (
+        PaymentState.CAPTURED,
+        PaymentState.PARTIALLY_REFUNDED,
+        PaymentState.RELEASED,
+    ) or domain.capture_under_way(payment, operations)
 
 
 async def on_order_shipped(

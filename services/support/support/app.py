@@ -33,6 +33,7 @@ def create_app(settings: SupportSettings | None = None, *, clock: Clock | None =
         reply_within=timedelta(hours=settings.reply_within_hours),
         targets=dict(settings.sla),
         credit_limit_ratio=settings.credit_limit_ratio,
+        close_after=timedelta(days=settings.close_after_days),
     )
     runtime.consume(event_router(ctx))
     for name, job in timer_jobs(ctx).items():

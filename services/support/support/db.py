@@ -60,6 +60,8 @@ tickets = Table(
     # The order (or seller) and reason while the ticket is open, NULL after: one open ticket
     # per order and reason, enforced by the database (NULLs never collide).
     Column("open_key", String(110), nullable=True),
+    # When it was last resolved, for closing it after a quiet period (`Tickets.quiet_since`).
+    Column("resolved_at", UtcDateTime(), nullable=True, index=True),
     Column("version", Integer, nullable=False),
     UniqueConstraint("open_key"),
 )
@@ -90,6 +92,8 @@ orders = Table(
     Column("total_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("placed_at", UtcDateTime(), nullable=False),
+    # Where the order is, from orders' events (`domain.possible`); None until one arrives.
+    Column("status", String(30), nullable=True),
 )
 
 # What support knows of each order's money (domain.OrderMoney): the total from orders' events,
@@ -137,6 +141,7 @@ def _columns(ticket: Ticket) -> dict[str, Any]:
         "status": ticket.status.value,
         "sla_due": ticket.sla_due,
         "open_key": open_key(ticket),
+        "resolved_at": resolution.resolved_at if resolution else None,
         "resolution": None
         if resolution is None
         else {
@@ -234,6 +239,16 @@ class Tickets:
         )
         return [_ticket(row) for row in (await self.session.execute(query)).all()]
 
+    async def quiet_since(self, before: datetime, limit: int) -> list[Ticket]:
+        """Resolved tickets resolved at or before `before` (a party's message reopens one)."""
+        query = (
+            select(tickets)
+            .where(tickets.c.status == Status.RESOLVED.value, tickets.c.resolved_at <= before)
+            .order_by(tickets.c.resolved_at)
+            .limit(limit)
+        )
+        return [_ticket(row) for row in (await self.session.execute(query)).all()]
+
     async def save(self, ticket: Ticket) -> Ticket:
         saved_version = ticket.version + 1
         result = await self.session.execute(
@@ -285,6 +300,12 @@ class Orders:
             await self.session.execute(select(orders).where(orders.c.order_id == order_id))
         ).first()
         return dict(row._mapping) if row else None
+
+    async def set_status(self, order_id: str, status: str) -> None:
+        """Where the order is now, as orders' latest event says (they arrive in order)."""
+        await self.session.execute(
+            update(orders).where(orders.c.order_id == order_id).values(status=status)
+        )
 
 
 _ORDER_MONEY_FIELDS = [f.name for f in fields(OrderMoney) if f.name not in ("order_id", "version")]

@@ -31,6 +31,14 @@ class SupportSettings(KitSettings):
         validation_alias=AliasChoices("SUPPORT_REPLY_WITHIN_HOURS"),
         description="How long a buyer's message may wait for the seller before a ticket opens",
     )
+    close_after_days: float = Field(
+        3,
+        gt=0,
+        le=365,
+        validation_alias=AliasChoices("SUPPORT_CLOSE_AFTER_DAYS"),
+        description="How long a resolved ticket stays resolved with no message from its buyer "
+        "or seller (which reopens it) before it closes by itself",
+    )
     credit_limit_ratio: Decimal = Field(
         Decimal(1),
         ge=0,

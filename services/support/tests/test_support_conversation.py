@@ -9,6 +9,7 @@ from support.domain.errors import InvalidResolution, NotAllowed, Refused
 from support.domain.tickets import (
     Resolution,
     Status,
+    close_if_quiet,
     escalate,
     post_message,
     resolve,
@@ -115,18 +116,41 @@ def test_a_buyer_reply_leaves_an_escalated_ticket_escalated():
     assert replied.status is Status.ESCALATED
 
 
+@pytest.mark.parametrize("internal", [False, True])
+def test_a_resolved_ticket_refuses_agents_messages(internal):
+    with pytest.raises(Refused):
+        post_message(resolved(ticket()), AGENT, "agent", internal=internal, now=at(25, 10))
+
+
+@pytest.mark.parametrize(("author", "role"), [(BUYER, "buyer"), (SELLER, "seller")])
+def test_a_partys_message_reopens_a_resolved_ticket(author, role):
+    reopened = post_message(resolved(ticket()), author, role, internal=False, now=at(25, 10))
+
+    assert reopened.status is Status.OPEN
+    assert reopened.events == ()
+
+
 @pytest.mark.parametrize(
     ("author", "role", "internal"),
-    [
-        (BUYER, "buyer", False),
-        (SELLER, "seller", False),
-        (AGENT, "agent", False),
-        (AGENT, "agent", True),
-    ],
+    [(BUYER, "buyer", False), (SELLER, "seller", False), (AGENT, "agent", True)],
 )
-def test_a_resolved_ticket_refuses_messages(author, role, internal):
+def test_a_closed_ticket_refuses_messages(author, role, internal):
+    closed = close_if_quiet(resolved(ticket()), at(25, 10) + timedelta(days=3), timedelta(days=3))
+    assert closed is not None and closed.status is Status.CLOSED
+
     with pytest.raises(Refused):
-        post_message(resolved(ticket()), author, role, internal=internal, now=at(25, 10))
+        post_message(closed, author, role, internal=internal, now=at(29, 10))
+
+
+def test_a_resolved_ticket_closes_only_after_the_quiet_period():
+    done = resolved(ticket())
+    resolved_at = done.resolution.resolved_at
+
+    assert (
+        close_if_quiet(done, resolved_at + timedelta(days=3, seconds=-1), timedelta(days=3)) is None
+    )
+    assert close_if_quiet(ticket(), resolved_at + timedelta(days=30), timedelta(days=3)) is None
+    assert close_if_quiet(done, resolved_at + timedelta(days=3), timedelta(days=3)) is not None
 
 
 def test_the_seller_may_write_on_a_ticket_about_them_but_no_buyer_may():

@@ -20,7 +20,8 @@ async def full_view(ctx: SupportContext, ticket_id: str, who: Caller) -> dict[st
     async with ctx.db.unit_of_work() as uow:
         ticket = await commands.visible_ticket(uow, ticket_id, who.id, who.role)
         messages = await uow.messages.of_ticket(ticket.id, with_internal=who.role in STAFF)
-    return ticket_view(ticket, messages)
+        possible = await commands.possible_now(ctx, uow, ticket)
+    return ticket_view(ticket, messages) | {"possible_resolutions": possible}
 
 
 @router.get("/tickets")

@@ -283,3 +283,10 @@ def _credit(money: OrderMoney, amount: Money | None, ratio: Decimal) -> OrderMon
             creditable=creditable.model_dump(),
         )
     return replace(money, credits_decided_minor=money.credits_decided_minor + amount.amount_minor)
+
+
+def cancellation_counted(money: OrderMoney) -> OrderMoney:
+    """Support cancelled the order: payments returns everything still refundable (a void
+    before the capture), so no other ticket may refund that money again."""
+    left = money.refundable_minor
+    return replace(money, refunds_decided_minor=money.refunded_at_least_minor + left)

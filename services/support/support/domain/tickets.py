@@ -289,8 +289,15 @@ def post_message(
         raise NotAllowed("Only the order's buyer and seller and agents write on a ticket")
     if internal and role != "agent":
         raise NotAllowed("Internal notes are for agents")
+    if ticket.status is Status.RESOLVED and role != "agent":
+        # A party writing before the ticket closed by itself: it is open again.
+        return replace(ticket, status=Status.OPEN, events=())
     if not ticket.is_open:
-        raise Refused("This ticket is resolved; open a new one if something else went wrong")
+        raise Refused(
+            "This ticket is closed; open a new one if something else went wrong"
+            if ticket.status is Status.CLOSED
+            else "This ticket is resolved; a message from its buyer or seller reopens it"
+        )
     if role != "agent":
         status = Status.ESCALATED if ticket.status is Status.ESCALATED else Status.OPEN
         return replace(ticket, status=status, events=())
@@ -344,6 +351,13 @@ def resolve(
         raise InvalidResolution(f"A {action} moves no money; leave the amount out")
     if action == "rebook" and not note.strip():
         raise InvalidResolution("A rebooking names the alternative offered in the note")
+    earlier = ticket.resolution
+    if earlier is not None and moves_money(earlier.action) and moves_money(action):
+        # payments moves money once per ticket: a second amount would never be paid
+        raise Refused(
+            f"This reopened ticket already decided a {earlier.action.replace('_', ' ')}; "
+            "open a new ticket for more money"
+        )
     resolved = replace(
         ticket,
         status=Status.RESOLVED,
@@ -364,3 +378,14 @@ def resolve(
         resolved_at=now,
     )
     return replace(resolved, events=(told,))
+
+
+def close_if_quiet(ticket: Ticket, now: datetime, quiet: timedelta) -> Ticket | None:
+    """A resolved ticket nobody wrote on for `quiet` since its resolution closes (a party's
+    message would have reopened it); None if it does not close now."""
+    resolution = ticket.resolution
+    if ticket.status is not Status.RESOLVED or resolution is None:
+        return None
+    if resolution.resolved_at + quiet > now:
+        return None
+    return replace(ticket, status=Status.CLOSED, events=())

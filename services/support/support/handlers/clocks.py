@@ -1,5 +1,5 @@
-"""Support's clocks, run by the timer: SLA breaches escalate, and a buyer's message left
-unanswered opens a ticket."""
+"""Support's clocks, run by the timer: SLA breaches escalate, a buyer's message left
+unanswered opens a ticket, and a resolved ticket left quiet closes."""
 
 from __future__ import annotations
 
@@ -46,8 +46,28 @@ async def open_unanswered(ctx: SupportContext, now: datetime) -> int:
     return len(due)
 
 
+async def close_quiet(ctx: SupportContext, now: datetime) -> int:
+    """Resolved tickets nobody wrote on for the quiet period close by themselves."""
+    async with ctx.db.unit_of_work() as uow:
+        quiet = await uow.tickets.quiet_since(now - ctx.close_after, ctx.batch_size)
+    closed = 0
+    for ticket in quiet:
+        shut = rules.close_if_quiet(ticket, now, ctx.close_after)
+        if shut is None:
+            continue
+        try:
+            async with ctx.db.unit_of_work() as uow:
+                await uow.tickets.save(shut)
+                await uow.commit()
+            closed += 1
+        except ConcurrentUpdate:
+            pass  # a party wrote meanwhile (reopened): it is not quiet
+    return closed
+
+
 def timer_jobs(ctx: SupportContext) -> dict[str, Callable[[datetime], Awaitable[int]]]:
     return {
         "sla-breaches": lambda now: escalate_breaches(ctx, now),
         "unanswered-messages": lambda now: open_unanswered(ctx, now),
+        "close-resolved": lambda now: close_quiet(ctx, now),
     }

@@ -9,8 +9,9 @@ from servicekit.hosting.http import not_found
 from servicekit.messaging.failures import ConcurrentUpdate
 from support.db import SupportUnit
 from support.domain import tickets as rules
-from support.domain.errors import NotAllowed
-from support.domain.order_money import decide_money, moves_money
+from support.domain.errors import NotAllowed, Refused
+from support.domain.order_money import cancellation_counted, decide_money, moves_money
+from support.domain.possible import ACTIONS, check_order, moves_order, possible_resolutions
 from support.domain.tickets import Ticket
 from support.handlers.context import SupportContext, emit_all, new_ticket_id
 
@@ -59,6 +60,23 @@ async def visible_ticket(uow: SupportUnit, ticket_id: str, principal_id: str, ro
     return ticket
 
 
+async def possible_now(ctx: SupportContext, uow: SupportUnit, ticket: Ticket) -> list[str]:
+    """The resolutions an agent may decide on this ticket now (none once it is resolved)."""
+    if not ticket.is_open:
+        return []
+    if ticket.order_id is None:
+        return [a for a in ACTIONS if not (moves_money(a) or moves_order(a))]
+    order = await uow.orders.get(ticket.order_id)
+    return list(
+        possible_resolutions(
+            status=order["status"] if order else None,
+            fulfilment=order["fulfilment"] if order else None,
+            money=await uow.order_moneys.get(ticket.order_id),
+            credit_ratio=ctx.credit_limit_ratio,
+        )
+    )
+
+
 async def post_message(
     ctx: SupportContext, ticket_id: str, *, principal_id: str, role: str, body: str, internal: bool
 ) -> Ticket:
@@ -66,6 +84,10 @@ async def post_message(
         ticket = await visible_ticket(uow, ticket_id, principal_id, role)
         now = ctx.clock.now()
         written = rules.post_message(ticket, principal_id, role, internal, now, body=body)
+        if written.is_open and not ticket.is_open:  # reopened: unless a newer one is open
+            newer = await uow.tickets.open_for(ticket.order_id or ticket.seller_id, ticket.reason)
+            if newer is not None:
+                raise Refused(f"Ticket {newer.id} about this is open; write there")
         saved = await uow.tickets.save(written)
         await uow.messages.add(ticket.id, principal_id, role, body, internal, now)
         emit_all(uow, written)  # an agent's public reply tells the parties
@@ -101,12 +123,29 @@ async def resolve(
             buyer_of_order=order["buyer_id"] if order else None,
         )
         moneys = uow.order_moneys
-        # only a resolution that moves money on an order support knows reads (and locks) its
-        # money; an unknown order's is refused as not yet known
-        money = await moneys.locked(order["order_id"]) if order and moves_money(action) else None
+        # only a resolution that moves money or the order, on an order support knows, reads
+        # (and locks) its money; an unknown order's is refused as not yet known
+        acts = moves_money(action) or moves_order(action)
+        money = await moneys.locked(order["order_id"]) if order and acts else None
+        if moves_order(action):
+            # what orders could not do is refused here: once published it can only be ignored
+            check_order(
+                action,
+                status=order["status"] if order else None,
+                fulfilment=order["fulfilment"] if order else None,
+                money=money,
+                possible=possible_resolutions(
+                    status=order["status"] if order else None,
+                    fulfilment=order["fulfilment"] if order else None,
+                    money=money,
+                    credit_ratio=ctx.credit_limit_ratio,
+                ),
+            )
         counted = decide_money(
             money, action=action, amount=amount, credit_ratio=ctx.credit_limit_ratio
         )
+        if counted is not None and action == "cancel":
+            counted = cancellation_counted(counted)  # payments returns all of it
         if counted is not None:
             await moneys.save(counted)
         resolved = await uow.tickets.save(decided)

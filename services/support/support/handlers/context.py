@@ -27,6 +27,7 @@ class SupportContext:
     targets: dict[Any, SlaTargets] = field(default_factory=lambda: dict(rules.DEFAULT_SLA))
     batch_size: int = 100
     credit_limit_ratio: Decimal = Decimal(1)  # of the order's total, all credits counted
+    close_after: timedelta = timedelta(days=3)  # a resolved ticket left quiet closes
 
 
 def new_ticket_id() -> str:

@@ -8,9 +8,22 @@ from functools import partial
 from typing import Any
 
 from contracts.orders import (
+    OrderAccepted,
+    OrderCancelled,
+    OrderCompleted,
+    OrderDeclined,
+    OrderDelivered,
+    OrderDeliveryFailed,
+    OrderExchangeRequested,
     OrderMessagePosted,
     OrderPlaced,
+    OrderProblemReported,
+    OrderRedeliveryRequested,
+    OrderReshipRequested,
     OrderReturned,
+    OrderReturnedToSender,
+    OrderReturnRequested,
+    OrderSellerBackedOut,
     OrderShipped,
 )
 from contracts.payments import (
@@ -41,6 +54,29 @@ _MONEY_FACTS = (
     PaymentRefunded,
     PaymentDisputeClosed,
 )
+# Where each of orders' events leaves the order (support's `orders.status`, which
+# `domain.possible` reads). Orders' events for one order arrive in order (one partition).
+ORDER_STATUS_AFTER: dict[type, str] = {
+    OrderPlaced: "placed",
+    OrderAccepted: "accepted",
+    OrderReshipRequested: "accepted",
+    OrderDeclined: "declined",
+    OrderCancelled: "cancelled",
+    OrderSellerBackedOut: "cancelled",
+    OrderShipped: "shipped",
+    OrderRedeliveryRequested: "shipped",
+    OrderDeliveryFailed: "delivery_failed",
+    OrderDelivered: "delivered",
+    OrderReturnedToSender: "returned_to_sender",
+    OrderProblemReported: "disputed",
+    OrderCompleted: "completed",
+    OrderReturnRequested: "return_requested",
+    OrderReturned: "returned",
+    OrderExchangeRequested: "exchange_requested",
+}
+# A full refund ends these (orders: `refunded`).
+_ENDED_BY_FULL_REFUND = ("returned", "disputed", "returned_to_sender")
+
 # Facts that also ask for a ticket: a failed capture leaves nothing to refund, a chargeback
 # takes money refunds can no longer return, a return a deadline decided is recorded.
 _MONEY_FACTS_OPENING_TICKETS = (PaymentCaptureFailed, PaymentDisputeOpened, OrderReturned)
@@ -66,6 +102,23 @@ async def on_order_placed(
 async def _money_seen(uow: SupportUnit, event: PaymentFact) -> None:
     moneys = uow.order_moneys
     await moneys.save(money_seen(await moneys.locked(event.order_id), event))
+    await _status_seen(uow, event)
+
+
+async def _status_seen(uow: SupportUnit, event: Any) -> None:
+    """Where the order is now, after one of orders' events (or a full refund)."""
+    orders = uow.orders
+    status = ORDER_STATUS_AFTER.get(type(event))
+    if isinstance(event, PaymentRefunded) and event.full:
+        order = await orders.get(event.order_id)
+        if order is not None and order["status"] in _ENDED_BY_FULL_REFUND:
+            status = "refunded"
+    if status is not None:
+        await orders.set_status(event.order_id, status)
+
+
+async def on_order_status(ctx: SupportContext, received: Received[Any], uow: SupportUnit) -> None:
+    await _status_seen(uow, received.event)
 
 
 async def on_money_fact(
@@ -76,6 +129,7 @@ async def on_money_fact(
 
 async def on_trigger(ctx: SupportContext, received: Received[Any], uow: SupportUnit) -> None:
     """Open (or count on the open one) the ticket the event asks for, if it asks for one."""
+    await _status_seen(uow, received.event)
     asked = ticket_asked_by(received.event, ctx.clock.now())
     if asked is not None:
         await open_automatic(ctx, uow, asked)
@@ -107,4 +161,8 @@ def event_router(ctx: SupportContext) -> EventRouter[SupportUnit]:
     for trigger in TRIGGERS:
         handler = on_money_trigger if trigger in _MONEY_FACTS_OPENING_TICKETS else on_trigger
         router.add(trigger, partial(handler, ctx))
+    handled = {OrderPlaced, *_MONEY_FACTS, *TRIGGERS}
+    for fact in ORDER_STATUS_AFTER:
+        if fact not in handled:  # only where the order is now
+            router.add(fact, partial(on_order_status, ctx))
     return router
