@@ -179,6 +179,21 @@ class PaymentAuthorizationExpiring(
         return self.order_id
 
 
+class PaymentHoldLapsed(Event, type="marketplace.payment.hold_lapsed.v1", topic=PAYMENTS_EVENTS):
+    """A hold could not be renewed off-session: the order stays open, cannot ship, and waits
+    for the buyer's new card (`PUT /v1/orders/{id}/payment-method`)."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    amount: Money
+    expires_at: AwareDatetime
+    reason: str
+
+    def subject(self) -> str:
+        return self.order_id
+
+
 class CreditIssued(Event, type="marketplace.payment.credit_issued.v1", topic=PAYMENTS_EVENTS):
     """Goodwill credit for the buyer (compensation for a failed promise), usable on a later
     order; `balance` is the buyer's balance afterwards."""

@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from starlette.applications import Starlette
@@ -29,6 +29,7 @@ _NO_KEY = {
     "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
 }
 _ALL_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
+_CONFIRMED = ("requires_capture", "succeeded", "processing")
 _HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
 
 
@@ -106,17 +107,70 @@ def create_app(
         Route("/health", lambda _: JSONResponse({"status": "ok"}), methods=["GET"]),
     ]
 
-    async def forward(request: Request) -> Response:
+    async def forward(request: Request, body: bytes | None = None) -> Response:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         answer = await forwarder.request(
             request.method,
             request.url.path,
             params=request.url.query or None,
-            content=await request.body(),
+            content=await request.body() if body is None else body,
             headers=headers,
         )
         passed = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
         return Response(answer.content, status_code=answer.status_code, headers=passed)
+
+    async def create_payment_intent(request: Request) -> Response:
+        """`setup_future_usage` (which localstripe refuses) served as Stripe documents it, and
+        Stripe's rule on reusing a card: a PaymentMethod confirmed once without a Customer may
+        not be used again. The rest is localstripe's."""
+        pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+        params = decode_form(pairs)
+        usage = params.get("setup_future_usage")
+        method, customer = params.get("payment_method"), params.get("customer")
+        try:
+            reuse_refused = state.payment_intents.reuse_refused(method, customer)
+            if usage not in (None, "off_session", "on_session"):
+                raise StripeError(
+                    f"Invalid setup_future_usage: {usage}", param="setup_future_usage"
+                )
+            if reuse_refused:
+                raise StripeError(reuse_refused, param="payment_method")
+        except StripeError as error:
+            return JSONResponse({"error": error.body}, status_code=error.status)
+        body = urlencode([(k, v) for k, v in pairs if k != "setup_future_usage"]).encode()
+        answer = await forward(request, body)
+        if answer.status_code != 200:
+            return answer
+        intent = json.loads(bytes(answer.body))
+        state.payment_intents.created(intent["id"], params)
+        if usage and customer and method and intent.get("status") in _CONFIRMED:
+            # Stripe attaches the card to the Customer once the intent is confirmed.
+            await forwarder.post(
+                f"/v1/payment_methods/{method}/attach",
+                content=urlencode({"customer": customer}).encode(),
+                headers={"authorization": request.headers.get("authorization", "")},
+            )
+        return JSONResponse(state.payment_intents.shown(intent))
+
+    async def retrieve_payment_intent(request: Request) -> Response:
+        answer = await forward(request)
+        if answer.status_code != 200:
+            return answer
+        return JSONResponse(state.payment_intents.shown(json.loads(bytes(answer.body))))
+
+    async def payment_intent_request(request: Request) -> Response:
+        """Development only: the parameters an intent was created with (`off_session` is a
+        request parameter Stripe does not show on the intent)."""
+        asked = state.payment_intents.requests.get(request.path_params["id"])
+        if asked is None:
+            return JSONResponse({"error": {"type": "invalid_request_error"}}, status_code=404)
+        return JSONResponse(asked)
+
+    routes += [
+        Route("/v1/payment_intents", create_payment_intent, methods=["POST"]),
+        Route("/v1/payment_intents/{id}", retrieve_payment_intent, methods=["GET"]),
+        Route("/_connect/payment_intents/{id}/request", payment_intent_request, methods=["GET"]),
+    ]
 
     # Last, so it only answers what no route above matches by path and method.
     routes.append(Route("/{path:path}", forward, methods=_ALL_METHODS))

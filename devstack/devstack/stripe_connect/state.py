@@ -35,6 +35,41 @@ CURRENCY_BY_COUNTRY = {"US": "usd", "GB": "gbp", "CA": "cad", "AU": "aud", "CH":
 
 
 @dataclass
+class PaymentIntents:
+    """What localstripe does not keep about PaymentIntents: `setup_future_usage`, the
+    parameters each was created with, and the cards confirmed without a Customer (Stripe
+    refuses to use those again)."""
+
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    used_without_customer: set[str] = field(default_factory=set)
+
+    def reuse_refused(self, method: Any, customer: Any) -> str | None:
+        if isinstance(method, str) and method in self.used_without_customer and not customer:
+            return (
+                f"The provided PaymentMethod {method} was previously used with a PaymentIntent "
+                "without Customer attachment, shared with a connected account without Customer "
+                "attachment, or was detached from a Customer. It may not be used again. To use "
+                "a PaymentMethod multiple times, you must attach it to a Customer first."
+            )
+        return None
+
+    def created(self, intent_id: str, params: dict[str, Any]) -> None:
+        self.requests[intent_id] = params
+        method = params.get("payment_method")
+        # Stripe's test shorthands (`pm_card_visa`) make a new card each time.
+        if (
+            isinstance(method, str)
+            and not params.get("customer")
+            and not method.startswith("pm_card_")
+        ):
+            self.used_without_customer.add(method)
+
+    def shown(self, intent: dict[str, Any]) -> dict[str, Any]:
+        asked = self.requests.get(intent.get("id", ""), {})
+        return intent | {"setup_future_usage": asked.get("setup_future_usage")}
+
+
+@dataclass
 class Connect:
     """The in-memory state, and the Stripe objects it answers with."""
 
@@ -47,6 +82,7 @@ class Connect:
     )
     events: list[dict[str, Any]] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)  # account link token -> return_url
+    payment_intents: PaymentIntents = field(default_factory=PaymentIntents)
 
     def account(self, ident: str, param: str = "account", status: int = 400) -> dict[str, Any]:
         if ident not in self.accounts:

@@ -8,6 +8,7 @@ forgotten the key (24 hours; localstripe does not keep keys at all).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -47,8 +48,11 @@ class ChargeState:
 
 
 class CardProcessor(Protocol):
-    async def perform(self, operation: Operation, payment_method: str) -> CardOutcome:
-        """Ask the processor to do `operation` (authorize, capture, void or refund)."""
+    async def perform(
+        self, operation: Operation, payment_method: str, customer_id: str | None = None
+    ) -> CardOutcome:
+        """Ask the processor to do `operation` (authorize, capture, void or refund);
+        `customer_id` is the Stripe Customer the order's card is kept on, once there is one."""
         ...
 
     async def look_up(self, operation: Operation) -> CardOutcome | None:
@@ -59,6 +63,7 @@ class CardProcessor(Protocol):
 
 
 HELD = ("requires_capture", "succeeded")
+_AUTHORIZATIONS = (OperationKind.AUTHORIZE, OperationKind.REAUTHORIZE, OperationKind.REPLACE_CARD)
 T = TypeVar("T")
 
 
@@ -72,10 +77,15 @@ class StripeCards:
             max_network_retries=2,
         )
 
-    async def perform(self, operation: Operation, payment_method: str) -> CardOutcome:
+    async def perform(
+        self, operation: Operation, payment_method: str, customer_id: str | None = None
+    ) -> CardOutcome:
         actions: dict[OperationKind, Callable[[], Awaitable[CardOutcome]]] = {
             OperationKind.AUTHORIZE: lambda: self._authorize(operation, payment_method),
-            OperationKind.REAUTHORIZE: lambda: self._authorize(operation, payment_method),
+            OperationKind.REPLACE_CARD: lambda: self._authorize(
+                operation, payment_method, customer_id
+            ),
+            OperationKind.REAUTHORIZE: lambda: self._renew(operation, payment_method, customer_id),
             OperationKind.CAPTURE: lambda: self._capture(operation),
             OperationKind.VOID: lambda: self._void(operation),
             OperationKind.RELEASE_HOLD: lambda: self._void(operation),
@@ -93,7 +103,7 @@ class StripeCards:
             return CardOutcome(succeeded=False, reason=error.user_message or str(error))
 
     async def look_up(self, operation: Operation) -> CardOutcome | None:
-        if operation.kind in (OperationKind.AUTHORIZE, OperationKind.REAUTHORIZE):
+        if operation.kind in _AUTHORIZATIONS:
             return await _calling_stripe(lambda: self._find_authorization(operation))
         if operation.kind is OperationKind.REFUND:
             return await _calling_stripe(lambda: self._find_refund(operation))
@@ -127,28 +137,64 @@ class StripeCards:
 
     # --- the calls --------------------------------------------------------------------
 
-    async def _authorize(self, operation: Operation, payment_method: str) -> CardOutcome:
+    async def _customer(self, operation: Operation, payment_method: str) -> str:
+        """The Stripe Customer the order's card is kept on (created once per order: the
+        idempotency key is the order's), with `payment_method` attached to it."""
+        customer = await self.client.v1.customers.create_async(
+            {"metadata": {"order_id": operation.order_id}},
+            {"idempotency_key": f"order:{operation.order_id}:customer"},
+        )
+        await self._attached(operation, payment_method, customer.id)
+        return customer.id
+
+    async def _authorize(
+        self, operation: Operation, payment_method: str, customer_id: str | None = None
+    ) -> CardOutcome:
+        """The buyer is there (placing the order, or giving a new card): authorize and keep
+        the card on the order's Customer for later off-session renewals."""
         try:
-            intent = await self.client.v1.payment_intents.create_async(
-                {
-                    "amount": operation.amount_minor,
-                    "currency": operation.currency.lower(),
-                    "capture_method": "manual",
-                    "confirm": True,
-                    "payment_method": payment_method,
-                    "payment_method_types": ["card"],
-                    "metadata": {"order_id": operation.order_id, "operation_id": operation.id},
-                },
-                {"idempotency_key": operation.id},
+            customer = customer_id or await self._customer(operation, payment_method)
+            if customer_id:
+                await self._attached(operation, payment_method, customer_id)
+            return await self._create_intent(
+                operation, authorization_request(operation, payment_method, customer)
             )
         except stripe.CardError as error:
-            intent_id = (error.json_body or {}).get("error", {}).get("payment_intent", {}).get("id")
+            return _declined(error)
+
+    async def _renew(
+        self, operation: Operation, payment_method: str, customer_id: str | None
+    ) -> CardOutcome:
+        """A renewal: the buyer is not there. Stripe requires the card's Customer and
+        `off_session` with `confirm` to reuse a saved card; a card that would need the buyer
+        (authentication) is refused, not left waiting."""
+        if not customer_id:
+            # A hold made before cards were kept on a Customer: the card cannot be reused
+            # off-session, so the renewal fails and the buyer is asked for a card.
             return CardOutcome(
                 succeeded=False,
-                payment_intent_id=intent_id,
-                reason=error.user_message or "The card was declined",
-                decline_code=error.code,
+                reason="The card was not kept for off-session use; the buyer must give it again",
             )
+        try:
+            return await self._create_intent(
+                operation, authorization_request(operation, payment_method, customer_id)
+            )
+        except stripe.CardError as error:
+            return _declined(error)
+
+    async def _attached(self, operation: Operation, payment_method: str, customer: str) -> None:
+        attached = await self.client.v1.payment_methods.retrieve_async(payment_method)
+        if _id_of(attached.customer) != customer:
+            await self.client.v1.payment_methods.attach_async(
+                payment_method,
+                {"customer": customer},
+                {"idempotency_key": f"{operation.id}:attach"},
+            )
+
+    async def _create_intent(self, operation: Operation, request: dict[str, Any]) -> CardOutcome:
+        intent = await self.client.v1.payment_intents.create_async(
+            request, {"idempotency_key": operation.id}
+        )
         return _authorization_outcome(intent)
 
     async def _capture(self, operation: Operation) -> CardOutcome:
@@ -208,6 +254,31 @@ class StripeCards:
         return None
 
 
+def authorization_request(
+    operation: Operation, payment_method: str, customer_id: str
+) -> dict[str, Any]:
+    """The PaymentIntent an authorization creates (manual capture, confirmed at once) with the
+    card on the order's Customer. The buyer present (placing the order, a new card): kept for
+    later (`setup_future_usage`). A renewal: the buyer is absent, so `off_session` with
+    `confirm`, as Stripe requires to reuse a saved card."""
+    usage: dict[str, Any] = (
+        {"off_session": True}
+        if operation.kind is OperationKind.REAUTHORIZE
+        else {"setup_future_usage": "off_session"}
+    )
+    return {
+        "amount": operation.amount_minor,
+        "currency": operation.currency.lower(),
+        "capture_method": "manual",
+        "confirm": True,
+        "customer": customer_id,
+        "payment_method": payment_method,
+        **usage,
+        "payment_method_types": ["card"],
+        "metadata": {"order_id": operation.order_id, "operation_id": operation.id},
+    }
+
+
 async def _calling_stripe(call: Callable[[], Awaitable[T]]) -> T:
     """Run a Stripe call; an outage becomes `TransientCardError`, so the operation is tried
     again later."""
@@ -239,14 +310,41 @@ def metadata_of(obj: Any) -> dict[str, str]:
     return obj.metadata.to_dict() if obj.metadata else {}
 
 
+def _declined(error: stripe.CardError) -> CardOutcome:
+    intent_id = (error.json_body or {}).get("error", {}).get("payment_intent", {}).get("id")
+    return CardOutcome(
+        succeeded=False,
+        payment_intent_id=intent_id,
+        reason=error.user_message or "The card was declined",
+        decline_code=error.code,
+    )
+
+
 def _authorization_outcome(intent: stripe.PaymentIntent) -> CardOutcome:
+    customer = _id_of(getattr(intent, "customer", None))
     if intent.status in HELD:
-        return CardOutcome(succeeded=True, payment_intent_id=intent.id)
+        return CardOutcome(succeeded=True, payment_intent_id=intent.id, customer_id=customer)
+    next_action = getattr(intent, "next_action", None)
+    if intent.status == "requires_action" and next_action:
+        # 3-D Secure: the buyer must act in the client. Not a decline (an off-session renewal
+        # treats it as one: nobody is there to act).
+        return CardOutcome(
+            succeeded=False,
+            payment_intent_id=intent.id,
+            customer_id=customer,
+            reason="The card asks the buyer to authenticate (requires_action)",
+            next_action=json.dumps(_plain(next_action)),
+        )
     return CardOutcome(
         succeeded=False,
         payment_intent_id=intent.id,
+        customer_id=customer,
         reason=f"The card was not authorized ({intent.status})",
     )
+
+
+def _plain(value: Any) -> Any:
+    return value.to_dict() if hasattr(value, "to_dict") else value
 
 
 def _refund_outcome(refund: stripe.Refund, operation: Operation) -> CardOutcome:

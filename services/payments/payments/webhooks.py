@@ -101,17 +101,60 @@ def _timestamp(signature: str) -> int:
     return int(timestamps[0])
 
 
-async def receive(db: Database[PaymentsUnit], event: WebhookEvent, now: datetime) -> bool:
-    """Apply a verified event once; False if it was received before."""
+# The buyer completed 3-D Secure in the client: the intent now holds the money.
+AUTHENTICATED = ("payment_intent.amount_capturable_updated", "payment_intent.succeeded")
+
+
+async def receive(
+    db: Database[PaymentsUnit],
+    event: WebhookEvent,
+    now: datetime,
+    terms: domain.Terms | None = None,
+) -> bool:
+    """Apply a verified event once; False if it was received before. `terms` (the hold's
+    length, the credit limit) are needed to authorize a payment that waited for 3-D Secure."""
     async with db.unit_of_work() as uow:
         if not await uow.webhooks.first_time(event.id, event.type, event.created, now):
             return False
-        if event.type.startswith("charge.dispute."):
+        if event.type in AUTHENTICATED and terms is not None:
+            await _authenticated(uow, event.data.get("object", {}), now, terms)
+        elif event.type.startswith("charge.dispute."):
             await _dispute(uow, event.data.get("object", {}), now)
         elif event.type == "account.updated":
             await _account_updated(uow, event.data.get("object", {}), now)
         await uow.commit()
     return True
+
+
+async def _authenticated(
+    uow: PaymentsUnit, intent: dict[str, Any], now: datetime, terms: domain.Terms
+) -> None:
+    """A payment waiting in `requires_action` whose intent now holds the money: authorized,
+    as if Stripe had answered so at once. Any other intent, or a payment that moved on, is
+    left alone (the worker's own answers are the record of what we asked)."""
+    intent_id = intent.get("id")
+    payment = (
+        await uow.payments.by_payment_intent(intent_id) if isinstance(intent_id, str) else None
+    )
+    if payment is None or payment.state is not domain.PaymentState.REQUIRES_ACTION:
+        return
+    if intent.get("status") not in ("requires_capture", "succeeded"):
+        return
+    uow.correlation_id = payment.correlation_id
+    operation = await uow.operations.get(payment.operation_id(domain.OperationKind.AUTHORIZE))
+    if operation is None:
+        return
+    outcome = domain.CardOutcome(
+        succeeded=True, payment_intent_id=intent_id, customer_id=payment.customer_id
+    )
+    finished = operation.finished(outcome, now)
+    await uow.operations.save(finished, was=operation.state)
+    books = domain.OrderBooks(
+        posted=await uow.ledger.posted(payment.order_id),
+        waiting_refunds=await uow.waiting_refunds.of_order(payment.order_id),
+    )
+    answer = domain.Answer(payment, finished, outcome, now, terms, books)
+    await store(uow, payment, domain.record_outcome(answer))
 
 
 async def _account_updated(uow: PaymentsUnit, account: dict[str, Any], now: datetime) -> None:

@@ -159,7 +159,10 @@ class CardOperationWorker:
             return CardOutcome(
                 succeeded=False, reason="replaced by payout runs; the amount stays payable"
             )
-        if operation.kind is OperationKind.REAUTHORIZE and domain.renewal_obsolete(payment):
+        if operation.kind in (
+            OperationKind.REAUTHORIZE,
+            OperationKind.REPLACE_CARD,
+        ) and domain.renewal_obsolete(payment, operation.kind):
             return CardOutcome(
                 succeeded=False, reason=f"not needed: the payment is {payment.state}"
             )
@@ -170,7 +173,9 @@ class CardOperationWorker:
         if found is not None:
             log.info("resumed operation had already happened", operation=operation.id)
             return found
-        return await ctx.cards.perform(operation, payment.payment_method)
+        return await ctx.cards.perform(
+            operation, payment.payment_method, customer_id=payment.customer_id
+        )
 
     async def record(self, operation: Operation, outcome: CardOutcome) -> None:
         """Record what Stripe answered, with its ledger entries and events, in one

@@ -401,9 +401,9 @@ class DecliningRenewals:
     def __init__(self, cards):
         self.cards = cards
 
-    async def perform(self, operation, payment_method):
+    async def perform(self, operation, payment_method, customer_id=None):
         if operation.kind is OperationKind.REAUTHORIZE:
-            return await self.cards.perform(operation, "pm_card_chargeCustomerFail")
+            return await self.cards.perform(operation, "pm_card_chargeCustomerFail", customer_id)
         return await self.cards.perform(operation, payment_method)
 
     async def look_up(self, operation):
@@ -425,7 +425,10 @@ async def test_an_authorization_that_cannot_be_renewed_is_escalated_once(
     assert len(expiring) == 1
     assert expiring[0]["expires_at"].startswith("2026-11-30")
     assert expiring[0]["reason"]
-    assert (await stored_payment(ctx, order_id)).state is PaymentState.AUTHORIZED
+    # The order stays open, waiting for the buyer's new card (#18).
+    lapsed = [d for k, d in await events_of(engine, order_id) if k == "hold_lapsed.v1"]
+    assert len(lapsed) == 1 and lapsed[0]["buyer_id"]
+    assert (await stored_payment(ctx, order_id)).state is PaymentState.HOLD_LAPSED
 
 
 async def test_reconciliation_agrees_with_stripe_until_someone_refunds_behind_our_back(

@@ -164,7 +164,7 @@ class FlakyCards:
         self.outages = outages
         self.calls = []
 
-    async def perform(self, operation, payment_method):
+    async def perform(self, operation, payment_method, customer_id=None):
         self.calls.append(("perform", operation.id))
         if self.outages:
             self.outages -= 1

@@ -320,7 +320,7 @@ class PoisonFor:
             "No such PaymentMethod: 'pm_gone'", param="payment_method"
         )
 
-    async def perform(self, operation, payment_method):
+    async def perform(self, operation, payment_method, customer_id=None):
         self.calls.append(operation.id)
         if operation.order_id == self.poisoned_order:
             raise self.error

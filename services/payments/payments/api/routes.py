@@ -80,5 +80,5 @@ async def stripe_webhook(
         )
     except webhooks.WebhookRefused as error:
         raise Problem(400, "Webhook refused", str(error), slug="webhook-refused") from error
-    first = await webhooks.receive(ctx.db, event, now)
+    first = await webhooks.receive(ctx.db, event, now, ctx.terms)
     return {"received": True, "duplicate": not first}

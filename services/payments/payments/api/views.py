@@ -1,5 +1,6 @@
 """The payment, credits and ledger lines as the API shows them."""
 
+import json
 from typing import Any
 
 from payments.domain import Operation, OperationKind, Payment
@@ -55,10 +56,15 @@ def payment_view(
         "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
         "failure_reason": payment.failure_reason if sees_decline else None,
         "decline_code": payment.decline_code if sees_decline else None,
+        # 3-D Secure: what the buyer's client does next (Stripe's `next_action`).
+        "next_action": json.loads(payment.next_action)
+        if payment.next_action and sees_decline
+        else None,
         "authorizations": [
             authorization_view(op)
             for op in operations
-            if op.kind in (OperationKind.AUTHORIZE, OperationKind.REAUTHORIZE)
+            if op.kind
+            in (OperationKind.AUTHORIZE, OperationKind.REAUTHORIZE, OperationKind.REPLACE_CARD)
         ],
         "voids": of(OperationKind.VOID, OperationKind.RELEASE_HOLD),
         "captures": of(OperationKind.CAPTURE),

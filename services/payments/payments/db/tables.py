@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text
 
 from servicekit.messaging.db import NAMING_CONVENTION, UtcDateTime
 
@@ -39,6 +39,8 @@ payments = Table(
     Column("reauthorizations", Integer, nullable=False),
     Column("expiry_escalated", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("customer_id", String(100), nullable=True),  # the Stripe Customer keeping the card
+    Column("next_action", Text, nullable=True),  # JSON: what the buyer must do (3-D Secure)
 )
 
 # Every call to Stripe, recorded before it is made: the id is the idempotency key.

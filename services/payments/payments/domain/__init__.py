@@ -25,6 +25,7 @@ from payments.domain.authorization import (
     renew,
     renewal_due,
     renewal_obsolete,
+    replace_card,
 )
 from payments.domain.capture import (
     capture,
@@ -113,6 +114,7 @@ __all__ = [
     "renew",
     "renewal_due",
     "renewal_obsolete",
+    "replace_card",
     "request_refund",
     "runnable",
     "ship",

@@ -15,6 +15,7 @@ from payments.domain.model import (
     OperationKind,
     OperationState,
     Payment,
+    PaymentRefused,
     PaymentState,
     decided,
 )
@@ -51,8 +52,21 @@ def _credit_returned(payment: Payment, entry_id: str, now: datetime) -> Entry | 
 def record_authorization(
     payment: Payment, operation: Operation, outcome: CardOutcome, now: datetime, hold: timedelta
 ) -> Decision:
-    if payment.state is not PaymentState.AUTHORIZING:
+    if payment.state not in (PaymentState.AUTHORIZING, PaymentState.REQUIRES_ACTION):
         return Decision(payment)
+    if outcome.requires_action and not outcome.succeeded:
+        # 3-D Secure: not a decline. The buyer completes it in the client with `next_action`;
+        # Stripe's webhook then authorizes (`authenticated`); the order waits in `placed`.
+        waiting = replace(
+            payment,
+            state=PaymentState.REQUIRES_ACTION,
+            payment_intent_id=outcome.payment_intent_id,
+            customer_id=outcome.customer_id or payment.customer_id,
+            next_action=outcome.next_action,
+        )
+        if waiting.ended:  # the order ended while Stripe was being asked
+            return end_before_capture(replace(waiting, ended=False), None, now)
+        return Decision(waiting)
     if not outcome.succeeded:
         failed = replace(
             payment,
@@ -66,6 +80,8 @@ def record_authorization(
         payment,
         state=PaymentState.AUTHORIZED,
         payment_intent_id=outcome.payment_intent_id,
+        customer_id=outcome.customer_id or payment.customer_id,
+        next_action=None,
         authorized_at=now,
         expires_at=now + hold,
     )
@@ -100,15 +116,26 @@ def end_before_capture(
             ).publishing(published.voided(voided, reason, now))
         # Stripe is being asked right now: void once the answer is recorded.
         return Decision(replace(payment, ended=True))
-    if payment.state is PaymentState.AUTHORIZED and not payment.ended:
+    if payment.state in _HELD_OR_WAITING and not payment.ended:
         ended = replace(payment, ended=True)
         void = ended.operation(OperationKind.VOID, ended.card_minor, now, reason=reason)
         return decided(ended, [void], [])
     return Decision(payment)
 
 
+# A payment whose order ending cancels its PaymentIntent at Stripe: a hold (renewed or
+# lapsing), or an intent waiting for the buyer's 3-D Secure.
+_HELD_OR_WAITING = (
+    PaymentState.AUTHORIZED,
+    PaymentState.HOLD_LAPSED,
+    PaymentState.REQUIRES_ACTION,
+)
+
+
 def record_void(payment: Payment, operation: Operation, now: datetime) -> Decision:
-    voided = replace(payment, state=PaymentState.VOIDED)
+    voided = replace(payment, state=PaymentState.VOIDED, next_action=None)
+    # An intent still waiting for 3-D Secure held nothing: no hold to give back.
+    held = 0 if payment.state is PaymentState.REQUIRES_ACTION else payment.card_minor
     return decided(
         voided,
         [],
@@ -117,16 +144,20 @@ def record_void(payment: Payment, operation: Operation, now: datetime) -> Decisi
                 operation.id,
                 now,
                 "Card authorization voided; nothing was charged",
-                *move(payment.card_minor, ledger.AUTHORIZATION_HOLD, ledger.BUYER_CARD),
+                *move(held, ledger.AUTHORIZATION_HOLD, ledger.BUYER_CARD),
             ),
             _credit_returned(voided, f"{operation.id}:credit", now),
         ],
     ).publishing(published.voided(voided, operation.reason or ORDER_ENDED, now))
 
 
-def renewal_obsolete(payment: Payment) -> bool:
-    """A renewal that comes up after the payment moved on (captured, voided) is not made."""
-    return payment.state is not PaymentState.AUTHORIZED or payment.ended
+def renewal_obsolete(payment: Payment, kind: OperationKind = OperationKind.REAUTHORIZE) -> bool:
+    """A renewal that comes up after the payment moved on (captured, voided) is not made; nor
+    a new card's authorization once the payment no longer waits for one."""
+    waits_in = (
+        PaymentState.HOLD_LAPSED if kind is OperationKind.REPLACE_CARD else PaymentState.AUTHORIZED
+    )
+    return payment.state is not waits_in or payment.ended
 
 
 def renewal_due(payment: Payment, now: datetime, margin: timedelta) -> bool:
@@ -169,12 +200,36 @@ def release_hold(payment: Payment, payment_intent_id: str, now: datetime, reason
 def record_renewal(
     payment: Payment, outcome: CardOutcome, now: datetime, hold: timedelta
 ) -> Payment:
+    """A renewal's (or a new card's) answer. Refused: the hold lapses and the order waits for
+    the buyer's new card (`HOLD_LAPSED`), never renewed again by the timer."""
     if not outcome.succeeded:
-        return replace(payment, expiry_escalated=True)
+        return replace(payment, expiry_escalated=True, state=PaymentState.HOLD_LAPSED)
     return replace(
         payment,
+        state=PaymentState.AUTHORIZED,
+        expiry_escalated=False,
+        customer_id=outcome.customer_id or payment.customer_id,
         payment_intent_id=outcome.payment_intent_id,
         authorized_at=now,
         expires_at=now + hold,
         reauthorizations=payment.reauthorizations + 1,
     )
+
+
+def replace_card(payment: Payment, payment_method: str, now: datetime) -> Decision:
+    """The buyer gave another card after a renewal failed (before shipment): authorize it
+    (on-session: the buyer is there) and keep it on the order's Customer."""
+    if payment.state is not PaymentState.HOLD_LAPSED or payment.ended:
+        raise PaymentRefused(
+            f"the payment is {payment.state.value}: a new card is asked for only after a "
+            "hold lapsed, before shipment"
+        )
+    changed = replace(payment, payment_method=payment_method)
+    operation = changed.operation(
+        OperationKind.REPLACE_CARD,
+        changed.card_minor,
+        now,
+        suffix=f"{payment.reauthorizations + 1}:{payment_method}",
+        reason="The buyer gave another card after the hold lapsed",
+    )
+    return decided(changed, [operation], [])

@@ -16,6 +16,8 @@ from payments.ledger import Entry
 class PaymentState(StrEnum):
     AUTHORIZING = "authorizing"
     AUTHORIZED = "authorized"
+    REQUIRES_ACTION = "requires_action"  # the card asks the buyer (3-D Secure): not a decline
+    HOLD_LAPSED = "hold_lapsed"  # a renewal failed: the order waits for the buyer's new card
     FAILED = "failed"
     VOIDED = "voided"
     CAPTURED = "captured"
@@ -32,6 +34,7 @@ class OperationKind(StrEnum):
     REFUND = "refund"
     TRANSFER = "transfer"
     RELEASE_HOLD = "release_hold"  # an authorization replaced by a renewal
+    REPLACE_CARD = "replace_card"  # authorize again with the card the buyer gave after a lapse
 
 
 class OperationState(StrEnum):
@@ -57,6 +60,12 @@ class CardOutcome:
     stripe_id: str | None = None  # a refund's or transfer's id
     reason: str | None = None
     decline_code: str | None = None
+    customer_id: str | None = None  # the Stripe Customer the card is kept on
+    next_action: str | None = None  # JSON: the card asks the buyer (`requires_action`)
+
+    @property
+    def requires_action(self) -> bool:
+        return self.next_action is not None
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,8 @@ class Payment:
     reauthorizations: int = 0
     expiry_escalated: bool = False
     version: int = 1
+    customer_id: str | None = None  # the Stripe Customer the order's card is kept on
+    next_action: str | None = None  # JSON for the client while `requires_action`
 
     @property
     def card_minor(self) -> int:

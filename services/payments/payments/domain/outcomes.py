@@ -61,6 +61,8 @@ def _authorization(answer: Answer) -> Decision:
         payment, answer.operation, answer.outcome, now, answer.terms.authorization_hold
     )
     after = decision.payment
+    if not answer.outcome.succeeded and answer.outcome.requires_action:
+        return decision  # 3-D Secure: the buyer acts; a webhook authorizes (`webhooks.py`)
     if not answer.outcome.succeeded:
         return decision.publishing(published.authorization_failed(after, now))
     credited = ledger.credited_minor(answer.books.posted)
@@ -70,7 +72,7 @@ def _authorization(answer: Answer) -> Decision:
 
 def _renewal(answer: Answer) -> Decision:
     payment, outcome, now = answer.payment, answer.outcome, answer.now
-    if renewal_obsolete(payment):
+    if renewal_obsolete(payment, answer.operation.kind):
         if outcome.succeeded and outcome.payment_intent_id:  # it moved on while Stripe answered
             reason = "Renewed after it was not needed"
             return Decision(
@@ -80,7 +82,12 @@ def _renewal(answer: Answer) -> Decision:
     renewed = record_renewal(payment, outcome, now, answer.terms.authorization_hold)
     if not outcome.succeeded:
         reason = outcome.reason or "the card could not be authorized again"
-        return Decision(renewed).publishing(published.authorization_expiring(payment, reason, now))
+        if answer.operation.kind is OperationKind.REPLACE_CARD:
+            return Decision(payment)  # the buyer's new card refused: they may give another
+        return Decision(renewed).publishing(
+            published.authorization_expiring(payment, reason, now),
+            published.hold_lapsed(payment, reason, now),
+        )
     # The new hold replaces the old one, which is released rather than left to lapse.
     replaced = payment.payment_intent_id or ""
     release = release_hold(payment, replaced, now, "Replaced by a renewed authorization")
@@ -136,6 +143,7 @@ def _released_hold(answer: Answer) -> Decision:
 _RULES: dict[OperationKind, Callable[[Answer], Decision]] = {
     OperationKind.AUTHORIZE: _authorization,
     OperationKind.REAUTHORIZE: _renewal,
+    OperationKind.REPLACE_CARD: _renewal,
     OperationKind.CAPTURE: _capture,
     OperationKind.VOID: _void,
     OperationKind.REFUND: _refund,

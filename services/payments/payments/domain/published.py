@@ -13,6 +13,7 @@ from contracts.payments import (
     PaymentAuthorized,
     PaymentCaptured,
     PaymentCaptureFailed,
+    PaymentHoldLapsed,
     PaymentRefunded,
     PaymentReleased,
     PaymentVoided,
@@ -156,4 +157,15 @@ def credit_issued(
         issued_at=now,
         total_credited=payment.money(total_credited_minor),
         creditable=payment.money(creditable_minor),
+    )
+
+
+def hold_lapsed(payment: Payment, reason: str, now: datetime) -> PaymentHoldLapsed:
+    return PaymentHoldLapsed(
+        order_id=payment.order_id,
+        buyer_id=payment.buyer_id,
+        seller_id=payment.seller_id,
+        amount=payment.money(payment.card_minor),
+        expires_at=payment.expires_at or now,
+        reason=reason,
     )
