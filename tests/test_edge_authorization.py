@@ -99,6 +99,9 @@ TABLE: dict[str, Guarded] = {
     "GET /v1/orders/{order_id}/messages": Guarded("awaiting order", PARTIES | STAFF),
     "POST /v1/orders/{order_id}/messages": Guarded("awaiting order", PARTIES, {"body": "Hi"}),
     "GET /v1/orders/{order_id}/payment": Guarded("awaiting order", PARTIES | STAFF),
+    "PUT /v1/orders/{order_id}/payment-method": Guarded(
+        "awaiting order", frozenset({"buyer"}), {"payment_method": "pm_card_visa"}
+    ),
     "GET /v1/orders/{order_id}/tickets": Guarded("awaiting order", PARTIES | STAFF),
     "GET /v1/ledger/orders/{order_id}": Guarded(
         "awaiting order", frozenset({"operator"}), by_role=True

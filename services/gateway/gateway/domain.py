@@ -64,6 +64,7 @@ def _route(pattern: str, service: str, *, public: bool = False) -> Route:
 # First match wins: the more specific paths come first.
 ROUTES: tuple[Route, ...] = (
     _route(r"^/v1/orders/[^/]+/payment$", "payments"),
+    _route(r"^/v1/orders/[^/]+/payment-method$", "payments"),
     _route(r"^/v1/me/credits$", "payments"),
     _route(r"^/v1/ledger(/.*)?$", "payments"),
     _route(r"^/v1/webhooks/stripe$", "payments", public=True),

@@ -4,10 +4,12 @@ Stripe's webhooks."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, Field
 
-from payments import ledger, webhooks
+from payments import domain, ledger, webhooks
 from payments.api.dependencies import Context, Webhooks
 from payments.api.views import line_view, payment_view
+from payments.store import store
 from servicekit.hosting.http import CallerDep, Problem, not_found, require_role
 
 router = APIRouter(prefix="/v1")
@@ -28,6 +30,33 @@ async def get_payment(order_id: str, who: CallerDep, ctx: Context) -> dict[str, 
         staff=who.role in ("agent", "operator"),
         buyer=who.id == payment.buyer_id,
     )
+
+
+class NewCard(BaseModel):
+    payment_method: str = Field(min_length=3, max_length=100, pattern=r"^pm_[A-Za-z0-9_]+$")
+
+
+@router.put("/orders/{order_id}/payment-method")
+async def replace_payment_method(
+    order_id: str, body: NewCard, who: CallerDep, ctx: Context
+) -> dict[str, Any]:
+    """The buyer's new card after a hold lapsed (before shipment): re-authorized at once."""
+    async with ctx.db.unit_of_work() as uow:
+        payment = await uow.payments.get(order_id)
+        if payment is None or not payment.visible_to(who.id, who.role):
+            raise not_found("payment")
+        if who.id != payment.buyer_id:
+            raise Problem(
+                403, "Forbidden", "only the order's buyer gives its card", slug="forbidden"
+            )
+        try:
+            decision = domain.replace_card(payment, body.payment_method, ctx.clock.now())
+        except domain.PaymentRefused as error:
+            raise Problem(409, "Conflict", str(error), slug="no-card-needed") from error
+        await store(uow, payment, decision)
+        await uow.commit()
+    ctx.wake_worker()
+    return {"order_id": order_id, "state": "reauthorizing", "payment_method": body.payment_method}
 
 
 @router.get("/me/credits")
