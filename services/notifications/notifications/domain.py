@@ -118,6 +118,10 @@ CATALOGUE: dict[str, Audience] = {
     "marketplace.order.shipment_overdue.v1": _both(
         _to("buyer", "shipment_late"), _to("seller", "shipment_late")
     ),
+    "marketplace.order.delivery_unconfirmed.v1": _to("buyer", "delivery_unconfirmed"),
+    "marketplace.order.exchange_overdue.v1": _both(
+        _to("buyer", "exchange_late"), _to("seller", "exchange_late")
+    ),
     "marketplace.order.shipping_address_changed.v1": _to("seller", "address_changed"),
     "marketplace.order.delivery_failed.v1": _to("buyer", "delivery_failed"),
     "marketplace.order.redelivery_requested.v1": _to("seller", "redelivery_requested"),

@@ -131,7 +131,9 @@ async def on_order_placed(
         {
             "total": event.total.model_dump(),
             "accept_by": event.accept_by.isoformat() if event.accept_by else None,
-            "title": f"order {event.order_id}",
+            # What people read: the item, never the order's id ("the item" if not told).
+            "title": event.title or "the item",
+            "handling_days": event.handling_days,
         },
     )
     parked = await uow.parked.take(event.order_id)

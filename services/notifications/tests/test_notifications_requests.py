@@ -18,7 +18,10 @@ from notifications.templates import Catalogue
 from notifications_test_helpers import NOW, deliver
 
 ORDER = OrderParties(
-    "ord_1", "usr_buyer", "usr_seller", {"total": {"amount_minor": 12500, "currency": "EUR"}}
+    "ord_1",
+    "usr_buyer",
+    "usr_seller",
+    {"total": {"amount_minor": 12500, "currency": "EUR"}, "title": "Vintage film camera"},
 )
 FACT = {
     "order_id": "ord_1",
@@ -80,6 +83,7 @@ def test_an_exchange_tells_the_seller_what_was_asked_and_to_ship_the_replacement
     ]
     text = text_of("exchange_requested.seller", data).text
     assert "wrong size" in text and "An M, please" in text and "ship the replacement" in text
+    assert "Vintage film camera" in text  # the item, not the order's id
 
 
 def test_a_redelivery_date_reaches_the_seller():
