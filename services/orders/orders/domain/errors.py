@@ -17,6 +17,7 @@ KIND_OF_CODE = {
     "forbidden": Kind.FORBIDDEN,
     "carrier-not-named": Kind.FORBIDDEN,
     "tracking-number-in-use": Kind.CONFLICT,
+    "payment-hold-lapsed": Kind.CONFLICT,
 }
 
 

@@ -53,6 +53,12 @@ class Review:
 
 
 TIMELINE_DETAIL_MAX = 500
+# Shipping would capture a hold that is gone: the buyer must give another card first (#18).
+PAYMENT_HOLD_LAPSED = "payment-hold-lapsed"
+HOLD_LAPSED_DETAIL = (
+    "The hold on the buyer's card lapsed and could not be renewed, so this order cannot ship "
+    "yet: wait until the buyer gives another card and it is authorized"
+)
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,8 @@ class Order:
     def _condition_holds(self, action: Action, actor: Actor, now: datetime) -> str | None:
         """Why `action` is refused beyond the table (None: it is not)."""
         transfer = self.fulfilment is Fulfilment.TRANSFER
+        if action is Action.SHIP and self.payment_state is PaymentState.HOLD_LAPSED:
+            return HOLD_LAPSED_DETAIL
         if action is Action.CHANGE_ADDRESS and transfer:
             return "A transfer has no shipping address"
         if (
@@ -216,7 +224,7 @@ class Order:
                 self.status,
                 action,
                 self.allowed_actions(actor, at),
-                code="action-not-allowed",
+                code=PAYMENT_HOLD_LAPSED if reason == HOLD_LAPSED_DETAIL else "action-not-allowed",
                 detail=reason,
             )
         status = transition.to or self.status

@@ -43,6 +43,7 @@ class PaymentState(StrEnum):
 
     AUTHORIZING = "authorizing"
     AUTHORIZED = "authorized"
+    HOLD_LAPSED = "hold_lapsed"  # not renewed: cannot ship until the buyer gives another card
     FAILED = "failed"
     CAPTURED = "captured"
     VOIDED = "voided"

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from orders.domain.order import Order, OrderRules
 from orders.domain.payment_facts import HOLD_RELEASED, RELEASED_BY_SUPPORT
-from orders.domain.state_machine import Fulfilment, Status
+from orders.domain.state_machine import Fulfilment, PaymentState, Status
 from servicekit.domain.calendar import BusinessCalendar
 
 
@@ -61,6 +61,15 @@ _HOLD_RELEASED_MESSAGES = {
 }
 
 
+# The hold on the buyer's card could not be renewed (payments, #18): nothing ships until the
+# buyer gives another card on the order page.
+HOLD_LAPSED_MESSAGE = (
+    "The hold on your card lapsed and could not be renewed, so the seller cannot ship yet. "
+    "Give another card on this order's page; once it is authorized the seller ships. Nothing "
+    "is charged until then, and without a new card the order is cancelled."
+)
+
+
 def _confirmed(order: Order) -> Step:
     if order.accepted_at:
         return Step(
@@ -81,6 +90,8 @@ def _confirmed(order: Order) -> Step:
             f"by {_moment(order.act_by)}, the order is cancelled.",
         )
     if order.status is Status.AWAITING_SELLER:
+        if order.payment_state is PaymentState.HOLD_LAPSED:
+            return Step("confirmed", StepState.CURRENT, None, order.accept_by, HOLD_LAPSED_MESSAGE)
         return Step(
             "confirmed",
             StepState.CURRENT,
@@ -125,7 +136,9 @@ def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
         after = settled.get(order.status, " Your payment is held in escrow until you confirm.")
         return Step("shipped", StepState.DONE, order.shipped_at, order.ship_by, f"{detail}.{after}")
     if order.status is Status.ACCEPTED:
-        if order.shipment_overdue:
+        if order.payment_state is PaymentState.HOLD_LAPSED:
+            message = HOLD_LAPSED_MESSAGE
+        elif order.shipment_overdue:
             message = (
                 f"The seller has not given {proof} by {dated(order.ship_by)}. We opened a ticket "
                 "and a specialist follows up with you. If nothing is sent by "

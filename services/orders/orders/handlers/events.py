@@ -10,8 +10,10 @@ from functools import partial
 
 from contracts.payments import (
     PaymentAuthorizationFailed,
+    PaymentAuthorizationRenewed,
     PaymentAuthorized,
     PaymentCaptured,
+    PaymentHoldLapsed,
     PaymentRefunded,
     PaymentReleased,
     PaymentVoided,
@@ -35,6 +37,8 @@ async def _on_order(
         outcome = decide(order)
     except TransitionRefused:
         return  # already moved on: a state-machine guard, not an error
+    if outcome.order is order and not outcome.events:
+        return  # nothing to record (a fact that no longer fits, or changes nothing shown)
     await keep(ctx, uow, order, outcome)
 
 
@@ -59,6 +63,27 @@ async def on_payment_failed(
         uow,
         event.order_id,
         lambda order: domain.record_authorization_failure(order, event.reason, now),
+    )
+
+
+async def on_hold_lapsed(
+    ctx: OrdersContext, received: Received[PaymentHoldLapsed], uow: OrdersUnit
+) -> None:
+    """The hold could not be renewed: the order cannot ship until the buyer's new card."""
+    event, now = received.event, ctx.clock.now()
+    await _on_order(ctx, uow, event.order_id, lambda order: domain.record_hold_lapsed(order, now))
+
+
+async def on_authorization_renewed(
+    ctx: OrdersContext, received: Received[PaymentAuthorizationRenewed], uow: OrdersUnit
+) -> None:
+    """A new hold (after a lapse, the buyer's new card): the seller may ship again."""
+    event, now = received.event, ctx.clock.now()
+    await _on_order(
+        ctx,
+        uow,
+        event.order_id,
+        lambda order: domain.record_authorization_renewed(order, event.amount, now),
     )
 
 
@@ -186,6 +211,8 @@ def event_router(ctx: OrdersContext) -> EventRouter[OrdersUnit]:
     router = EventRouter[OrdersUnit]()
     router.add(PaymentAuthorized, partial(on_payment_authorized, ctx))
     router.add(PaymentAuthorizationFailed, partial(on_payment_failed, ctx))
+    router.add(PaymentHoldLapsed, partial(on_hold_lapsed, ctx))
+    router.add(PaymentAuthorizationRenewed, partial(on_authorization_renewed, ctx))
     router.add(PaymentCaptured, partial(on_payment_captured, ctx))
     router.add(PaymentVoided, partial(on_payment_voided, ctx))
     router.add(PaymentReleased, partial(on_payment_released, ctx))
