@@ -110,6 +110,7 @@ CATALOGUE: dict[str, Audience] = {
         _to("buyer", "order_confirmed"), _to("seller", "new_order")
     ),
     "marketplace.payment.authorization_failed.v1": _to("buyer", "payment_failed", must=True),
+    "marketplace.payment.hold_lapsed.v1": _to("buyer", "hold_lapsed", must=True),
     "marketplace.order.accepted.v1": _to("buyer", "order_accepted"),
     "marketplace.order.declined.v1": _to("buyer", "order_declined", must=True),
     "marketplace.order.cancelled.v1": _cancelled,
