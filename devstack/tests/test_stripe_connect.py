@@ -206,6 +206,29 @@ def test_everything_else_is_forwarded_to_localstripe(stripe_connect_base: str) -
         client.v1.payment_intents.retrieve("pi_doesnotexist")
 
 
+def test_a_forwarded_create_sent_again_with_its_idempotency_key_creates_nothing_more(
+    stripe_connect_base: str,
+) -> None:
+    """As on Stripe: a worker that retries a create after losing the answer gets the first
+    PaymentIntent back, not a second hold on the buyer's card (localstripe ignores the key)."""
+    client = client_for(stripe_connect_base)
+    request = {
+        "amount": 1800,
+        "currency": "eur",
+        "capture_method": "manual",
+        "payment_method": "pm_card_visa",
+        "payment_method_types": ["card"],
+        "metadata": {"order_id": f"ord_{uuid.uuid4().hex[:8]}"},
+    }
+    key = f"op_{uuid.uuid4().hex}"
+    first = client.v1.payment_intents.create(request, {"idempotency_key": key})
+    again = client.v1.payment_intents.create(request, {"idempotency_key": key})
+    other = client.v1.payment_intents.create(request, {"idempotency_key": f"{key}-2"})
+
+    assert again.id == first.id
+    assert other.id != first.id
+
+
 class Receiver:
     """A tiny webhook endpoint that keeps each delivery's headers and body."""
 

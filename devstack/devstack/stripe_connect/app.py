@@ -5,6 +5,7 @@ request forwarded unchanged to localstripe.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -166,14 +167,47 @@ def create_app(
             return JSONResponse({"error": {"type": "invalid_request_error"}}, status_code=404)
         return JSONResponse(asked)
 
+    # Stripe replays the first answer to a POST sent again with the same Idempotency-Key;
+    # localstripe ignores the key, so a create retried after a timeout (a worker stopped
+    # mid-call, a slow answer) would make a second PaymentIntent, which Stripe never would.
+    # Answers to forwarded POSTs are remembered here, and a repeat arriving while the first
+    # is still in flight waits for it.
+    answered: dict[tuple[str, str], tuple[str, Response]] = {}
+    in_flight: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def idempotent(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def handle(request: Request) -> Response:
+            idempotency_key = request.headers.get("idempotency-key")
+            if request.method != "POST" or not idempotency_key:
+                return await handler(request)
+            key = (api_key(request) or "", idempotency_key)
+            async with in_flight.setdefault(key, asyncio.Lock()):
+                if key in answered:
+                    path, first = answered[key]
+                    if path != request.url.path:
+                        error = StripeError(
+                            "Keys for idempotent requests can only be used with the same "
+                            "parameters they were first used with.",
+                            type="idempotency_error",
+                        )
+                        return JSONResponse({"error": error.body}, status_code=error.status)
+                    first.headers["Idempotent-Replayed"] = "true"
+                    return first
+                answer = await handler(request)
+                if answer.status_code < 500:
+                    answered[key] = (request.url.path, answer)
+                return answer
+
+        return handle
+
     routes += [
-        Route("/v1/payment_intents", create_payment_intent, methods=["POST"]),
+        Route("/v1/payment_intents", idempotent(create_payment_intent), methods=["POST"]),
         Route("/v1/payment_intents/{id}", retrieve_payment_intent, methods=["GET"]),
         Route("/_connect/payment_intents/{id}/request", payment_intent_request, methods=["GET"]),
     ]
 
     # Last, so it only answers what no route above matches by path and method.
-    routes.append(Route("/{path:path}", forward, methods=_ALL_METHODS))
+    routes.append(Route("/{path:path}", idempotent(forward), methods=_ALL_METHODS))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
