@@ -1,12 +1,15 @@
 """Helpers for the end-to-end tests (fixtures are in conftest.py)."""
 
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
 from sqlalchemy.engine import make_url
+
+from servicekit.testing import body_of, read_topic
 
 
 class Api:
@@ -184,4 +187,34 @@ def delivered(carrier: Api, operator: Api, number: str) -> None:
                 "occurred_at": now_of(operator).isoformat(),
             },
         )
+    )
+
+
+# --- an order's parcel and its events ----------------------------------------------------------
+
+
+def tracking() -> str:
+    return f"TRK{uuid.uuid4().hex[:10].upper()}"
+
+
+async def order_events(platform, order_id: str, expect: int) -> list[str]:
+    records = await read_topic(platform.bootstrap, "orders.events", expect=10**6, timeout=3)
+    return [body_of(r)["type"] for r in records if r.key == order_id.encode()][:expect] or []
+
+
+def ship(seller, order, number=None):
+    number = number or tracking()
+    return ok(
+        seller.post(f"/v1/orders/{order['id']}/ship", {"carrier": "DHL", "tracking_number": number})
+    ), number
+
+
+def carrier_says(carrier, operator, number, status):
+    return carrier.post(
+        "/v1/carrier-events",
+        {
+            "tracking_number": number,
+            "status": status,
+            "occurred_at": now_of(operator).isoformat(),
+        },
     )

@@ -5,9 +5,10 @@ resolved" event for an order payments does not know (or beyond what the order ho
 dead-lettered without paying anything, a refund before the capture voids the
 hold, and a seller does not see why the buyer's card was declined.
 
-Unit tests in services/payments/tests/test_payments_security.py cover what the API cannot
-show: payments refusing to start with the development webhook secret outside the dev stack,
-and a Stripe operation that fails for good set aside while the others go on."""
+Unit tests in services/payments/tests/test_payments_security_webhooks.py and
+test_payments_security_operations.py cover what the API cannot show: payments refusing to
+start with the development webhook secret outside the dev stack, and a Stripe operation that
+fails for good set aside while the others go on."""
 
 import asyncio
 import json

@@ -1,11 +1,14 @@
 import pytest
+from fastapi import FastAPI
 
+from orders.api import install_api
 from orders.app import MIGRATIONS
 from orders.db import OrdersUnit
 from orders.domain import OrderRules
 from orders.handlers import OrdersContext
 from servicekit.domain.calendar import BusinessCalendar
 from servicekit.domain.clock import ManualClock
+from servicekit.hosting.http import install_problem_handlers
 from servicekit.messaging.db import make_engine
 from servicekit.messaging.uow import Database
 
@@ -32,3 +35,12 @@ def ctx(engine, clock):
         calendar=BusinessCalendar(),
         rules=OrderRules(),
     )
+
+
+@pytest.fixture
+def app(ctx) -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.internal_token = ""
+    install_api(app, ctx)
+    return app

@@ -16,7 +16,8 @@ from orders.domain import DomainError, Status
 from orders.handlers import Who
 from servicekit.hosting.http import install_problem_handlers
 
-from orders_test_helpers import ADDRESS, BUYER, SELLER, order_through, report, stored_order
+from orders_service_test_helpers import BUYER, SELLER, order_through, report, stored_order
+from orders_test_helpers import ADDRESS
 
 DHL = Who("usr_dhl", "carrier", "DHL")
 DHL_OTHER_SPELLING = Who("usr_dhl_2", "carrier", "d.h.l.")

@@ -16,11 +16,9 @@ from orders.domain import (
     TransitionRefused,
 )
 
-from orders_test_helpers import (
+from orders_service_test_helpers import (
     AGENT,
     BUYER,
-    NEW_ADDRESS,
-    NOW,
     OPERATOR,
     OTHER_BUYER,
     OTHER_SELLER,
@@ -34,9 +32,8 @@ from orders_test_helpers import (
     stored_order,
     when,
 )
-from orders_test_helpers import (
-    ORDER_EVENT as P,
-)
+from orders_service_test_helpers import ORDER_EVENT as P
+from orders_test_helpers import NEW_ADDRESS, NOW
 
 # --- the seller answers -----------------------------------------------------------------------
 

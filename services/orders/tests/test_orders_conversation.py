@@ -8,10 +8,9 @@ from orders import handlers
 from orders.db import reviews
 from orders.domain import DomainError, Fulfilment, NotFound, Status, TransitionRefused
 
-from orders_test_helpers import (
+from orders_service_test_helpers import (
     AGENT,
     BUYER,
-    NOW,
     OPERATOR,
     OTHER_BUYER,
     SELLER,
@@ -22,6 +21,7 @@ from orders_test_helpers import (
     order_through,
     stored_order,
 )
+from orders_test_helpers import NOW
 
 P = "marketplace.order."
 

@@ -8,9 +8,8 @@ from orders import handlers
 from orders.db import Orders
 from orders.domain import ListingStatus, Status
 
-from orders_test_helpers import (
+from orders_service_test_helpers import (
     BUYER,
-    NOW,
     SELLER,
     data,
     emitting,
@@ -20,6 +19,7 @@ from orders_test_helpers import (
     stored_listing,
     stored_order,
 )
+from orders_test_helpers import NOW
 
 P = "marketplace.order."
 SECOND = timedelta(seconds=1)

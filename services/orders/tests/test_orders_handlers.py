@@ -13,9 +13,7 @@ from orders.db import listings
 from orders.domain import DomainError, Fulfilment, ListingStatus, PaymentState, Status
 from servicekit.messaging.failures import ConcurrentUpdate
 
-from orders_test_helpers import (
-    NOW,
-    PRICE,
+from orders_service_test_helpers import (
     authorized,
     body,
     failed,
@@ -26,6 +24,7 @@ from orders_test_helpers import (
     stored_listing,
     stored_order,
 )
+from orders_test_helpers import NOW, PRICE
 
 # --- placing an order ---------------------------------------------------------------------
 

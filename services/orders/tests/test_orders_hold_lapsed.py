@@ -16,22 +16,17 @@ from orders.domain import Actor, DomainError, Fulfilment, PaymentState, Status, 
 from servicekit.domain.refusals import Kind
 from servicekit.hosting.http import install_problem_handlers
 
-from orders_test_helpers import (
-    ACCEPTED_AT,
-    CALENDAR,
-    PRICE,
-    RULES,
+from orders_service_test_helpers import (
     SELLER,
     THREE_PL,
     emitting,
-    order_in,
     order_through,
     received,
-    ship_it,
     ship_order,
     stored_order,
     tracking_of,
 )
+from orders_test_helpers import ACCEPTED_AT, CALENDAR, PRICE, RULES, order_in, ship_it
 
 LAPSED_AT = ACCEPTED_AT + timedelta(hours=2)
 RENEWED_AT = LAPSED_AT + timedelta(hours=3)

@@ -13,11 +13,8 @@ from orders.domain import (
     TransitionRefused,
 )
 
-from orders_test_helpers import (
+from orders_service_test_helpers import (
     BUYER,
-    CALENDAR,
-    NOW,
-    RULES,
     SELLER,
     data,
     emitting,
@@ -27,9 +24,8 @@ from orders_test_helpers import (
     stored_listing,
     stored_order,
 )
-from orders_test_helpers import (
-    ORDER_EVENT as P,
-)
+from orders_service_test_helpers import ORDER_EVENT as P
+from orders_test_helpers import CALENDAR, NOW, RULES
 
 # --- payment facts from payments ------------------------------------------------------------
 

@@ -12,20 +12,17 @@ from orders import domain, handlers
 from orders.domain import Actor, Status, TransitionRefused
 from orders.domain.state_machine import CANCELLABLE, RESHIPPABLE, RETURNABLE
 
-from orders_test_helpers import (
+from orders_service_test_helpers import (
     BUYER,
-    CALENDAR,
-    LATER,
-    RULES,
     data,
     emitting,
-    order_in,
     order_through,
     received,
     ship_order,
     stored_listing,
     stored_order,
 )
+from orders_test_helpers import CALENDAR, LATER, RULES, order_in
 
 P = "marketplace.order."
 AT = LATER + timedelta(days=1)  # Saturday 28 Nov

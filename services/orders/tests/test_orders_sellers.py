@@ -8,8 +8,7 @@ import pytest
 from orders import handlers
 from orders.domain import DomainError, Status
 
-from orders_test_helpers import (
-    NOW,
+from orders_service_test_helpers import (
     SELLER,
     all_listings,
     event_types,
@@ -21,6 +20,7 @@ from orders_test_helpers import (
     stored_listing,
     visible_listings,
 )
+from orders_test_helpers import NOW
 
 TODAY = NOW.date()
 

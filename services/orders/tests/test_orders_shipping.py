@@ -15,9 +15,8 @@ from orders.domain import (
     TransitionRefused,
 )
 
-from orders_test_helpers import (
+from orders_service_test_helpers import (
     BUYER,
-    NOW,
     SELLER,
     THREE_PL,
     assert_unchanged,
@@ -31,9 +30,8 @@ from orders_test_helpers import (
     tracking_of,
     when,
 )
-from orders_test_helpers import (
-    ORDER_EVENT as P,
-)
+from orders_service_test_helpers import ORDER_EVENT as P
+from orders_test_helpers import NOW
 
 # --- shipping -----------------------------------------------------------------------------
 

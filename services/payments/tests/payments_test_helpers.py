@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from contracts import Event, Money
-from contracts.orders import OrderPlaced, OrderShipped
+from contracts.orders import OrderCompleted, OrderPlaced, OrderShipped
 from contracts.support import TicketResolved
 from payments import ledger
 from payments.domain import (
@@ -167,6 +167,10 @@ async def shipped_order(ctx, quantity=2):
     await deliver(ctx, OrderShipped(**fact(order_id), total=eur(4200 * quantity)))
     await settle(ctx)
     return order_id
+
+
+def completed(order_id):
+    return OrderCompleted(**fact(order_id), total=eur(8400), confirmed_by="buyer")
 
 
 # --- builders for the pure domain tests ------------------------------------------------------

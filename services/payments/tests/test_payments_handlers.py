@@ -1,7 +1,8 @@
 """Payments' authorizations on SQLite and PostgreSQL, against a real localstripe: an order
 placed is queued for authorization once; the worker authorizes it with manual capture, records
 a decline, recovers an authorization interrupted by a crash, and retries when Stripe is
-unreachable. (Escrow, refunds and credits: test_payments_escrow.py.)"""
+unreachable. (Escrow, refunds and credits: test_payments_escrow_capture.py and
+test_payments_escrow_credits_and_renewals.py.)"""
 
 from datetime import datetime
 
