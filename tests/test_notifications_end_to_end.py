@@ -64,7 +64,7 @@ def test_the_happy_path_tells_buyer_and_seller_each_step(
 
     number = tracked_shipment(seller, order)
     accepted = eventually(has_mail(platform, buyer, "The seller confirmed your order"))
-    assert "usually within 2-4 business days you get a tracking number" in accepted["text"]
+    assert "the seller has 2 business days to ship Vintage film camera" in accepted["text"]
     assert f"/orders/{order['id']}" in accepted["html"]
     shipped = eventually(has_mail(platform, buyer, "Your order is on its way"))
     assert number in shipped["text"]
