@@ -1,6 +1,6 @@
 """Topic names. Each service publishes on `<service>.events` (the gateway on
 `principals.events`); `deploy/topics.yaml` lists partitions, retention and consumer groups,
-and `devstack/tests/test_topology.py` keeps the two in step with the code."""
+and `devstack/tests/unit/test_topology.py` keeps the two in step with the code."""
 
 ORDERS_EVENTS = "orders.events"
 PAYMENTS_EVENTS = "payments.events"

@@ -5,8 +5,8 @@ resolved" event for an order payments does not know (or beyond what the order ho
 dead-lettered without paying anything, a refund before the capture voids the
 hold, and a seller does not see why the buyer's card was declined.
 
-Unit tests in services/payments/tests/test_payments_security_webhooks.py and
-test_payments_security_operations.py cover what the API cannot show: payments refusing to
+The service's tests in services/payments/tests/integration/test_payments_security_webhooks.py
+and test_payments_security_operations.py cover what the API cannot show: payments refusing to
 start with the development webhook secret outside the dev stack, and a Stripe operation that
 fails for good set aside while the others go on."""
 

@@ -1,19 +1,13 @@
 """docker-compose.yml cannot be started here (no Docker engine), so it is read: every service
 in it is built from deploy/Dockerfile, has a health check, its own database and role, starts
-after what it needs, and is given only settings it actually reads. The PostgreSQL init script
-is run against the real PostgreSQL."""
+after what it needs, and is given only settings it actually reads. (The PostgreSQL init script
+runs against the real PostgreSQL in integration/test_compose_init_script.py.)"""
 
-import asyncio
-import os
 import re
 import tomllib
-import uuid
-from asyncio.subprocess import PIPE
 
-import asyncpg
 import pytest
 import yaml
-from sqlalchemy.engine import make_url
 
 from devstack import manifests
 from devstack.deployment import DEPLOYABLES, REPO_ROOT, Deployable
@@ -154,51 +148,6 @@ def test_without_the_operator_secrets_compose_refuses_to_start():
         interpolate(SERVICES["payments"]["environment"]["STRIPE_API_KEY"], {})
     with pytest.raises(KeyError, match="MARKETPLACE_INTERNAL_TOKEN"):
         interpolate(SERVICES["orders"]["environment"]["MARKETPLACE_INTERNAL_TOKEN"], {})
-
-
-async def test_the_init_script_gives_each_service_a_database_only_its_role_can_open(
-    postgres_server,
-):
-    if postgres_server is None:
-        pytest.skip("no PostgreSQL answers")
-    server = make_url(postgres_server)
-    host, port = server.host or "127.0.0.1", server.port or 5432
-    suffix = uuid.uuid4().hex[:6]
-    names = [f"svc_a_{suffix}", f"svc_b_{suffix}"]
-    env = os.environ | {
-        "MARKETPLACE_DATABASES": " ".join(names),
-        "PGHOST": host,
-        "PGPORT": str(port),
-        "PGPASSWORD": server.password or "",
-        "POSTGRES_USER": server.username or "postgres",
-    }
-    env |= {f"{name.upper()}_DB_PASSWORD": f"secret-{name}" for name in names}
-    script = REPO_ROOT / "deploy" / "postgres" / "init-databases.sh"
-    try:
-        process = await asyncio.create_subprocess_exec(
-            "bash", str(script), env=env, stdout=PIPE, stderr=PIPE
-        )
-        _, errors = await process.communicate()
-        assert process.returncode == 0, errors.decode()
-        a, b = names
-        own = await asyncpg.connect(
-            host=host, port=port, user=a, password=f"secret-{a}", database=a
-        )
-        owner = await own.fetchval(
-            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", a
-        )
-        await own.close()
-        assert owner == a
-        with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            await asyncpg.connect(host=host, port=port, user=a, password=f"secret-{a}", database=b)
-    finally:
-        admin = await asyncpg.connect(
-            server.set(drivername="postgresql").render_as_string(hide_password=False)
-        )
-        for name in names:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            await admin.execute(f'DROP ROLE IF EXISTS "{name}"')
-        await admin.close()
 
 
 # The broker is not a back door
