@@ -19,6 +19,7 @@ from orders.domain import (
     Review,
 )
 from orders.handlers.context import OrdersContext, Who, keep, new_id
+from servicekit.messaging.failures import ConcurrentUpdate
 
 # A party's decision on an order: (the order, who they are to it, now) -> what happened.
 Decision = Callable[[Order, Actor, datetime], Outcome]
@@ -33,13 +34,27 @@ async def _party_order(uow: OrdersUnit, order_id: str, who: Who) -> tuple[Order,
     return order, actor
 
 
+# How often a party's command is decided again when the order changed between its read and
+# its write. Orders change on their own (payments' and support's events, deadlines), so a
+# buyer reporting a problem the moment a carrier's scan lands would otherwise be told
+# "changed meanwhile" for a change they could not have seen; decided again on the order as
+# it now is, the command succeeds or is refused for a reason that holds.
+DECIDE_AGAIN = 3
+
+
 async def _act(ctx: OrdersContext, order_id: str, who: Who, decide: Decision) -> Order:
-    now = ctx.clock.now()
-    async with ctx.db.unit_of_work() as uow:
-        order, actor = await _party_order(uow, order_id, who)
-        saved = await keep(ctx, uow, order, decide(order, actor, now))
-        await uow.commit()
-    return saved
+    for attempt in range(1, DECIDE_AGAIN + 1):
+        now = ctx.clock.now()
+        try:
+            async with ctx.db.unit_of_work() as uow:
+                order, actor = await _party_order(uow, order_id, who)
+                saved = await keep(ctx, uow, order, decide(order, actor, now))
+                await uow.commit()
+            return saved
+        except ConcurrentUpdate:
+            if attempt == DECIDE_AGAIN:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def place_order(

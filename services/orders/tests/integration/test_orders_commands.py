@@ -329,3 +329,42 @@ async def test_a_return_after_the_window_is_refused(ctx, engine, clock):
         await handlers.request_return(ctx, order.id, BUYER, "late")
     assert refused.value.code == "action-not-allowed"
     await assert_unchanged(ctx, engine, stored, before)
+
+
+# --- an order that changed meanwhile ------------------------------------------------------------
+
+
+async def test_a_command_that_loses_a_race_to_an_event_is_decided_again_on_the_new_order(
+    ctx, engine, monkeypatch
+):
+    """Between the seller's read and write, something else (an event handler) writes the
+    order: the seller's accept is decided again on the order as it now is, not refused."""
+    from sqlalchemy import update
+
+    from orders.db import orders
+    from orders.handlers import commands
+
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: a write cannot land between these two")
+    _, order = await order_through(ctx, Status.AWAITING_SELLER)
+    real_keep = commands.keep
+    raced: list[str] = []
+
+    async def keep_after_someone_else_wrote(ctx_, uow, before, outcome):
+        if not raced:
+            raced.append(before.id)
+            async with engine.begin() as other:
+                await other.execute(
+                    update(orders)
+                    .where(orders.c.id == before.id)
+                    .values(version=orders.c.version + 1)
+                )
+        return await real_keep(ctx_, uow, before, outcome)
+
+    monkeypatch.setattr(commands, "keep", keep_after_someone_else_wrote)
+
+    saved = await handlers.accept(ctx, order.id, SELLER)
+
+    assert raced == [order.id]
+    assert saved.status is Status.ACCEPTED
+    assert (await stored_order(ctx, order.id)).status is Status.ACCEPTED
