@@ -75,6 +75,42 @@ def test_a_yen_order_reads_in_whole_yen_on_its_page():
     assert "5,000 JPY" in page
 
 
+def test_a_sellers_payouts_page_reads_in_money_and_says_what_to_do_without_an_account():
+    me = {"id": "prn_1", "role": "seller", "name": "Sam"}
+    eur = {"currency": "EUR"}
+    balance = eur | {
+        "in_escrow": {"amount_minor": 12500, "currency": "EUR"},
+        "available": {"amount_minor": 11250, "currency": "EUR"},
+        "paid_out": {"amount_minor": 0, "currency": "EUR"},
+    }
+    payout = {
+        "amount": {"amount_minor": 11250, "currency": "EUR"},
+        "status": "paid",
+        "order_ids": ["ord_1"],
+        "created_at": "2026-12-01T10:00:00Z",
+        "paid_at": "2026-12-01T10:00:05Z",
+    }
+    template = templates.get_template("portal/payouts.html")
+
+    without = template.render(
+        me=me, csrf="c", form_key="k", account=None, balances=[balance], payouts=[payout]
+    )
+    pending = template.render(
+        me=me,
+        csrf="c",
+        form_key="k",
+        account={"status": "pending", "onboarding_url": "https://connect.example/onboard"},
+        balances=[],
+        payouts=[],
+    )
+
+    assert "no payout account yet" in without
+    assert "125.00 EUR" in without and "112.50 EUR" in without
+    assert "Tue 01 Dec 2026, 10:00 UTC" in without
+    assert 'href="https://connect.example/onboard"' in pending and "pending" in pending
+    assert "No payouts yet." in pending
+
+
 def test_a_metric_misses_its_target_only_once_it_is_judged():
     rows = metric_rows(
         {
@@ -219,6 +255,12 @@ def every_page() -> dict[str, dict[str, Any]]:
                     "orders": [HOSTILE],
                 }
             ],
+        },
+        "payouts.html": common
+        | {
+            "account": {"status": HOSTILE, "onboarding_url": HOSTILE},
+            "balances": [{"currency": HOSTILE}],
+            "payouts": [{"created_at": HOSTILE, "status": HOSTILE, "order_ids": [HOSTILE]}],
         },
         "ops.html": common
         | {

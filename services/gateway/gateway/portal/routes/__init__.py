@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from gateway.portal.routes import account, operations, orders, standards, tickets
+from gateway.portal.routes import account, operations, orders, payouts, standards, tickets
 
 router = APIRouter()
-for area in (account, orders, standards, tickets, operations):
+for area in (account, orders, payouts, standards, tickets, operations):
     router.include_router(area.router)
