@@ -55,3 +55,7 @@ class Upstream:
                 status_code=201,
                 headers={"Location": f"/v1/orders/{order_id}"},
             )
+
+
+# Text a hostile user might write anywhere: every page must show it as text.
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)></textarea><b>'
