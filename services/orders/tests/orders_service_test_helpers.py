@@ -77,13 +77,18 @@ def standing_changed(seller_id: str, standing: str, previous: str) -> SellerStan
 
 
 HANDLERS = {
-    PaymentAuthorized: handlers.on_payment_authorized,
-    PaymentAuthorizationFailed: handlers.on_payment_failed,
+    **dict.fromkeys(
+        (
+            PaymentAuthorized,
+            PaymentAuthorizationFailed,
+            PaymentCaptured,
+            PaymentVoided,
+            PaymentReleased,
+            PaymentRefunded,
+        ),
+        handlers.on_payment_fact,
+    ),
     SellerStandingChanged: handlers.on_standing_changed,
-    PaymentCaptured: handlers.on_payment_captured,
-    PaymentVoided: handlers.on_payment_voided,
-    PaymentReleased: handlers.on_payment_released,
-    PaymentRefunded: handlers.on_payment_refunded,
 }
 
 

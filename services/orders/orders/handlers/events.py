@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from typing import Any
 
+from contracts import Event
 from contracts.payments import (
     PaymentAuthorizationFailed,
     PaymentAuthorizationRenewed,
@@ -42,100 +44,41 @@ async def _on_order(
     await keep(ctx, uow, order, outcome)
 
 
-async def on_payment_authorized(
-    ctx: OrdersContext, received: Received[PaymentAuthorized], uow: OrdersUnit
-) -> None:
+# Payments' facts about an order's card and money: each event type -> what the domain makes
+# of it (the order, the event, now). One handler folds them all in.
+PaymentFact = Callable[[Order, Any, datetime], Outcome]
+PAYMENT_FACTS: dict[type[Event], PaymentFact] = {
+    PaymentAuthorized: lambda order, event, now: domain.record_authorization(
+        order, event.amount, now
+    ),
+    PaymentAuthorizationFailed: lambda order, event, now: domain.record_authorization_failure(
+        order, event.reason, now
+    ),
+    # The hold could not be renewed: the order cannot ship until the buyer's new card.
+    PaymentHoldLapsed: lambda order, event, now: domain.record_hold_lapsed(order, now),
+    # A new hold (after a lapse, the buyer's new card): the seller may ship again.
+    PaymentAuthorizationRenewed: lambda order, event, now: domain.record_authorization_renewed(
+        order, event.amount, now
+    ),
+    PaymentCaptured: lambda order, event, now: domain.record_payment(
+        order, PaymentState.CAPTURED, now, captured=event.amount
+    ),
+    # The hold was released. Following orders' own cancel, decline or expiry that is only
+    # recorded (no second OrderCancelled); under an order still open, it ends the order.
+    PaymentVoided: lambda order, event, now: domain.record_void(order, event.reason, now)[0],
+    PaymentReleased: lambda order, event, now: domain.record_payment(
+        order, PaymentState.RELEASED, now, released=event.amount
+    ),
+    PaymentRefunded: lambda order, event, now: domain.record_refund(
+        order, event.total_refunded, event.full, now
+    ),
+}
+
+
+async def on_payment_fact(ctx: OrdersContext, received: Received[Any], uow: OrdersUnit) -> None:
     event, now = received.event, ctx.clock.now()
-    await _on_order(
-        ctx,
-        uow,
-        event.order_id,
-        lambda order: domain.record_authorization(order, event.amount, now),
-    )
-
-
-async def on_payment_failed(
-    ctx: OrdersContext, received: Received[PaymentAuthorizationFailed], uow: OrdersUnit
-) -> None:
-    event, now = received.event, ctx.clock.now()
-    await _on_order(
-        ctx,
-        uow,
-        event.order_id,
-        lambda order: domain.record_authorization_failure(order, event.reason, now),
-    )
-
-
-async def on_hold_lapsed(
-    ctx: OrdersContext, received: Received[PaymentHoldLapsed], uow: OrdersUnit
-) -> None:
-    """The hold could not be renewed: the order cannot ship until the buyer's new card."""
-    event, now = received.event, ctx.clock.now()
-    await _on_order(ctx, uow, event.order_id, lambda order: domain.record_hold_lapsed(order, now))
-
-
-async def on_authorization_renewed(
-    ctx: OrdersContext, received: Received[PaymentAuthorizationRenewed], uow: OrdersUnit
-) -> None:
-    """A new hold (after a lapse, the buyer's new card): the seller may ship again."""
-    event, now = received.event, ctx.clock.now()
-    await _on_order(
-        ctx,
-        uow,
-        event.order_id,
-        lambda order: domain.record_authorization_renewed(order, event.amount, now),
-    )
-
-
-async def on_payment_captured(
-    ctx: OrdersContext, received: Received[PaymentCaptured], uow: OrdersUnit
-) -> None:
-    event, now = received.event, ctx.clock.now()
-    await _on_order(
-        ctx,
-        uow,
-        event.order_id,
-        lambda order: domain.record_payment(
-            order, PaymentState.CAPTURED, now, captured=event.amount
-        ),
-    )
-
-
-async def on_payment_voided(
-    ctx: OrdersContext, received: Received[PaymentVoided], uow: OrdersUnit
-) -> None:
-    """The hold was released. Following orders' own cancel, decline or expiry that is only
-    recorded (no second OrderCancelled); under an order still open, it ends the order."""
-    event, now = received.event, ctx.clock.now()
-    await _on_order(
-        ctx, uow, event.order_id, lambda order: domain.record_void(order, event.reason, now)[0]
-    )
-
-
-async def on_payment_released(
-    ctx: OrdersContext, received: Received[PaymentReleased], uow: OrdersUnit
-) -> None:
-    event, now = received.event, ctx.clock.now()
-    await _on_order(
-        ctx,
-        uow,
-        event.order_id,
-        lambda order: domain.record_payment(
-            order, PaymentState.RELEASED, now, released=event.amount
-        ),
-    )
-
-
-async def on_payment_refunded(
-    ctx: OrdersContext, received: Received[PaymentRefunded], uow: OrdersUnit
-) -> None:
-    event, now = received.event, ctx.clock.now()
-    await _on_order(
-        ctx,
-        uow,
-        event.order_id,
-        lambda order: domain.record_refund(order, event.total_refunded, event.full, now),
-    )
+    fact = PAYMENT_FACTS[type(event)]
+    await _on_order(ctx, uow, event.order_id, lambda order: fact(order, event, now))
 
 
 async def on_standing_changed(
@@ -209,14 +152,8 @@ def _resolution_outcome(
 
 def event_router(ctx: OrdersContext) -> EventRouter[OrdersUnit]:
     router = EventRouter[OrdersUnit]()
-    router.add(PaymentAuthorized, partial(on_payment_authorized, ctx))
-    router.add(PaymentAuthorizationFailed, partial(on_payment_failed, ctx))
-    router.add(PaymentHoldLapsed, partial(on_hold_lapsed, ctx))
-    router.add(PaymentAuthorizationRenewed, partial(on_authorization_renewed, ctx))
-    router.add(PaymentCaptured, partial(on_payment_captured, ctx))
-    router.add(PaymentVoided, partial(on_payment_voided, ctx))
-    router.add(PaymentReleased, partial(on_payment_released, ctx))
-    router.add(PaymentRefunded, partial(on_payment_refunded, ctx))
+    for event_type in PAYMENT_FACTS:
+        router.add(event_type, partial(on_payment_fact, ctx))
     router.add(SellerStandingChanged, partial(on_standing_changed, ctx))
     router.add(TicketOpened, partial(on_ticket_opened, ctx))
     router.add(TicketEscalated, partial(on_ticket_escalated, ctx))
