@@ -27,10 +27,12 @@ from contracts.support import TicketOpened
 
 # The tickets that count as a defect of the seller's.
 DEFECT_TICKETS = ("not_received", "not_as_described", "chargeback")
-# Who may cause a failed delivery or a return to sender without it being the seller's defect:
-# the carrier's own fault, or the buyer's (no other attempt asked for in time). One whose
-# cause is unknown counts against the seller who shipped it.
-NOT_THE_SELLERS_FAULT = ("carrier", "buyer")
+# A failed delivery or a return to sender is the seller's defect only when the event says the
+# seller caused it (`fault: seller`). The carrier's own report is the carrier's, a parcel
+# returned because the buyer chose no new date is the buyer's, and one whose cause the event
+# does not say (events from before `fault`) is nobody's: a standing can cost a seller their
+# listings, so it is never lowered on a guess.
+SELLERS_FAULT = "seller"
 
 # Every event folded into an order's facts.
 FOLDED: tuple[type[Event], ...] = (
@@ -123,8 +125,8 @@ def folded(facts: OrderFacts, event: Event) -> OrderFacts:
             return replace(facts, carrier_seen=True)
         case OrderDeliveryFailed() | OrderReturnedToSender():
             seen = replace(facts, carrier_seen=True)
-            if event.fault in NOT_THE_SELLERS_FAULT:
-                return seen  # a carrier's fault (or the buyer's) is never the seller's defect
+            if event.fault != SELLERS_FAULT:
+                return seen  # the carrier's, the buyer's or unknown: not the seller's defect
             kind = "delivery_failed" if isinstance(event, OrderDeliveryFailed) else "returned"
             return _with_defect(seen, f"delivery:{kind}")
         case OrderProblemReported():

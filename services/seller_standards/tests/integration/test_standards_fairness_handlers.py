@@ -55,8 +55,12 @@ async def test_an_order_cancelled_for_a_missed_acceptance_counts_against_the_sel
     assert (rate.value, rate.orders) == (1.0, (order_id,))
 
 
-@pytest.mark.parametrize(("fault", "defective"), [("carrier", False), (None, True)])
-async def test_a_parcel_the_carrier_sent_back_is_not_the_sellers_defect(ctx, fault, defective):
+@pytest.mark.parametrize(
+    ("fault", "defective"), [("carrier", False), (None, False), ("seller", True)]
+)
+async def test_a_parcel_sent_back_is_the_sellers_defect_only_when_it_is_their_fault(
+    ctx, fault, defective
+):
     order_id = new_order_id()
     for event in shipping_history(order_id, late=False):
         await deliver(ctx, event)
