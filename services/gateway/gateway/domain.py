@@ -75,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     _route(r"^/v1/tickets(/.*)?$", "support"),
     _route(r"^/v1/orders/[^/]+/tickets$", "support"),
     _route(r"^/v1/listings(/.*)?$", "orders"),
+    _route(r"^/v1/events(/.*)?$", "orders"),  # resale events (#20)
     _route(r"^/v1/orders(/.*)?$", "orders"),
     _route(r"^/v1/sellers/me/(payout-account|balance|payouts)$", "payments"),
     _route(r"^/v1/ops/payouts/run$", "payments"),

@@ -27,6 +27,8 @@ from gateway.domain import (
         ("/v1/sellers/me/vacation", "orders"),
         ("/v1/carrier-events", "orders"),
         ("/v1/carrier/shipments", "orders"),
+        ("/v1/events", "orders"),
+        ("/v1/events/evt_1/postpone", "orders"),
         ("/v1/me/credits", "payments"),
         ("/v1/ledger/orders/ord_1", "payments"),
         ("/v1/webhooks/stripe", "payments"),

@@ -5,7 +5,7 @@ kit's handlers (`servicekit.hosting.http`), like every service's."""
 
 from fastapi import FastAPI
 
-from orders.api import listing_routes, order_routes
+from orders.api import event_routes, listing_routes, order_routes
 from orders.handlers import OrdersContext
 
 
@@ -14,6 +14,7 @@ def install_api(app: FastAPI, ctx: OrdersContext) -> None:
     app.state.orders = ctx
     app.include_router(listing_routes.router)
     app.include_router(order_routes.router)
+    app.include_router(event_routes.router)
 
 
 __all__ = ["install_api"]

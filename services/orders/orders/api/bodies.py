@@ -16,7 +16,7 @@ from pydantic import (
 from contracts import Money
 from contracts.money import minor_unit_digits
 from contracts.text import Line, Paragraphs
-from orders.domain import Fulfilment
+from orders.domain import EventKind, Fulfilment
 
 
 def plain_text(kind: Any, max_length: int) -> Any:
@@ -61,6 +61,7 @@ class NewListing(Strict):
     fulfilment: Fulfilment
     handling_days: int = Field(ge=1, le=10)
     event_date: date | None = None
+    event_id: ShortText | None = None
 
 
 class ListingChanges(Strict):
@@ -124,6 +125,23 @@ class NewReview(Strict):
 
 class NewMessage(Strict):
     body: LongText
+
+
+class NewEvent(Strict):
+    name: Text
+    venue: Text
+    kind: EventKind
+    starts_at: AwareDatetime = Field(description="RFC 3339 with the venue's UTC offset")
+    ends_at: AwareDatetime = Field(description="RFC 3339 with the venue's UTC offset")
+
+
+class EventCancellation(Strict):
+    reason: Text
+
+
+class EventPostponement(Strict):
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
 
 
 class CarrierEvent(Strict):

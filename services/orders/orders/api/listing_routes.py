@@ -27,6 +27,7 @@ async def create_listing(body: NewListing, who: CallerDep, ctx: Context) -> dict
         fulfilment=body.fulfilment,
         handling_days=body.handling_days,
         event_date=body.event_date,
+        event_id=body.event_id,
     )
     return listing_view(listing)
 

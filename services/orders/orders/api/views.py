@@ -8,7 +8,7 @@ from typing import Any
 
 from contracts import Money
 from orders import domain
-from orders.domain import Actor, Listing, Message, Order, Review
+from orders.domain import Actor, EventSnapshot, Listing, Message, Order, ResaleEvent, Review
 from orders.handlers import OrdersContext
 from servicekit.hosting.http import Problem
 from servicekit.hosting.pagination import decode_cursor
@@ -84,8 +84,33 @@ def listing_view(listing: Listing) -> dict[str, Any]:
         "fulfilment": listing.fulfilment.value,
         "handling_days": listing.handling_days,
         "event_date": listing.event_date.isoformat() if listing.event_date else None,
+        "event_id": listing.event_id,
         "status": listing.status.value,
         "created_at": listing.created_at.isoformat(),
+    }
+
+
+def event_snapshot_view(event: EventSnapshot) -> dict[str, Any]:
+    """An event as people read it: UTC instants, and the start and end on the venue's
+    clock (`local_starts_at`: what a ticket says)."""
+    return {
+        "id": event.id,
+        "name": event.name,
+        "venue": event.venue,
+        "kind": event.kind.value,
+        "status": event.status.value,
+        "starts_at": event.starts_at.isoformat(),
+        "ends_at": event.ends_at.isoformat(),
+        "utc_offset_minutes": event.utc_offset_minutes,
+        "local_starts_at": event.local(event.starts_at).isoformat(),
+        "local_ends_at": event.local(event.ends_at).isoformat(),
+    }
+
+
+def event_view(event: ResaleEvent) -> dict[str, Any]:
+    return event_snapshot_view(event.snapshot) | {
+        "cancel_reason": event.cancel_reason,
+        "created_at": event.created_at.isoformat(),
     }
 
 

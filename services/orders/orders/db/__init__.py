@@ -11,6 +11,7 @@ from orders.db.tables import (
     order_tickets,
     order_timeline,
     orders,
+    resale_events,
     reviews,
     sellers,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "order_tickets",
     "order_timeline",
     "orders",
+    "resale_events",
     "reviews",
     "sellers",
 ]

@@ -26,6 +26,7 @@ def _listing(row: Any) -> Listing:
         status=ListingStatus(row.status),
         created_at=row.created_at,
         event_date=row.event_date,
+        event_id=row.event_id,
         version=row.version,
     )
 
@@ -45,6 +46,7 @@ class Listings:
                 quantity_available=listing.quantity_available,
                 fulfilment=listing.fulfilment.value,
                 event_date=listing.event_date,
+                event_id=listing.event_id,
                 handling_days=listing.handling_days,
                 status=listing.status.value,
                 created_at=listing.created_at,
@@ -108,6 +110,17 @@ class Listings:
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"listing {listing.id} was changed by someone else")
 
+    async def of_event(self, event_id: str, today: date, limit: int = 200) -> list[Listing]:
+        """The active listings for an event of sellers whose listings are not hidden,
+        cheapest first (prices compared within a currency; the minor amount orders them)."""
+        query = (
+            select(listings)
+            .where(listings.c.event_id == event_id, _visible(today))
+            .order_by(listings.c.price_minor, listings.c.created_at, listings.c.id)
+            .limit(limit)
+        )
+        return [_listing(row) for row in (await self.session.execute(query)).all()]
+
     async def page(
         self,
         *,
@@ -121,15 +134,7 @@ class Listings:
         if seller_id:
             query = query.where(listings.c.seller_id == seller_id)
         if not include_hidden:
-            query = query.where(listings.c.status == ListingStatus.ACTIVE.value).where(
-                ~exists().where(
-                    sellers.c.id == listings.c.seller_id,
-                    or_(
-                        sellers.c.standing.in_(HIDDEN_STANDINGS),
-                        sellers.c.vacation_until > today,
-                    ),
-                )
-            )
+            query = query.where(_visible(today))
         if after:
             created, listing_id = after
             query = query.where(
@@ -140,6 +145,17 @@ class Listings:
             )
         query = query.order_by(listings.c.created_at.desc(), listings.c.id.desc()).limit(limit)
         return [_listing(row) for row in (await self.session.execute(query)).all()]
+
+
+def _visible(today: date) -> Any:
+    """Active, of a seller not on vacation, suspended or revoked."""
+    return and_(
+        listings.c.status == ListingStatus.ACTIVE.value,
+        ~exists().where(
+            sellers.c.id == listings.c.seller_id,
+            or_(sellers.c.standing.in_(HIDDEN_STANDINGS), sellers.c.vacation_until > today),
+        ),
+    )
 
 
 def _status_after_restock() -> Any:

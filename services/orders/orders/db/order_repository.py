@@ -18,10 +18,12 @@ from orders.domain import (
     Fulfilment,
     Order,
     PaymentState,
+    Recipient,
     Status,
     TimelineEntry,
     carrier_key,
 )
+from orders.domain.resale_events import EventSnapshot
 from servicekit.messaging.failures import ConcurrentUpdate
 
 
@@ -227,6 +229,9 @@ class Orders:
             released_minor=_minor(order.released),
             refunded_minor=_minor(order.refunded),
             carrier_key=carrier_key(order.carrier) if order.carrier else None,
+            event_id=order.event.id if order.event else None,
+            event=order.event.as_dict() if order.event else None,
+            recipient=asdict(order.recipient) if order.recipient else None,
         )
         return values
 
@@ -249,6 +254,8 @@ class Orders:
             captured=_amount(row.captured_minor, currency),
             released=_amount(row.released_minor, currency),
             refunded=_amount(row.refunded_minor, currency),
+            event=EventSnapshot.from_dict(row.event) if row.event else None,
+            recipient=Recipient(**row.recipient) if row.recipient else None,
             timeline=timeline,
         )
 
@@ -265,6 +272,8 @@ _ORDER_SPECIAL_FIELDS = frozenset(
         "captured",
         "released",
         "refunded",
+        "event",
+        "recipient",
         "timeline",
     }
 )

@@ -31,9 +31,29 @@ listings = Table(
     Column("quantity_available", Integer, nullable=False),
     Column("fulfilment", String(20), nullable=False),
     Column("event_date", Date, nullable=True),
+    # The ResaleEvent a transfer listing is for (#20); None: a bare event_date, as v1 allowed.
+    Column("event_id", String(40), nullable=True, index=True),
     Column("handling_days", Integer, nullable=False),
     Column("status", String(20), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# Events that tickets and hotel bookings are resold for (orders.domain.resale_events).
+resale_events = Table(
+    "resale_events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("venue", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=False),
+    Column("utc_offset_minutes", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("cancel_reason", String(200), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -57,6 +77,13 @@ orders = Table(
     Column("accept_by", UtcDateTime(), nullable=False),
     Column("shipping_address", JSON, nullable=True),
     Column("event_date", Date, nullable=True),
+    # A transfer order for a ResaleEvent (#20): the event's id, its snapshot (follows a
+    # postponement), whose name the ticket or booking is put in, and when the buyer confirmed
+    # it before the money could be released.
+    Column("event_id", String(40), nullable=True, index=True),
+    Column("event", JSON, nullable=True),
+    Column("recipient", JSON, nullable=True),
+    Column("receipt_confirmed_at", UtcDateTime(), nullable=True),
     Column("authorized_minor", BigInteger, nullable=True),
     Column("captured_minor", BigInteger, nullable=True),
     Column("released_minor", BigInteger, nullable=True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orders.db.conversation_repository import Messages, Reviews
+from orders.db.event_repository import ResaleEvents
 from orders.db.listing_repository import Listings
 from orders.db.order_repository import Orders
 from orders.db.seller_repository import OrderTickets, Sellers
@@ -19,3 +20,4 @@ class OrdersUnit(UnitOfWork):
     order_tickets = repository(OrderTickets)
     messages = repository(Messages)
     reviews = repository(Reviews)
+    events = repository(ResaleEvents)

@@ -18,6 +18,10 @@ KIND_OF_CODE = {
     "carrier-not-named": Kind.FORBIDDEN,
     "tracking-number-in-use": Kind.CONFLICT,
     "payment-hold-lapsed": Kind.CONFLICT,
+    "event-cancelled": Kind.CONFLICT,
+    "event-started": Kind.CONFLICT,
+    "event-over": Kind.CONFLICT,
+    "transfer-reference-in-use": Kind.CONFLICT,
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from contracts import Money
 from orders.domain.errors import DomainError, NotFound
+from orders.domain.resale_events import ResaleEvent
 from orders.domain.state_machine import Fulfilment, ListingStatus
 
 
@@ -23,6 +24,7 @@ class Listing:
     status: ListingStatus
     created_at: datetime
     event_date: date | None = None
+    event_id: str | None = None  # the ResaleEvent a transfer listing is for (#20)
     version: int = 1
 
     def check_orderable(self, quantity: int, today: date) -> None:
@@ -102,8 +104,16 @@ def new_listing(
     event_date: date | None,
     now: datetime,
     horizon_days: int,
+    event: ResaleEvent | None = None,
 ) -> Listing:
-    check_event_date(fulfilment, event_date, now.date(), horizon_days)
+    if event is not None:
+        # The event decides the date (the venue's local day of its start).
+        if fulfilment is not Fulfilment.TRANSFER:
+            raise DomainError("event-needs-transfer", "Only a transfer listing names an event")
+        event.check_listable(now)
+        event_date = event.snapshot.local(event.starts_at).date()
+    else:
+        check_event_date(fulfilment, event_date, now.date(), horizon_days)
     return Listing(
         id=listing_id,
         seller_id=seller_id,
@@ -115,6 +125,7 @@ def new_listing(
         status=ListingStatus.ACTIVE if quantity_available > 0 else ListingStatus.SOLD_OUT,
         created_at=now,
         event_date=event_date,
+        event_id=event.id if event is not None else None,
     )
 
 

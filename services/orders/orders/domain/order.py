@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from contracts import Money
 from orders.domain.errors import ActionForbidden, TransitionRefused
+from orders.domain.resale_events import EventSnapshot
 from orders.domain.state_machine import (
     ACTORS_OF,
     PUBLIC_ACTIONS,
@@ -28,6 +29,15 @@ class Address:
     postal_code: str
     country: str
     line2: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whose name a ticket or booking is put in (the name on their ID) and where the
+    supplier's confirmation goes."""
+
+    name: str
+    email: str
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,11 @@ class Order:
     accept_by: datetime
     shipping_address: Address | None = None
     event_date: date | None = None
+    # A transfer for a ResaleEvent (#20): the event as the order knows it (postponements
+    # update it), the recipient, and the buyer's confirmation before the money may move.
+    event: EventSnapshot | None = None
+    recipient: Recipient | None = None
+    receipt_confirmed_at: datetime | None = None
     authorized: Money | None = None
     captured: Money | None = None
     released: Money | None = None

@@ -39,6 +39,7 @@ from orders.handlers.events import (
     on_ticket_resolved,
 )
 from orders.handlers.listings import create_listing, set_vacation, update_listing
+from orders.handlers.resale_events import create_event, event_with_listings
 
 __all__ = [
     "OrdersContext",
@@ -52,9 +53,11 @@ __all__ = [
     "complete_unconfirmed",
     "confirm_receipt",
     "confirm_return",
+    "create_event",
     "create_listing",
     "decline",
     "event_router",
+    "event_with_listings",
     "expire_acceptances",
     "flag_overdue_shipments",
     "keep",

@@ -22,7 +22,12 @@ async def create_listing(
     fulfilment: Fulfilment,
     handling_days: int,
     event_date: date | None,
+    event_id: str | None = None,
 ) -> Listing:
+    async with ctx.db.unit_of_work() as uow:
+        event = await uow.events.get(event_id) if event_id is not None else None
+    if event_id is not None and event is None:
+        raise NotFound("event")
     listing = domain.new_listing(
         listing_id=new_id("lst"),
         seller_id=seller_id,
@@ -34,6 +39,7 @@ async def create_listing(
         event_date=event_date,
         now=ctx.clock.now(),
         horizon_days=ctx.rules.event_horizon_days,
+        event=event,
     )
     async with ctx.db.unit_of_work() as uow:
         await uow.listings.add(listing)
