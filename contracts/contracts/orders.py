@@ -19,7 +19,7 @@ SELLER_MISSED_DEADLINES = frozenset({"acceptance_window_missed", "shipment_windo
 
 # Who caused a failed delivery or a return to sender, when orders knows: a carrier's own
 # report is the carrier's; the buyer's when no other attempt was asked for in time. None:
-# not known (it counts against the seller who shipped).
+# not known (events from before the field; not held against the seller).
 Fault = Literal["carrier", "buyer", "seller"]
 FAULT_DESCRIPTION = "Who caused it, when known: `carrier`, `buyer` or `seller`"
 
@@ -214,8 +214,17 @@ class OrderCompleted(_OrderFact, type="marketplace.order.completed.v1", topic=OR
 class OrderReturnRequested(
     _OrderFact, type="marketplace.order.return_requested.v1", topic=ORDERS_EVENTS
 ):
+    """A return is booked: the carrier collects the item on `pickup_date` and brings it back
+    to the seller, who confirms it is back by `confirm_by`; after that the buyer is refunded
+    anyway (`order.returned`, decided by the system)."""
+
     reason: str
     pickup_date: str
+    confirm_by: AwareDatetime | None = Field(
+        None,
+        description="The seller's deadline to confirm the item is back (None in events from "
+        "before the field)",
+    )
 
 
 class OrderReturned(_OrderFact, type="marketplace.order.returned.v1", topic=ORDERS_EVENTS):

@@ -61,7 +61,11 @@ def text_of(message, data):
 
 
 def test_a_return_request_tells_the_seller_the_reason_pickup_and_what_to_do():
-    data = FACT | {"reason": "Too small", "pickup_date": "2026-12-01"}
+    data = FACT | {
+        "reason": "Too small",
+        "pickup_date": "2026-12-01",
+        "confirm_by": "2026-12-15T10:00:00Z",
+    }
 
     assert told(P + "return_requested.v1", data) == [
         ("usr_seller", "return_requested.seller", False),
@@ -70,7 +74,9 @@ def test_a_return_request_tells_the_seller_the_reason_pickup_and_what_to_do():
     seller = text_of("return_requested.seller", data)
     assert "Tue 01 Dec 2026" in seller.title
     assert "Too small" in seller.text and "Tue 01 Dec 2026" in seller.text
-    assert "confirm it on the order" in seller.text
+    assert "confirm it on the order by Tue 15 Dec 2026, 10:00 UTC;" in seller.text
+    older = text_of("return_requested.seller", data | {"confirm_by": None})  # before the field
+    assert "confirm it on the order; the buyer is then refunded" in older.text
     buyer = text_of("return_requested.buyer", data)
     assert "pickup on Tue 01 Dec 2026" in buyer.title
 

@@ -187,7 +187,10 @@ def request_return(
         at, "return_requested", f"Return booked; pickup on {dated(pickup)} ({reason})"
     )
     requested = OrderReturnRequested(
-        **order_fact(order, at), reason=reason, pickup_date=pickup.isoformat()
+        **order_fact(order, at),
+        reason=reason,
+        pickup_date=pickup.isoformat(),
+        confirm_by=deadline_on_entering(order, at, rules, calendar),
     )
     return Outcome(order, (requested,))
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from contracts.orders import OrderCompleted, OrderReshipRequested, OrderReturnRequested
-from orders.domain.deadlines import ship_deadline
+from orders.domain.deadlines import deadline_on_entering, ship_deadline
 from orders.domain.order import Order, OrderRules
 from orders.domain.outcome import Outcome, cancelled, order_fact
 from orders.domain.state_machine import Action, Actor, Status
@@ -56,7 +56,10 @@ def start_return(
     )
     reason = f"Support: {note}" if note.strip() else "Support decided a return"
     requested = OrderReturnRequested(
-        **order_fact(order, at), reason=reason, pickup_date=pickup.isoformat()
+        **order_fact(order, at),
+        reason=reason,
+        pickup_date=pickup.isoformat(),
+        confirm_by=deadline_on_entering(order, at, rules, calendar),
     )
     return Outcome(order, (requested,))
 

@@ -2,7 +2,7 @@
 events that follow to the outbox, and gives the stock back when the order ends unfulfilled.
 Only the order's parties see it; a refused command changes nothing."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -309,6 +309,9 @@ async def test_a_return_books_a_pickup_and_the_seller_confirms_it_back(ctx, engi
     assert (saved.status, saved.return_pickup_date) == (Status.RETURN_REQUESTED, date(2026, 11, 25))
     assert [row.event_type for row in rows] == [P + "return_requested.v1"]
     assert (data(rows[0])["reason"], data(rows[0])["pickup_date"]) == ("Too big", "2026-11-25")
+    # the seller's deadline to confirm it is back: the order's own, 14 days after the pickup
+    assert datetime.fromisoformat(data(rows[0])["confirm_by"]) == saved.act_by
+    assert saved.act_by.date() == date(2026, 12, 9)
 
     with pytest.raises(DomainError) as buyer_confirms:
         await handlers.confirm_return(ctx, order.id, BUYER)

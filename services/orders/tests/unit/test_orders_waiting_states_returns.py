@@ -55,6 +55,19 @@ def test_a_return_the_seller_never_confirms_is_refunded_two_weeks_after_the_pick
     assert "you are refunded" in domain.steps(outcome.order, CALENDAR, RULES)[2].message
 
 
+def test_the_return_request_tells_the_seller_the_deadline_to_confirm_it_is_back():
+    delivered, disputed = order_in(Status.DELIVERED), order_in(Status.DISPUTED)
+    asked = domain.request_return(delivered, Actor.BUYER, "not for me", LATER, CALENDAR, RULES)
+    by_support = domain.start_return(disputed, "damaged", LATER, CALENDAR, RULES)
+
+    deadline = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)  # the pickup + 14 days
+    assert returning().act_by == deadline
+    for outcome, before in ((asked, delivered), (by_support, disputed)):
+        (event,) = outcome.events
+        assert event.confirm_by == deadline
+        assert kept(before, outcome, LATER).act_by == deadline
+
+
 def test_a_return_the_seller_confirms_in_time_is_the_sellers_decision():
     order = returning()
     at = order.act_by - SECOND
