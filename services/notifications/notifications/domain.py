@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import quote
 
 from contracts.text import control_character_fault
 
@@ -87,13 +88,13 @@ def _ticket_resolved(data: dict[str, Any], order: OrderParties) -> list[Intent]:
 
 
 def _ticket_replied(data: dict[str, Any], order: OrderParties | None) -> list[Intent]:
-    """An agent's public reply: every party of the ticket sees it, so every party is told (a
-    ticket about a seller has no buyer). The event names them: a ticket about a seller has no
-    order here to look them up in."""
+    """An agent's public reply: the party it is addressed to (`to`), or every party of the
+    ticket when none (a ticket about a seller has no buyer), sees it, so they are told. The
+    event names them: a ticket about a seller has no order here to look them up in."""
     return [
         Intent(data[f"{role}_id"], f"ticket_replied.{role}", data.get("order_id"))
         for role in ("buyer", "seller")
-        if data.get(f"{role}_id")
+        if data.get(f"{role}_id") and data.get("to") in (None, role)
     ]
 
 
@@ -186,6 +187,23 @@ def payout_intent(event_type: str, data: dict[str, Any]) -> Intent:
     """The seller hears of every payout, paid or refused, and once that money waits for a
     payout account; all of them are musts (it is their money)."""
     return Intent(data["seller_id"], PAYOUT_MESSAGES[event_type], None, must=True)
+
+
+# Where a message's button lands: the web portal's page for it (the gateway serves the portal
+# under /portal; sign-in returns there). An order's page; a ticket's own page; a seller's
+# payouts or standards for messages about no order.
+PORTAL = "/portal"
+
+
+def portal_path(intent: Intent, data: dict[str, Any]) -> str:
+    ticket_id = data.get("ticket_id")
+    if intent.message.startswith("ticket_") and isinstance(ticket_id, str) and ticket_id:
+        return f"{PORTAL}/tickets/{quote(ticket_id, safe='')}"
+    if intent.order_id:
+        return f"{PORTAL}/orders/{quote(intent.order_id, safe='')}"
+    if intent.message in PAYOUT_MESSAGES.values():
+        return f"{PORTAL}/payouts"
+    return f"{PORTAL}/standards"
 
 
 ACCEPT_REMINDER = "accept_reminder.seller"

@@ -55,11 +55,7 @@ async def notify(
     written before (a redelivered event). `order` is the intent's order as known here."""
     directory = uow.directory
     person = await directory.principal(intent.recipient_id)
-    link = (
-        f"{ctx.portal_url}/orders/{intent.order_id}"
-        if intent.order_id
-        else f"{ctx.portal_url}/sellers/{intent.recipient_id}/standards"
-    )
+    link = f"{ctx.portal_url.rstrip('/')}{domain.portal_path(intent, data)}"
     rendered = ctx.catalogue.render(
         intent.message,
         person.locale if person else "en",

@@ -55,7 +55,8 @@ def install(
     the platform's business clock, which the dev stack lets an operator move)."""
     sessions = PortalSessions(db, clock or SystemClock(), settings or PortalSettings())
     app.state.portal = Portal(app, sessions)
+    # The stylesheet before the pages: the pages end with a catch-all page-not-found.
+    app.mount(f"{PORTAL}/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
     app.include_router(router)
     app.add_exception_handler(SignInFirst, sign_in_first)
     app.add_exception_handler(StaleForm, stale_form)
-    app.mount(f"{PORTAL}/static", StaticFiles(directory=STATIC_DIR), name="portal-static")

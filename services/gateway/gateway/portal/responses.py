@@ -13,6 +13,7 @@ import httpx
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gateway.portal.next_page import safe_next
 from gateway.portal.sessions import csrf_token, flash_signature
 from gateway.portal.settings import PORTAL, SESSION_COOKIE
 from gateway.portal.signed_in import Session, answer_json
@@ -63,21 +64,45 @@ def back(
     return RedirectResponse(f"{to}?{query}", status_code=303)
 
 
+def api_refusal(answer: httpx.Response, what: str, session: Session) -> HTMLResponse:
+    """A page the API would not give, inside the layout with its status kept: what is not
+    the reader's is not found (404, like the API); a conflict or a refused input says why in
+    the API's words; anything else is a passing fault (502)."""
+    if answer.status_code in (401, 403, 404):
+        return plain_page(f"No such {what}.", 404, me=session.me)
+    if answer.status_code in (409, 422):
+        problem = answer_json(answer)
+        detail = problem.get("detail") or problem.get("title") or "Refused."
+        return plain_page(str(detail)[:FLASH_MAX_CHARS], answer.status_code, me=session.me)
+    return plain_page(
+        f"The {what} cannot be shown just now; try again in a moment.", 502, me=session.me
+    )
+
+
 def refused(session: Session, to: str, detail: str, status: int = 422) -> RedirectResponse:
     """Back to the page with a refusal the portal itself made (bad form input)."""
     return back(session, to, httpx.Response(status, json={"detail": detail}))
 
 
-def to_sign_in(error: str | None = None) -> RedirectResponse:
-    query = f"?{urlencode({'error': error})}" if error else ""
-    return RedirectResponse(f"{PORTAL}/sign-in{query}", status_code=303)
+def to_sign_in(error: str | None = None, next_page: str | None = None) -> RedirectResponse:
+    """The sign-in form, saying why (a fixed code) and keeping the page to return to."""
+    params = {"error": error, "next": safe_next(next_page)}
+    query = urlencode({k: v for k, v in params.items() if v})
+    return RedirectResponse(f"{PORTAL}/sign-in{'?' + query if query else ''}", status_code=303)
 
 
-async def sign_in_first(_: Request, __: Exception) -> Response:
-    response = to_sign_in()
+async def sign_in_first(request: Request, __: Exception) -> Response:
+    """Sign in first, then back to the page asked for (an e-mail's link, a bookmark)."""
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = to_sign_in(next_page=asked if request.method == "GET" else None)
     response.delete_cookie(SESSION_COOKIE, path=PORTAL)
     return response
 
 
 async def stale_form(_: Request, __: Exception) -> Response:
-    return plain_page("The form has expired; reload the page and try again.", 403)
+    return plain_page(
+        "The form has expired (it was drawn for an earlier session). Go back, reload the page "
+        "and send it again.",
+        403,
+        title="Form expired",
+    )

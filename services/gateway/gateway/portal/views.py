@@ -98,11 +98,36 @@ def lag_rows(consumers: dict[str, Any]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def plain_page(message: str, status: int) -> HTMLResponse:
-    """A refusal as a page (escaped like every other; the portal's own words only)."""
-    page = templates.get_template("portal/message.html").render(message=message, me=None)
+ERROR_TITLES = {
+    403: "Not allowed",
+    404: "Page not found",
+    409: "Not possible now",
+    422: "Not accepted",
+    502: "Not available just now",
+}
+
+
+def plain_page(
+    message: str,
+    status: int,
+    *,
+    title: str | None = None,
+    me: dict[str, Any] | None = None,
+    back_to: str | None = None,
+    back_label: str | None = None,
+) -> HTMLResponse:
+    """A refusal as a page inside the layout, with a way back and its status code kept
+    (escaped like every other; the portal's own words, or the API's problem detail)."""
+    page = templates.get_template("portal/error.html").render(
+        message=message,
+        status=status,
+        title=title or ERROR_TITLES.get(status, "Something went wrong"),
+        me=me,
+        back_to=back_to,
+        back_label=back_label,
+    )
     return HTMLResponse(page, status_code=status)
 
 
-def not_found(message: str) -> HTMLResponse:
-    return plain_page(message, 404)
+def not_found(message: str, me: dict[str, Any] | None = None) -> HTMLResponse:
+    return plain_page(message, 404, me=me)

@@ -136,3 +136,45 @@ async def test_portal_pages_carry_the_security_headers(browser):
     assert "default-src 'none'" in policy and "script-src" not in policy
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["referrer-policy"] == "no-referrer"
+
+
+async def sign_in_with_next(browser: httpx.AsyncClient, token: str, asked: str) -> httpx.Response:
+    form = await browser.get("/portal/sign-in", params={"next": asked})
+    return await browser.post(
+        "/portal/sign-in", data={"token": token, "csrf": page_csrf(form), "next": asked}
+    )
+
+
+async def test_sign_in_returns_to_the_page_asked_for(browser):
+    asked = await browser.get("/portal/notifications", params={"page": "2"})
+    assert asked.status_code == 303
+    assert asked.headers["location"] == "/portal/sign-in?next=%2Fportal%2Fnotifications%3Fpage%3D2"
+    form = await browser.get(asked.headers["location"])
+    assert 'name="next" value="/portal/notifications?page=2"' in form.text
+    signed = await browser.post(
+        "/portal/sign-in",
+        data={"token": OPERATOR_TOKEN, "csrf": page_csrf(form), "next": "/portal/notifications"},
+    )
+    assert signed.status_code == 303 and signed.headers["location"] == "/portal/notifications"
+
+
+async def test_sign_in_never_sends_anyone_off_the_site(browser):
+    for elsewhere in ("https://evil.example/portal", "//evil.example/portal", "/\\evil.example"):
+        form = await browser.get("/portal/sign-in", params={"next": elsewhere})
+        assert "evil.example" not in form.text
+        signed = await sign_in_with_next(browser, OPERATOR_TOKEN, elsewhere)
+        assert signed.status_code == 303 and signed.headers["location"] == "/portal"
+    wrong = await sign_in_with_next(browser, "mkt_not-a-token", "/portal/ops")
+    assert wrong.headers["location"] == "/portal/sign-in?error=invalid&next=%2Fportal%2Fops"
+
+
+async def test_errors_are_pages_inside_the_layout_with_a_way_back(browser):
+    await sign_in(browser, OPERATOR_TOKEN)
+    missing = await browser.get("/portal/no-such-page")
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+    assert "Page not found" in missing.text and 'href="/portal"' in missing.text
+    assert 'nav aria-label="Main"' in missing.text  # the layout, with the reader's menu
+    expired = await browser.post("/portal/notifications/ntf_1/read", data={"csrf": "old"})
+    assert expired.status_code == 403 and "Form expired" in expired.text
+    assert 'href="/portal"' in expired.text
+    assert (await browser.get("/portal/static/portal.css")).status_code == 200

@@ -215,6 +215,7 @@ def every_page() -> dict[str, dict[str, Any]]:
             "actions": list(ORDER_ACTIONS.values()),
             "messages": [{"sender_role": HOSTILE, "sent_at": HOSTILE, "body": HOSTILE}],
         },
+        "error.html": common | {"title": HOSTILE, "message": HOSTILE, "back_to": HOSTILE},
         "ticket.html": common
         | {"ticket": ticket, "order": hostile_order(), "actions": RESOLUTIONS},
         "tickets.html": common | {"tickets": [ticket | {"kind": HOSTILE}]},

@@ -2,8 +2,16 @@
 
 from fastapi import APIRouter
 
-from gateway.portal.routes import account, operations, orders, payouts, standards, tickets
+from gateway.portal.routes import (
+    account,
+    missing,
+    operations,
+    orders,
+    payouts,
+    standards,
+    tickets,
+)
 
 router = APIRouter()
-for area in (account, orders, payouts, standards, tickets, operations):
+for area in (account, orders, payouts, standards, tickets, operations, missing):  # missing last
     router.include_router(area.router)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from gateway.portal.next_page import safe_next
 from gateway.portal.responses import back, page, to_sign_in
 from gateway.portal.settings import PORTAL, SESSION_COOKIE, SIGN_IN_COOKIE
 from gateway.portal.signed_in import (
@@ -52,6 +53,7 @@ async def sign_in_page(request: Request, portal: PortalDep) -> Response:
             "error": SIGN_IN_ERRORS.get(request.query_params.get("error", "")),
             "notice": SIGN_IN_NOTICES.get(request.query_params.get("notice", "")),
             "csrf": pre_session,
+            "next_page": safe_next(request.query_params.get("next")),
         },
     )
     portal.set_cookie(request, response, SIGN_IN_COOKIE, pre_session)
@@ -65,18 +67,19 @@ async def sign_in(request: Request, portal: PortalDep) -> Response:
     if not pre_session or not hmac.compare_digest(form.get("csrf", ""), pre_session):
         raise StaleForm  # login CSRF: a form this browser was not given
     token = form.get("token", "").strip()
+    next_page = safe_next(form.get("next"))
     if not TOKEN_SHAPE.fullmatch(token):
-        return to_sign_in("invalid")
+        return to_sign_in("invalid", next_page)
     async with portal.api(token, request) as api:
         answer = await api.get("/v1/me")
     me = answer_json(answer)
     if answer.status_code != 200 or not me.get("id"):
-        return to_sign_in("invalid")
+        return to_sign_in("invalid", next_page)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:
         await portal.sessions.end(previous)
     session_id = await portal.sessions.start(str(me["id"]), token)
-    response = RedirectResponse(PORTAL, status_code=303)
+    response = RedirectResponse(next_page or PORTAL, status_code=303)
     portal.set_cookie(request, response, SESSION_COOKIE, session_id)
     response.delete_cookie(SIGN_IN_COOKIE, path=PORTAL)
     return response
