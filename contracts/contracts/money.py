@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -45,6 +46,23 @@ def format_money(amount_minor: int, currency: str) -> str:
     sign = "-" if amount_minor < 0 else ""
     decimals = f".{minor:0{digits}d}" if digits else ""
     return f"{sign}{units:,}{decimals} {currency}"
+
+
+_TYPED_AMOUNT = re.compile(r"(?P<units>[0-9]{1,15})(?:\.(?P<decimals>[0-9]{1,4}))?")
+
+
+def parse_money(text: str, currency: str) -> int | None:
+    """What a person typed ("1,234.50", "5000", "12.5") as minor units of `currency`, the
+    inverse of `format_money`; None when it is not a positive amount in the currency's own
+    decimals (a "12.345" euro amount, a sign, letters)."""
+    digits = minor_unit_digits(currency)
+    typed = _TYPED_AMOUNT.fullmatch(text.strip().replace(",", "").replace(" ", ""))
+    if typed is None or len(typed["decimals"] or "") > digits:
+        return None
+    minor = int(typed["units"]) * 10**digits + int(
+        (typed["decimals"] or "").ljust(digits, "0") or 0
+    )
+    return minor if 0 < minor < MAX_AMOUNT_MINOR else None
 
 
 def _known_currency(code: str) -> str:

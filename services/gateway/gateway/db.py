@@ -119,6 +119,15 @@ class Principals:
             .values(token_revoked_at=now)
         )
 
+    async def names(self, ids: list[str]) -> dict[str, str]:
+        """The display names of these principals (those that exist)."""
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(principals.c.id, principals.c.name).where(principals.c.id.in_(ids))
+        )
+        return {row.id: row.name for row in rows}
+
     async def by_token_hash(self, token_hash: str) -> Principal | None:
         row = (
             await self.session.execute(

@@ -11,12 +11,12 @@ either (the portal) escapes it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from contracts.dates import format_day, format_moment
 from contracts.money import format_money
 from notifications.domain import one_line
 
@@ -39,21 +39,15 @@ def _money(value: Any) -> str:
 
 
 def _when(value: Any) -> str:
-    if not value:
-        return "soon"
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.strftime("%a %d %b %Y, %H:%M UTC")
+    """A moment in the platform's one date format (`contracts.dates`), in UTC: the reader's
+    zone is not known to an e-mail."""
+    return format_moment(value) if value else "soon"
 
 
 def _day(value: Any) -> str:
     """A calendar date (`"2026-12-01"`, such as a pickup date) as people read it; anything
     that is not one is shown as it is."""
-    if not value:
-        return "soon"
-    try:
-        return date.fromisoformat(str(value)[:10]).strftime("%a %d %b %Y")
-    except ValueError:
-        return str(value)
+    return format_day(value) if value else "soon"
 
 
 def _environment(folder: Path, *, html: bool) -> jinja2.Environment:

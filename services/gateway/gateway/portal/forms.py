@@ -31,6 +31,9 @@ class Action:
     path: str  # under /v1/orders/{id}
     fields: tuple[Field, ...] = ()
     style: str = "secondary"
+    # An action that cannot be undone says what it does, and is sent only from its
+    # confirmation step (the form's `confirmed` field): never on one click.
+    consequence: str = ""
 
 
 REASONS = ("not_received", "not_as_described", "damaged", "other")
@@ -38,7 +41,15 @@ ORDER_ACTIONS = {
     action.name: action
     for action in (
         Action("accept", "Accept the order", "POST", "/accept", style="primary"),
-        Action("decline", "Decline", "POST", "/decline", (Field("reason", "Why"),)),
+        Action(
+            "decline",
+            "Decline",
+            "POST",
+            "/decline",
+            (Field("reason", "Why"),),
+            consequence="The order is cancelled and the buyer's hold released. After you "
+            "accepted, this is backing out: a ticket opens and it counts against your standards.",
+        ),
         Action(
             "ship",
             "Mark as shipped",
@@ -53,7 +64,14 @@ ORDER_ACTIONS = {
             ),
             style="primary",
         ),
-        Action("cancel", "Cancel the order", "POST", "/cancel", (Field("reason", "Why"),)),
+        Action(
+            "cancel",
+            "Cancel the order",
+            "POST",
+            "/cancel",
+            (Field("reason", "Why"),),
+            consequence="The order is cancelled for good and the hold on your card released.",
+        ),
         Action(
             "change_address",
             "Change the delivery address",
@@ -80,6 +98,8 @@ ORDER_ACTIONS = {
             "POST",
             "/confirm-receipt",
             style="primary",
+            consequence="This pays the seller: the money held in escrow is released to them, "
+            "and you can no longer report a problem, return or exchange it.",
         ),
         Action(
             "report_problem",
@@ -97,7 +117,7 @@ ORDER_ACTIONS = {
             "Ask for an exchange",
             "POST",
             "/exchange",
-            (Field("reason", "Why"), Field("note", "Note", "textarea", required=False)),
+            (Field("reason", "Why"), Field("note", "What you would like instead", "textarea")),
         ),
         Action(
             "review",
@@ -106,7 +126,7 @@ ORDER_ACTIONS = {
             "/review",
             (
                 Field("rating", "Rating", "select", ("5", "4", "3", "2", "1")),
-                Field("text", "Your review", "textarea", required=False),
+                Field("text", "Your review", "textarea"),
             ),
         ),
         Action(
@@ -132,6 +152,21 @@ def body_of(fields: tuple[Field, ...], form: dict[str, str]) -> dict[str, Any]:
         is_rating = field.name == "rating" and WHOLE_NUMBER.fullmatch(value)
         body[field.name] = int(value) if is_rating else value
     return body
+
+
+def field_errors(fields: tuple[Field, ...], problem: dict[str, Any]) -> dict[str, str]:
+    """The API's `errors[]` (RFC 9457 problem details) by the form's fields, so each is shown
+    beside its field; one that names no field of the form is the form's own (key "")."""
+    names = {field.name for field in fields}
+    found: dict[str, str] = {}
+    for error in problem.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        loc = [str(part) for part in error.get("loc") or []]
+        name = next((part for part in reversed(loc) if part in names), "")
+        message = str(error.get("msg") or "Not accepted.")[:300]
+        found.setdefault(name, message)
+    return found
 
 
 def resolution_of(form: dict[str, str]) -> dict[str, Any] | str:

@@ -4,15 +4,19 @@ rows, and pages that only say why nothing else is shown."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
+from contracts.dates import as_moment, format_day, format_moment
 from contracts.money import format_money
+from gateway.portal.zone import reader_zone
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 # autoescape=True for every template, whatever its file name (select_autoescape() goes by the
@@ -34,21 +38,42 @@ def money(value: dict[str, Any] | None) -> str:
     return format_money(minor, currency)
 
 
-def when(value: str | None) -> str:
-    if not value:
-        return "-"
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return str(value)
-    return moment.strftime("%a %d %b %Y, %H:%M UTC")
+def when(value: str | None, zone: tzinfo = UTC) -> str:
+    """A moment in the platform's one date format (`contracts.dates`), in `zone`."""
+    return format_moment(value, zone) if value else "-"
+
+
+@pass_context
+def when_read(context: Context, value: str | None) -> str:
+    """`when` in the reader's zone (their preference, UTC by default)."""
+    return when(value, reader_zone(context.get("request")))
+
+
+@pass_context
+def moment(context: Context, value: str | None) -> Markup | str:
+    """A `<time>` element: the moment for machines, the reader's date for people."""
+    at = as_moment(value)
+    if at is None:
+        return "-" if not value else str(value)
+    shown = when(value, reader_zone(context.get("request")))
+    return Markup('<time datetime="{}">{}</time>').format(at.isoformat(), shown)
+
+
+def day(value: str | None) -> str:
+    return format_day(value) if value else "-"
 
 
 def percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
-templates.env.filters |= {"money": money, "when": when, "percent": percent}
+templates.env.filters |= {
+    "money": money,
+    "when": when_read,
+    "moment": moment,
+    "day": day,
+    "percent": percent,
+}
 
 
 def metric_rows(metrics: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ integration/test_gateway_portal.py; the pages in a real browser in tests/test_po
 from typing import Any
 
 from gateway.portal.forms import ORDER_ACTIONS, RESOLUTIONS, body_of, resolution_of, utc
+from gateway.portal.routes.orders import order_context
 from gateway.portal.views import TEMPLATES_DIR, lag_rows, metric_rows, money, templates, when
 
 from gateway_test_helpers import HOSTILE
@@ -61,7 +62,7 @@ def test_a_yen_order_reads_in_whole_yen_on_its_page():
     order |= {"total": {"amount_minor": 5000, "currency": "JPY"}, "fulfilment": "seller_ships"}
     me = {"id": "prn_1", "role": "buyer", "name": "Bea"}
     page = templates.get_template("portal/order.html").render(
-        me=me, csrf="c", form_key="k", order=order, actions=[], messages=[]
+        csrf="c", form_key="k", me=me, **order_context(order, me, {}, {}, [])
     )
     assert "5,000 JPY" in page
 
@@ -208,13 +209,37 @@ def every_page() -> dict[str, dict[str, Any]]:
     common = {"me": me, "csrf": HOSTILE, "form_key": HOSTILE, "notice": HOSTILE, "error": HOSTILE}
     return {
         "orders.html": common
-        | {"orders": [hostile_order()], "groups": {HOSTILE: [hostile_order()]}, "role": "seller"},
-        "order.html": common
         | {
-            "order": hostile_order(),
-            "actions": list(ORDER_ACTIONS.values()),
-            "messages": [{"sender_role": HOSTILE, "sent_at": HOSTILE, "body": HOSTILE}],
+            "groups": [(HOSTILE, [hostile_order()])],
+            "role": "seller",
+            "names": {"prn_2": HOSTILE},
+            "late": {"ord_1"},
+            "ship": ORDER_ACTIONS["ship"],
         },
+        "order.html": common
+        | order_context(
+            hostile_order() | {"event": {"name": HOSTILE, "venue": HOSTILE}},
+            me,
+            {"prn_2": HOSTILE},
+            {"platform_fee": {"amount_minor": 1, "currency": HOSTILE}},
+            [{"sender_role": HOSTILE, "sent_at": HOSTILE, "body": HOSTILE}],
+            {"action": "review", "values": {"text": HOSTILE}, "errors": {"text": HOSTILE}},
+        ),
+        "listings.html": common
+        | {
+            "listings": [
+                {
+                    "id": HOSTILE,
+                    "title": HOSTILE,
+                    "price": {"amount_minor": 1, "currency": HOSTILE},
+                    "status": HOSTILE,
+                    "quantity_available": HOSTILE,
+                }
+            ],
+            "fulfilments": {HOSTILE: HOSTILE},
+            "currencies": [HOSTILE],
+        },
+        "settings.html": common | {"zones": [HOSTILE], "zone": HOSTILE},
         "error.html": common | {"title": HOSTILE, "message": HOSTILE, "back_to": HOSTILE},
         "ticket.html": common
         | {"ticket": ticket, "order": hostile_order(), "actions": RESOLUTIONS},
@@ -294,7 +319,7 @@ def test_the_resolve_form_has_no_default_and_reads_amounts_carefully():
         "note": "",
         "amount": {"amount_minor": 500, "currency": "EUR"},
     }
-    assert body_of(ORDER_ACTIONS["review"].fields, {"rating": "²"}) == {"rating": "²"}
+    assert body_of(ORDER_ACTIONS["review"].fields, {"rating": "²"}) == {"rating": "²", "text": ""}
 
 
 def test_odd_values_from_the_api_are_shown_not_raised():
