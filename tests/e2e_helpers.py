@@ -96,6 +96,19 @@ def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: flo
     raise AssertionError(f"not true within {timeout}s; last answer: {last!r}")
 
 
+def settled(operator: Api, *, timeout: float = 30.0) -> None:
+    """Returns once the platform has finished what it started (`GET /v1/ops/settled`: no
+    unpublished outbox row, unhandled event or busy worker in any service), seen on two
+    answers in a row, so a test can assert that something did not happen without sleeping."""
+    answers: list[bool] = []
+
+    def twice() -> bool:
+        answers.append(ok(operator.get("/v1/ops/settled"))["settled"])
+        return answers[-2:] == [True, True]
+
+    eventually(twice, timeout=timeout, interval=0.1)
+
+
 def opened_ticket(buyer: Api, order_id: str, subject: str, body: str) -> dict[str, Any]:
     """The buyer's ticket on an order: support learns of the order from orders' events a
     moment after orders answered, and until then the order is not one it knows (404)."""

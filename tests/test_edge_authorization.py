@@ -8,7 +8,6 @@ The resources are real, made through the API, each in a state where the operatio
 succeed for its owner: a refusal can only be the authorization's. The table must name every
 operation of the served OpenAPI document, so a new route cannot go untested."""
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from e2e_helpers import (
     opened_ticket,
     order_body,
     order_status,
+    settled,
 )
 
 OWNERS = ("buyer", "seller")  # the buyer and the seller of every order below
@@ -284,8 +284,8 @@ def world(operator: Api, gateway_url: str) -> World:
     }
     # what the platform does on its own after these steps (captures, payouts, the review
     # counted in the seller's standing) has happened before anything is compared
-    settled = {"captured": [failed, delivered_, returning], "released": [completed, reviewed]}
-    for state, batch in settled.items():
+    reached = {"captured": [failed, delivered_, returning], "released": [completed, reviewed]}
+    for state, batch in reached.items():
         for order in batch:
             eventually(
                 lambda o=order, s=state: (
@@ -293,18 +293,8 @@ def world(operator: Api, gateway_url: str) -> World:
                 )
             )
     eventually(lambda: average_rating(operator, seller.id)["sample_size"] == 1)
-    world = World(people, ids)
-    eventually(lambda: quiet(world))
-    return world
-
-
-def quiet(world: World) -> bool:
-    """Nothing the platform does on its own (a ticket listed on its order, a notification)
-    changes any resource for a while."""
-    resources = list(world.ids)
-    before = [snapshot(world, resource) for resource in resources]
-    time.sleep(0.5)
-    return before == [snapshot(world, resource) for resource in resources]
+    settled(operator)  # nothing the platform does on its own changes a resource any more
+    return World(people, ids)
 
 
 def average_rating(operator: Api, seller_id: str) -> dict[str, Any]:

@@ -1,11 +1,12 @@
-"""What operators see through the gateway: every consumer group's lag, and dead letters they
-can replay. A poison message dead-lettered by a consumer shows up with its reason."""
+"""What operators see through the gateway: every consumer group's lag, whether the platform
+has settled, and dead letters they can replay. A poison message dead-lettered by a consumer
+shows up with its reason."""
 
 import uuid
 
 from servicekit.testing import produce
 
-from e2e_helpers import eventually, ok
+from e2e_helpers import eventually, listing_body, ok, order_body, settled
 
 
 def test_operators_see_every_groups_lag_and_nobody_else_does(operator, buyer):
@@ -18,6 +19,23 @@ def test_operators_see_every_groups_lag_and_nobody_else_does(operator, buyer):
         assert group["lag"] == sum(p["lag"] for p in group["partitions"])
         assert all(isinstance(p["end"], int) and p["lag"] >= 0 for p in group["partitions"])
     assert buyer.get("/v1/ops/consumers").status_code == 403
+
+
+def test_once_settled_what_an_order_set_in_motion_has_happened(operator, seller, buyer):
+    listing = ok(seller.post("/v1/listings", listing_body()))
+    order = ok(buyer.post("/v1/orders", order_body(listing["id"])))
+
+    settled(operator)
+
+    # no waiting from here: the card worker, the consumers and the e-mails are done
+    assert ok(buyer.get(f"/v1/orders/{order['id']}"))["status"] == "awaiting_seller"
+    assert ok(buyer.get(f"/v1/orders/{order['id']}/payment"))["state"] == "authorized"
+    told = ok(seller.get("/v1/me/notifications"))["items"]
+    assert any(n.get("order_id") == order["id"] for n in told)
+    answer = ok(operator.get("/v1/ops/settled"))
+    assert {"orders", "payments", "notifications", "gateway"} <= set(answer["services"])
+    assert answer["services"]["payments"]["worker:card-operations"] == 0
+    assert buyer.get("/v1/ops/settled").status_code == 403
 
 
 async def test_a_poison_message_is_dead_lettered_listed_and_can_be_replayed(

@@ -5,12 +5,11 @@ a forged or damaged list cursor is a 422, never a 500."""
 
 import base64
 import json
-import time
 import uuid
 
 import pytest
 
-from e2e_helpers import authorized_order, eventually, ok, resolve_when_known
+from e2e_helpers import authorized_order, eventually, ok, resolve_when_known, settled
 
 EUR = "EUR"
 TOTAL = 12_500  # e2e_helpers.listing_body's price
@@ -86,7 +85,7 @@ def test_a_refund_above_what_is_left_is_refused_and_nothing_moves(
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["refundable"] == eur(TOTAL - 10_000)
     assert ok(agent.get(f"/v1/tickets/{second['id']}"))["status"] != "resolved"
-    time.sleep(3)  # what a published resolution would have done by now
+    settled(operator)  # whatever the refused resolution set in motion has now happened
     assert notification_kinds(buyer, order["id"]) == told_before
     assert ok(operator.get(f"/v1/ledger/orders/{order['id']}")) == ledger_before
     assert ok(buyer.get(f"/v1/orders/{order['id']}/payment"))["refunded"] == eur(10_000)
@@ -112,7 +111,7 @@ def test_a_refund_of_an_order_never_captured_is_accepted_and_voids_the_hold(
 
 
 def test_credit_above_the_orders_total_is_refused_with_what_can_still_be_credited(
-    seller, buyer, new_principal
+    operator, seller, buyer, new_principal
 ):
     agent = new_principal("agent")
     order = captured_order(seller, buyer)
@@ -128,7 +127,7 @@ def test_credit_above_the_orders_total_is_refused_with_what_can_still_be_credite
     assert refused.status_code == 409, refused.text
     assert refused.json()["creditable"] == eur(TOTAL - 10_000)
     balances = eventually(lambda: ok(buyer.get("/v1/me/credits"))["balances"])
-    time.sleep(2)
+    settled(operator)
     assert ok(buyer.get("/v1/me/credits"))["balances"] == balances == [eur(10_000)]
 
 

@@ -217,6 +217,23 @@ class ServiceRuntime(Generic[U]):
                 log.warning("readiness: broker unreachable", error=repr(error))
         return checks
 
+    async def pending(self) -> dict[str, int]:
+        """The work this service has in hand: outbox rows not yet published, events on its
+        topics not yet handled, and each background worker not yet idle (1) or idle (0).
+        All zero means it will do nothing more until an event arrives or time passes."""
+        work = {"outbox": await self.relay.backlog()}
+        if self._consuming:
+            rows = await ops.lag(
+                self.settings.kafka_bootstrap_servers,
+                self.name,
+                self._consumed_topics,
+                security=self.kafka_security,
+            )
+            work["consumer_lag"] = sum(row.lag for row in rows)
+        for worker in self.workers:
+            work[f"worker:{worker.name}"] = 0 if worker.idle else 1
+        return work
+
     async def refresh_lag(self) -> None:
         """Read the group's lag from the broker into `marketplace_consumer_lag`. A scrape
         every few seconds costs one short broker connection; a broker that does not answer
@@ -257,16 +274,18 @@ class ServiceRuntime(Generic[U]):
                 await self.refresh_lag()
             return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-        if isinstance(self.clock, ManualClock):
-            internal_token = self.settings.internal_token
+        internal_token = self.settings.internal_token
 
-            def internal_only(x_internal_token: str | None = Header(None)) -> None:
-                if internal_token and not hmac.compare_digest(
-                    x_internal_token or "", internal_token
-                ):
-                    raise Problem(
-                        401, "Unauthenticated", "Internal endpoint", slug="unauthenticated"
-                    )
+        def internal_only(x_internal_token: str | None = Header(None)) -> None:
+            if internal_token and not hmac.compare_digest(x_internal_token or "", internal_token):
+                raise Problem(401, "Unauthenticated", "Internal endpoint", slug="unauthenticated")
+
+        @router.get("/internal/pending", dependencies=[Depends(internal_only)])
+        async def pending() -> dict[str, Any]:
+            work = await self.pending()
+            return {"service": self.name, "pending": work, "settled": not any(work.values())}
+
+        if isinstance(self.clock, ManualClock):
 
             @router.put("/internal/clock", dependencies=[Depends(internal_only)])
             async def move_clock(move: ClockMove) -> dict[str, Any]:

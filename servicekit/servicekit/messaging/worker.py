@@ -34,6 +34,13 @@ class BackgroundWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._busy = True  # until a step has said there is nothing more to do right now
+
+    @property
+    def idle(self) -> bool:
+        """Waiting with nothing to do now: its last step found no more work (or work only
+        due later) and nobody has woken it since. A failing step keeps it busy."""
+        return not self._busy and not self._wake.is_set()
 
     def wake(self) -> None:
         """There is new work. Called inside a unit of work (a handler that queued the work),
@@ -63,6 +70,7 @@ class BackgroundWorker:
             # Cleared before the step, not after: a wake that comes while the step runs is
             # for work the step may not have seen, so the wait below returns at once for it.
             self._wake.clear()
+            self._busy = True
             try:
                 more = await self.step()
                 backoff = 0.1
@@ -84,6 +92,7 @@ class BackgroundWorker:
                 continue
             if more:
                 continue
+            self._busy = False
             if self._stopping:
                 return
             with contextlib.suppress(TimeoutError):

@@ -55,7 +55,7 @@ async def too_many_requests(_: Request, error: TooManyRequests) -> JSONResponse:
 def create_app(settings: GatewaySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, clock=clock, unit=GatewayUnit)
-    gateway = Gateway(settings, runtime.db, runtime.clock)
+    gateway = Gateway(settings, runtime.db, runtime.clock, own_pending=runtime.pending)
     runtime.on_start(gateway.bootstrap_operator)
     runtime.on_stop(gateway.close)
     app = runtime.fastapi_app(title=TITLE)

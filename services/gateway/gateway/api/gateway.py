@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from gateway.api.idempotency import IdempotencyKeys
 from gateway.api.identity import Identity
 from gateway.api.upstreams import Upstreams
@@ -16,8 +18,17 @@ class Gateway:
     """The settings, database and clock, and the three parts that act on a request: `identity`
     (tokens, principals, rate limits), `idempotency_keys` and the `upstreams` it forwards to."""
 
-    def __init__(self, settings: GatewaySettings, db: Database[GatewayUnit], clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        db: Database[GatewayUnit],
+        clock: Clock,
+        *,
+        own_pending: Callable[[], Awaitable[dict[str, int]]] | None = None,
+    ) -> None:
+        """`own_pending`: the gateway's own work in hand (its outbox of principal events)."""
         self.settings = settings
+        self.own_pending = own_pending
         self.db = db
         self.clock = clock
         throttle = Throttle(

@@ -1,5 +1,6 @@
 """`/v1/ops/...`, for operators only: the platform's clock (moved on every service when it is
-manual), each consumer group's lag, and the dead letters (listed, replayed)."""
+manual), whether the platform has settled, each consumer group's lag, and the dead letters
+(listed, replayed)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,22 @@ async def advance_clock(move: ClockAdvance, caller: Caller, gateway: GatewayDep)
         )
     now = gateway.clock.advance(move.seconds).isoformat()
     return {"now": now, "fired": await gateway.upstreams.set_clocks(now)}
+
+
+@router.get("/v1/ops/settled")
+async def settled(caller: Caller, gateway: GatewayDep) -> dict[str, Any]:
+    """Whether the platform has finished what it started: no outbox row unpublished, no event
+    unhandled, no background worker (cards, e-mails, payouts) with work due, in any service.
+    Settled, nothing more happens until a request arrives or time passes: before a deploy,
+    and in tests that assert something did not happen."""
+    require_operator(caller, "see whether the platform has settled")
+    services = await gateway.upstreams.pending()
+    if gateway.own_pending is not None:
+        services["gateway"] = await gateway.own_pending()
+    return {
+        "settled": not any(any(work.values()) for work in services.values()),
+        "services": services,
+    }
 
 
 @router.get("/v1/ops/consumers")

@@ -108,6 +108,19 @@ class Upstreams:
             headers=response_headers,
         )
 
+    async def pending(self) -> dict[str, Any]:
+        """Each service's work in hand (see `ServiceRuntime.pending`)."""
+        headers = {"x-internal-token": self.internal_token} if self.internal_token else {}
+
+        async def ask(name: str, client: httpx.AsyncClient) -> tuple[str, Any]:
+            answer = await client.get("/internal/pending", headers=headers)
+            answer.raise_for_status()
+            return name, answer.json()["pending"]
+
+        return dict(
+            await asyncio.gather(*(ask(name, client) for name, client in self.clients.items()))
+        )
+
     async def set_clocks(self, now: str) -> dict[str, Any]:
         """Every service's clock set to `now` (ISO 8601); what each fired because of it."""
         headers = {"x-internal-token": self.internal_token} if self.internal_token else {}
