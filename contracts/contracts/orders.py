@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from contracts.envelope import Event
 from contracts.money import Money
@@ -15,13 +15,38 @@ Fulfilment = Literal["seller_ships", "warehouse", "transfer"]
 # `OrderCancelled.reason`s of a system cancellation that the seller caused by missing a
 # deadline (not accepting in time, not shipping by ship-by and its grace): they count as the
 # seller's cancellations, as `cancelled_by: seller` does.
-SELLER_MISSED_DEADLINES = frozenset({"acceptance_window_missed", "shipment_window_missed"})
+SELLER_MISSED_DEADLINES = frozenset(
+    {"acceptance_window_missed", "shipment_window_missed", "transfer_not_made"}
+)
+# `OrderCancelled.reason` when an operator cancelled the order's event (#20): nobody's fault
+# on the platform, never counted against the seller.
+EVENT_CANCELLED = "event_cancelled"
+# Problem reasons only a ticket or booking for an event has (#20): urgent, and not the seller's
+# defect when the organiser cancelled the event.
+ResaleProblem = Literal["entry_denied", "booking_not_found", "event_cancelled"]
+RESALE_PROBLEMS: tuple[str, ...] = ("entry_denied", "booking_not_found", "event_cancelled")
 
 # Who caused a failed delivery or a return to sender, when orders knows: a carrier's own
 # report is the carrier's; the buyer's when no other attempt was asked for in time. None:
 # not known (events from before the field; not held against the seller).
 Fault = Literal["carrier", "buyer", "seller"]
 FAULT_DESCRIPTION = "Who caused it, when known: `carrier`, `buyer` or `seller`"
+
+
+class EventFacts(BaseModel):
+    """The event a ticket or hotel booking is for (#20), as the order knows it: times in UTC
+    with the venue's offset (the local start is `starts_at` at `utc_offset_minutes`)."""
+
+    event_id: str
+    name: str
+    venue: str
+    kind: Literal["ticket", "hotel_booking"]
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    utc_offset_minutes: int
+
+
+EVENT_DESCRIPTION = "For a ticket or booking of a resale event: the event (#20)"
 
 
 class OrderPlaced(Event, type="marketplace.order.placed.v1", topic=ORDERS_EVENTS):
@@ -44,6 +69,10 @@ class OrderPlaced(Event, type="marketplace.order.placed.v1", topic=ORDERS_EVENTS
     handling_days: int | None = Field(
         None, ge=1, description="Business days the seller has to ship after accepting"
     )
+    event: EventFacts | None = Field(None, description=EVENT_DESCRIPTION)
+    recipient_name: str | None = Field(
+        None, description="Whose name the ticket or booking is put in (a resale event's order)"
+    )
 
     def subject(self) -> str:
         return self.order_id
@@ -58,6 +87,7 @@ class OrderCancelled(Event, type="marketplace.order.cancelled.v1", topic=ORDERS_
     reason: str
     cancelled_by: Literal["buyer", "seller", "system"]
     cancelled_at: AwareDatetime
+    event: EventFacts | None = Field(None, description=EVENT_DESCRIPTION)
 
     def subject(self) -> str:
         return self.order_id
@@ -87,6 +117,7 @@ class OrderAccepted(_OrderFact, type="marketplace.order.accepted.v1", topic=ORDE
     """The seller confirmed the order and starts processing; it must ship by `ship_by`."""
 
     ship_by: AwareDatetime
+    event: EventFacts | None = Field(None, description=EVENT_DESCRIPTION)
 
 
 class OrderDeclined(_OrderFact, type="marketplace.order.declined.v1", topic=ORDERS_EVENTS):
@@ -140,6 +171,12 @@ class OrderShipped(_OrderFact, type="marketplace.order.shipped.v1", topic=ORDERS
     tracking_number: str | None = None
     transfer_reference: str | None = None
     replacement: bool = Field(False, description="True when an exchange's replacement ships")
+    event: EventFacts | None = Field(None, description=EVENT_DESCRIPTION)
+    release_at: AwareDatetime | None = Field(
+        None,
+        description="A resale event's transfer: the money stays in escrow until then (the "
+        "event's end plus a setting), whatever the buyer confirms before",
+    )
 
 
 class OrderShipmentOverdue(
@@ -149,6 +186,7 @@ class OrderShipmentOverdue(
 
     ship_by: AwareDatetime
     accepted_at: AwareDatetime
+    event: EventFacts | None = Field(None, description=EVENT_DESCRIPTION)
 
 
 class OrderDeliveryUnconfirmed(
@@ -200,8 +238,20 @@ class OrderProblemReported(
 ):
     """The buyer reported a problem; the order is disputed and support takes it up."""
 
-    reason: Literal["not_received", "not_as_described", "damaged", "other"]
+    reason: Literal[
+        "not_received",
+        "not_as_described",
+        "damaged",
+        "other",
+        "entry_denied",
+        "booking_not_found",
+        "event_cancelled",
+    ] = Field(
+        description="The resale reasons (`entry_denied`, `booking_not_found`, "
+        "`event_cancelled`) only on a transfer order (#20): deploy consumers first"
+    )
     details: str
+    event: EventFacts | None = Field(None, description=EVENT_DESCRIPTION)
 
 
 class OrderCompleted(_OrderFact, type="marketplace.order.completed.v1", topic=ORDERS_EVENTS):
@@ -269,3 +319,54 @@ class OrderReviewed(_OrderFact, type="marketplace.order.reviewed.v1", topic=ORDE
     review_id: str
     rating: int = Field(ge=1, le=5)
     text: str
+
+
+class OrderTransferConfirmed(
+    _OrderFact, type="marketplace.order.transfer_confirmed.v1", topic=ORDERS_EVENTS
+):
+    """The buyer confirmed a resale event's ticket or booking is in their name before the
+    event (#20): recorded, but the money stays in escrow until `release_at` (the event's end
+    plus a setting), until when the buyer can still report a problem at the gate."""
+
+    event: EventFacts
+    release_at: AwareDatetime
+
+
+class OrderEventPostponed(
+    _OrderFact, type="marketplace.order.event_postponed.v1", topic=ORDERS_EVENTS
+):
+    """The order's event moved to new dates (`event`, #20): the buyer may cancel for a full
+    refund until `cancellable_until` (the new start); the money is released after the new end."""
+
+    event: EventFacts
+    previous_starts_at: AwareDatetime
+    cancellable_until: AwareDatetime
+    release_at: AwareDatetime | None = None
+
+
+class _ResaleEventFact(Event):
+    """An operator's decision about a resale event (#20), keyed by the event's id."""
+
+    event: EventFacts
+    open_orders: int = Field(ge=0, description="Open orders of the event it applies to")
+    occurred_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.event.event_id
+
+
+class ResaleEventCancelled(
+    _ResaleEventFact, type="marketplace.resale_event.cancelled.v1", topic=ORDERS_EVENTS
+):
+    """The event will not take place: every open order of it returns the buyer's money in
+    full (each has its `order.cancelled` with reason `event_cancelled`, not the seller's)."""
+
+    reason: str
+
+
+class ResaleEventPostponed(
+    _ResaleEventFact, type="marketplace.resale_event.postponed.v1", topic=ORDERS_EVENTS
+):
+    """The event moved to new dates (`event`); each open order has its `order.event_postponed`."""
+
+    previous_starts_at: AwareDatetime

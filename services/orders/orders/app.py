@@ -42,6 +42,8 @@ def create_app(settings: OrdersSettings | None = None, *, clock: Clock | None = 
             delivery_failed_days=settings.delivery_failed_days,
             return_confirm_days=settings.return_confirm_days,
             exchange_grace_business_days=settings.exchange_grace_business_days,
+            resale_release_after=settings.resale_release_after,
+            event_cutoff=settings.event_cutoff,
         ),
     )
     runtime.consume(event_router(ctx))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import AliasChoices, Field
 
@@ -81,6 +81,23 @@ class OrdersSettings(KitSettings):
         le=30,
         validation_alias=AliasChoices("ORDERS_EXCHANGE_GRACE_BUSINESS_DAYS"),
         description="exchange_requested: after the handling days, before the buyer is refunded",
+    )
+    # Resale events (#20).
+    resale_release_after: timedelta = Field(
+        timedelta(days=2),
+        ge=timedelta(0),
+        le=timedelta(days=30),
+        validation_alias=AliasChoices("ORDERS_RESALE_RELEASE_AFTER"),
+        description="How long after a resale event's end its money is released to the seller "
+        "(seconds or ISO 8601, e.g. P2D)",
+    )
+    event_cutoff: timedelta = Field(
+        timedelta(hours=2),
+        ge=timedelta(0),
+        le=timedelta(days=7),
+        validation_alias=AliasChoices("ORDERS_EVENT_CUTOFF"),
+        description="How long before a resale event's start the seller's accept-by and "
+        "ship-by fall at the latest (seconds or ISO 8601, e.g. PT2H)",
     )
     holidays: list[date] = Field(
         default_factory=list,

@@ -87,10 +87,25 @@ class ShippingAddress(Strict):
     )
 
 
+class OrderRecipient(Strict):
+    """Whose name a ticket or booking is put in: the name on their ID, and their e-mail."""
+
+    name: Text
+    email: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True,
+            max_length=254,
+            pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        ),
+    ]
+
+
 class NewOrder(Strict):
     listing_id: Text
     quantity: int = Field(1, ge=1, le=1000)
     shipping_address: ShippingAddress | None = None
+    recipient: OrderRecipient | None = None
     payment_method: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,100}$")]
 
 
@@ -109,7 +124,15 @@ class Redelivery(Strict):
 
 
 class ProblemReport(Strict):
-    reason: Literal["not_received", "not_as_described", "damaged", "other"]
+    reason: Literal[
+        "not_received",
+        "not_as_described",
+        "damaged",
+        "other",
+        "entry_denied",
+        "booking_not_found",
+        "event_cancelled",
+    ]
     details: LongText
 
 

@@ -28,7 +28,7 @@ from orders.api.views import (
     review_view,
     sequence_cursor,
 )
-from orders.domain import Actor, Address, NotFound, Order, Status
+from orders.domain import Actor, Address, NotFound, Order, Recipient, Status
 from orders.handlers import OrdersContext
 from servicekit.hosting.http import Caller, CallerDep, forbidden, require_role
 from servicekit.hosting.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
@@ -50,6 +50,7 @@ async def place_order(
 ) -> dict[str, Any]:
     require_role(who, "buyer")
     address = Address(**body.shipping_address.model_dump()) if body.shipping_address else None
+    recipient = Recipient(**body.recipient.model_dump()) if body.recipient else None
     order = await handlers.place_order(
         ctx,
         buyer_id=who.id,
@@ -57,6 +58,7 @@ async def place_order(
         quantity=body.quantity,
         shipping_address=address,
         payment_method=body.payment_method,
+        recipient=recipient,
     )
     response.headers["Location"] = f"/v1/orders/{order.id}"
     return order_view(order, Actor.BUYER, ctx)

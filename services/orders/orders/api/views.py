@@ -139,6 +139,8 @@ def order_view(
         "total": order.total.model_dump(),
         "fulfilment": order.fulfilment.value,
         "event_date": iso_or_none(order.event_date),
+        "event": event_snapshot_view(order.event) if order.event else None,
+        "recipient": asdict(order.recipient) if order.recipient else None,
         "placed_at": order.placed_at.isoformat(),
         "accept_by": order.accept_by.isoformat(),
         "ship_by": iso_or_none(order.ship_by),
@@ -167,6 +169,8 @@ def order_view(
             "captured": _amount(order.captured, currency),
             "refunded": _amount(order.refunded, currency),
             "released": _amount(order.released, currency),
+            # A resale event's money stays in escrow until after the event (#20).
+            "held_until": iso_or_none(domain.release_at(order, ctx.rules)),
         },
         "shipment": {
             "carrier": order.carrier,

@@ -121,6 +121,14 @@ class Listings:
         )
         return [_listing(row) for row in (await self.session.execute(query)).all()]
 
+    async def move_event_date(self, event_id: str, event_date: date) -> None:
+        """The listings of a postponed event show its new date."""
+        await self.session.execute(
+            update(listings)
+            .where(listings.c.event_id == event_id)
+            .values(event_date=event_date, version=listings.c.version + 1)
+        )
+
     async def page(
         self,
         *,

@@ -117,6 +117,14 @@ class Orders:
         )
         return [self._order(row, ()) for row in rows.all()]
 
+    async def same_transfer(self, event_id: str, transfer_reference: str) -> list[Order]:
+        """The orders of one resale event handed over with one transfer reference (#20),
+        without their timelines."""
+        query = select(orders).where(
+            orders.c.event_id == event_id, orders.c.transfer_reference == transfer_reference
+        )
+        return [self._order(row, ()) for row in (await self.session.execute(query.limit(20))).all()]
+
     async def carrier_requests(
         self,
         key: str,

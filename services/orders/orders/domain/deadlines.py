@@ -21,7 +21,8 @@ from contracts.orders import (
 )
 from orders.domain.errors import DomainError
 from orders.domain.order import Order, OrderRules
-from orders.domain.outcome import Outcome, cancelled, order_fact
+from orders.domain.outcome import Outcome, cancelled, event_facts, order_fact
+from orders.domain.resale import cancel_not_transferred, event_cap, release_at
 from orders.domain.state_machine import Action, Actor, Fulfilment, Status
 from orders.domain.tracker import dated
 from servicekit.domain.calendar import BusinessCalendar
@@ -43,20 +44,36 @@ def later(moment: datetime, delta: timedelta) -> datetime:
         return LATEST
 
 
-def ship_deadline(order: Order, accepted_at: datetime, calendar: BusinessCalendar) -> datetime:
-    """`handling_days` business days after acceptance; a transfer also before its event."""
+def ship_deadline(
+    order: Order,
+    accepted_at: datetime,
+    calendar: BusinessCalendar,
+    rules: OrderRules | None = None,
+) -> datetime:
+    """`handling_days` business days after acceptance; a transfer also before its event (a
+    resale event's: `event_cutoff` before its start, #20)."""
     deadline = calendar.add_business_days(accepted_at, order.handling_days)
-    if order.event_date is not None:
+    if order.event is not None:
+        cap = event_cap(order.event, rules or OrderRules())
+        deadline = min(deadline, max(cap, accepted_at))
+    elif order.event_date is not None:
         day_before = later(datetime.combine(order.event_date, deadline.timetz()), -ONE_DAY)
         deadline = min(deadline, max(day_before, accepted_at))
     return deadline
 
 
-def transfer_auto_complete(order: Order, at: datetime, confirmation_days: int) -> datetime | None:
+def transfer_auto_complete(
+    order: Order, at: datetime, confirmation_days: int, rules: OrderRules | None = None
+) -> datetime | None:
     """A transfer has no delivery: it completes by itself `confirmation_days` after its
-    event (or after the hand-over, if that is later) unless the buyer reports a problem."""
+    event (or after the hand-over, if that is later) unless the buyer reports a problem. A
+    resale event's completes when its money may be released (after the event's end), even
+    if the buyer confirmed before (#20)."""
     if order.fulfilment is not Fulfilment.TRANSFER:
         return None
+    release = release_at(order, rules or OrderRules())
+    if release is not None:
+        return max(at, release)
     start = at
     if order.event_date is not None:
         start = max(at, datetime.combine(order.event_date, at.timetz()))
@@ -87,7 +104,10 @@ def flag_shipment_overdue(order: Order, at: datetime) -> Outcome:
         "No tracking number yet: we opened a ticket and a specialist follows up",
     )
     overdue = OrderShipmentOverdue(
-        **order_fact(order, at), ship_by=order.ship_by, accepted_at=order.accepted_at
+        **order_fact(order, at),
+        ship_by=order.ship_by,
+        accepted_at=order.accepted_at,
+        event=event_facts(order.event),
     )
     return Outcome(order, (overdue,))
 
@@ -158,7 +178,12 @@ def shipment_grace_end(
     after its ship-by) before an unshipped order is cancelled."""
     assert order.ship_by is not None
     start = max(order.ship_by, since) if since is not None else order.ship_by
-    return calendar.add_business_days(start, rules.shipment_grace_business_days)
+    grace_end = calendar.add_business_days(start, rules.shipment_grace_business_days)
+    if order.event is not None:
+        # A ticket not transferred when the event starts is of no use: no waiting for
+        # business days over the event's weekend (#20).
+        grace_end = min(grace_end, max(order.event.starts_at, start))
+    return grace_end
 
 
 def act_on_deadline(
@@ -178,6 +203,8 @@ def act_on_deadline(
             overdue = flag_shipment_overdue(order, now)
             grace_end = shipment_grace_end(overdue.order, rules, calendar, since=now)
             return replace(overdue, order=replace(overdue.order, act_by=grace_end))
+        case Status.ACCEPTED if order.event is not None and now >= order.event.starts_at:
+            return cancel_not_transferred(order, now)
         case Status.ACCEPTED:
             return cancel_unshipped(order, now)
         case Status.SHIPPED if (

@@ -23,8 +23,10 @@ from contracts.orders import (
 from orders.domain.deadlines import deadline_on_entering, ship_deadline
 from orders.domain.errors import DomainError
 from orders.domain.listings import Listing
-from orders.domain.order import Address, Message, Order, OrderRules, TimelineEntry
-from orders.domain.outcome import Outcome, cancelled, order_fact
+from orders.domain.order import Address, Message, Order, OrderRules, Recipient, TimelineEntry
+from orders.domain.outcome import Outcome, cancelled, event_facts, order_fact
+from orders.domain.resale import capped_accept_by, check_resale_problem, confirm_early
+from orders.domain.resale_events import ResaleEvent
 from orders.domain.state_machine import Action, Actor, Fulfilment, PaymentState, Status
 from orders.domain.tracker import dated
 from servicekit.domain.calendar import BusinessCalendar
@@ -41,9 +43,12 @@ def place_order(
     now: datetime,
     calendar: BusinessCalendar,
     rules: OrderRules,
+    event: ResaleEvent | None = None,
+    recipient: Recipient | None = None,
 ) -> Outcome:
     """The order at the listing's price (never the client's: it is not even asked for);
-    payments is told to authorize the card."""
+    payments is told to authorize the card. A resale event's ticket or booking names its
+    `recipient`; the seller must accept before the event's start (#20)."""
     if buyer_id == listing.seller_id:
         raise DomainError("own-listing", "Sellers cannot buy their own listings")
     listing.check_orderable(quantity, now.date())
@@ -55,6 +60,26 @@ def place_order(
             )
     elif shipping_address is None:
         raise DomainError("address-required", "A shipping_address is required for this listing")
+    elif recipient is not None:
+        raise DomainError("recipient-not-needed", "Only a ticket or booking names a recipient")
+    accept_by = calendar.add_business_days(now, rules.acceptance_business_days)
+    snapshot = None
+    if listing.event_id is not None:
+        if event is None or event.id != listing.event_id:
+            raise DomainError("listing-unavailable", "The event of this listing is unknown")
+        event.check_listable(now)
+        if recipient is None:
+            raise DomainError(
+                "recipient-required",
+                "Name the recipient (name as on their ID, and e-mail) the ticket or booking "
+                "is put in",
+            )
+        snapshot = event.snapshot
+        accept_by = capped_accept_by(accept_by, snapshot, rules)
+        if accept_by <= now:
+            raise DomainError(
+                "listing-unavailable", "The event starts too soon for the seller to transfer it"
+            )
     order = Order(
         id=order_id,
         buyer_id=buyer_id,
@@ -69,9 +94,11 @@ def place_order(
         status=Status.PLACED,
         payment_state=PaymentState.AUTHORIZING,
         placed_at=now,
-        accept_by=calendar.add_business_days(now, rules.acceptance_business_days),
+        accept_by=accept_by,
         shipping_address=shipping_address,
         event_date=listing.event_date,
+        event=snapshot,
+        recipient=recipient,
         updated_at=now,
         timeline=(TimelineEntry(now, "placed", "Order placed; authorizing the card"),),
     )
@@ -90,21 +117,35 @@ def place_order(
         accept_by=order.accept_by,
         title=order.title,
         handling_days=order.handling_days,
+        event=event_facts(snapshot),
+        recipient_name=recipient.name if recipient else None,
     )
     return Outcome(order, (placed,))
 
 
-def accept(order: Order, actor: Actor, at: datetime, calendar: BusinessCalendar) -> Outcome:
-    order = order.apply(
-        Action.ACCEPT, actor, at, accepted_at=at, ship_by=ship_deadline(order, at, calendar)
-    )
+def accept(
+    order: Order,
+    actor: Actor,
+    at: datetime,
+    calendar: BusinessCalendar,
+    rules: OrderRules | None = None,
+) -> Outcome:
+    ship_by = ship_deadline(order, at, calendar, rules)
+    order = order.apply(Action.ACCEPT, actor, at, accepted_at=at, ship_by=ship_by)
     proof = "transfer" if order.fulfilment is Fulfilment.TRANSFER else "ship"
-    order = order.noting(
-        at,
-        "accepted",
-        f"The seller confirmed the order and will {proof} it by {order.ship_by:%Y-%m-%d}",
+    if order.event is not None and order.recipient is not None:
+        detail = (
+            f"The seller confirmed and is putting your ticket or booking in the name of "
+            f"{order.recipient.name} with the organiser or hotel, by {ship_by:%Y-%m-%d %H:%M} "
+            "UTC. We let you know the moment it is done; if it is late, a specialist steps in"
+        )
+    else:
+        detail = f"The seller confirmed the order and will {proof} it by {ship_by:%Y-%m-%d}"
+    order = order.noting(at, "accepted", detail)
+    accepted = OrderAccepted(
+        **order_fact(order, at), ship_by=ship_by, event=event_facts(order.event)
     )
-    return Outcome(order, (OrderAccepted(**order_fact(order, at), ship_by=order.ship_by),))
+    return Outcome(order, (accepted,))
 
 
 def decline(order: Order, actor: Actor, reason: str, at: datetime) -> Outcome:
@@ -137,9 +178,13 @@ def decline(order: Order, actor: Actor, reason: str, at: datetime) -> Outcome:
 
 
 def cancel(order: Order, actor: Actor, reason: str, at: datetime) -> Outcome:
+    """The buyer cancels; after a resale event's postponement also once transferred, for a
+    full refund (payments refunds what it captured), the ticket not put back on sale."""
+    transferred = order.shipped_at is not None
     order = order.apply(Action.CANCEL, actor, at, cancel_reason="buyer_cancelled")
-    order = order.noting(at, "cancelled", f"Cancelled by the buyer: {reason}")
-    return Outcome(order, (cancelled(order, reason, "buyer", at),), stock_back=True)
+    money = "refunded in full" if transferred else "the hold on the card released"
+    order = order.noting(at, "cancelled", f"Cancelled by the buyer ({money}): {reason}")
+    return Outcome(order, (cancelled(order, reason, "buyer", at),), stock_back=not transferred)
 
 
 def change_address(order: Order, actor: Actor, address: Address, at: datetime) -> Outcome:
@@ -157,7 +202,12 @@ def change_address(order: Order, actor: Actor, address: Address, at: datetime) -
     return Outcome(order, (changed,))
 
 
-def confirm_receipt(order: Order, actor: Actor, at: datetime) -> Outcome:
+def confirm_receipt(
+    order: Order, actor: Actor, at: datetime, rules: OrderRules | None = None
+) -> Outcome:
+    early = confirm_early(order, actor, at, rules or OrderRules())
+    if early is not None:
+        return early  # a resale event's: the money waits for the event (#20)
     order = order.apply(Action.CONFIRM_RECEIPT, actor, at, completed_at=at)
     order = order.noting(at, "completed", "The buyer confirmed; the seller is paid from escrow")
     completed = OrderCompleted(**order_fact(order, at), total=order.total, confirmed_by="buyer")
@@ -166,10 +216,16 @@ def confirm_receipt(order: Order, actor: Actor, at: datetime) -> Outcome:
 
 def report_problem(order: Order, actor: Actor, reason: str, details: str, at: datetime) -> Outcome:
     order = order.apply(Action.REPORT_PROBLEM, actor, at, problem=reason)
+    check_resale_problem(order, reason)
     order = order.noting(
         at, "problem_reported", f"Problem reported ({reason}); a specialist follows up"
     )
-    reported = OrderProblemReported(**order_fact(order, at), reason=reason, details=details)  # type: ignore[arg-type]
+    reported = OrderProblemReported(
+        **order_fact(order, at),
+        reason=reason,  # type: ignore[arg-type]
+        details=details,
+        event=event_facts(order.event),
+    )
     return Outcome(order, (reported,))
 
 

@@ -4,11 +4,11 @@ now (the state machine's table plus the order's own conditions)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from contracts import Money
 from orders.domain.errors import ActionForbidden, TransitionRefused
-from orders.domain.resale_events import EventSnapshot
+from orders.domain.resale_events import EventSnapshot, EventStatus
 from orders.domain.state_machine import (
     ACTORS_OF,
     PUBLIC_ACTIONS,
@@ -96,6 +96,10 @@ class OrderRules:
     delivery_failed_days: int = 7  # delivery_failed: the buyer chooses another attempt
     return_confirm_days: int = 14  # return_requested: after the pickup date
     exchange_grace_business_days: int = 3  # exchange_requested: after the handling days
+    # A resale event's order (#20): the money is released this long after the event's end,
+    # and the seller's deadlines fall this long before its start.
+    resale_release_after: timedelta = timedelta(days=2)
+    event_cutoff: timedelta = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,10 @@ class Order:
     def _condition_holds(self, action: Action, actor: Actor, now: datetime) -> str | None:
         """Why `action` is refused beyond the table (None: it is not)."""
         transfer = self.fulfilment is Fulfilment.TRANSFER
+        if action is Action.CANCEL:
+            return self._cancel_refused(now)
+        if action is Action.CONFIRM_RECEIPT and self.receipt_confirmed_at is not None:
+            return "You confirmed already; the seller is paid once the event is over"
         if action is Action.SHIP and self.payment_state is PaymentState.HOLD_LAPSED:
             return HOLD_LAPSED_DETAIL
         if action is Action.CHANGE_ADDRESS and transfer:
@@ -215,15 +223,34 @@ class Order:
             and self.auto_complete_at is None
         ):
             return "Goods complete by themselves only after delivery, or once the buyer was asked"
-        if (
-            action is Action.ACCEPT
-            and self.event_date is not None
-            and self.event_date <= now.date()
-        ):
+        if action is Action.ACCEPT and self._event_passed(now):
             return "The event of this order has passed"
         if action is Action.REVIEW and self.reviewed:
             return "This order has a review already"
         return None
+
+    def _event_passed(self, now: datetime) -> bool:
+        if self.event is not None:
+            return self.event.starts_at <= now
+        return self.event_date is not None and self.event_date <= now.date()
+
+    def _cancel_refused(self, now: datetime) -> str | None:
+        """Why the buyer may not cancel now (None: they may). A ticket or booking may already
+        be moving to the buyer's name once the seller accepted, so its window closes then;
+        after its event was postponed the buyer may cancel until the new start (#20)."""
+        if self.fulfilment is not Fulfilment.TRANSFER:
+            if self.status is Status.SHIPPED:
+                return "A shipped order cannot be cancelled; report a problem or return it"
+            return None
+        if self.status in (Status.PLACED, Status.AWAITING_SELLER):
+            return None
+        event = self.event
+        if event is not None and event.status is EventStatus.POSTPONED and now < event.starts_at:
+            return None
+        return (
+            "The seller accepted, so the ticket or booking may already be moving to your name: "
+            "it can no longer be cancelled. If something goes wrong, report a problem"
+        )
 
     def apply(self, action: Action, actor: Actor, at: datetime, **changes: object) -> Order:
         """The order after `actor` takes `action`; refused unless the table and the order's

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from contracts import Event
-from contracts.orders import OrderCancelled
+from contracts.orders import EventFacts, OrderCancelled
 from orders.domain.order import Order
+from orders.domain.resale_events import EventSnapshot
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,21 @@ def order_fact(order: Order, at: datetime) -> dict[str, Any]:
     }
 
 
+def event_facts(event: EventSnapshot | None) -> EventFacts | None:
+    """A resale event as orders' events carry it (#20)."""
+    if event is None:
+        return None
+    return EventFacts(
+        event_id=event.id,
+        name=event.name,
+        venue=event.venue,
+        kind=event.kind.value,  # type: ignore[arg-type]
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        utc_offset_minutes=event.utc_offset_minutes,
+    )
+
+
 def cancelled(
     order: Order, reason: str, by: Literal["buyer", "seller", "system"], at: datetime
 ) -> OrderCancelled:
@@ -44,4 +60,5 @@ def cancelled(
         reason=reason,
         cancelled_by=by,
         cancelled_at=at,
+        event=event_facts(order.event),
     )

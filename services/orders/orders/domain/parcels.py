@@ -17,7 +17,7 @@ from contracts.orders import (
 from orders.domain.deadlines import transfer_auto_complete
 from orders.domain.errors import DomainError
 from orders.domain.order import Order, OrderRules
-from orders.domain.outcome import Outcome, order_fact
+from orders.domain.outcome import Outcome, event_facts, order_fact
 from orders.domain.state_machine import Action, Actor, Fulfilment, Status
 
 # Orders that are over: their tracking numbers may be used again.
@@ -67,6 +67,28 @@ def check_tracking_number_free(
                 "tracking-number-in-use",
                 "Another open order already ships with this carrier and tracking number; "
                 "check the number on the label",
+            )
+
+
+def check_transfer_reference_free(
+    order: Order, transfer_reference: str | None, others: Iterable[Order]
+) -> None:
+    """A ticket or booking is sold once: another open order of the same event handed over
+    with the same reference is the same ticket sold twice (#20)."""
+    if transfer_reference is None or order.event is None:
+        return
+    for other in others:
+        if (
+            other.id != order.id
+            and other.status not in CLOSED_STATUSES
+            and other.event is not None
+            and other.event.id == order.event.id
+            and other.transfer_reference == transfer_reference
+        ):
+            raise DomainError(
+                "transfer-reference-in-use",
+                "Another open order for this event was transferred with this reference; a "
+                "ticket or booking can be sold only once",
             )
 
 
@@ -132,6 +154,7 @@ def ship(
     tracking_number: str | None,
     transfer_reference: str | None,
     confirmation_days: int = 3,
+    rules: OrderRules | None = None,
 ) -> Outcome:
     if order.fulfilment is Fulfilment.TRANSFER:
         if not transfer_reference or tracking_number:
@@ -155,10 +178,18 @@ def ship(
         transfer_reference=transfer_reference,
         delivery_attempts=0,
         delivered_at=None,  # a replacement starts its delivery afresh
-        auto_complete_at=transfer_auto_complete(order, at, confirmation_days),
+        auto_complete_at=transfer_auto_complete(order, at, confirmation_days, rules),
         return_until=None,
     )
-    if transfer_reference:
+    if transfer_reference and order.event is not None and order.recipient is not None:
+        order = order.noting(
+            at,
+            "shipped",
+            f"Transferred to {order.recipient.name}; reference {transfer_reference}. Bring "
+            "this reference and an ID in that name. We hold the payment until "
+            f"{order.auto_complete_at:%Y-%m-%d} (after the event), then the seller is paid",
+        )
+    elif transfer_reference:
         order = order.noting(at, "shipped", f"Transferred; reference {transfer_reference}")
     else:
         what = "Replacement shipped" if replacement else "Shipped"
@@ -170,6 +201,8 @@ def ship(
         tracking_number=tracking_number,
         transfer_reference=transfer_reference,
         replacement=replacement,
+        event=event_facts(order.event),
+        release_at=order.auto_complete_at if order.event is not None else None,
     )
     return Outcome(order, (shipped,))
 

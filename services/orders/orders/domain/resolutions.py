@@ -23,9 +23,15 @@ CANCELLED_BY_SUPPORT = "cancelled_by_support"
 _BEFORE_SHIPMENT = (Status.PLACED, Status.AWAITING_SELLER, Status.ACCEPTED)
 
 
-def reship(order: Order, ticket_id: str, at: datetime, calendar: BusinessCalendar) -> Outcome:
+def reship(
+    order: Order,
+    ticket_id: str,
+    at: datetime,
+    calendar: BusinessCalendar,
+    rules: OrderRules | None = None,
+) -> Outcome:
     """Back to the seller to ship again, by a new ship-by from the listing's handling days."""
-    ship_by = ship_deadline(order, at, calendar)
+    ship_by = ship_deadline(order, at, calendar, rules)
     order = order.apply(
         Action.RESHIP,
         Actor.AGENT,

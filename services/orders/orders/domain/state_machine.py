@@ -87,6 +87,7 @@ class Action(StrEnum):
     AUTO_COMPLETE = "auto_complete"
     PAYMENT_REFUNDED = "payment_refunded"
     PAYMENT_VOIDED = "payment_voided"
+    EVENT_CANCELLED = "event_cancelled"  # an operator cancelled the order's resale event
     # Support's resolutions (`resolutions.py`), decided by an agent on a ticket.
     RESHIP = "reship"
     SUPPORT_RETURN = "support_return"
@@ -151,6 +152,13 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     # Not shipped by ship-by and its grace: cancelled, counted against the seller.
     (S.ACCEPTED, A.SHIPMENT_WINDOW_MISSED): _t(S.CANCELLED, SYSTEM),
     **{(status, A.CANCEL): _t(S.CANCELLED, BUYER) for status in _BEFORE_SHIPMENT},
+    # A resale event's ticket after a postponement, until the new start (`Order` checks).
+    (S.SHIPPED, A.CANCEL): _t(S.CANCELLED, BUYER),
+    # The event is cancelled: every order of it before the money's release returns it.
+    **{
+        (status, A.EVENT_CANCELLED): _t(S.CANCELLED, SYSTEM)
+        for status in (*_BEFORE_SHIPMENT, S.SHIPPED, S.DISPUTED)
+    },
     **{(status, A.CHANGE_ADDRESS): _t(None, BUYER) for status in _BEFORE_SHIPMENT},
     # The hold released under an open order (support refunded it): nothing left to capture.
     **{(status, A.PAYMENT_VOIDED): _t(S.CANCELLED, SYSTEM) for status in _BEFORE_SHIPMENT},

@@ -134,6 +134,13 @@ def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
             Status.REFUNDED: " Your payment was refunded.",
         }
         after = settled.get(order.status, " Your payment is held in escrow until you confirm.")
+        if order.event is not None and order.status is Status.SHIPPED:
+            name = order.recipient.name if order.recipient else "you"
+            detail = f"Transferred to {name}, reference {order.transfer_reference}"
+            after = (
+                f" Your payment is held in escrow until {_moment(order.auto_complete_at)}, "
+                "after the event, so you are covered at the door."
+            )
         return Step("shipped", StepState.DONE, order.shipped_at, order.ship_by, f"{detail}.{after}")
     if order.status is Status.ACCEPTED:
         if order.payment_state is PaymentState.HOLD_LAPSED:
@@ -185,6 +192,25 @@ def _shipped(order: Order, calendar: BusinessCalendar) -> Step:
     if released:
         return Step("shipped", StepState.SKIPPED, None, None, released)
     return Step("shipped", StepState.SKIPPED, None, None, "Cancelled before fulfilment.")
+
+
+def held_for_event(order: Order) -> str:
+    """Where a resale event's money is once transferred: held until after the event (#20)."""
+    event = order.event
+    assert event is not None
+    local = event.local(event.starts_at)
+    bring = (
+        "check in with an ID in the recipient's name"
+        if event.kind.value == "hotel_booking"
+        else "bring the reference and an ID in the recipient's name"
+    )
+    confirmed = "You confirmed it is in your name. " if order.receipt_confirmed_at else ""
+    return (
+        f"{confirmed}{event.name} at {event.venue} starts {local:%A %d %B %H:%M} (local time): "
+        f"{bring}. Your payment is held until {_moment(order.auto_complete_at)}, the day "
+        "after the event; if you are refused entry or the booking is not found, report a "
+        "problem before then and a specialist steps in at once. After that the seller is paid."
+    )
 
 
 def _completed(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> Step:
@@ -243,6 +269,8 @@ def _completed(order: Order, calendar: BusinessCalendar, rules: OrderRules) -> S
         + timedelta(days=rules.confirmation_days)
     )
     transfer = order.fulfilment is Fulfilment.TRANSFER
+    if order.event is not None and status is Status.SHIPPED:
+        return Step("completed", StepState.CURRENT, None, expected, held_for_event(order))
     messages = {
         Status.SHIPPED: (
             "Once the booking is yours, confirm it and the seller is paid out of escrow."

@@ -39,7 +39,12 @@ from orders.handlers.events import (
     on_ticket_resolved,
 )
 from orders.handlers.listings import create_listing, set_vacation, update_listing
-from orders.handlers.resale_events import create_event, event_with_listings
+from orders.handlers.resale_events import (
+    cancel_event,
+    create_event,
+    event_with_listings,
+    postpone_event,
+)
 
 __all__ = [
     "OrdersContext",
@@ -47,6 +52,7 @@ __all__ = [
     "accept",
     "act_on_deadlines",
     "cancel",
+    "cancel_event",
     "carrier_event",
     "carrier_requests",
     "change_address",
@@ -70,6 +76,7 @@ __all__ = [
     "on_ticket_resolved",
     "place_order",
     "post_message",
+    "postpone_event",
     "redeliver",
     "report_problem",
     "request_exchange",

@@ -16,6 +16,7 @@ from orders.domain import (
     NotFound,
     Order,
     Outcome,
+    Recipient,
     Review,
 )
 from orders.handlers.context import OrdersContext, Who, keep, new_id
@@ -65,6 +66,7 @@ async def place_order(
     quantity: int,
     shipping_address: Address | None,
     payment_method: str,
+    recipient: Recipient | None = None,
 ) -> Order:
     """Reserve the stock and record the order at the listing's price."""
     now = ctx.clock.now()
@@ -74,6 +76,7 @@ async def place_order(
         if listing is None:
             raise NotFound("listing")
         (await uow.sellers.get(listing.seller_id)).check_can_sell(now.date())
+        event = await uow.events.get(listing.event_id) if listing.event_id else None
         placed = domain.place_order(
             order_id=new_id("ord"),
             listing=listing,
@@ -84,6 +87,8 @@ async def place_order(
             now=now,
             calendar=ctx.calendar,
             rules=ctx.rules,
+            event=event,
+            recipient=recipient,
         )
         if not await listings.reserve(listing.id, quantity):
             # Someone else bought the last ones between our read and our write.
@@ -100,7 +105,10 @@ async def place_order(
 
 async def accept(ctx: OrdersContext, order_id: str, who: Who) -> Order:
     return await _act(
-        ctx, order_id, who, lambda order, actor, now: domain.accept(order, actor, now, ctx.calendar)
+        ctx,
+        order_id,
+        who,
+        lambda order, actor, now: domain.accept(order, actor, now, ctx.calendar, ctx.rules),
     )
 
 
@@ -150,8 +158,12 @@ async def ship(
             tracking_number=tracking_number,
             transfer_reference=transfer_reference,
             confirmation_days=ctx.rules.confirmation_days,
+            rules=ctx.rules,
         )
         domain.check_tracking_number_free(shipped.order, shipped_with, tracking_number, same_parcel)
+        if order.event is not None and transfer_reference:
+            same_ticket = await uow.orders.same_transfer(order.event.id, transfer_reference)
+            domain.check_transfer_reference_free(shipped.order, transfer_reference, same_ticket)
         saved = await keep(ctx, uow, order, shipped)
         await uow.commit()
     return saved
@@ -168,7 +180,12 @@ async def redeliver(ctx: OrdersContext, order_id: str, who: Who, preferred_date:
 
 
 async def confirm_receipt(ctx: OrdersContext, order_id: str, who: Who) -> Order:
-    return await _act(ctx, order_id, who, domain.confirm_receipt)
+    return await _act(
+        ctx,
+        order_id,
+        who,
+        lambda order, actor, now: domain.confirm_receipt(order, actor, now, ctx.rules),
+    )
 
 
 async def report_problem(

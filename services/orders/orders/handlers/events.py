@@ -132,7 +132,7 @@ def _resolution_outcome(
 ) -> Callable[[Order], Outcome] | None:
     match event.action:
         case "reship":
-            return lambda order: domain.reship(order, event.ticket_id, now, ctx.calendar)
+            return lambda order: domain.reship(order, event.ticket_id, now, ctx.calendar, ctx.rules)
         case "return":
             return lambda order: domain.start_return(
                 order, event.note, now, ctx.calendar, ctx.rules

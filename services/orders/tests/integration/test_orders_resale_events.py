@@ -3,7 +3,17 @@ transfer listings name them, anyone signed in reads one with its listings, cheap
 
 from contracts import Money
 
-from orders_service_test_helpers import BUYER, OPERATOR, SELLER, call
+from orders_service_test_helpers import (
+    BUYER,
+    OPERATOR,
+    SELLER,
+    authorized,
+    call,
+    data,
+    event_types,
+    handle,
+    outbox_rows,
+)
 
 EVENT = {
     "name": "Nils Frahm live",
@@ -74,3 +84,125 @@ async def test_a_listing_for_an_unknown_event_or_not_a_transfer_is_refused(app):
     assert unknown.status_code == 404
     goods = transfer_listing(event["id"], 100) | {"fulfilment": "seller_ships"}
     assert (await call(app, SELLER, "POST", "/v1/listings", goods)).status_code == 422
+
+
+# --- orders of an event ----------------------------------------------------------------------
+
+RECIPIENT = {"name": "Bea Buyer", "email": "bea@example.org"}
+
+
+async def event_order_in(app, ctx, event_id: str, status: str, price: int = 9000) -> dict:
+    """A ticket of the event bought by the buyer and brought to `status` through the API
+    (and payments' authorization, delivered as the consumer would)."""
+    listing = await call(app, SELLER, "POST", "/v1/listings", transfer_listing(event_id, price))
+    placed = await call(
+        app,
+        BUYER,
+        "POST",
+        "/v1/orders",
+        {
+            "listing_id": listing.json()["id"],
+            "payment_method": "pm_card_visa",
+            "recipient": RECIPIENT,
+        },
+    )
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    await handle(ctx, authorized(order["id"], Money(amount_minor=price, currency="EUR")))
+    if status == "awaiting_seller":
+        return order
+    assert (await call(app, SELLER, "POST", f"/v1/orders/{order['id']}/accept")).status_code == 200
+    if status == "accepted":
+        return order
+    reference = {"transfer_reference": f"TIX-{order['id'][-6:]}"}
+    shipped = await call(app, SELLER, "POST", f"/v1/orders/{order['id']}/ship", reference)
+    assert shipped.status_code == 200, shipped.text
+    return shipped.json()
+
+
+async def test_an_event_order_needs_its_recipient_and_shows_the_event_and_where_the_money_is(
+    app, ctx
+):
+    event = await new_event(app)
+    listing = await call(app, SELLER, "POST", "/v1/listings", transfer_listing(event["id"], 900))
+    order = {"listing_id": listing.json()["id"], "payment_method": "pm_card_visa"}
+    missing = await call(app, BUYER, "POST", "/v1/orders", order)
+    assert missing.status_code == 422
+    assert missing.json()["type"].endswith("recipient-required")
+    bad_mail = order | {"recipient": {"name": "Bea", "email": "bea at example"}}
+    assert (await call(app, BUYER, "POST", "/v1/orders", bad_mail)).status_code == 422
+
+    shipped = await event_order_in(app, ctx, event["id"], "shipped")
+
+    assert shipped["event"]["name"] == "Nils Frahm live"
+    assert shipped["event"]["local_starts_at"] == "2026-12-12T20:00:00+01:00"
+    assert shipped["recipient"] == RECIPIENT
+    assert shipped["payment"]["held_until"] == "2026-12-14T22:00:00+00:00"
+    assert "held until" in shipped["steps"][2]["message"]
+
+
+async def test_a_transfer_reference_another_open_order_of_the_event_uses_is_refused(app, ctx):
+    event = await new_event(app)
+    first = await event_order_in(app, ctx, event["id"], "shipped")
+    second = await event_order_in(app, ctx, event["id"], "accepted")
+    again = {"transfer_reference": first["shipment"]["transfer_reference"]}
+
+    refused = await call(app, SELLER, "POST", f"/v1/orders/{second['id']}/ship", again)
+
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("transfer-reference-in-use")
+    shown = await call(app, SELLER, "GET", f"/v1/orders/{second['id']}")
+    assert shown.json()["status"] == "accepted"
+
+
+async def test_an_operator_cancelling_the_event_cancels_every_open_order_of_it(app, ctx, engine):
+    event = await new_event(app)
+    orders = {
+        status: await event_order_in(app, ctx, event["id"], status)
+        for status in ("awaiting_seller", "accepted", "shipped")
+    }
+    before = len(await outbox_rows(engine))
+    refused = await call(app, SELLER, "POST", f"/v1/events/{event['id']}/cancel", {"reason": "x"})
+    assert refused.status_code == 403
+
+    answer = await call(
+        app, OPERATOR, "POST", f"/v1/events/{event['id']}/cancel", {"reason": "The artist is ill"}
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "cancelled"
+    for order in orders.values():
+        shown = (await call(app, BUYER, "GET", f"/v1/orders/{order['id']}")).json()
+        assert (shown["status"], shown["cancel_reason"]) == ("cancelled", "event_cancelled")
+    emitted = (await outbox_rows(engine))[before:]
+    cancelled = [data(row) for row in emitted if row.event_type.endswith("order.cancelled.v1")]
+    assert {item["order_id"] for item in cancelled} == {o["id"] for o in orders.values()}
+    assert {item["reason"] for item in cancelled} == {"event_cancelled"}
+    assert emitted[-1].event_type == "marketplace.resale_event.cancelled.v1"
+    assert data(emitted[-1])["open_orders"] == 3
+    shown = (await call(app, BUYER, "GET", f"/v1/events/{event['id']}")).json()
+    assert shown["status"] == "cancelled"
+    again = {"reason": "again"}
+    twice = await call(app, OPERATOR, "POST", f"/v1/events/{event['id']}/cancel", again)
+    assert twice.status_code == 409
+
+
+async def test_a_postponed_event_moves_its_orders_and_their_buyers_may_cancel(app, ctx, engine):
+    event = await new_event(app)
+    shipped = await event_order_in(app, ctx, event["id"], "shipped")
+    new_dates = {"starts_at": "2027-01-16T20:00:00+01:00", "ends_at": "2027-01-16T23:00:00+01:00"}
+
+    answer = await call(app, OPERATOR, "POST", f"/v1/events/{event['id']}/postpone", new_dates)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "postponed"
+    shown = (await call(app, BUYER, "GET", f"/v1/orders/{shipped['id']}")).json()
+    assert shown["event"]["local_starts_at"] == "2027-01-16T20:00:00+01:00"
+    assert shown["payment"]["held_until"] == "2027-01-18T22:00:00+00:00"
+    assert "cancel" in shown["allowed_actions"]
+    assert "marketplace.order.event_postponed.v1" in await event_types(engine)
+    cancelled = await call(
+        app, BUYER, "POST", f"/v1/orders/{shipped['id']}/cancel", {"reason": "Cannot go then"}
+    )
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"

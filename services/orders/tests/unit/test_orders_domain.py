@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from orders_resale_test_helpers import event_order, resale_event
 
 from contracts import Money
 from orders import domain
@@ -14,6 +15,7 @@ from orders.domain import (
     Action,
     Actor,
     DomainError,
+    EventStatus,
     Fulfilment,
     ListingStatus,
     OrderRules,
@@ -126,6 +128,12 @@ def able(status, action, actor):
     elif action is Action.SHIP and actor is Actor.CARRIER:
         fulfilment = Fulfilment.WAREHOUSE
     order = replace(placed(fulfilment), status=status)
+    if (status, action) == (Status.SHIPPED, Action.CANCEL):
+        # A resale event's ticket, after its event was postponed (#20).
+        order = replace(
+            event_order(Status.SHIPPED),
+            event=replace(resale_event().snapshot, status=EventStatus.POSTPONED),
+        )
     if action is Action.RETURN:
         order = replace(order, return_until=NOW + timedelta(days=14))
     return order
