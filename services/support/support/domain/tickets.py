@@ -163,9 +163,12 @@ def open_ticket(
     context: dict[str, Any] | None = None,
     respond_before: datetime | None = None,
     targets: dict[Priority, SlaTargets] = DEFAULT_SLA,
+    priority: Priority | None = None,
 ) -> Ticket:
-    """A new ticket. `respond_before` brings the resolution forward (an event date nearing)."""
-    priority, default_title = AUTOMATIC[reason]
+    """A new ticket. `respond_before` brings the resolution forward (an event date nearing);
+    `priority` overrides the reason's own (a resale event's problem at the door, #20)."""
+    default_priority, default_title = AUTOMATIC[reason]
+    priority = priority or default_priority
     first_response_due, resolution_due = sla_clock(priority, now, calendar, targets)
     if respond_before is not None:
         resolution_due = min(resolution_due, max(respond_before, now + timedelta(hours=1)))

@@ -23,7 +23,8 @@ from contracts.payments import (
     PaymentDisputeOpened,
 )
 from contracts.seller_standards import SellerOrderSurge, SellerStandingChanged
-from contracts.support import TicketReason
+from contracts.support import Priority, TicketReason
+from support.domain.resale import RESALE_TITLES
 
 # Events whose every occurrence asks for an agent, by the ticket's reason.
 _ALWAYS: dict[type[Event], TicketReason] = {
@@ -65,6 +66,7 @@ class TicketAsked:
     context: dict[str, Any]
     respond_before: datetime | None = None
     title: str | None = None  # None: the reason's own
+    priority: Priority | None = None  # None: the reason's own
 
     def order_from_context(self) -> dict[str, Any] | None:
         """What the event itself says of the order, for one support has not seen placed: a
@@ -87,6 +89,13 @@ def ticket_asked_by(event: Event, now: datetime) -> TicketAsked | None:
     match event:
         case OrderDeliveryFailed():
             return _on_order(event, "delivery_failed") if event.attempts >= 2 else None
+        case OrderProblemReported() if event.reason in RESALE_TITLES:
+            # At the door of a resale event (#20): urgent, on a 24/7 clock near the event.
+            asked = _on_order(event, "problem_other")
+            title = RESALE_TITLES[event.reason]
+            return TicketAsked(
+                asked.order_id, asked.seller_id, asked.reason, asked.context, None, title, "urgent"
+            )
         case OrderProblemReported():
             return _on_order(event, "problem_other" if event.reason == "other" else event.reason)
         case OrderSellerBackedOut():

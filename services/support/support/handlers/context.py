@@ -14,6 +14,7 @@ from servicekit.domain.clock import Clock
 from servicekit.messaging.uow import Database
 from support.db import SupportUnit
 from support.domain import tickets as rules
+from support.domain.resale import sla_calendar
 from support.domain.tickets import SYSTEM, SlaTargets, Ticket
 from support.domain.triggers import TicketAsked
 
@@ -61,11 +62,13 @@ async def open_automatic(
         reason=asked.reason,
         opened_by=SYSTEM,
         now=now,
-        calendar=ctx.calendar,
+        # Near a resale event's start the SLA runs 24/7 (#20).
+        calendar=sla_calendar(asked.context, now, ctx.calendar),
         context=asked.context,
         respond_before=asked.respond_before,
         targets=ctx.targets,
         title=asked.title,
+        priority=asked.priority,
     )
     if not await tickets.add(ticket):
         raise RuntimeError(f"a ticket for {asked.order_id}/{asked.reason} was opened concurrently")
