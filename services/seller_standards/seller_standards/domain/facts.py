@@ -33,6 +33,10 @@ DEFECT_TICKETS = ("not_received", "not_as_described", "chargeback")
 # does not say (events from before `fault`) is nobody's: a standing can cost a seller their
 # listings, so it is never lowered on a guess.
 SELLERS_FAULT = "seller"
+# A buyer's report that a resale event is cancelled is the organiser's doing, never the
+# seller's defect (#20); the operator's cancellation of the event cancels the orders with a
+# reason that never counts (`event_cancelled`).
+NOT_THE_SELLERS_PROBLEMS = ("event_cancelled",)
 
 # Every event folded into an order's facts.
 FOLDED: tuple[type[Event], ...] = (
@@ -129,7 +133,7 @@ def folded(facts: OrderFacts, event: Event) -> OrderFacts:
                 return seen  # the carrier's, the buyer's or unknown: not the seller's defect
             kind = "delivery_failed" if isinstance(event, OrderDeliveryFailed) else "returned"
             return _with_defect(seen, f"delivery:{kind}")
-        case OrderProblemReported():
+        case OrderProblemReported() if event.reason not in NOT_THE_SELLERS_PROBLEMS:
             return _with_defect(facts, f"problem:{event.reason}")
         case OrderMessagePosted():
             return _message(facts, event)
