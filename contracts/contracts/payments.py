@@ -132,6 +132,26 @@ class PaymentRefunded(Event, type="marketplace.payment.refunded.v1", topic=PAYME
         return self.order_id
 
 
+class PaymentRefundFailed(
+    Event, type="marketplace.payment.refund_failed.v1", topic=PAYMENTS_EVENTS
+):
+    """Stripe refused a refund for good: `amount` did not go back to the buyer's card. It stays
+    owed to them (`refunds_pending` in payments' ledger) and support takes it up at once (an
+    urgent ticket); the buyer is told it has not arrived."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    amount: Money
+    reason: str = Field(description="Why the refund was decided (a ticket, a return, ...)")
+    failure: str = Field(description="Why Stripe refused it")
+    ticket_id: str | None = Field(None, description="The ticket that decided it, if one did")
+    failed_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id
+
+
 class PaymentCaptureFailed(
     Event, type="marketplace.payment.capture_failed.v1", topic=PAYMENTS_EVENTS
 ):
@@ -217,6 +237,13 @@ class CreditIssued(Event, type="marketplace.payment.credit_issued.v1", topic=PAY
         return self.order_id
 
 
+DisputeFault = Literal["fraud"]
+DISPUTE_FAULT_DESCRIPTION = (
+    "`fraud`: the card was used without its holder (Stripe's reason `fraudulent`), not a defect "
+    "of the seller's; None: not known, counted as the seller's"
+)
+
+
 class PaymentDisputeOpened(
     Event, type="marketplace.payment.dispute_opened.v1", topic=PAYMENTS_EVENTS
 ):
@@ -234,6 +261,7 @@ class PaymentDisputeOpened(
         description="What can still be refunded on the order after this fact (captured, less "
         "refunds decided and open or lost chargebacks); None from older producers",
     )
+    fault: DisputeFault | None = Field(None, description=DISPUTE_FAULT_DESCRIPTION)
 
     def subject(self) -> str:
         return self.order_id
@@ -242,7 +270,9 @@ class PaymentDisputeOpened(
 class PaymentDisputeClosed(
     Event, type="marketplace.payment.dispute_closed.v1", topic=PAYMENTS_EVENTS
 ):
-    """A chargeback was decided: `won` returns the money, `lost` keeps it with the buyer."""
+    """A chargeback was decided: `won` returns the money (the order goes on, the seller is
+    paid), `lost` keeps it with the buyer (orders ends the order `refunded` when nothing is
+    left to refund; `refundable` says)."""
 
     order_id: str
     buyer_id: str
@@ -256,6 +286,8 @@ class PaymentDisputeClosed(
         description="What can still be refunded on the order after this fact (captured, less "
         "refunds decided and open or lost chargebacks); None from older producers",
     )
+    reason: str | None = Field(None, description="Stripe's reason for the dispute")
+    fault: DisputeFault | None = Field(None, description=DISPUTE_FAULT_DESCRIPTION)
 
     def subject(self) -> str:
         return self.order_id

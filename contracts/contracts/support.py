@@ -22,11 +22,13 @@ TicketReason = Literal[
     "capture_failed",
     "authorization_expiring",
     "chargeback",
+    "refund_failed",
     "message_unanswered",
     "seller_review",
     "customer_request",
 ]
 Priority = Literal["low", "normal", "high", "urgent"]
+TicketFault = Literal["carrier", "buyer", "seller", "fraud"]
 
 ResolutionAction = Literal[
     "refund", "partial_refund", "credit", "rebook", "reship", "return", "cancel", "no_action"
@@ -73,6 +75,11 @@ class TicketOpened(Event, type="marketplace.support.ticket_opened.v1", topic=SUP
     first_response_due: AwareDatetime
     resolution_due: AwareDatetime
     opened_at: AwareDatetime
+    fault: TicketFault | None = Field(
+        None,
+        description="Who caused what the ticket is about, when the event that opened it says: "
+        "`fraud` (a stolen card's chargeback), `carrier`, `buyer` or `seller`",
+    )
 
     def subject(self) -> str:
         return self.order_id or self.seller_id

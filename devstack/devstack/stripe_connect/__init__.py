@@ -16,6 +16,11 @@ What differs from Stripe, on purpose, for development:
 - There is no platform balance: a transfer to an enabled account never fails for funds.
 - State is kept in memory; a restart starts empty.
 
+Rules of Stripe's that localstripe does not keep are kept here before forwarding:
+`setup_future_usage` and reusing a card (PaymentIntents), and a refund larger than what the
+charge has left unrefunded is refused (`charge_already_refunded`), as Stripe refuses it (#18:
+payments' handling of a refund refused for good is tested against it).
+
 `Idempotency-Key` works as on Stripe: the same key on the same endpoint with the same
 parameters returns the first answer (`Idempotent-Replayed: true`) rather than creating a
 second object; the same key with another endpoint or other parameters is an

@@ -167,6 +167,37 @@ def create_app(
             return JSONResponse({"error": {"type": "invalid_request_error"}}, status_code=404)
         return JSONResponse(asked)
 
+    async def create_refund(request: Request) -> Response:
+        """Stripe's rule on refunds, which localstripe does not keep: a refund larger than
+        what the charge has left unrefunded is refused (`charge_already_refunded` once nothing
+        is left). The rest is localstripe's."""
+        params = decode_form(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+        intent_id, amount = params.get("payment_intent"), params.get("amount")
+        auth = {"authorization": request.headers.get("authorization", "")}
+        if isinstance(intent_id, str):
+            found = await forwarder.get(f"/v1/payment_intents/{intent_id}", headers=auth)
+            charge = found.json().get("latest_charge") if found.status_code == 200 else None
+            if isinstance(charge, str):
+                charge = (await forwarder.get(f"/v1/charges/{charge}", headers=auth)).json()
+            if isinstance(charge, dict) and "amount" in charge:
+                left = int(charge["amount"]) - int(charge.get("amount_refunded") or 0)
+                asked = int(amount) if amount is not None else left
+                if left <= 0 or asked > left:
+                    error = (
+                        StripeError(
+                            f"Charge {charge.get('id')} has already been refunded.",
+                            code="charge_already_refunded",
+                        )
+                        if left <= 0
+                        else StripeError(
+                            f"Refund amount ({asked}) is greater than unrefunded amount on "
+                            f"charge ({left})",
+                            param="amount",
+                        )
+                    )
+                    return JSONResponse({"error": error.body}, status_code=error.status)
+        return await forward(request)
+
     # Stripe replays the first answer to a POST sent again with the same Idempotency-Key;
     # localstripe ignores the key, so a create retried after a timeout (a worker stopped
     # mid-call, a slow answer) would make a second PaymentIntent, which Stripe never would.
@@ -203,6 +234,7 @@ def create_app(
     routes += [
         Route("/v1/payment_intents", idempotent(create_payment_intent), methods=["POST"]),
         Route("/v1/payment_intents/{id}", retrieve_payment_intent, methods=["GET"]),
+        Route("/v1/refunds", idempotent(create_refund), methods=["POST"]),
         Route("/_connect/payment_intents/{id}/request", payment_intent_request, methods=["GET"]),
     ]
 

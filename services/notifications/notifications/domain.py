@@ -138,6 +138,8 @@ CATALOGUE: dict[str, Audience] = {
     "marketplace.order.message_posted.v1": _message_posted,
     "marketplace.payment.released.v1": _to("seller", "payout_released"),
     "marketplace.payment.refunded.v1": _to("buyer", "refunded", must=True),
+    # A refund Stripe refused: the buyer hears the truth (not refunded yet; support acts).
+    "marketplace.payment.refund_failed.v1": _to("buyer", "refund_failed", must=True),
     "marketplace.payment.credit_issued.v1": _to("buyer", "credit_issued", must=True),
     "marketplace.payment.dispute_opened.v1": _to("seller", "chargeback_opened", must=True),
     "marketplace.support.ticket_resolved.v1": _ticket_resolved,

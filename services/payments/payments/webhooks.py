@@ -239,5 +239,6 @@ async def _dispute(uow: PaymentsUnit, dispute: dict[str, Any], now: datetime) ->
     status = dispute.get("status")
     if status in ("won", "lost"):
         await disputes.put(id=dispute_id, status=status, closed_at=now)
-        closed = domain.dispute_closed(payment, dispute_id, amount, status == "won", now)
+        reason = known.reason if known is not None and known.reason else reason
+        closed = domain.dispute_closed(payment, dispute_id, amount, status == "won", now, reason)
         await store(uow, payment, closed)

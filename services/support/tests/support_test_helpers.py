@@ -22,6 +22,7 @@ from contracts.payments import (
     PaymentCaptured,
     PaymentCaptureFailed,
     PaymentDisputeOpened,
+    PaymentRefundFailed,
 )
 from servicekit.domain.calendar import BusinessCalendar
 from servicekit.messaging.db import outbox
@@ -129,6 +130,16 @@ def triggers(order_id):
             amount=money(5000),
             reason="fraudulent",
             opened_at=NOW,
+        ),
+        "refund_failed": PaymentRefundFailed(
+            order_id=order_id,
+            buyer_id=BUYER,
+            seller_id=SELLER,
+            amount=money(5000),
+            reason="Support ticket tkt_decided: damaged",
+            failure="Charge ch_1 has already been refunded.",
+            ticket_id="tkt_decided",
+            failed_at=NOW,
         ),
     }
 

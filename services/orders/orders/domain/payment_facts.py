@@ -8,9 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from contracts import Money
+from contracts.orders import OrderCompleted
 from orders.domain.order import Order, TimelineEntry
-from orders.domain.outcome import Outcome, cancelled
-from orders.domain.state_machine import TRANSITIONS, Action, Actor, PaymentState
+from orders.domain.outcome import Outcome, cancelled, order_fact
+from orders.domain.state_machine import TRANSITIONS, Action, Actor, PaymentState, Status
 
 CARD_NOT_AUTHORIZED = "The card was not authorized"
 # Who may read why the buyer's card was refused: the buyer, and staff helping them.
@@ -148,3 +149,36 @@ def record_refund(order: Order, total_refunded: Money, full: bool, at: datetime)
     return Outcome(
         changed.noting(at, "refunded", f"{what}: {total_refunded.display()} back to the buyer")
     )
+
+
+def record_dispute_closed(
+    order: Order, won: bool, refundable: Money | None, at: datetime
+) -> Outcome:
+    """The buyer's bank decided a chargeback. Lost with nothing left to refund (`refundable`
+    zero): the money is gone to the buyer, the order ends `refunded`. Otherwise (won, or lost
+    in part) the money left goes on to the seller: a disputed order completes (the seller is
+    paid on `order.completed`), any other carries on as it was (the seller is paid when it
+    completes, or was already)."""
+    if not won and refundable is not None and refundable.amount_minor == 0:
+        ended = order.apply(Action.CHARGEBACK_LOST, Actor.SYSTEM, at)
+        return Outcome(
+            ended.noting(
+                at,
+                "refunded",
+                "The buyer's bank decided the chargeback for the buyer: the money went back "
+                "to them through their bank",
+            )
+        )
+    if order.status is not Status.DISPUTED:
+        what = "for the seller" if won else "for the buyer, in part"
+        return Outcome(order.noting(at, "chargeback_closed", f"Chargeback decided {what}"))
+    completed = order.apply(Action.CHARGEBACK_SETTLED, Actor.SYSTEM, at, completed_at=at)
+    completed = completed.noting(
+        at,
+        "completed",
+        "The buyer's bank decided the chargeback"
+        + (" for the seller" if won else " for the buyer in part")
+        + "; the seller is paid what is left",
+    )
+    event = OrderCompleted(**order_fact(completed, at), total=order.total, confirmed_by="system")
+    return Outcome(completed, (event,))

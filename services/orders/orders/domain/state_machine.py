@@ -88,6 +88,9 @@ class Action(StrEnum):
     PAYMENT_REFUNDED = "payment_refunded"
     PAYMENT_VOIDED = "payment_voided"
     EVENT_CANCELLED = "event_cancelled"  # an operator cancelled the order's resale event
+    # A chargeback decided at the buyer's bank (payments' `dispute_closed`).
+    CHARGEBACK_LOST = "chargeback_lost"
+    CHARGEBACK_SETTLED = "chargeback_settled"
     # Support's resolutions (`resolutions.py`), decided by an agent on a ticket.
     RESHIP = "reship"
     SUPPORT_RETURN = "support_return"
@@ -138,6 +141,17 @@ _IN_TRANSIT = (S.SHIPPED, S.DELIVERY_FAILED)
 RESHIPPABLE = (S.DISPUTED, S.RETURNED_TO_SENDER, S.DELIVERY_FAILED)
 RETURNABLE = (S.DISPUTED, S.DELIVERED, S.COMPLETED)
 CANCELLABLE = (*_BEFORE_SHIPMENT, S.DISPUTED, S.RETURNED_TO_SENDER, S.DELIVERY_FAILED)
+# Captured and not over: where a chargeback closing can end the order.
+CHARGEABLE = (
+    *_IN_TRANSIT,
+    S.DELIVERED,
+    S.COMPLETED,
+    S.DISPUTED,
+    S.RETURN_REQUESTED,
+    S.RETURNED,
+    S.EXCHANGE_REQUESTED,
+    S.RETURNED_TO_SENDER,
+)
 
 # The whole order state machine: (status, action) -> who may, and the status it leads to.
 TRANSITIONS: dict[tuple[Status, Action], Transition] = {
@@ -195,6 +209,11 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.RETURNED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
     (S.DISPUTED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
     (S.RETURNED_TO_SENDER, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
+    # A chargeback lost with nothing left on the order: the buyer's bank gave it all back.
+    **{(status, A.CHARGEBACK_LOST): _t(S.REFUNDED, SYSTEM) for status in CHARGEABLE},
+    # A chargeback won (or lost in part) while the buyer's problem was open: the bank decided,
+    # the dispute ends and the seller is paid what is left.
+    (S.DISPUTED, A.CHARGEBACK_SETTLED): _t(S.COMPLETED, SYSTEM),
     # Support's resolutions (an agent decided a ticket; support refuses beforehand what the
     # order's status does not allow, `support.domain.possible`).
     **{(status, A.RESHIP): _t(S.ACCEPTED, AGENT) for status in RESHIPPABLE},

@@ -15,6 +15,7 @@ from contracts.payments import (
     PaymentAuthorizationRenewed,
     PaymentAuthorized,
     PaymentCaptured,
+    PaymentDisputeClosed,
     PaymentHoldLapsed,
     PaymentRefunded,
     PaymentReleased,
@@ -25,6 +26,7 @@ from contracts.support import TicketEscalated, TicketOpened, TicketResolved
 from orders import domain
 from orders.db import OrdersUnit
 from orders.domain import Order, Outcome, PaymentState, Status, TransitionRefused
+from orders.domain.payment_facts import record_dispute_closed
 from orders.handlers.context import OrdersContext, keep
 from servicekit.messaging.events import EventRouter, Received
 
@@ -71,6 +73,11 @@ PAYMENT_FACTS: dict[type[Event], PaymentFact] = {
     ),
     PaymentRefunded: lambda order, event, now: domain.record_refund(
         order, event.total_refunded, event.full, now
+    ),
+    # The buyer's bank decided a chargeback: lost in full ends the order refunded; won (or
+    # lost in part) ends a disputed order, the seller paid the rest.
+    PaymentDisputeClosed: lambda order, event, now: record_dispute_closed(
+        order, event.outcome == "won", event.refundable, now
     ),
 }
 

@@ -225,9 +225,16 @@ def ends(order: Order, name: str) -> bool:
 
 def test_the_statuses_split_as_the_readme_says():
     assert {Status.CANCELLED, Status.DECLINED, Status.REFUNDED} == ENDED
-    assert set(_ways_on(Status.COMPLETED)) == {Action.RETURN, Action.SUPPORT_RETURN}
+    assert set(_ways_on(Status.COMPLETED)) == {
+        Action.RETURN,
+        Action.SUPPORT_RETURN,
+        Action.CHARGEBACK_LOST,  # the buyer's bank took it all back
+    }
     assert _ways_on(Status.COMPLETED)[Action.SUPPORT_RETURN] == {Actor.AGENT}
-    assert _ways_on(Status.RETURNED) == {Action.PAYMENT_REFUNDED: frozenset({Actor.SYSTEM})}
+    assert _ways_on(Status.RETURNED) == {
+        Action.PAYMENT_REFUNDED: frozenset({Actor.SYSTEM}),
+        Action.CHARGEBACK_LOST: frozenset({Actor.SYSTEM}),
+    }
     for status in TICKET_OPENED_BY:  # support's resolutions apply there
         assert {Action.RESHIP, Action.SUPPORT_CANCEL} <= set(_ways_on(status))
     # Every waiting status has a way on that the system takes when its deadline passes.

@@ -6,10 +6,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from contracts.payments import PaymentDisputeClosed, PaymentDisputeOpened
+from contracts.payments import DisputeFault, PaymentDisputeClosed, PaymentDisputeOpened
 from payments import ledger
 from payments.domain.model import Decision, Payment, decided
 from payments.ledger import move
+
+# Stripe's reason for a chargeback the cardholder did not make (a stolen card): a fraud, not a
+# defect of the seller's (seller standards does not count it).
+FRAUDULENT = "fraudulent"
+
+
+def dispute_fault(reason: str | None) -> DisputeFault | None:
+    return "fraud" if reason == FRAUDULENT else None
 
 
 def dispute_amount(payment: Payment, amount: object, currency: object) -> tuple[int, str | None]:
@@ -93,14 +101,22 @@ def dispute_opened(
             reason=reason,
             opened_at=now,
             refundable=disputed.money(disputed.refundable_minor),
+            fault=dispute_fault(reason),
         )
     )
 
 
 def dispute_closed(
-    payment: Payment, dispute_id: str, amount_minor: int, won: bool, now: datetime
+    payment: Payment,
+    dispute_id: str,
+    amount_minor: int,
+    won: bool,
+    now: datetime,
+    reason: str | None = None,
 ) -> Decision:
-    """A chargeback decided: won, the money comes back (`win_dispute`); lost, it stays gone."""
+    """A chargeback decided: won, the money comes back (`win_dispute`) and goes on to the
+    seller as the order ends; lost, it stays gone to the buyer's bank (`chargebacks`). Orders
+    ends the order on the event (`refundable` says what is left for the seller)."""
     decision = win_dispute(payment, dispute_id, amount_minor, now) if won else Decision(payment)
     closed = decision.payment
     return decision.publishing(
@@ -113,5 +129,7 @@ def dispute_closed(
             outcome="won" if won else "lost",
             closed_at=now,
             refundable=closed.money(closed.refundable_minor),
+            reason=reason,
+            fault=dispute_fault(reason),
         )
     )

@@ -114,8 +114,12 @@ def _void(answer: Answer) -> Decision:
 def _refund(answer: Answer) -> Decision:
     payment, operation = answer.payment, answer.operation
     if not answer.outcome.succeeded:
-        # The money stays in `refunds_pending`: owed to the buyer, reported by reconciliation.
-        return Decision(payment)
+        # Refused for good: the money stays in `refunds_pending`, owed to the buyer; support
+        # takes it up (an urgent ticket) and the buyer is told it did not arrive.
+        failure = answer.outcome.reason or "the refund was refused"
+        return Decision(payment).publishing(
+            published.refund_failed(payment, operation, failure, answer.now)
+        )
     decided_lines = [
         line for line in answer.books.posted if line.entry_id == f"{operation.id}:decided"
     ]

@@ -15,10 +15,11 @@ from contracts.payments import (
     PaymentCaptureFailed,
     PaymentHoldLapsed,
     PaymentRefunded,
+    PaymentRefundFailed,
     PaymentReleased,
     PaymentVoided,
 )
-from payments.domain.model import Payment
+from payments.domain.model import Operation, OperationKind, Payment
 
 
 def authorized(payment: Payment, creditable_minor: int, now: datetime) -> PaymentAuthorized:
@@ -136,6 +137,27 @@ def refunded(
         clawed_back=payment.money(clawback_minor) if clawback_minor else None,
         captured=payment.money(payment.captured_minor),
         refundable=payment.money(payment.refundable_minor),
+    )
+
+
+# Support's ticket ids (`tkt_...`): a refund a ticket decided is keyed by it (`handlers.py`).
+TICKET_ID_PREFIX = "tkt_"
+
+
+def refund_failed(
+    payment: Payment, operation: Operation, failure: str, now: datetime
+) -> PaymentRefundFailed:
+    """Stripe refused the refund `operation` for good: the buyer does not have it back."""
+    key = operation.id.removeprefix(payment.operation_id(OperationKind.REFUND) + ":")
+    return PaymentRefundFailed(
+        order_id=payment.order_id,
+        buyer_id=payment.buyer_id,
+        seller_id=payment.seller_id,
+        amount=payment.money(operation.amount_minor),
+        reason=operation.reason or "refund",
+        failure=failure[:500],
+        ticket_id=key if key.startswith(TICKET_ID_PREFIX) else None,
+        failed_at=now,
     )
 
 

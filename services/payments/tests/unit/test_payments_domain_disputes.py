@@ -9,6 +9,8 @@ from payments.domain import (
     PaymentState,
     capture,
     dispute_amount,
+    dispute_closed,
+    dispute_opened,
     open_dispute,
     record_capture,
     refund,
@@ -170,3 +172,26 @@ def test_a_release_after_a_chargeback_never_pays_out_more_than_is_in_escrow():
     totals = ledger.balances([line for entry in entries for line in entry.lines])
     assert totals.get(ledger.ESCROW, 0) >= 0
     assert totals.get(SELLER_PAYABLE, 0) == 0
+
+
+# --- closing (#18): what the events tell orders and support ---------------------------------
+
+
+def test_a_stolen_cards_chargeback_is_marked_fraud_when_it_opens_and_closes():
+    opened = dispute_opened(captured(10_000), "dp_1", 10_000, "fraudulent", NOW)
+    [told] = opened.events
+    assert told.fault == "fraud"
+    closed = dispute_closed(opened.payment, "dp_1", 10_000, False, LATER, "fraudulent")
+    [ended] = closed.events
+    assert (ended.outcome, ended.fault, ended.reason) == ("lost", "fraud", "fraudulent")
+
+
+def test_a_chargeback_lost_in_full_leaves_nothing_in_escrow_and_nothing_refundable():
+    opened = dispute_opened(captured(10_000), "dp_1", 10_000, "product_not_received", NOW)
+    closed = dispute_closed(opened.payment, "dp_1", 10_000, False, LATER, "product_not_received")
+
+    [ended] = closed.events
+    assert ended.refundable.amount_minor == 0  # orders ends the order refunded
+    assert ended.fault is None
+    lines = [line for entry in (*opened.entries, *closed.entries) for line in entry.lines]
+    assert ledger.balances(lines) == {ledger.ESCROW: -10_000, ledger.CHARGEBACKS: 10_000}

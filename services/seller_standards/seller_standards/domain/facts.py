@@ -88,7 +88,11 @@ def tells_about_facts(event: Event) -> bool:
     """Whether the event changes its order's facts: a ticket only when it is on an order and
     reports one of the defects counted against the seller."""
     if isinstance(event, TicketOpened):
-        return event.order_id is not None and event.reason in DEFECT_TICKETS
+        return (
+            event.order_id is not None
+            and event.reason in DEFECT_TICKETS
+            and event.fault in (None, SELLERS_FAULT)  # a stolen card's chargeback: `fraud`
+        )
     if isinstance(event, OrderCancelled):
         return event.counts_against_seller()
     return isinstance(event, FOLDED)

@@ -14,6 +14,7 @@ from contracts.support import (
     Priority,
     ResolutionAction,
     TicketEscalated,
+    TicketFault,
     TicketOpened,
     TicketReason,
     TicketReplied,
@@ -72,6 +73,7 @@ AUTOMATIC: dict[TicketReason, tuple[Priority, str]] = {
     "capture_failed": ("high", "The payment could not be captured at shipment"),
     "authorization_expiring": ("high", "The card authorization lapses before shipment"),
     "chargeback": ("urgent", "The buyer's bank opened a chargeback"),
+    "refund_failed": ("urgent", "A refund was refused by the card processor: the buyer is owed"),
     "message_unanswered": ("normal", "A buyer's message has waited 24 hours for the seller"),
     "seller_review": ("high", "The seller's standing is under review"),
     "customer_request": ("normal", "A question from a customer"),
@@ -206,7 +208,15 @@ def _opened(ticket: Ticket) -> TicketOpened:
         first_response_due=ticket.first_response_due,
         resolution_due=ticket.resolution_due,
         opened_at=ticket.opened_at,
+        fault=_fault(ticket.context),
     )
+
+
+def _fault(context: dict[str, Any]) -> TicketFault | None:
+    """Who caused it, as the event that opened the ticket said (`fault`, e.g. `fraud` on a
+    stolen card's chargeback): seller standards leaves out what is not the seller's."""
+    fault = context.get("fault")
+    return fault if fault in get_args(TicketFault) else None
 
 
 def _escalated(ticket: Ticket, why: Why, now: datetime) -> TicketEscalated:

@@ -21,6 +21,7 @@ from contracts.payments import (
     PaymentAuthorizationExpiring,
     PaymentCaptureFailed,
     PaymentDisputeOpened,
+    PaymentRefundFailed,
 )
 from contracts.seller_standards import SellerOrderSurge, SellerStandingChanged
 from contracts.support import Priority, TicketReason
@@ -34,6 +35,9 @@ _ALWAYS: dict[type[Event], TicketReason] = {
     PaymentCaptureFailed: "capture_failed",  # nothing will be captured, nothing refunded
     PaymentAuthorizationExpiring: "authorization_expiring",
     PaymentDisputeOpened: "chargeback",
+    # The buyer is owed a refund Stripe refused: urgent, whichever ticket decided it (payments
+    # refunds once per ticket, so a second try needs a ticket of its own).
+    PaymentRefundFailed: "refund_failed",
 }
 TRIGGERS: tuple[type[Event], ...] = (
     *_ALWAYS,

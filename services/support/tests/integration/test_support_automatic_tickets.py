@@ -42,6 +42,7 @@ from support_test_helpers import (
         "capture_failed",
         "authorization_expiring",
         "chargeback",
+        "refund_failed",
     ],
 )
 async def test_a_broken_promise_opens_one_system_ticket_with_the_orders_context(
