@@ -118,6 +118,11 @@ class TicketReplied(Event, type="marketplace.support.ticket_replied.v1", topic=S
     )
     excerpt: str = Field(description="The reply as plain text, shortened when long")
     replied_at: AwareDatetime
+    to: Literal["buyer", "seller"] | None = Field(
+        None,
+        description="The one party the reply was addressed to (only they see it and are told); "
+        "None: both parties",
+    )
 
     def subject(self) -> str:
         return self.order_id or self.seller_id

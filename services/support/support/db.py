@@ -78,6 +78,8 @@ ticket_messages = Table(
     Column("body", Text, nullable=False),
     Column("internal", Boolean, nullable=False),
     Column("at", UtcDateTime(), nullable=False),
+    # An agent's reply to one party ("buyer" or "seller"), seen by that party only; NULL: both.
+    Column("to_role", String(10), nullable=True),
 )
 
 # What support knows of each order, from `order.placed`: whose it is and how it is paid.
@@ -178,6 +180,7 @@ class TicketMessage:
     body: str
     internal: bool
     at: datetime
+    to_role: str | None = None
 
 
 class Tickets:
@@ -266,7 +269,14 @@ class Messages:
         self.session = session
 
     async def add(
-        self, ticket_id: str, author_id: str, role: str, body: str, internal: bool, at: datetime
+        self,
+        ticket_id: str,
+        author_id: str,
+        role: str,
+        body: str,
+        internal: bool,
+        at: datetime,
+        to: str | None = None,
     ) -> None:
         await self.session.execute(
             ticket_messages.insert().values(
@@ -276,13 +286,22 @@ class Messages:
                 body=body,
                 internal=internal,
                 at=at,
+                to_role=to,
             )
         )
 
-    async def of_ticket(self, ticket_id: str, *, with_internal: bool) -> list[TicketMessage]:
+    async def of_ticket(
+        self, ticket_id: str, *, with_internal: bool, party: str | None = None
+    ) -> list[TicketMessage]:
+        """The ticket's messages; for a `party` ("buyer", "seller"), without internal notes
+        and without replies addressed to the other party."""
         query = select(ticket_messages).where(ticket_messages.c.ticket_id == ticket_id)
         if not with_internal:
             query = query.where(ticket_messages.c.internal.is_(False))
+        if party is not None:
+            query = query.where(
+                ticket_messages.c.to_role.is_(None) | (ticket_messages.c.to_role == party)
+            )
         rows = (await self.session.execute(query.order_by(ticket_messages.c.id))).all()
         return [TicketMessage(**row._mapping) for row in rows]
 

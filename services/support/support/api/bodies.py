@@ -1,5 +1,7 @@
 """What a request to support's API carries."""
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import Money
@@ -18,6 +20,11 @@ class NewMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     body: Paragraphs = Field(min_length=1, max_length=10_000)
     internal: bool = False
+    to: Literal["buyer", "seller"] | None = Field(
+        None,
+        description="Agents: address a public reply to one party, who alone sees it and is "
+        "told; left out, both parties do",
+    )
 
 
 class ResolutionRequest(BaseModel):

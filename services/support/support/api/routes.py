@@ -19,7 +19,11 @@ router = APIRouter(prefix="/v1")
 async def full_view(ctx: SupportContext, ticket_id: str, who: Caller) -> dict[str, Any]:
     async with ctx.db.unit_of_work() as uow:
         ticket = await commands.visible_ticket(uow, ticket_id, who.id, who.role)
-        messages = await uow.messages.of_ticket(ticket.id, with_internal=who.role in STAFF)
+        messages = await uow.messages.of_ticket(
+            ticket.id,
+            with_internal=who.role in STAFF,
+            party=None if who.role in STAFF else who.role,
+        )
         possible = await commands.possible_now(ctx, uow, ticket)
     return ticket_view(ticket, messages) | {"possible_resolutions": possible}
 
@@ -79,6 +83,7 @@ async def post_message(
         role=who.role,
         body=body.body,
         internal=body.internal,
+        to=body.to,
     )
     return await full_view(ctx, ticket_id, who)
 

@@ -76,6 +76,7 @@ def ticket_view(ticket: Ticket, messages: list[TicketMessage] | None = None) -> 
                 "author_role": m.author_role,
                 "body": m.body,
                 "internal": m.internal,
+                "to": m.to_role,
                 "at": m.at.isoformat(),
             }
             for m in messages

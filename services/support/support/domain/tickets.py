@@ -248,6 +248,7 @@ def repeat(ticket: Ticket, context: dict[str, Any], now: datetime) -> Ticket:
 
 
 Breach = Literal["first_response_overdue", "resolution_overdue"]
+Party = Literal["buyer", "seller"]
 Why = Breach | Literal["repeated"]
 
 
@@ -293,15 +294,27 @@ def excerpt(body: str, limit: int = EXCERPT_LENGTH) -> str:
 
 
 def post_message(
-    ticket: Ticket, author_id: str, role: str, internal: bool, now: datetime, *, body: str = ""
+    ticket: Ticket,
+    author_id: str,
+    role: str,
+    internal: bool,
+    now: datetime,
+    *,
+    body: str = "",
+    to: Party | None = None,
 ) -> Ticket:
     """Who may write, and whose move it is afterwards. An agent's public reply tells the
-    parties (`TicketReplied`, with an excerpt of `body`); an internal note or a party's own
-    message causes no event."""
+    parties (`TicketReplied`, with an excerpt of `body`); one addressed `to` a party is seen by
+    and told to that party only, and waits for them. An internal note or a party's own message
+    causes no event."""
     if not ticket.visible_to(author_id, role) or role not in ("buyer", "seller", "agent"):
         raise NotAllowed("Only the order's buyer and seller and agents write on a ticket")
     if internal and role != "agent":
         raise NotAllowed("Internal notes are for agents")
+    if to is not None and (role != "agent" or internal):
+        raise NotAllowed("Only an agent's reply is addressed to one party")
+    if to == "buyer" and ticket.buyer_id is None:
+        raise Refused("This ticket has no buyer to reply to")
     if ticket.status is Status.RESOLVED and role != "agent":
         # A party writing before the ticket closed by itself: it is open again.
         return replace(ticket, status=Status.OPEN, events=())
@@ -316,7 +329,11 @@ def post_message(
         return replace(ticket, status=status, events=())
     if internal:
         return replace(ticket, events=())
-    waiting = Status.PENDING_SELLER if ticket.reason in _WAITS_FOR_SELLER else Status.PENDING_BUYER
+    waiting = (
+        Status.PENDING_SELLER
+        if to == "seller" or (to is None and ticket.reason in _WAITS_FOR_SELLER)
+        else Status.PENDING_BUYER
+    )
     replied = TicketReplied(
         ticket_id=ticket.id,
         order_id=ticket.order_id,
@@ -328,6 +345,7 @@ def post_message(
         waiting_for="seller" if waiting is Status.PENDING_SELLER else "buyer",
         excerpt=excerpt(body),
         replied_at=now,
+        to=to,
     )
     return replace(
         ticket,

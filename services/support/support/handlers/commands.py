@@ -12,7 +12,7 @@ from support.domain import tickets as rules
 from support.domain.errors import NotAllowed, Refused
 from support.domain.order_money import cancellation_counted, decide_money, moves_money
 from support.domain.possible import ACTIONS, check_order, moves_order, possible_resolutions
-from support.domain.tickets import Ticket
+from support.domain.tickets import Party, Ticket
 from support.handlers.context import SupportContext, emit_all, new_ticket_id
 
 
@@ -78,18 +78,25 @@ async def possible_now(ctx: SupportContext, uow: SupportUnit, ticket: Ticket) ->
 
 
 async def post_message(
-    ctx: SupportContext, ticket_id: str, *, principal_id: str, role: str, body: str, internal: bool
+    ctx: SupportContext,
+    ticket_id: str,
+    *,
+    principal_id: str,
+    role: str,
+    body: str,
+    internal: bool,
+    to: Party | None = None,
 ) -> Ticket:
     async with ctx.db.unit_of_work() as uow:
         ticket = await visible_ticket(uow, ticket_id, principal_id, role)
         now = ctx.clock.now()
-        written = rules.post_message(ticket, principal_id, role, internal, now, body=body)
+        written = rules.post_message(ticket, principal_id, role, internal, now, body=body, to=to)
         if written.is_open and not ticket.is_open:  # reopened: unless a newer one is open
             newer = await uow.tickets.open_for(ticket.order_id or ticket.seller_id, ticket.reason)
             if newer is not None:
                 raise Refused(f"Ticket {newer.id} about this is open; write there")
         saved = await uow.tickets.save(written)
-        await uow.messages.add(ticket.id, principal_id, role, body, internal, now)
+        await uow.messages.add(ticket.id, principal_id, role, body, internal, now, to)
         emit_all(uow, written)  # an agent's public reply tells the parties
         await uow.commit()
     return saved

@@ -42,3 +42,39 @@ async def test_only_an_agents_public_reply_is_published(ctx, engine):
         "buyer",
         "Could you send a photo of the box?",
     )
+
+
+async def test_a_reply_to_one_party_is_seen_by_and_told_to_that_party_only(ctx, engine):
+    order_id = new_order_id()
+    await deliver(ctx, placed(order_id))
+    await deliver(ctx, OrderProblemReported(**fact(order_id), reason="damaged", details="cracked"))
+    [ticket_id] = [d["ticket_id"] for k, d in await published(engine) if k == "ticket_opened.v1"]
+
+    async def write(body, to):
+        return await commands.post_message(
+            ctx, ticket_id, principal_id="usr_agent", role="agent", body=body, internal=False, to=to
+        )
+
+    to_seller = await write("Did you insure the parcel?", "seller")
+    assert to_seller.status.value == "pending_seller"
+    await write("We are asking the seller.", "buyer")
+    await write("Thank you both.", None)
+
+    assert [(r["to"], r["waiting_for"]) for r in await replies(engine)] == [
+        ("seller", "seller"),
+        ("buyer", "buyer"),
+        (None, "buyer"),
+    ]
+    async with ctx.db.unit_of_work() as uow:
+        seen = {
+            party: [
+                m.body
+                for m in await uow.messages.of_ticket(ticket_id, with_internal=False, party=party)
+            ]
+            for party in ("buyer", "seller")
+        }
+        staff = await uow.messages.of_ticket(ticket_id, with_internal=True)
+    assert "Did you insure the parcel?" not in seen["buyer"]
+    assert "We are asking the seller." in seen["buyer"] and "Thank you both." in seen["buyer"]
+    assert "We are asking the seller." not in seen["seller"]
+    assert len(staff) == len({m.body for m in staff}) >= 3

@@ -80,6 +80,28 @@ def test_an_agent_reply_on_any_other_ticket_waits_for_the_buyer(reason):
     assert answered.first_responded_at == at(24, 11)
 
 
+@pytest.mark.parametrize(("reason", "to"), [("damaged", "seller"), ("shipment_overdue", "buyer")])
+def test_an_agent_reply_to_one_party_waits_for_that_party_and_says_so(reason, to):
+    answered = post_message(ticket(reason), AGENT, "agent", internal=False, now=at(24, 11), to=to)
+
+    assert answered.status is (Status.PENDING_SELLER if to == "seller" else Status.PENDING_BUYER)
+    [replied] = answered.events
+    assert (replied.to, replied.waiting_for) == (to, to)
+
+
+@pytest.mark.parametrize(
+    ("author", "role", "internal"), [(BUYER, "buyer", False), (AGENT, "agent", True)]
+)
+def test_only_an_agents_public_reply_is_addressed_to_one_party(author, role, internal):
+    with pytest.raises(NotAllowed):
+        post_message(ticket(), author, role, internal=internal, now=at(24, 11), to="seller")
+
+
+def test_a_ticket_about_a_seller_has_no_buyer_to_reply_to():
+    with pytest.raises(Refused):
+        post_message(seller_ticket(), AGENT, "agent", internal=False, now=at(24, 11), to="buyer")
+
+
 def test_a_later_agent_reply_keeps_the_time_of_the_first_response():
     t = post_message(ticket(), AGENT, "agent", internal=False, now=at(24, 11))
 
