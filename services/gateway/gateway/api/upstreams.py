@@ -81,7 +81,9 @@ class Upstreams:
                 # The path arrives decoded; ids may hold any character (control characters
                 # included), so it is encoded again for the service, which decodes it alike.
                 quote(request.url.path, safe="/"),
-                params=request.query_params,
+                # every value of a repeated parameter (`?status=open&status=escalated`), not
+                # only the last one a plain mapping would keep
+                params=request.query_params.multi_items(),
                 content=body,
                 headers=headers,
             )

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
-AMOUNT_ACTIONS = ("partial_refund", "credit")
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,6 @@ ORDER_ACTIONS = {
         ),
     )
 }
-RESOLUTIONS = ("refund", "partial_refund", "credit", "reship", "return", "rebook", "no_action")
 STANDINGS = ("good", "at_risk", "under_review", "suspended", "revoked")
 
 
@@ -167,23 +165,6 @@ def field_errors(fields: tuple[Field, ...], problem: dict[str, Any]) -> dict[str
         message = str(error.get("msg") or "Not accepted.")[:300]
         found.setdefault(name, message)
     return found
-
-
-def resolution_of(form: dict[str, str]) -> dict[str, Any] | str:
-    """The resolve form as the API's body, or what is wrong with it. No action is assumed:
-    the agent must choose one (an empty form used to mean a full refund)."""
-    action = form.get("action", "")
-    if action not in RESOLUTIONS:
-        return "Choose what to do: the resolution has no default."
-    body: dict[str, Any] = {"action": action, "note": form.get("note", "")}
-    amount = form.get("amount_minor", "").strip()
-    if amount:
-        if not WHOLE_NUMBER.fullmatch(amount) or int(amount) == 0:
-            return "The amount must be a positive whole number of minor units (cents)."
-        body["amount"] = {"amount_minor": int(amount), "currency": form.get("currency", "EUR")}
-    elif action in AMOUNT_ACTIONS:
-        return f"A {action.replace('_', ' ')} needs an amount."
-    return body
 
 
 def idempotency_key(form: dict[str, str]) -> str:
