@@ -106,19 +106,52 @@ def _cancelled(data: dict[str, Any], order: OrderParties) -> list[Intent]:
     return told
 
 
+# A resale event's ticket or hotel booking (#20): orders' events name the event (`event`), and
+# each step of the transfer has words of its own: who does what next, and until when the money
+# waits (source 02: keep the buyer in the loop, never in the dark).
+def _for_event(for_event: Audience, otherwise: Audience) -> Audience:
+    def audience(data: dict[str, Any], order: OrderParties) -> list[Intent]:
+        chosen = for_event if isinstance(data.get("event"), dict) else otherwise
+        return chosen(data, order)
+
+    return audience
+
+
+def _only_for_event(for_event: Audience) -> Audience:
+    return _for_event(for_event, lambda data, order: [])
+
+
+def _cancelled_or_event(data: dict[str, Any], order: OrderParties) -> list[Intent]:
+    """An event the operator cancelled: both sides told, the buyer whatever they chose."""
+    if data.get("reason") == "event_cancelled" and isinstance(data.get("event"), dict):
+        return _both(_to("buyer", "event_cancelled", must=True), _to("seller", "event_cancelled"))(
+            data, order
+        )
+    return _cancelled(data, order)
+
+
 CATALOGUE: dict[str, Audience] = {
     "marketplace.payment.authorized.v1": _both(
         _to("buyer", "order_confirmed"), _to("seller", "new_order")
     ),
     "marketplace.payment.authorization_failed.v1": _to("buyer", "payment_failed", must=True),
     "marketplace.payment.hold_lapsed.v1": _to("buyer", "hold_lapsed", must=True),
-    "marketplace.order.accepted.v1": _to("buyer", "order_accepted"),
+    "marketplace.order.accepted.v1": _for_event(
+        _to("buyer", "transfer_accepted"), _to("buyer", "order_accepted")
+    ),
     "marketplace.order.declined.v1": _to("buyer", "order_declined", must=True),
-    "marketplace.order.cancelled.v1": _cancelled,
+    "marketplace.order.cancelled.v1": _cancelled_or_event,
     "marketplace.order.seller_backed_out.v1": _to("buyer", "seller_backed_out", must=True),
-    "marketplace.order.shipped.v1": _to("buyer", "order_shipped"),
+    "marketplace.order.shipped.v1": _for_event(
+        _to("buyer", "transfer_done"), _to("buyer", "order_shipped")
+    ),
     "marketplace.order.shipment_overdue.v1": _both(
-        _to("buyer", "shipment_late"), _to("seller", "shipment_late")
+        _for_event(_to("buyer", "transfer_late"), _to("buyer", "shipment_late")),
+        _to("seller", "shipment_late"),
+    ),
+    "marketplace.order.transfer_confirmed.v1": _only_for_event(_to("buyer", "transfer_confirmed")),
+    "marketplace.order.event_postponed.v1": _only_for_event(
+        _to("buyer", "event_postponed", must=True)
     ),
     "marketplace.order.delivery_unconfirmed.v1": _to("buyer", "delivery_unconfirmed"),
     "marketplace.order.exchange_overdue.v1": _both(

@@ -130,6 +130,8 @@ async def on_order_placed(
             # What people read: the item, never the order's id ("the item" if not told).
             "title": event.title or "the item",
             "handling_days": event.handling_days,
+            # A resale event's ticket or booking: whose name it is put in (#20).
+            "recipient_name": event.recipient_name,
         },
     )
     parked = await uow.parked.take(event.order_id)
