@@ -50,7 +50,11 @@ def signed_flash(request: Request, session: Session, kind: str) -> str | None:
 
 
 def back(
-    session: Session, to: str, answer: httpx.Response | None = None, done: str = "Done."
+    session: Session,
+    to: str,
+    answer: httpx.Response | None = None,
+    done: str = "Done.",
+    query: dict[str, str] | None = None,
 ) -> RedirectResponse:
     """Post/redirect/get: back to the page, with the API's verdict to show there (signed for
     this session, so only the portal can choose what a page says)."""
@@ -60,8 +64,8 @@ def back(
         kind, text = "error", str(message)[:FLASH_MAX_CHARS]
     else:
         kind, text = "notice", done
-    query = urlencode({kind: text, "sig": flash_signature(session.session_id, kind, text)})
-    return RedirectResponse(f"{to}?{query}", status_code=303)
+    flash = {kind: text, "sig": flash_signature(session.session_id, kind, text)}
+    return RedirectResponse(f"{to}?{urlencode((query or {}) | flash)}", status_code=303)
 
 
 def api_refusal(answer: httpx.Response, what: str, session: Session) -> HTMLResponse:
@@ -79,9 +83,15 @@ def api_refusal(answer: httpx.Response, what: str, session: Session) -> HTMLResp
     )
 
 
-def refused(session: Session, to: str, detail: str, status: int = 422) -> RedirectResponse:
+def refused(
+    session: Session,
+    to: str,
+    detail: str,
+    status: int = 422,
+    query: dict[str, str] | None = None,
+) -> RedirectResponse:
     """Back to the page with a refusal the portal itself made (bad form input)."""
-    return back(session, to, httpx.Response(status, json={"detail": detail}))
+    return back(session, to, httpx.Response(status, json={"detail": detail}), query=query)
 
 
 def to_sign_in(error: str | None = None, next_page: str | None = None) -> RedirectResponse:

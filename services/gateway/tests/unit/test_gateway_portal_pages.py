@@ -253,6 +253,43 @@ def every_page() -> dict[str, dict[str, Any]]:
             "currency": HOSTILE,
             "cap": 1,
         },
+        "confirm.html": common
+        | {
+            "heading": HOSTILE,
+            "consequence": HOSTILE,
+            "fields": {HOSTILE: HOSTILE},
+            "key": HOSTILE,
+            "action": HOSTILE,
+            "yes": HOSTILE,
+            "back_to": HOSTILE,
+        },
+        "ops_payouts.html": common
+        | {
+            "made": [
+                {
+                    "seller_id": HOSTILE,
+                    "amount": {"amount_minor": 1, "currency": HOSTILE},
+                    "status": HOSTILE,
+                    "failure": HOSTILE,
+                    "order_ids": [HOSTILE],
+                }
+            ]
+        },
+        "ops_events.html": common
+        | {
+            "event": {
+                "id": HOSTILE,
+                "name": HOSTILE,
+                "venue": HOSTILE,
+                "kind": HOSTILE,
+                "status": HOSTILE,
+                "local_starts_at": HOSTILE,
+                "local_ends_at": HOSTILE,
+                "cancel_reason": HOSTILE,
+                "listings": [],
+            },
+            "kinds": {HOSTILE: HOSTILE},
+        },
         "ticket_confirm.html": common
         | {
             "ticket": ticket,

@@ -6,6 +6,7 @@ from gateway.portal.routes import (
     account,
     missing,
     operations,
+    operator,
     orders,
     payouts,
     standards,
@@ -13,5 +14,14 @@ from gateway.portal.routes import (
 )
 
 router = APIRouter()
-for area in (account, orders, payouts, standards, tickets, operations, missing):  # missing last
+for area in (
+    account,
+    orders,
+    payouts,
+    standards,
+    tickets,
+    operator,
+    operations,
+    missing,
+):  # missing last
     router.include_router(area.router)

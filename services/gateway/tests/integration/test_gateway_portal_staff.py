@@ -1,7 +1,8 @@
-"""The agent's workspace on the in-process gateway, with support and orders stood in for by
-one app that answers what the pages read and records what they send: the queue's views ask
-support for their statuses, a reply goes to one party or is a note, and a resolution reaches
-support only from its confirmation step, in minor units, never above what can be refunded."""
+"""The agent's and the operators' pages on the in-process gateway, with the services stood in
+for by one app that answers what the pages read and records what they send: the queue's views
+ask support for their statuses, a reply goes to one party or is a note, and a resolution
+reaches support only from its confirmation step, in minor units, never above what can be
+refunded; a payout run and an event's cancellation only from theirs."""
 
 import json
 import re
@@ -52,6 +53,25 @@ ORDER = {
 }
 
 
+PAYOUT = {
+    "id": "po_1",
+    "seller_id": "usr_s",
+    "amount": {"amount_minor": 7190, "currency": "EUR"},
+    "status": "paid",
+    "order_ids": ["ord_1"],
+}
+EVENT = {
+    "id": "evt_1",
+    "name": "Cup final",
+    "venue": "Wembley",
+    "kind": "ticket",
+    "status": "scheduled",
+    "local_starts_at": "2027-05-20T19:45:00+01:00",
+    "local_ends_at": "2027-05-20T22:00:00+01:00",
+    "listings": [],
+}
+
+
 class Behind:
     """Support and orders as the portal sees them: fixed answers, recorded requests."""
 
@@ -69,6 +89,12 @@ class Behind:
                 return JSONResponse({"items": [TICKET]})
             if path.startswith("orders/ord_1"):
                 return JSONResponse(ORDER)
+            if path == "ops/payouts/run":
+                return JSONResponse({"payouts": [PAYOUT], "paid": 1})
+            if path.startswith("events/evt_1"):
+                return JSONResponse(EVENT)
+            if path == "events":
+                return JSONResponse(EVENT, status_code=201)
             return JSONResponse({"items": []})
 
     def posted(self) -> list[tuple[str, Any]]:
@@ -81,7 +107,7 @@ def behind():
 
 
 @pytest.fixture
-async def agent_browser(gateway, db, clock, behind):
+async def portal_app(gateway, db, clock, behind):
     for name, client in list(gateway.upstreams.clients.items()):
         await client.aclose()
         gateway.upstreams.clients[name] = httpx.AsyncClient(
@@ -92,17 +118,37 @@ async def agent_browser(gateway, db, clock, behind):
     api.install(app, gateway)
     install(app, db, clock=clock)
     app.add_middleware(SecurityHeaders)
+    return app
+
+
+async def signed_in(app: FastAPI, role: str) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as browser:
+    browser = httpx.AsyncClient(transport=transport, base_url="http://gateway")
+    token = OPERATOR_TOKEN
+    if role != "operator":
         made = await browser.post(
             "/v1/principals",
-            json={"role": "agent", "name": "Ann Agent", "email": "ann@example.com"},
+            json={"role": role, "name": "Ann Agent", "email": "ann@example.com"},
             headers=bearer(OPERATOR_TOKEN),
         )
-        form = await browser.get("/portal/sign-in")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-        await browser.post("/portal/sign-in", data={"token": made.json()["token"], "csrf": csrf})
-        yield browser
+        token = made.json()["token"]
+    form = await browser.get("/portal/sign-in")
+    await browser.post("/portal/sign-in", data={"token": token, "csrf": csrf_of(form)})
+    return browser
+
+
+@pytest.fixture
+async def agent_browser(portal_app):
+    browser = await signed_in(portal_app, "agent")
+    yield browser
+    await browser.aclose()
+
+
+@pytest.fixture
+async def operator_browser(portal_app):
+    browser = await signed_in(portal_app, "operator")
+    yield browser
+    await browser.aclose()
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -180,3 +226,59 @@ async def test_a_resolution_is_sent_only_once_confirmed_in_minor_units_and_cappe
             },
         )
     ]
+
+
+async def test_a_payout_run_is_sent_only_once_confirmed_and_shows_what_it_paid(
+    operator_browser, behind
+):
+    page = await operator_browser.get("/portal/ops/payouts")
+    assert page.status_code == 200 and "Run a payout now" in page.text
+    form = {"csrf": csrf_of(page), "idempotency_key": "run-1"}
+    review = await operator_browser.post("/portal/ops/payouts/run", data=form)
+    assert review.status_code == 200 and "cannot be called back" in review.text
+    assert behind.posted() == []
+    ran = await operator_browser.post("/portal/ops/payouts/run", data=form | {"confirmed": "yes"})
+    assert ran.status_code == 200 and "The run paid 1 payout: 71.90 EUR." in ran.text
+    assert behind.posted() == [("/v1/ops/payouts/run", {})]
+
+
+async def test_an_event_is_created_and_cancelled_only_once_confirmed(operator_browser, behind):
+    page = await operator_browser.get("/portal/ops/events")
+    form = {"csrf": csrf_of(page), "idempotency_key": "e-1"}
+    made = await operator_browser.post(
+        "/portal/ops/events/new",
+        data=form
+        | {
+            "name": "Cup final",
+            "venue": "Wembley",
+            "kind": "ticket",
+            "starts_at": "2027-05-20T19:45",
+            "ends_at": "2027-05-20T22:00",
+            "offset": "+01:00",
+        },
+    )
+    assert made.status_code == 303 and made.headers["location"].startswith(
+        "/portal/ops/events?id=evt_1&notice=Event+created"
+    )
+    shown = await operator_browser.get("/portal/ops/events", params={"id": "evt_1"})
+    assert "Cup final" in shown.text and "2027-05-20 19:45:00+01:00" in shown.text
+    review = await operator_browser.post(
+        "/portal/ops/events/evt_1/cancel", data=form | {"reason": "Storm"}
+    )
+    assert (
+        review.status_code == 200 and "Every open order for Cup final is cancelled" in review.text
+    )
+    done = await operator_browser.post(
+        "/portal/ops/events/evt_1/cancel",
+        data=form | {"reason": "Storm", "confirmed": "yes", "idempotency_key": "e-2"},
+    )
+    assert done.status_code == 303
+    assert [p for p, _ in behind.posted()] == ["/v1/events", "/v1/events/evt_1/cancel"]
+    assert behind.posted()[0][1]["starts_at"] == "2027-05-20T19:45:00+01:00"
+    assert behind.posted()[1][1] == {"reason": "Storm"}
+
+
+async def test_operator_pages_are_for_operators(agent_browser):
+    for path in ("/portal/ops/payouts", "/portal/ops/events"):
+        refused = await agent_browser.get(path)
+        assert refused.status_code == 403 and "for operators" in refused.text
