@@ -19,7 +19,7 @@ import asyncio
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast, overload
 
@@ -44,11 +44,12 @@ from servicekit.messaging import failpoints, migrations
 from servicekit.messaging.broker import make_broker
 from servicekit.messaging.consumer import BatchProcessor, EventRouter, subscribe
 from servicekit.messaging.db import make_engine
+from servicekit.messaging.inbox_pruning import InboxPruner
 from servicekit.messaging.metrics import CONSUMER_LAG
 from servicekit.messaging.relay import OutboxRelay, make_producer
 from servicekit.messaging.uow import Database, UnitOfWork
 from servicekit.messaging.worker import BackgroundWorker
-from servicekit.operations import ops
+from servicekit.operations import ops, topology
 
 log = structlog.get_logger(__name__)
 U = TypeVar("U", bound=UnitOfWork)
@@ -160,6 +161,14 @@ class ServiceRuntime(Generic[U]):
         )
         self._consuming = True
         self._consumed_topics = sorted(router.topics)
+        # Event ids are remembered while their events can come back, then pruned.
+        try:
+            keep = topology.inbox_keep(self.name)
+        except FileNotFoundError:
+            log.warning("no topics file: the inbox is never pruned", path=topology.TOPICS_FILE)
+            keep = {}
+        every = timedelta(seconds=self.settings.inbox_prune_every_seconds)
+        self.timers.add("prune-inbox", InboxPruner(self.engine, keep, every=every))
 
     async def start(self) -> None:
         configure_logging(self.name, level=self.settings.log_level, fmt=self.settings.log_format)

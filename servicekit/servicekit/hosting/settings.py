@@ -85,6 +85,13 @@ class KitSettings(KafkaConnectionSettings):
     timer_interval_seconds: float = Field(
         1.0, gt=0, validation_alias=env_names("TIMER_INTERVAL_SECONDS")
     )
+    inbox_prune_every_seconds: float = Field(
+        3600,
+        gt=0,
+        validation_alias=env_names("INBOX_PRUNE_EVERY_SECONDS"),
+        description="How often the inbox is pruned of event ids older than their topic keeps "
+        "them (its retention, or its dead letters', whichever is longer; deploy/topics.yaml)",
+    )
     internal_token: str = Field(
         "",
         validation_alias=env_names("MARKETPLACE_INTERNAL_TOKEN"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -75,3 +76,23 @@ def consumer_groups(path: Path = TOPICS_FILE) -> dict[str, list[str]]:
         for group in spec.consumers:
             groups.setdefault(group, []).append(spec.name)
     return groups
+
+
+def inbox_keep(group: str, path: Path = TOPICS_FILE) -> dict[str, timedelta | None]:
+    """How long `group`'s inbox must remember an event of each topic it reads: while the topic
+    may still deliver it (its retention) and while a dead letter of it may be replayed (the
+    group's dead-letter topic's retention), whichever is longer; None: for ever (retention
+    -1). The rows are pruned after that (`servicekit.messaging.inbox_pruning`)."""
+    specs = {spec.name: spec for spec in load(path)}
+
+    def retention(name: str) -> timedelta | None:
+        spec = specs.get(name)
+        kept = int(spec.config["retention.ms"]) if spec is not None else -1
+        return None if kept < 0 else timedelta(milliseconds=kept)
+
+    keep: dict[str, timedelta | None] = {}
+    for spec in specs.values():
+        if group in spec.consumers:
+            spans = [retention(spec.name), retention(f"{spec.name}.{group}.dlq")]
+            keep[spec.name] = None if None in spans else max(s for s in spans if s is not None)
+    return keep

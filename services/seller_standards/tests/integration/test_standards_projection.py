@@ -1,6 +1,7 @@
 """The order-facts projection rebuilt from the events on the real broker: after a fault in
 the facts, `marketplace replay-projection seller_standards.order_facts` puts back exactly what
-the events say, and refuses, changing nothing, when the topics no longer hold them all."""
+the events say, and refuses, changing nothing, when the topics no longer hold them all (until
+the inbox job has forgotten what the topics' retention removed)."""
 
 from datetime import timedelta
 
@@ -12,7 +13,8 @@ from seller_standards.db import seller_orders
 from seller_standards.projections import order_facts_projection
 from servicekit.messaging.consumer import BatchProcessor
 from servicekit.messaging.db import inbox
-from servicekit.operations import cli
+from servicekit.messaging.inbox_pruning import InboxPruner
+from servicekit.operations import cli, topology
 from servicekit.operations.projections import HistoryIncomplete, rebuild
 from servicekit.testing import publish, read_topic
 
@@ -63,7 +65,7 @@ async def test_a_rebuild_puts_back_the_facts_the_events_say(ctx, engine, clock, 
 
 
 async def test_a_rebuild_refuses_when_the_topics_lost_events_it_was_built_from(
-    ctx, engine, kafka_bootstrap
+    ctx, engine, clock, kafka_bootstrap
 ):
     order_ids = await handled_history(ctx, kafka_bootstrap, late=0, on_time=1)
     before = await facts_of(engine, order_ids)
@@ -73,12 +75,19 @@ async def test_a_rebuild_refuses_when_the_topics_lost_events_it_was_built_from(
                 event_id="evt-expired",
                 event_type="marketplace.order.placed.v1",
                 topic="orders.events",
-                handled_at=NOW - timedelta(days=30),
+                handled_at=NOW - timedelta(days=131),
             )
         )
 
     with pytest.raises(HistoryIncomplete, match="1 handled event"):
         await rebuild(order_facts_projection(ctx, kafka_bootstrap))
+    assert await facts_of(engine, order_ids) == before
+
+    # The service's inbox job forgets what the topics no longer hold (130 days), so a
+    # service that has run longer than that can still rebuild.
+    await InboxPruner(engine, topology.inbox_keep("seller_standards"))(clock.now())
+    result = await rebuild(order_facts_projection(ctx, kafka_bootstrap))
+    assert result.rows_after == {"seller_orders": result.rows_before["seller_orders"]}
     assert await facts_of(engine, order_ids) == before
 
 
