@@ -139,3 +139,28 @@ def test_marketplace_create_topics_creates_what_the_file_declares_once(
 
     assert cli.main([*command, "--file", str(topics_file)]) == 0
     assert "0 topic(s) created" in capsys.readouterr().out
+
+
+async def test_listing_dead_letters_reads_only_the_topics_that_hold_some(
+    kafka_bootstrap, monkeypatch
+):
+    """Reading a topic ends with a quiet spell on the broker, an empty one as long as a full
+    one: the operator's listing (the gateway's GET /v1/ops/dead-letters) took a second with
+    the platform's sixteen dead-letter topics nearly all empty."""
+    origin = await fresh_topic(kafka_bootstrap, partitions=1)
+    empty, holding = f"{origin}.orders.dlq", f"{origin}.payments.dlq"
+    await ensure_topics(kafka_bootstrap, {empty: 1, holding: 1})
+    await produce(kafka_bootstrap, holding, [("ord_dead", envelope("ord_dead"), {})])
+    read = []
+    reading = ops.read
+
+    def counted(bootstrap, topic, **options):
+        read.append(topic)
+        return reading(bootstrap, topic, **options)
+
+    monkeypatch.setattr(ops, "read", counted)
+
+    letters = [d for d in await ops.dead_letters(kafka_bootstrap) if d.topic in (empty, holding)]
+
+    assert [d.id for d in letters] == [f"{holding}:0:0"]
+    assert holding in read and empty not in read
