@@ -224,7 +224,7 @@ def test_bad_input_in_the_resolve_form_is_a_message_and_moves_no_money(
         page = eventually(
             lambda: (p := browser.get(f"/portal/tickets/{ticket['id']}")).status_code == 200 and p
         )
-        form = {"csrf": csrf_of(page), "amount_minor": amount, "note": "", "currency": "EUR"}
+        form = {"csrf": csrf_of(page), "amount": amount, "note": ""}
         if amount:
             form["action"] = "credit"  # an empty form chooses nothing, not a refund
         answer = browser.post(f"/portal/tickets/{ticket['id']}/resolve", data=form)

@@ -282,3 +282,16 @@ async def test_operator_pages_are_for_operators(agent_browser):
     for path in ("/portal/ops/payouts", "/portal/ops/events"):
         refused = await agent_browser.get(path)
         assert refused.status_code == 403 and "for operators" in refused.text
+
+
+async def test_a_replay_and_a_standing_decision_are_sent_only_once_confirmed(
+    operator_browser, behind
+):
+    page = await operator_browser.get("/portal/notifications")
+    form = {"csrf": csrf_of(page), "letter_id": "dl_1", "idempotency_key": "r-1"}
+    review = await operator_browser.post("/portal/ops/replay", data=form)
+    assert review.status_code == 200 and "delivered again" in review.text
+    standing = {"csrf": csrf_of(page), "seller_id": "usr_s", "standing": "suspended", "reason": "x"}
+    review = await operator_browser.post("/portal/ops/standing", data=standing)
+    assert review.status_code == 200 and "cannot sell" in review.text
+    assert behind.posted() == []  # (a replay itself goes to the broker, which is not here)

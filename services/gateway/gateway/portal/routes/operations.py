@@ -1,5 +1,6 @@
 """The operators' page: consumer lag and dead letters, and their actions (replay a dead letter,
-set a seller's standing, exempt a seller for a period)."""
+set a seller's standing, exempt a seller for a period). A replay and a standing decision are
+sent only from a confirmation step that says what they will do."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.responses import Response
 
 from gateway.portal.forms import STANDINGS, utc
 from gateway.portal.responses import back, page
+from gateway.portal.routes.operator import confirm
 from gateway.portal.settings import PORTAL
 from gateway.portal.signed_in import FormDep, PortalDep, SessionDep, answer_json
 from gateway.portal.views import lag_rows, plain_page
@@ -35,10 +37,36 @@ async def ops(request: Request, portal: PortalDep, session: SessionDep) -> Respo
     )
 
 
+CONSEQUENCES = {
+    "replay": (
+        "Replay this dead letter?",
+        "The event is delivered again to its consumer group, which acts on it now as if it "
+        "had just arrived (consumers ignore what they have already handled).",
+    ),
+    "standing": (
+        "Set this seller's standing?",
+        "The standing applies at once, whatever the metrics say: a suspended or revoked seller "
+        "cannot sell, and the seller is told.",
+    ),
+}
+
+
 @router.post("/ops/{step}", response_model=None)
 async def ops_action(
     request: Request, step: str, portal: PortalDep, session: SessionDep, form: FormDep
 ) -> Response:
+    if step in CONSEQUENCES and form.get("confirmed") != "yes":
+        heading, consequence = CONSEQUENCES[step]
+        return confirm(
+            request,
+            session,
+            form,
+            heading=heading,
+            consequence=consequence,
+            action=f"{PORTAL}/ops/{step}",
+            yes="Yes, " + heading.split(" ", 1)[0].lower() + " it",
+            back_to=f"{PORTAL}/ops",
+        )
     async with portal.api(session.token, request) as api:
         if step == "replay":
             answer = await api.post(
