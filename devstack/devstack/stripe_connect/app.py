@@ -31,6 +31,7 @@ _NO_KEY = {
 }
 _ALL_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
 _CONFIRMED = ("requires_capture", "succeeded", "processing")
+_TEST_SHORTHAND = "pm_card_"  # Stripe's test cards by name (`pm_card_visa`)
 _HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
 
 
@@ -125,6 +126,17 @@ def create_app(
         Stripe's rule on reusing a card: a PaymentMethod confirmed once without a Customer may
         not be used again. The rest is localstripe's."""
         pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+        method = decode_form(pairs).get("payment_method")
+        if isinstance(method, str) and method.startswith(_TEST_SHORTHAND):
+            # Stripe makes a PaymentMethod of its own from a test shorthand (`pm_card_visa`):
+            # the intent holds that one, and only it can be reused later.
+            made = await forwarder.get(
+                f"/v1/payment_methods/{method}",
+                headers={"authorization": request.headers.get("authorization", "")},
+            )
+            if made.status_code == 200:
+                real = made.json()["id"]
+                pairs = [(k, real if k == "payment_method" else v) for k, v in pairs]
         params = decode_form(pairs)
         usage = params.get("setup_future_usage")
         method, customer = params.get("payment_method"), params.get("customer")

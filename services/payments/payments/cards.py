@@ -323,7 +323,14 @@ def _declined(error: stripe.CardError) -> CardOutcome:
 def _authorization_outcome(intent: stripe.PaymentIntent) -> CardOutcome:
     customer = _id_of(getattr(intent, "customer", None))
     if intent.status in HELD:
-        return CardOutcome(succeeded=True, payment_intent_id=intent.id, customer_id=customer)
+        # The intent's own PaymentMethod id is what a renewal reuses off-session.
+        method = _id_of(getattr(intent, "payment_method", None))
+        return CardOutcome(
+            succeeded=True,
+            payment_intent_id=intent.id,
+            customer_id=customer,
+            payment_method_id=method,
+        )
     next_action = getattr(intent, "next_action", None)
     if intent.status == "requires_action" and next_action:
         # 3-D Secure: the buyer must act in the client. Not a decline (an off-session renewal

@@ -144,8 +144,12 @@ async def _authenticated(
     operation = await uow.operations.get(payment.operation_id(domain.OperationKind.AUTHORIZE))
     if operation is None:
         return
+    method = intent.get("payment_method")
     outcome = domain.CardOutcome(
-        succeeded=True, payment_intent_id=intent_id, customer_id=payment.customer_id
+        succeeded=True,
+        payment_intent_id=intent_id,
+        customer_id=payment.customer_id,
+        payment_method_id=method if isinstance(method, str) else None,
     )
     finished = operation.finished(outcome, now)
     await uow.operations.save(finished, was=operation.state)

@@ -39,6 +39,7 @@ from orders.domain.errors import (
     NotFound,
     TransitionRefused,
 )
+from orders.domain.holds import record_authorization_renewed, record_hold_lapsed
 from orders.domain.lifecycle import (
     accept,
     cancel,
@@ -101,8 +102,6 @@ from orders.domain.payment_facts import (
     VoidOutcome,
     record_authorization,
     record_authorization_failure,
-    record_authorization_renewed,
-    record_hold_lapsed,
     record_payment,
     record_refund,
     record_void,

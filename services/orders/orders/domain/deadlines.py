@@ -23,13 +23,17 @@ from orders.domain.errors import DomainError
 from orders.domain.order import Order, OrderRules
 from orders.domain.outcome import Outcome, cancelled, event_facts, order_fact
 from orders.domain.resale import cancel_not_transferred, event_cap, release_at
-from orders.domain.state_machine import Action, Actor, Fulfilment, Status
+from orders.domain.state_machine import Action, Actor, Fulfilment, PaymentState, Status
 from orders.domain.tracker import dated
 from servicekit.domain.calendar import BusinessCalendar
 
 # Why an order was cancelled when a deadline passed (`cancel_reason`, OrderCancelled.reason).
 PAYMENT_NOT_COMPLETED = "payment_not_completed"
 SHIPMENT_WINDOW_MISSED = "shipment_window_missed"  # counted against the seller
+HOLD_NOT_REPLACED = "payment_hold_lapsed"  # the buyer gave no new card: not the seller's
+# Where a lapsed hold makes the order wait for the buyer's new card (before shipment): its
+# deadline is the lapsed hold's expiry, and the seller's clock waits (`payment_facts`).
+WAITING_FOR_A_CARD = (Status.AWAITING_SELLER, Status.ACCEPTED)
 
 ONE_DAY = timedelta(days=1)
 LATEST = datetime.max.replace(tzinfo=UTC)
@@ -165,6 +169,8 @@ def scheduled(
     if order.status is before.status:
         return outcome
     deadline = deadline_on_entering(order, at, rules, calendar)
+    if order.payment_state is PaymentState.HOLD_LAPSED and order.status in WAITING_FOR_A_CARD:
+        deadline = before.act_by  # accepted while the card lapsed: still the buyer's deadline
     return replace(outcome, order=replace(order, act_by=deadline))
 
 
@@ -192,6 +198,8 @@ def act_on_deadline(
     """`order`'s deadline passed with nobody having acted: what follows, by its status."""
     if order.act_by is None or order.act_by > now:
         raise DomainError("not-due", "Nothing is due on this order now")
+    if order.payment_state is PaymentState.HOLD_LAPSED and order.status in WAITING_FOR_A_CARD:
+        return cancel_lapsed_hold(order, now)
     match order.status:
         case Status.PLACED:
             return expire_payment(order, now)
@@ -238,6 +246,20 @@ def expire_payment(order: Order, at: datetime) -> Outcome:
         "cancelled and nothing was charged",
     )
     events = (cancelled(order, PAYMENT_NOT_COMPLETED, "system", at),)
+    return Outcome(order, events, stock_back=True)
+
+
+def cancel_lapsed_hold(order: Order, at: datetime) -> Outcome:
+    """The hold on the buyer's card lapsed and they gave no other card by its expiry:
+    cancelled, nothing charged, and not counted against the seller, who could not ship."""
+    order = order.apply(Action.HOLD_NOT_REPLACED, Actor.SYSTEM, at, cancel_reason=HOLD_NOT_REPLACED)
+    order = order.noting(
+        at,
+        "cancelled",
+        "The buyer gave no other card after the hold on theirs could not be renewed; the "
+        "order is cancelled and nothing was charged",
+    )
+    events = (cancelled(order, HOLD_NOT_REPLACED, "system", at),)
     return Outcome(order, events, stock_back=True)
 
 

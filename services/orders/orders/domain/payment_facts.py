@@ -76,40 +76,6 @@ def record_payment(order: Order, state: PaymentState, at: datetime, **amounts: M
     return Outcome(changed.noting(at, f"payment_{state.value}", labels[state]))
 
 
-def record_hold_lapsed(order: Order, at: datetime) -> Outcome:
-    """Payments could not renew the hold on the buyer's card: until the buyer gives another
-    card the order cannot ship (`Order._condition_holds`). Only a hold still held lapses: an
-    order that shipped, ended or lapsed already is left as it is."""
-    if order.payment_state is not PaymentState.AUTHORIZED or order.shipped_at is not None:
-        return Outcome(order)
-    lapsed = replace(order, payment_state=PaymentState.HOLD_LAPSED, updated_at=at)
-    return Outcome(
-        lapsed.noting(
-            at,
-            "payment_hold_lapsed",
-            "The hold on the buyer's card could not be renewed; waiting for the buyer to give "
-            "another card before the order can ship",
-        )
-    )
-
-
-def record_authorization_renewed(order: Order, amount: Money, at: datetime) -> Outcome:
-    """A new hold replaced the old one. After a lapse it is the buyer's new card, and the
-    seller may ship again; a routine renewal changes nothing the order shows."""
-    if order.payment_state is not PaymentState.HOLD_LAPSED:
-        return Outcome(order)
-    renewed = replace(
-        order, payment_state=PaymentState.AUTHORIZED, authorized=amount, updated_at=at
-    )
-    return Outcome(
-        renewed.noting(
-            at,
-            "payment_authorization_renewed",
-            f"The buyer's new card is authorized for {amount.display()}; the order can ship",
-        )
-    )
-
-
 class VoidOutcome(StrEnum):
     RECORDED = "recorded"  # the payment fact only: orders' own ending, or after shipment
     CANCELLED = "cancelled"  # the order was still open: it ends here

@@ -99,6 +99,7 @@ class Action(StrEnum):
     # Deadlines passing with nobody having acted (`deadlines.act_on_deadline`).
     PAYMENT_WINDOW_MISSED = "payment_window_missed"
     SHIPMENT_WINDOW_MISSED = "shipment_window_missed"
+    HOLD_NOT_REPLACED = "hold_not_replaced"  # a lapsed hold's expiry passed, no new card
     REDELIVERY_WINDOW_MISSED = "redelivery_window_missed"
     RETURN_UNCONFIRMED = "return_unconfirmed"
     REPLACEMENT_NOT_SHIPPED = "replacement_not_shipped"
@@ -137,6 +138,7 @@ BUYER, SELLER, CARRIER, SYSTEM = Actor.BUYER, Actor.SELLER, Actor.CARRIER, Actor
 AGENT = Actor.AGENT
 _BEFORE_SHIPMENT = (S.PLACED, S.AWAITING_SELLER, S.ACCEPTED)
 _IN_TRANSIT = (S.SHIPPED, S.DELIVERY_FAILED)
+_WAITING_FOR_A_CARD = (S.AWAITING_SELLER, S.ACCEPTED)  # a lapsed hold waits there
 # Where support's resolutions apply (support keeps the same lists: `domain/possible.py`).
 RESHIPPABLE = (S.DISPUTED, S.RETURNED_TO_SENDER, S.DELIVERY_FAILED)
 RETURNABLE = (S.DISPUTED, S.DELIVERED, S.COMPLETED)
@@ -165,6 +167,8 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.ACCEPTED, A.DECLINE): _t(S.CANCELLED, SELLER),
     # Not shipped by ship-by and its grace: cancelled, counted against the seller.
     (S.ACCEPTED, A.SHIPMENT_WINDOW_MISSED): _t(S.CANCELLED, SYSTEM),
+    # The buyer's card lapsed and no other came by its expiry: cancelled, not the seller's.
+    **{(status, A.HOLD_NOT_REPLACED): _t(S.CANCELLED, SYSTEM) for status in _WAITING_FOR_A_CARD},
     **{(status, A.CANCEL): _t(S.CANCELLED, BUYER) for status in _BEFORE_SHIPMENT},
     # A resale event's ticket after a postponement, until the new start (`Order` checks).
     (S.SHIPPED, A.CANCEL): _t(S.CANCELLED, BUYER),

@@ -56,11 +56,10 @@ PAYMENT_FACTS: dict[type[Event], PaymentFact] = {
     PaymentAuthorizationFailed: lambda order, event, now: domain.record_authorization_failure(
         order, event.reason, now
     ),
-    # The hold could not be renewed: the order cannot ship until the buyer's new card.
-    PaymentHoldLapsed: lambda order, event, now: domain.record_hold_lapsed(order, now),
-    # A new hold (after a lapse, the buyer's new card): the seller may ship again.
-    PaymentAuthorizationRenewed: lambda order, event, now: domain.record_authorization_renewed(
-        order, event.amount, now
+    # The hold could not be renewed: the order cannot ship until the buyer's new card, which
+    # must come by the lapsed hold's expiry.
+    PaymentHoldLapsed: lambda order, event, now: domain.record_hold_lapsed(
+        order, now, event.expires_at
     ),
     PaymentCaptured: lambda order, event, now: domain.record_payment(
         order, PaymentState.CAPTURED, now, captured=event.amount
@@ -86,6 +85,22 @@ async def on_payment_fact(ctx: OrdersContext, received: Received[Any], uow: Orde
     event, now = received.event, ctx.clock.now()
     fact = PAYMENT_FACTS[type(event)]
     await _on_order(ctx, uow, event.order_id, lambda order: fact(order, event, now))
+
+
+async def on_authorization_renewed(
+    ctx: OrdersContext, received: Received[PaymentAuthorizationRenewed], uow: OrdersUnit
+) -> None:
+    """A new hold (after a lapse, the buyer's new card): the seller may ship again, their
+    dates moved by the time the card was lapsed (the rules and calendar say the deadline)."""
+    event, now = received.event, ctx.clock.now()
+    await _on_order(
+        ctx,
+        uow,
+        event.order_id,
+        lambda order: domain.record_authorization_renewed(
+            order, event.amount, now, ctx.rules, ctx.calendar
+        ),
+    )
 
 
 async def on_standing_changed(
@@ -161,6 +176,7 @@ def event_router(ctx: OrdersContext) -> EventRouter[OrdersUnit]:
     router = EventRouter[OrdersUnit]()
     for event_type in PAYMENT_FACTS:
         router.add(event_type, partial(on_payment_fact, ctx))
+    router.add(PaymentAuthorizationRenewed, partial(on_authorization_renewed, ctx))
     router.add(SellerStandingChanged, partial(on_standing_changed, ctx))
     router.add(TicketOpened, partial(on_ticket_opened, ctx))
     router.add(TicketEscalated, partial(on_ticket_escalated, ctx))

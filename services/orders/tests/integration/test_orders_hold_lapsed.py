@@ -19,6 +19,7 @@ from servicekit.hosting.http import install_problem_handlers
 from orders_service_test_helpers import (
     SELLER,
     THREE_PL,
+    data,
     emitting,
     order_through,
     received,
@@ -207,3 +208,24 @@ async def test_a_warehouse_order_on_a_lapsed_hold_is_not_the_3pls_to_ship(ctx, a
 
     view = (await call(app, THREE_PL, "GET", f"/v1/orders/{order.id}")).json()
     assert "ship" not in view["allowed_actions"]
+
+
+async def test_no_new_card_by_the_lapsed_holds_expiry_cancels_it_not_against_the_seller(
+    ctx, engine
+):
+    _, order = await order_through(ctx, Status.ACCEPTED)
+    lapse = hold_lapsed(order, ctx.clock.now())
+    await handle(ctx, lapse)
+    assert (await stored_order(ctx, order.id)).act_by == lapse.expires_at
+
+    fired, rows = await emitting(
+        engine, handlers.act_on_deadlines(ctx, lapse.expires_at + timedelta(minutes=1))
+    )
+
+    assert fired == 1
+    cancelled = await stored_order(ctx, order.id)
+    assert (cancelled.status, cancelled.cancel_reason) == (Status.CANCELLED, "payment_hold_lapsed")
+    [row] = rows
+    assert row.event_type.endswith("order.cancelled.v1")
+    told = data(row)
+    assert (told["reason"], told["cancelled_by"]) == ("payment_hold_lapsed", "system")

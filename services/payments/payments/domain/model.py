@@ -62,6 +62,9 @@ class CardOutcome:
     decline_code: str | None = None
     customer_id: str | None = None  # the Stripe Customer the card is kept on
     next_action: str | None = None  # JSON: the card asks the buyer (`requires_action`)
+    # The card the intent holds, as Stripe names it (`pm_...`): a test shorthand such as
+    # `pm_card_visa` given at checkout becomes a PaymentMethod of its own at Stripe.
+    payment_method_id: str | None = None
 
     @property
     def requires_action(self) -> bool:

@@ -227,3 +227,28 @@ async def test_an_order_cancelled_while_waiting_for_3ds_cancels_the_intent(ctx):
     assert (await stored_payment(ctx, order_id)).state is PaymentState.VOIDED
     intent = await ctx.cards.client.v1.payment_intents.retrieve_async(waiting.payment_intent_id)
     assert intent.status == "canceled"
+
+
+async def test_a_renewal_reuses_the_card_the_intent_holds_not_the_checkout_shorthand(
+    ctx, clock, stripe_connect_base
+):
+    # Checkout may name a card by a test shorthand (pm_card_visa): Stripe makes a PaymentMethod
+    # of its own from it, and only that one is on the order's Customer for an off-session reuse.
+    order_id = new_order_id()
+    await deliver(ctx, placed(order_id, payment_method="pm_card_visa"))
+    await settle(ctx)
+    first = await stored_payment(ctx, order_id)
+    intent = await ctx.cards.client.v1.payment_intents.retrieve_async(first.payment_intent_id)
+    held = intent.payment_method if isinstance(intent.payment_method, str) else None
+    assert held and held != "pm_card_visa"
+    assert first.payment_method == held
+
+    later = NOW + timedelta(days=6, hours=1)
+    clock.set(later)
+    assert await renew_expiring_authorizations(ctx, later) == 1
+    await settle(ctx)
+
+    renewed = await stored_payment(ctx, order_id)
+    assert renewed.state is PaymentState.AUTHORIZED
+    asked = await _asked(stripe_connect_base, renewed.payment_intent_id)
+    assert asked["payment_method"] == held
