@@ -1,13 +1,10 @@
 """Support's security regressions (#16), end to end through the gateway: an agent cannot
-decide what payments cannot do (a refund above what is left, credit above the order's total,
-an absurd amount), a refund before the capture voids the hold, free text is plain text, and
-a forged or damaged list cursor is a 422, never a 500."""
+decide what payments cannot do (a refund above what is left, credit above the order's total)
+and a refund before the capture voids the hold. What support's own API refuses (an absurd
+amount, free text that is not plain text, a damaged cursor) is tested on its app, in
+services/support/tests/integration/test_support_http_inputs.py."""
 
-import base64
-import json
 import uuid
-
-import pytest
 
 from e2e_helpers import authorized_order, eventually, ok, resolve_when_known, settled
 
@@ -129,86 +126,3 @@ def test_credit_above_the_orders_total_is_refused_with_what_can_still_be_credite
     balances = eventually(lambda: ok(buyer.get("/v1/me/credits"))["balances"])
     settled(operator)
     assert ok(buyer.get("/v1/me/credits"))["balances"] == balances == [eur(10_000)]
-
-
-@pytest.mark.parametrize(
-    "amount",
-    [
-        {"amount_minor": 9_223_372_036_854_775_807, "currency": EUR},
-        {"amount_minor": 10**30, "currency": EUR},
-        {"amount_minor": "lots", "currency": EUR},
-        {"amount_minor": 12.5, "currency": EUR},
-    ],
-    ids=["int64-max", "10e30", "not-a-number", "fraction"],
-)
-def test_an_absurd_amount_is_invalid_and_nothing_is_credited(seller, buyer, new_principal, amount):
-    agent = new_principal("agent")
-    order = authorized_order(seller, buyer)
-    ticket = question(buyer, order["id"])
-
-    answer = resolve(agent, ticket["id"], "credit", amount)
-
-    assert answer.status_code == 422, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    assert ok(agent.get(f"/v1/tickets/{ticket['id']}"))["status"] != "resolved"
-    assert ok(buyer.get("/v1/me/credits"))["balances"] == []
-
-
-HOSTILE_LINES = {
-    "crlf": "Refund\r\nBcc: everyone@example.com",
-    "lf": "Refund\nplease",
-    "bidi-override": "invoice\u202egpj.exe",
-    "escape": "\x1b[2Jcleared",
-}
-
-
-@pytest.mark.parametrize("subject", HOSTILE_LINES.values(), ids=HOSTILE_LINES.keys())
-def test_a_ticket_subject_is_one_line_of_plain_text(seller, buyer, subject):
-    order = authorized_order(seller, buyer)
-    question(buyer, order["id"], "A fair question")  # support knows the order
-
-    answer = buyer.post(
-        "/v1/tickets", {"order_id": order["id"], "subject": subject, "body": "Hello"}
-    )
-
-    assert answer.status_code == 422, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-
-
-def test_messages_and_notes_are_plain_text_but_may_span_lines(seller, buyer, new_principal):
-    agent = new_principal("agent")
-    order = authorized_order(seller, buyer)
-    ticket = question(buyer, order["id"])
-    path = f"/v1/tickets/{ticket['id']}"
-
-    assert buyer.post(f"{path}/messages", {"body": "first line\nsecond line"}).status_code == 201
-    for body in ("\x1b]0;owned\x07", "look \u202eright"):
-        assert buyer.post(f"{path}/messages", {"body": body}).status_code == 422
-        refused = agent.post(f"{path}/resolve", {"action": "no_action", "note": body})
-        assert refused.status_code == 422
-    assert ok(agent.get(path))["status"] != "resolved"
-
-
-def _cursor(*values) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
-
-
-@pytest.mark.parametrize(
-    "cursor",
-    [
-        _cursor("not-a-date", "tkt_1"),
-        _cursor("2026-11-24T10:00:00", "tkt_1"),  # no time zone
-        _cursor("9999-12-31T23:59:59-14:00", "tkt_1"),  # past year 9999 in UTC
-        _cursor("2026-11-24T10:00:00+00:00", "tkt\x00"),
-        _cursor("2026-11-24T10:00:00+00:00"),
-        "%%%not-base64",
-    ],
-    ids=["bad-date", "naive-date", "overflowing-date", "nul-id", "one-part", "garbage"],
-)
-def test_a_malformed_cursor_is_a_422_never_a_500(new_principal, cursor):
-    agent = new_principal("agent")
-
-    answer = agent.get("/v1/tickets", params={"cursor": cursor})
-
-    assert answer.status_code == 422, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
