@@ -42,9 +42,9 @@ async def test_control_characters_in_one_line_texts_are_refused(ctx, app, text):
         "fulfilment": "seller_ships",
         "handling_days": 2,
     }
-    assert (
-        await call(app, SELLER, "POST", "/v1/listings", listing | {"title": text})
-    ).status_code == 422
+    refused = await call(app, SELLER, "POST", "/v1/listings", listing | {"title": text})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
     _, accepted = await order_through(ctx, Status.ACCEPTED)
     ship = f"/v1/orders/{accepted.id}/ship"
     for body in (
@@ -70,8 +70,10 @@ async def test_messages_keep_line_breaks_but_not_terminal_escapes(ctx, app):
     _, order = await order_through(ctx, Status.ACCEPTED)
     path = f"/v1/orders/{order.id}/messages"
     assert (await call(app, BUYER, "POST", path, {"body": "Hello\n\tthere"})).status_code == 201
-    for body in ("Hi\x1b]8;;http://evil\x07", "Hi\u202e", "Hi\x00"):
+    for body in ("Hi\x1b]8;;http://evil\x07", "Hi\u202e", "Hi\x00", "Hi Camera\x1b[2J"):
         assert (await call(app, BUYER, "POST", path, {"body": body})).status_code == 422
+    kept = (await call(app, BUYER, "GET", path)).json()["items"]
+    assert [m["body"] for m in kept] == ["Hello\n\tthere"]  # nothing refused was kept
 
 
 # --- money and dates --------------------------------------------------------------------------
@@ -168,11 +170,22 @@ async def test_a_malformed_list_cursor_is_a_422(ctx, app, bad):
         assert answer.headers["content-type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize("bad", [cursor("9" * 30), cursor("²"), cursor("-1"), cursor("x")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        cursor("9" * 30),
+        cursor("²"),
+        cursor("-1"),
+        cursor("x"),
+        cursor("not a date", "ord_x"),
+        cursor("2026-11-23T12:00:00", "ord_x"),
+    ],
+)
 async def test_a_malformed_message_cursor_is_a_422(ctx, app, bad):
     _, order = await order_through(ctx, Status.ACCEPTED)
     answer = await call(app, BUYER, "GET", f"/v1/orders/{order.id}/messages?cursor={bad}")
     assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
 
 
 # --- the buyer's card -------------------------------------------------------------------------
