@@ -1,13 +1,15 @@
 """The model the property "no order waits for ever" walks
 (tests/unit/test_orders_no_order_waits_for_ever.py): which statuses wait, derived from the
 state machine, and `Marketplace`, orders' pure domain kept the way the handlers keep it, with
-the steps (commands, payments' and support's events, carriers' reports) it can take."""
+the steps (commands, payments' answers and support's events, carriers' reports) it can take;
+payments beside it is orders_payments_model_test_helpers.py."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from orders_payments_model_test_helpers import Payments, unsettled
 
 from contracts.orders import OrderProblemReported, OrderReturnedToSender
 from orders import domain
@@ -89,20 +91,35 @@ CLOCK_MOVES = [
 FIRINGS_PER_TICK = 10  # more on one order at one moment: its deadline keeps falling due
 
 
+# Every status some walk's order entered, over all the walks (the property's test asserts
+# that the walks reach the statuses whose deadlines it is about).
+REACHED: set[Status] = set()
+
+
 class Marketplace:
-    """Orders in memory, each change kept as `handlers.context.keep` keeps it."""
+    """Orders in memory, each change kept as `handlers.context.keep` keeps it, and payments
+    beside them answering orders' events (orders_payments_model_test_helpers)."""
 
     def __init__(self) -> None:
         self.now = NOW
         self.orders: dict[str, Order] = {}
         self.entered_with: dict[str, tuple[object, ...]] = {}  # the events of the last move
         self.parcels = 0
+        self.payments = Payments()
 
     def keep(self, before: Order, outcome: Outcome) -> None:
         outcome = domain.scheduled(before, outcome, self.now, RULES, CALENDAR)
         if outcome.order.status is not before.status:
             self.entered_with[before.id] = outcome.events
+            REACHED.add(outcome.order.status)
         self.orders[before.id] = outcome.order
+        self.payments.heard(outcome.order, outcome.events)
+
+    def payments_answer(self, order_id: str) -> None:
+        """Orders consumes payments' next answer about the order (`events.on_payment_fact`)."""
+        answer = self.payments.next_answer(order_id)
+        if answer is not None:
+            self.event(order_id, answer)
 
     def place(self, kind: str) -> None:
         the_listing = LISTINGS[kind]
@@ -122,6 +139,8 @@ class Marketplace:
             return  # a ticket whose event has passed
         self.orders[placed.order.id] = placed.order
         self.entered_with[placed.order.id] = placed.events
+        REACHED.add(placed.order.status)
+        self.payments.heard(placed.order, placed.events)
 
     def command(self, order_id: str, decide) -> None:
         """A party's command (`commands._act`): refused, it changes nothing."""
@@ -237,9 +256,11 @@ class Marketplace:
         return sorted(due, key=lambda order: order.act_by)
 
     def stuck(self) -> list[str]:
-        """The orders that would wait for ever, and why."""
+        """The orders that would wait for ever, or whose money would, and why."""
         problems = []
         for order in self.orders.values():
+            if (money := unsettled(order, self.payments)) is not None:
+                problems.append(f"{order.id}: {money}")
             if order.status in ENDED or order.status in AT_REST:
                 continue
             opened_by = TICKET_OPENED_BY.get(order.status)
