@@ -98,7 +98,7 @@ ORDER_ACTIONS = {
             "/confirm-receipt",
             style="primary",
             consequence="This pays the seller: the money held in escrow is released to them, "
-            "and you can no longer report a problem, return or exchange it.",
+            "and the purchase can no longer be disputed, returned or exchanged.",
         ),
         Action(
             "report_problem",
