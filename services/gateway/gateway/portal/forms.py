@@ -137,6 +137,16 @@ ORDER_ACTIONS = {
         ),
     )
 }
+# Not one of the order view's allowed_actions: offered to the buyer while the hold on their
+# card has lapsed (payments' PUT /v1/orders/{id}/payment-method, #18).
+REPLACE_CARD = Action(
+    "replace_card",
+    "Give another card",
+    "PUT",
+    "/payment-method",
+    (Field("payment_method", "Card (a Stripe PaymentMethod id, such as pm_card_visa)"),),
+    style="primary",
+)
 STANDINGS = ("good", "at_risk", "under_review", "suspended", "revoked")
 
 

@@ -269,3 +269,11 @@ def test_the_sellers_queue_puts_what_needs_attention_first():
     )
     assert '<tr class="overdue">' in page and "was due" in page
     assert 'data-label="Buyer">Bea Buyer</td>' in page
+
+
+def test_a_buyer_whose_hold_lapsed_is_given_the_form_for_another_card():
+    lapsed = an_order(status="awaiting_seller", payment={"state": "hold_lapsed"})
+    page = render(BUYER, lapsed)
+    assert 'action="/portal/orders/ord_7f3a/replace_card"' in page
+    assert "replace_card" not in render(SELLER, lapsed)
+    assert "replace_card" not in render(BUYER, an_order())

@@ -10,7 +10,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from gateway.portal.forms import ORDER_ACTIONS, body_of, field_errors, idempotency_key
+from gateway.portal.forms import (
+    ORDER_ACTIONS,
+    REPLACE_CARD,
+    Action,
+    body_of,
+    field_errors,
+    idempotency_key,
+)
 from gateway.portal.reading import (
     headline,
     is_late,
@@ -38,6 +45,14 @@ def reader_of(me: dict[str, Any], order: dict[str, Any] | None = None) -> str:
     return "seller" if me.get("role") == "seller" else "buyer"
 
 
+def actions_for(order: dict[str, Any], reader: str) -> list[Action]:
+    """The forms for what the reader may do now: the order view's allowed actions, and
+    another card for a buyer whose hold lapsed."""
+    actions = [ORDER_ACTIONS[a] for a in order.get("allowed_actions", []) if a in ORDER_ACTIONS]
+    lapsed = (order.get("payment") or {}).get("state") == "hold_lapsed"
+    return [REPLACE_CARD, *actions] if lapsed and reader == "buyer" else actions
+
+
 def order_context(
     order: dict[str, Any],
     me: dict[str, Any],
@@ -56,9 +71,7 @@ def order_context(
         "headline": headline(order, reader),
         "money_lines": money_sentences(order, reader, payment),
         "track_url": tracking_url(shipment.get("carrier"), shipment.get("tracking_number")),
-        "actions": [
-            ORDER_ACTIONS[a] for a in order.get("allowed_actions", []) if a in ORDER_ACTIONS
-        ],
+        "actions": actions_for(order, reader),
         "messages": messages,
         "failed": failed or {},
     }
@@ -135,7 +148,7 @@ async def order_action(
     form: FormDep,
 ) -> Response:
     to = f"{PORTAL}/orders" if form.get("from") == "queue" else f"{PORTAL}/orders/{quote(order_id)}"
-    chosen = ORDER_ACTIONS.get(action)
+    chosen = REPLACE_CARD if action == REPLACE_CARD.name else ORDER_ACTIONS.get(action)
     if chosen is None:
         return refused(session, to, "No such action.", 404)
     if chosen.consequence and form.get("confirmed") != "yes":
