@@ -326,11 +326,33 @@ class PayoutFailed(Event, type="marketplace.payment.payout_failed.v1", topic=PAY
 class PayoutAccountNeeded(
     Event, type="marketplace.payment.payout_account_needed.v1", topic=PAYMENTS_EVENTS
 ):
-    """A payout run found money owed to a seller without an active payout account: it stays
-    with us until they set one up (`PUT /v1/sellers/me/payout-account`). Told once."""
+    """A payout run found money owed to a seller without an active payout account (none,
+    `pending` or `restricted`): it stays with us until they finish setting one up (`PUT
+    /v1/sellers/me/payout-account`). Told when first found, then reminded after
+    PAYMENTS_PAYOUT_ACCOUNT_REMIND_AFTER_DAYS and every PAYMENTS_PAYOUT_ACCOUNT_REMIND_EVERY_DAYS
+    while it waits."""
 
     seller_id: str
     available: Money
+    noticed_at: AwareDatetime
+    reminder: int = Field(0, description="0: the first notice; n: the n-th reminder")
+    waiting_since: AwareDatetime | None = Field(
+        None, description="When the seller was first told (None on the first notice)"
+    )
+
+    def subject(self) -> str:
+        return self.seller_id
+
+
+class PayoutAccountOverdue(
+    Event, type="marketplace.payment.payout_account_overdue.v1", topic=PAYMENTS_EVENTS
+):
+    """Money has waited PAYMENTS_PAYOUT_ACCOUNT_TICKET_AFTER_DAYS for a seller's payout account
+    since they were first told: support opens a ticket about the seller for an agent."""
+
+    seller_id: str
+    available: Money
+    waiting_since: AwareDatetime
     noticed_at: AwareDatetime
 
     def subject(self) -> str:

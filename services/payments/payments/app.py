@@ -17,6 +17,7 @@ from payments.cards import CardProcessor, StripeCards
 from payments.context import PaymentsContext
 from payments.db import PaymentsUnit
 from payments.domain.payouts import PayoutPolicy
+from payments.domain.waiting_accounts import Chase
 from payments.handlers import event_router, renew_expiring_authorizations
 from payments.payout_run import PayoutRunner
 from payments.payouts import Connect, StripeConnect
@@ -58,6 +59,11 @@ def create_app(
         payout_policy=PayoutPolicy(
             minimum_minor=settings.payout_minimum,
             new_seller_hold=timedelta(days=settings.payout_hold_days),
+            chase=Chase(
+                remind_after=timedelta(days=settings.payout_account_remind_after_days),
+                remind_every=timedelta(days=settings.payout_account_remind_every_days),
+                ticket_after=timedelta(days=settings.payout_account_ticket_after_days),
+            ),
         ),
         payout_interval=timedelta(hours=settings.payout_interval_hours),
         onboarding_return_url=settings.portal_url.rstrip("/") + "/portal/payouts",

@@ -78,23 +78,29 @@ class PayoutRunner:
             payables = await books.payables()
             sellers = sorted({p.seller_id for p in payables})
             owed_back = [p.order_id for p in payables if p.amount_minor < 0]
+            told_at = await books.told_at(sellers)
             plan = rules.plan_run(
                 payables,
                 await uow.payout_accounts.of_sellers(sellers),
                 await uow.payouts.reversible(owed_back),
-                await books.told(sellers),
+                frozenset(told_at),
                 ctx.payout_policy,
                 now,
                 self.new_id,
+                told_at=told_at,
+                last_run=await books.last_run(),
             )
             for payout in plan.payouts:
                 await uow.payouts.add(payout)
+                await books.forget(payout.seller_id)  # paid: no more reminders
             for reversal in plan.reversals:
                 await uow.payout_reversals.add(reversal)
             await uow.ledger.write(plan.entries)
             for needed in plan.needs_account:
                 await books.tell(needed.seller_id, now)
                 uow.emit(needed)
+            for reminder in plan.chased:
+                uow.emit(reminder)
             await books.record_run(f"run_{self.new_id()}", now, len(plan.payouts))
             await uow.commit()
         for seller_id, currency, why in plan.kept:

@@ -75,6 +75,29 @@ class PaymentsSettings(KitSettings):
         validation_alias=AliasChoices("PAYMENTS_PAYOUT_INTERVAL_HOURS"),
         description="How often the payout run runs on the service's clock",
     )
+    payout_account_remind_after_days: float = Field(
+        7,
+        ge=0,
+        le=3650,
+        validation_alias=AliasChoices("PAYMENTS_PAYOUT_ACCOUNT_REMIND_AFTER_DAYS"),
+        description="A seller whose money waits for their payout account (none, pending or "
+        "restricted) is reminded this many days after first being told",
+    )
+    payout_account_remind_every_days: float = Field(
+        7,
+        ge=0,
+        le=3650,
+        validation_alias=AliasChoices("PAYMENTS_PAYOUT_ACCOUNT_REMIND_EVERY_DAYS"),
+        description="... and again this often while it waits (0: one reminder only)",
+    )
+    payout_account_ticket_after_days: float = Field(
+        30,
+        ge=0,
+        le=3650,
+        validation_alias=AliasChoices("PAYMENTS_PAYOUT_ACCOUNT_TICKET_AFTER_DAYS"),
+        description="An agent gets a ticket about the seller this many days after the first "
+        "notice if the money still waits",
+    )
     portal_url: str = Field(
         "http://127.0.0.1:8000",
         validation_alias=AliasChoices("PORTAL_URL"),

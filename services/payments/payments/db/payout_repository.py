@@ -340,18 +340,28 @@ class PayoutBooks:
         return escrow, payable, paid_out
 
     async def told(self, seller_ids: Sequence[str]) -> frozenset[str]:
+        return frozenset(await self.told_at(seller_ids))
+
+    async def told_at(self, seller_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each of these sellers was first told that money waits for their account."""
         if not seller_ids:
-            return frozenset()
-        query = select(payout_notices.c.seller_id).where(
+            return {}
+        query = select(payout_notices.c.seller_id, payout_notices.c.told_at).where(
             payout_notices.c.seller_id.in_(sorted(seller_ids))
         )
-        return frozenset((await self.session.execute(query)).scalars())
+        return {seller: at for seller, at in (await self.session.execute(query)).all()}
 
     async def tell(self, seller_id: str, at: datetime) -> None:
         await self.session.execute(
             insert_ignoring_duplicates(self.session, payout_notices).values(
                 seller_id=seller_id, told_at=at
             )
+        )
+
+    async def forget(self, seller_id: str) -> None:
+        """The seller was paid: money that waits for their account again is a new notice."""
+        await self.session.execute(
+            payout_notices.delete().where(payout_notices.c.seller_id == seller_id)
         )
 
     async def last_run(self) -> datetime | None:

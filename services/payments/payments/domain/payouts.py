@@ -16,9 +16,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from contracts import Money
+from contracts import Event, Money
 from contracts.payments import PayoutAccountNeeded, PayoutFailed, PayoutPaid
 from payments import ledger
+from payments.domain.waiting_accounts import Chase, chased
 from payments.ledger import Entry, move
 
 
@@ -135,6 +136,7 @@ class Reversible:
 class PayoutPolicy:
     minimum_minor: Mapping[str, int] = field(default_factory=dict)  # per currency
     new_seller_hold: timedelta = timedelta(0)
+    chase: Chase = field(default_factory=Chase)  # money waiting for a payout account
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class RunPlan:
     reversals: tuple[Reversal, ...] = ()
     entries: tuple[Entry, ...] = ()
     needs_account: tuple[PayoutAccountNeeded, ...] = ()  # sellers to tell, once
+    chased: tuple[Event, ...] = ()  # reminders and agents' tickets for money still waiting
     kept: tuple[tuple[str, str, str], ...] = ()  # (seller, currency, why) not paid this run
 
 
@@ -154,12 +157,15 @@ def plan_run(
     policy: PayoutPolicy,
     now: datetime,
     new_id: Callable[[], str],
+    told_at: Mapping[str, datetime] | None = None,
+    last_run: datetime | None = None,
 ) -> RunPlan:
     """One payout run over the sellers' balances per order (`payables`): claw-backs reversed
     where a paid transfer for the order can give them back, then one payout per seller and
     currency of the rest, if positive, the seller's account is active and out of its hold, and
     it reaches the currency's minimum. A seller without an active account is told once
-    (`told`: those told before)."""
+    (`told`: those told before), then reminded and handed to an agent while it waits
+    (`waiting_accounts`: `told_at` when each was told, `last_run` the previous run)."""
     reversals: list[Reversal] = []
     entries: list[Entry] = []
     by_seller: dict[tuple[str, str], list[PayoutLine]] = {}
@@ -193,6 +199,7 @@ def plan_run(
 
     payouts: list[Payout] = []
     needs: list[PayoutAccountNeeded] = []
+    chasing: list[Event] = []
     kept: list[tuple[str, str, str]] = []
     for (seller_id, currency), lines in sorted(by_seller.items()):
         total = sum(line.amount_minor for line in lines)
@@ -200,15 +207,15 @@ def plan_run(
         why = _why_not_paid(total, currency, account, policy, now)
         if why is not None:
             kept.append((seller_id, currency, why))
+            available = Money(amount_minor=total, currency=currency)
             if why == NO_ACCOUNT and total > 0 and seller_id not in told:
                 told = told | {seller_id}
                 needs.append(
-                    PayoutAccountNeeded(
-                        seller_id=seller_id,
-                        available=Money(amount_minor=total, currency=currency),
-                        noticed_at=now,
-                    )
+                    PayoutAccountNeeded(seller_id=seller_id, available=available, noticed_at=now)
                 )
+            elif why == NO_ACCOUNT and total > 0 and seller_id in (told_at or {}):
+                since = (told_at or {})[seller_id]
+                chasing.extend(chased(seller_id, available, since, last_run, now, policy.chase))
             continue
         assert account is not None
         payout = Payout(
@@ -223,7 +230,14 @@ def plan_run(
         )
         payouts.append(payout)
         entries.extend(_payout_entries(payout, now))
-    return RunPlan(tuple(payouts), tuple(reversals), tuple(entries), tuple(needs), tuple(kept))
+    return RunPlan(
+        tuple(payouts),
+        tuple(reversals),
+        tuple(entries),
+        tuple(needs),
+        tuple(chasing),
+        tuple(kept),
+    )
 
 
 NO_ACCOUNT = "no active payout account"

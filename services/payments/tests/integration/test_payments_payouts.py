@@ -5,6 +5,7 @@ the payout is clawed back by reversing the transfer, and a seller without an acc
 their balance and is told once."""
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -149,3 +150,27 @@ async def test_a_seller_without_an_account_keeps_the_balance_and_is_told_once(
     assert (await balances(ctx, order_id))[ledger.seller_payable(SELLER)] == 7980
     (told,) = await published(engine, "payout_account_needed")
     assert (told["seller_id"], told["available"]["amount_minor"]) == (SELLER, 7980)
+
+
+async def test_money_waiting_for_an_account_is_reminded_then_handed_to_an_agent(
+    ctx, engine, clock, payout_runner
+):
+    await released_order(ctx)
+    first = clock.now()
+    assert await payout_runner.run() == []  # told
+
+    clock.set(first + timedelta(days=7, hours=1))
+    await payout_runner.run()
+    await payout_runner.run()  # a second run the same day reminds nobody again
+    clock.set(first + timedelta(days=30, hours=1))
+    await payout_runner.run()
+
+    told = await published(engine, "payout_account_needed")
+    assert [(t["reminder"], t["available"]["amount_minor"]) for t in told] == [
+        (0, 7980),
+        (1, 7980),
+        (4, 7980),  # the latest one due since the last run (days 14, 21, 28 fell in between)
+    ]
+    (overdue,) = await published(engine, "payout_account_overdue")
+    assert overdue["seller_id"] == SELLER
+    assert overdue["waiting_since"].startswith(first.date().isoformat())

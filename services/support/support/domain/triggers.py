@@ -22,6 +22,7 @@ from contracts.payments import (
     PaymentCaptureFailed,
     PaymentDisputeOpened,
     PaymentRefundFailed,
+    PayoutAccountOverdue,
 )
 from contracts.seller_standards import SellerOrderSurge, SellerStandingChanged
 from contracts.support import Priority, TicketReason
@@ -47,6 +48,7 @@ TRIGGERS: tuple[type[Event], ...] = (
     OrderSellerBackedOut,
     SellerStandingChanged,
     SellerOrderSurge,
+    PayoutAccountOverdue,
 )
 # A refund orders decided because the seller let a deadline pass: recorded on a ticket (an
 # exchange's, on the one its overdue replacement opened).
@@ -118,6 +120,11 @@ def ticket_asked_by(event: Event, now: datetime) -> TicketAsked | None:
         case SellerOrderSurge():
             # the seller may be overwhelmed: an agent checks in before buyers wait (#19)
             title = f"Order surge: {event.recent_orders} orders in {event.recent_days} days"
+            return TicketAsked(None, event.seller_id, "seller_review", _context(event), title=title)
+        case PayoutAccountOverdue():
+            # money has waited long for the seller's payout account: an agent helps them (#18)
+            since = event.waiting_since.date().isoformat()
+            title = f"Payouts waiting since {since}: no active payout account"
             return TicketAsked(None, event.seller_id, "seller_review", _context(event), title=title)
     return None
 

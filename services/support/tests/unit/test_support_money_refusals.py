@@ -6,7 +6,7 @@ standards does not count against the seller."""
 from datetime import UTC, datetime
 
 from contracts import Money
-from contracts.payments import PaymentDisputeOpened, PaymentRefundFailed
+from contracts.payments import PaymentDisputeOpened, PaymentRefundFailed, PayoutAccountOverdue
 from servicekit.domain.calendar import BusinessCalendar
 from support.domain.tickets import SYSTEM, open_ticket
 from support.domain.triggers import ticket_asked_by
@@ -71,3 +71,18 @@ def test_a_stolen_cards_chargeback_opens_its_ticket_marked_fraud():
 def test_any_other_chargeback_names_no_fault():
     _, told = opened_by(dispute("product_not_received"))
     assert told.fault is None
+
+
+def test_money_waiting_long_for_a_payout_account_opens_a_ticket_about_the_seller():
+    waiting = PayoutAccountOverdue(
+        seller_id="usr_seller",
+        available=Money(amount_minor=9500, currency="EUR"),
+        waiting_since=NOW,
+        noticed_at=NOW,
+    )
+
+    asked = ticket_asked_by(waiting, NOW)
+
+    assert asked is not None
+    assert (asked.order_id, asked.seller_id, asked.reason) == (None, "usr_seller", "seller_review")
+    assert asked.title == "Payouts waiting since 2026-11-24: no active payout account"
