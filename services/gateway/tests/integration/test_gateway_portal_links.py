@@ -50,6 +50,8 @@ def sample(annotation: Any) -> Any:
         return sample(next(a for a in typing.get_args(annotation) if a is not type(None)))
     if isinstance(annotation, type) and issubclass(annotation, Money):
         return {"amount_minor": 4200, "currency": "EUR"}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {name: sample(field.annotation) for name, field in annotation.model_fields.items()}
     if annotation is int:
         return 2
     if annotation is bool:
@@ -78,11 +80,18 @@ def event_data(event_type: str) -> dict[str, Any]:
 def every_message() -> dict[str, tuple[Intent, dict[str, Any]]]:
     """One intent (and its event's data) for every message the catalogue can send."""
     found: dict[str, tuple[Intent, dict[str, Any]]] = {}
+    variants = (  # a message goes to the other party; a resale event's orders have words of
+        # their own, and an event's cancellation too
+        {"sender_role": "buyer", "event": None},
+        {"sender_role": "seller", "event": None},
+        {},
+        {"reason": "event_cancelled"},
+    )
     for event_type in sorted(CATALOGUE):
-        data = event_data(event_type)
-        for sender in ("buyer", "seller"):  # a message goes to the other party
-            for intent in domain.intents_for(event_type, data | {"sender_role": sender}, ORDER):
-                found.setdefault(intent.message, (intent, data | {"sender_role": sender}))
+        for variant in variants:
+            data = event_data(event_type) | variant
+            for intent in domain.intents_for(event_type, data, ORDER):
+                found.setdefault(intent.message, (intent, data))
     for event_type in sorted(domain.PAYOUT_MESSAGES):
         data = event_data(event_type)
         intent = domain.payout_intent(event_type, data)
