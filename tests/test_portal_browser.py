@@ -16,7 +16,17 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.deployment import REPO_ROOT
 
-from e2e_helpers import Api, advance, authorized_order, delivered, eventually, ok, opened_ticket
+from e2e_helpers import (
+    Api,
+    advance,
+    authorized_order,
+    delivered,
+    eventually,
+    ok,
+    opened_ticket,
+    order_body,
+    order_status,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = REPO_ROOT / ".artifacts" / "screenshots"
@@ -118,9 +128,9 @@ def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_disp
     seller_page = signed_in(browser, gateway_url, seller.token)
     expect(seller_page.locator("h1")).to_have_text("Your sales")
     to_accept = seller_page.locator("section.card").filter(has_text="To accept")
-    expect(to_accept.get_by_role("link", name=order["id"])).to_be_visible()
+    expect(to_accept.get_by_role("link", name="Vintage film camera")).to_be_visible()
     shoot(seller_page, "seller-orders")
-    to_accept.get_by_role("link", name=order["id"]).click()
+    to_accept.get_by_role("link", name="Vintage film camera").click()
     act(seller_page, "Accept the order")
     expect(seller_page.locator("h1 .status")).to_have_text("accepted")
 
@@ -130,7 +140,7 @@ def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_disp
     number = f"TRK{uuid.uuid4().hex[:10].upper()}"
     act(seller_page, "Mark as shipped", {"carrier": "DHL", "tracking_number": number})
     expect(seller_page.locator("h1 .status")).to_have_text("shipped")
-    reload_until(seller_page, ".payment-state", "captured")
+    reload_until(seller_page, ".payment-state", "held in escrow")
     shoot(seller_page, "seller-order")
     delivered(carrier, operator, number)
 
@@ -176,7 +186,7 @@ def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_disp
 
     # The buyer's money comes back, and the buyer is told.
     buyer_page.goto(order_path)
-    reload_until(buyer_page, ".payment-state", "refunded")
+    reload_until(buyer_page, ".payment-state", "Refunded")
     buyer_page.goto("/portal/notifications")
     expect(buyer_page.locator(".inbox")).to_contain_text(order["id"])
     shoot(buyer_page, "buyer-notifications")
@@ -200,6 +210,86 @@ def test_seller_buyer_and_agent_take_an_order_through_a_late_shipment_and_a_disp
     expect(operator_page.locator(".flash.ok")).to_contain_text("Done")
     exemptions = ok(operator.get(f"/v1/sellers/{seller.id}/standards"))["exemptions"]
     assert [e["reason"] for e in exemptions] == ["Postal strike"]
+
+
+def labels_shown(page: Page, table: str) -> list[str]:
+    """What a phone shows before each cell of the table's first row (its column's name)."""
+    return (
+        page.locator(f"{table} tbody tr")
+        .first.locator("td")
+        .evaluate_all("cells => cells.map(c => getComputedStyle(c, '::before').content)")
+    )
+
+
+def test_a_seller_lists_ships_and_is_paid_and_the_buyer_confirms_at_phone_and_desktop(
+    browser, gateway_url, operator, seller, buyer, new_principal
+):
+    """Issue #21: a seller's workspace (listings, the queue by urgency with inline accept and
+    ship, where to ship, the balance) on a phone; the buyer's order page (what, from whom, the
+    headline, money in sentences, dates in their zone, the confirmation step) at 1280 px."""
+    carrier = new_principal("carrier")
+    seller_page = signed_in(browser, gateway_url, seller.token, viewport=PHONE)
+    seller_page.goto("/portal/listings")
+    new = seller_page.locator("form[action='/portal/listings']")
+    new.locator("[name=title]").fill("Rolleiflex 2.8F")
+    new.locator("[name=price]").fill("1,089.90")
+    new.get_by_role("button", name="List it").click()
+    expect(seller_page.locator(".flash.ok")).to_contain_text("on sale")
+    expect(seller_page.locator("table.listings")).to_contain_text("1,089.90 EUR")
+    assert labels_shown(seller_page, "table.listings")[:2] == ['"Item"', '"Price"']
+    listing = ok(seller.get("/v1/listings", params={"seller_id": seller.id}))["items"][0]
+    placed = ok(buyer.post("/v1/orders", order_body(listing["id"])))
+    eventually(order_status(buyer, placed["id"], "awaiting_seller"))
+
+    # The queue: accept and ship inline, on a phone, with every cell labelled.
+    seller_page.goto("/portal/orders")
+    to_accept = seller_page.locator("section.card").filter(has_text="To accept")
+    expect(to_accept).to_contain_text(buyer.principal["name"])
+    assert '"Buyer"' in labels_shown(seller_page, "table.orders")
+    shoot(seller_page, "seller-queue")
+    to_accept.get_by_role("button", name="Accept").click()
+    to_ship = seller_page.locator("section.card").filter(has_text="To ship")
+    to_ship.locator("summary").click()
+    number = f"TRK{uuid.uuid4().hex[:10].upper()}"
+    to_ship.locator("[name=carrier]").fill("DHL")
+    to_ship.locator("[name=tracking_number]").fill(number)
+    to_ship.get_by_role("button", name="Mark as shipped").click()
+    expect(seller_page.locator(".flash.ok")).to_contain_text("done")
+    seller_page.goto(f"/portal/orders/{placed['id']}")
+    expect(seller_page.locator(".headline h2")).to_have_text("Shipped: waiting for the buyer")
+    expect(seller_page.locator("address")).to_contain_text("1 Main Street")
+    border = seller_page.locator("textarea, input[type=text], input:not([type])").first
+    assert border.evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(118, 127, 143)"
+    shoot(seller_page, "seller-order-shipped")
+    delivered(carrier, operator, number)
+
+    # The buyer, at 1280 px in Amsterdam time: what, from whom, the money, then confirms.
+    buyer_page = signed_in(browser, gateway_url, buyer.token)
+    buyer_page.goto("/portal/settings")
+    buyer_page.select_option("select[name=tz]", "Europe/Amsterdam")
+    buyer_page.get_by_role("button", name="Save").click()
+    buyer_page.goto(f"/portal/orders/{placed['id']}")
+    reload_until(buyer_page, ".headline h2", "Delivered")
+    expect(buyer_page.locator("h1")).to_contain_text("Rolleiflex 2.8F")
+    expect(buyer_page.locator(".party")).to_have_text(seller.principal["name"])
+    expect(buyer_page.locator(".money")).to_contain_text("held until you confirm")
+    expect(buyer_page.locator("a.tracking")).to_have_attribute("href", re.compile("dhl.com"))
+    expect(buyer_page.locator(".timeline time").first).to_contain_text(re.compile("CES?T"))
+    confirm = buyer_page.locator("form.action").filter(has_text="I received it as described")
+    confirm.locator("summary").click()
+    expect(confirm.locator(".consequence")).to_contain_text("This pays the seller")
+    shoot(buyer_page, "buyer-order-delivered")
+    confirm.get_by_role("button", name="Yes: i received it as described").click()
+    expect(buyer_page.locator(".flash.ok")).to_contain_text("done")
+    reload_until(buyer_page, ".headline h2", "Completed")
+    expect(buyer_page.locator(".money")).not_to_contain_text("fee")
+
+    # The seller's money: released less the fee, and the balance leads the payouts page.
+    seller_page.goto(f"/portal/orders/{placed['id']}")
+    reload_until(seller_page, ".money", "released to you")
+    seller_page.goto("/portal/payouts")
+    expect(seller_page.locator(".balance-line")).to_contain_text("available for the next payout")
+    shoot(seller_page, "seller-payouts")
 
 
 def test_pages_are_readable_without_javascript(browser, gateway_url, seller, buyer):
