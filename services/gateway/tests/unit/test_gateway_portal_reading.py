@@ -166,6 +166,8 @@ def test_a_transfer_names_its_event_and_recipient_when_the_view_has_them():
     assert "Lowlands at Biddinghuizen" in page and "Ria Recipient" in page
     assert '<time datetime="2027-08-20T12:00:00+00:00">Fri 20 Aug 2027, 12:00 UTC</time>' in page
     assert "ria@example.com" not in render(BUYER, order)  # the buyer gave it; no need to echo
+    order["event"]["status"] = "postponed"
+    assert '<span class="status event-status">postponed</span>' in render(BUYER, order)
 
 
 def test_dates_are_shown_in_the_readers_zone_in_time_elements():
