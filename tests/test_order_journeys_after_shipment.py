@@ -1,6 +1,9 @@
 """Each order's journey after shipment through the gateway, on the real broker and database,
 with the manual clock for the time-based rules: a failed delivery, a parcel returned to the
-sender, returns, exchanges, completion by itself, tickets, and racing commands."""
+sender, returns, exchanges, completion by itself, tickets, and racing commands; and two rows of
+the deadline table (a failed delivery returned to the sender, an unconfirmed return refunded)."""
+
+from datetime import UTC, date, datetime, time, timedelta
 
 from e2e_helpers import (
     advance,
@@ -25,8 +28,6 @@ def test_a_failed_delivery_is_tried_again_on_the_buyers_date(operator, seller, b
     view = ok(buyer.get(f"/v1/orders/{order['id']}"))
     assert "redeliver" in view["allowed_actions"]
     tomorrow = now_of(operator).date().toordinal() + 2
-    from datetime import date
-
     preferred = date.fromordinal(tomorrow).isoformat()
     again = ok(buyer.post(f"/v1/orders/{order['id']}/redeliver", {"preferred_date": preferred}))
     assert again["status"] == "shipped"
@@ -166,3 +167,34 @@ def test_two_racing_commands_on_one_order_cannot_both_win(operator, seller, buye
         final = ok(buyer.get(f"/v1/orders/{order['id']}"))
         assert final["status"] == ("completed" if answers[0].status_code == 200 else "disputed")
         assert kinds(final).count("completed") + kinds(final).count("problem_reported") == 1
+
+
+def test_a_failed_delivery_and_an_unconfirmed_return_reach_their_outcomes_by_themselves(
+    operator, seller, buyer, carrier
+):
+    """Two rows of API.md's deadline table on the manual clock: no new delivery date within
+    7 days returns the parcel to the sender (a ticket follows it up); a return the seller
+    never confirms is refunded 14 days after the pickup date."""
+    undelivered, returning = authorized_order(seller, buyer), authorized_order(seller, buyer)
+    for order in (undelivered, returning):
+        ok(seller.post(f"/v1/orders/{order['id']}/accept"))
+    _, failed_number = ship(seller, undelivered)
+    ok(carrier_says(carrier, operator, failed_number, "delivery_failed"))
+    _, number = ship(seller, returning)
+    ok(carrier_says(carrier, operator, number, "delivered"))
+    requested = ok(buyer.post(f"/v1/orders/{returning['id']}/return", {"reason": "Too small"}))
+    pickup = date.fromisoformat(requested["shipment"]["return_pickup_date"])
+
+    advance(operator, days=7, hours=1)
+    sent_back = eventually(order_status(buyer, undelivered["id"], "returned_to_sender"))
+    assert "returned_to_sender" in kinds(sent_back)
+    assert eventually(lambda: ok(buyer.get(f"/v1/orders/{undelivered['id']}"))["tickets"])
+    assert ok(buyer.get(f"/v1/orders/{returning['id']}"))["status"] == "return_requested"
+
+    # past the pickup day's end + 14 days (the deadline is at the request's time of day)
+    past_deadline = datetime.combine(pickup, time(tzinfo=UTC)) + timedelta(days=15)
+    advance(operator, hours=(past_deadline - now_of(operator)).total_seconds() / 3600)
+    refunded = eventually(order_status(buyer, returning["id"], "refunded"))
+    assert refunded["payment"]["state"] == "refunded"
+    assert refunded["payment"]["refunded"] == refunded["total"]
+    assert "return_unconfirmed" in kinds(refunded)
