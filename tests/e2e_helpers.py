@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from servicekit.testing import body_of, read_topic
+from servicekit.operations import ops
+from servicekit.testing import body_of
 
 
 class Api:
@@ -211,7 +212,11 @@ def tracking() -> str:
 
 
 async def order_events(platform, order_id: str, expect: int) -> list[str]:
-    records = await read_topic(platform.bootstrap, "orders.events", expect=10**6, timeout=3)
+    """The types of the order's events on `orders.events`, read to the topic's end once the
+    platform has settled (rather than for a fixed three seconds)."""
+    config = platform.config
+    settled(Api(f"http://127.0.0.1:{config.gateway_port}", config.operator_token))
+    records = [r async for r in ops.read(platform.bootstrap, "orders.events", idle_ms=200)]
     return [body_of(r)["type"] for r in records if r.key == order_id.encode()][:expect] or []
 
 
