@@ -3,7 +3,15 @@ ship-by date falls below standard and is told why, support opens a review ticket
 review period the seller is suspended: their listings vanish and orders are refused with a
 clear error."""
 
-from e2e_helpers import advance, authorized_order, eventually, every_item, ok, order_body
+from e2e_helpers import (
+    advance,
+    eventually,
+    every_item,
+    listing_body,
+    ok,
+    order_body,
+    order_status,
+)
 
 
 def standing_of(api, seller_id, standing):
@@ -18,7 +26,10 @@ def test_a_seller_who_ships_late_repeatedly_is_reviewed_then_suspended(
     operator, seller, buyer, new_principal
 ):
     agent = new_principal("agent")
-    orders = [authorized_order(seller, buyer) for _ in range(10)]
+    # ten orders placed at once, then each awaited (one at a time, each waits for its card)
+    listing = ok(seller.post("/v1/listings", listing_body(quantity_available=11)))
+    placed = [ok(buyer.post("/v1/orders", order_body(listing["id"]))) for _ in range(10)]
+    orders = [eventually(order_status(buyer, o["id"], "awaiting_seller")) for o in placed]
     for order in orders:
         ok(seller.post(f"/v1/orders/{order['id']}/accept"))
     assert ok(seller.get(f"/v1/sellers/{seller.id}/standards"))["standing"] == "good"
