@@ -180,8 +180,9 @@ HELD = frozenset(
 def unsettled(order: Order, payments: Payments) -> str | None:
     """Why `order`'s money is not settled, once payments has answered everything about it:
     an order that ended (or completed) holds nothing (a hold voided, escrow released or
-    refunded), a refunded one was refunded, a returned one was refunded or had nothing to
-    refund (a capture that failed: support's)."""
+    refunded), a refunded one was refunded, a returned one was refunded (and so ended) or
+    had nothing to refund (its hold voided before any capture; a capture that failed is
+    support's)."""
     if payments.pending(order.id):
         return None  # payments has not answered yet
     if payments.ledger(order.id).capture_failed:
@@ -191,6 +192,7 @@ def unsettled(order: Order, payments: Payments) -> str | None:
         return f"{order.status.value} with the payment still {state.value}"
     if order.status is Status.REFUNDED and state is not PaymentState.REFUNDED:
         return f"refunded with the payment {state.value}"
-    if order.status is Status.RETURNED and state in (*HELD, PaymentState.RELEASED):
-        return f"returned, the payment {state.value}, and no refund to come"
+    if order.status is Status.RETURNED and state is not PaymentState.VOIDED:
+        # the refund it waits for has come (or none will come): it should have ended refunded
+        return f"returned with the payment {state.value}, and no refund to end it"
     return None

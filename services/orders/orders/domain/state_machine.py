@@ -209,8 +209,12 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     (S.DELIVERED, A.EXCHANGE): _t(S.EXCHANGE_REQUESTED, BUYER),
     (S.EXCHANGE_REQUESTED, A.REPLACEMENT_NOT_SHIPPED): _t(S.RETURNED, SYSTEM),
     (S.COMPLETED, A.REVIEW): _t(None, BUYER),
-    # The buyer's money back in full ends a return or a dispute.
+    # The buyer's money back in full ends a return or a dispute; also a return or an exchange
+    # still waiting for the seller (support refunded it meanwhile): there is nothing left for
+    # the return's deadline to refund, so `returned` would wait for ever.
     (S.RETURNED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
+    (S.RETURN_REQUESTED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
+    (S.EXCHANGE_REQUESTED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
     (S.DISPUTED, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
     (S.RETURNED_TO_SENDER, A.PAYMENT_REFUNDED): _t(S.REFUNDED, SYSTEM),
     # A chargeback lost with nothing left on the order: the buyer's bank gave it all back.

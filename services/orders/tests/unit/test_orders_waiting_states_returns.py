@@ -68,6 +68,18 @@ def test_the_return_request_tells_the_seller_the_deadline_to_confirm_it_is_back(
         assert kept(before, outcome, LATER).act_by == deadline
 
 
+@pytest.mark.parametrize("status", [Status.RETURN_REQUESTED, Status.EXCHANGE_REQUESTED])
+def test_a_full_refund_while_the_seller_is_awaited_ends_the_order_refunded(status):
+    # Support refunded in full meanwhile: the deadline would have nothing left to refund, and
+    # the order would wait in `returned` for a refund that never comes (found by the property).
+    waiting = returning() if status is Status.RETURN_REQUESTED else exchanging()
+    at = waiting.act_by - SECOND
+    refunded = kept(waiting, domain.record_refund(waiting, waiting.total, True, at), at)
+
+    assert (refunded.status, refunded.payment_state.value) == (Status.REFUNDED, "refunded")
+    assert refunded.act_by is None  # nothing more is due
+
+
 def test_a_return_the_seller_confirms_in_time_is_the_sellers_decision():
     order = returning()
     at = order.act_by - SECOND
