@@ -25,8 +25,11 @@ standing. So 5% of orders are declined and 5% disputed and refunded.
 3. Late shipments: `--late` orders accepted and not shipped; the clock moves six days,
    support opens tickets, the sellers ship late and the orders complete.
 
-Then the raw aiokafka passthrough on the same broker (`hop.py`), every order's ledger, CPU
-seconds per 1,000 orders and the peak memory of each service.
+4. Payouts (#18, `lifecycle_payouts.py`): every seller onboards, one payout run pays each what
+   their released orders left them, a second pays nothing, and no money is left available.
+
+Then the raw aiokafka passthrough on the same broker (`hop.py`), every order's ledger (with
+the payouts' entries), CPU seconds per 1,000 orders and the peak memory of each service.
 
     uv run python bench/lifecycle.py [--saturation-seconds 30] [--load-seconds 60] [--rate R]
 
@@ -69,6 +72,7 @@ from lifecycle_measures import (
     standing_latencies,
 )
 from lifecycle_orders import ORDERS_PER_SELLER, Bench, Crowd, Gateway, Journey
+from lifecycle_payouts import PayoutFigures, payout_phase, print_payouts
 from lifecycle_phases import ceiling, idle, late_shipments, offered_load, settle
 from lifecycle_report import SERVICE_NAMES, Results, print_results
 from observers import Tail, peak_memory_mib
@@ -76,7 +80,9 @@ from observers import Tail, peak_memory_mib
 # --- running it -------------------------------------------------------------------------
 
 
-async def run_phases(bench: Bench, args: argparse.Namespace, stack: Stack) -> Results:
+async def run_phases(
+    bench: Bench, args: argparse.Namespace, stack: Stack
+) -> tuple[Results, PayoutFigures]:
     settled = {"start": await settle(bench)}
     quiet = await idle(bench, args.idle_seconds)
     found = None
@@ -107,6 +113,7 @@ async def run_phases(bench: Bench, args: argparse.Namespace, stack: Stack) -> Re
     }
     rows["status change -> standing"] = standing_latencies(load.journeys, bench.tail)
     journeys = (found.journeys if found else []) + load.journeys + late.journeys
+    payouts = await payout_phase(bench)  # before the ledger check, which then covers them
     unbalanced = await ledgers_balance(bench, [j.order_id for j in journeys if j.order_id])
     services = {name: pid for name, pid in bench.pids.items() if name in SERVICE_NAMES}
     memory = peak_memory_mib(services)
@@ -116,7 +123,7 @@ async def run_phases(bench: Bench, args: argparse.Namespace, stack: Stack) -> Re
         if j.order_id and (j.error or not j.finished)
     }
     dead_letters = await ops.dead_letters(stack.bootstrap)
-    return Results(
+    results = Results(
         settled,
         quiet,
         found,
@@ -130,6 +137,7 @@ async def run_phases(bench: Bench, args: argparse.Namespace, stack: Stack) -> Re
         histories,
         dead_letters,
     )
+    return results, payouts
 
 
 async def drive(stack: Stack, args: argparse.Namespace, pids: dict[str, int]) -> None:
@@ -142,11 +150,12 @@ async def drive(stack: Stack, args: argparse.Namespace, pids: dict[str, int]) ->
         bench = Bench(
             gateway, crowd, tail, stack.service_urls, pids, args.database_names, stack.maildir
         )
-        results = await run_phases(bench, args, stack)
+        results, payouts = await run_phases(bench, args, stack)
     finally:
         await tail.stop()
         await gateway.http.aclose()
     print_results(args, results, gateway)
+    print_payouts(payouts)
 
 
 def next_block(journeys: list[Journey]) -> int:

@@ -194,6 +194,10 @@ class Crowd:
     def buyer(self, index: int) -> str:
         return self.buyers[index % len(self.buyers)]
 
+    async def sellers(self) -> list[Seller]:
+        """Every seller made so far."""
+        return [await made for made in self._sellers.values()]
+
     def seller(self, number: int) -> Awaitable[Seller]:
         if number not in self._sellers:
             self._sellers[number] = asyncio.ensure_future(self._new_seller(number))

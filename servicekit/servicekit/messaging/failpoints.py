@@ -37,6 +37,7 @@ NAMES = (
     "consumer.before_commit",  # the batch is handled, its transaction not yet committed
     "consumer.after_commit",  # the transaction is committed, the offsets not yet
     "relay.after_publish",  # outbox rows are acknowledged by Kafka, not yet deleted
+    "payouts.after_transfer",  # payments: Stripe made a payout's transfer, not yet recorded
 )
 
 

@@ -26,6 +26,7 @@ from payments.domain import payouts as rules
 from payments.domain.payouts import Payout, PayoutStatus, Reversal, ReversalStatus
 from payments.ledger import Entry
 from payments.payouts import PayoutRefused
+from servicekit.messaging import failpoints
 
 log = structlog.get_logger(__name__)
 
@@ -153,6 +154,8 @@ class PayoutRunner:
             transfer_id = await connect.find_transfer(payout)
             if transfer_id is None:
                 transfer_id = await connect.transfer(payout)
+                # The reliability suite kills the process here: transferred, not recorded.
+                await failpoints.reached("payouts.after_transfer")
             else:
                 log.info("payout had been transferred already", payout_id=payout.id)
             outcome = rules.payout_paid(payout, transfer_id, self.ctx.clock.now())
