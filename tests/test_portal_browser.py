@@ -8,6 +8,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,8 @@ from e2e_helpers import (
     authorized_order,
     delivered,
     eventually,
+    listing_body,
+    now_of,
     ok,
     opened_ticket,
     order_body,
@@ -284,12 +287,43 @@ def test_a_seller_lists_ships_and_is_paid_and_the_buyer_confirms_at_phone_and_de
     reload_until(buyer_page, ".headline h2", "Completed")
     expect(buyer_page.locator(".money")).not_to_contain_text("fee")
 
-    # The seller's money: released less the fee, and the balance leads the payouts page.
+    # The seller's money: released less the fee, paid out by the next run, on the payouts page.
     seller_page.goto(f"/portal/orders/{placed['id']}")
     reload_until(seller_page, ".money", "released to you")
+    ok(seller.put("/v1/sellers/me/payout-account", {"country": "DE", "currency": "EUR"}))
+    ok(operator.post("/v1/ops/payouts/run", {}))
     seller_page.goto("/portal/payouts")
-    expect(seller_page.locator(".balance-line")).to_contain_text("available for the next payout")
+    expect(seller_page.locator(".balance-line")).to_contain_text("paid out so far")
+    expect(seller_page.locator("table.payouts tbody")).not_to_contain_text("No payouts yet")
     shoot(seller_page, "seller-payouts")
+
+    # A resale ticket: the buyer's page names the event, its venue and whose name it is in.
+    starts = now_of(operator) + timedelta(days=30)
+    event = ok(
+        operator.post(
+            "/v1/events",
+            {
+                "name": "Lowlands 2027",
+                "venue": "Biddinghuizen",
+                "kind": "ticket",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(days=3)).isoformat(),
+            },
+        )
+    )
+    ticket = ok(
+        seller.post(
+            "/v1/listings",
+            listing_body(title="Weekend ticket", fulfilment="transfer", event_id=event["id"]),
+        )
+    )
+    resale = order_body(ticket["id"], recipient={"name": "Ria Recipient", "email": "r@x.org"})
+    resale.pop("shipping_address")
+    resold = ok(buyer.post("/v1/orders", resale))
+    buyer_page.goto(f"/portal/orders/{resold['id']}")
+    expect(buyer_page.locator(".event")).to_contain_text("Lowlands 2027 at Biddinghuizen")
+    expect(buyer_page.locator(".recipient")).to_contain_text("Ria Recipient")
+    shoot(buyer_page, "buyer-resale-order")
 
 
 def test_pages_are_readable_without_javascript(browser, gateway_url, seller, buyer):
