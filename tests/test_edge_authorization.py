@@ -11,6 +11,7 @@ operation of the served OpenAPI document, so a new route cannot go untested."""
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -47,6 +48,7 @@ VISIBLE_TO: dict[str, frozenset[str]] = {
     "seller": frozenset({"seller"}) | STAFF,  # a seller's standards
     "review": EVERYONE,
     "dead-letter": frozenset({"operator"}),
+    "event": EVERYONE,  # a resale event is public to anyone signed in (#20)
 }
 
 
@@ -138,6 +140,17 @@ TABLE: dict[str, Guarded] = {
     "POST /v1/ops/dead-letters/{letter_id}/replay": Guarded(
         "dead-letter", frozenset({"operator"}), by_role=True
     ),
+    # Resale events (#20): anyone signed in reads one; only operators cancel or postpone it.
+    "GET /v1/events/{event_id}": Guarded("event", EVERYONE),
+    "POST /v1/events/{event_id}/cancel": Guarded(
+        "event", frozenset({"operator"}), {"reason": "Not yours to cancel"}, by_role=True
+    ),
+    "POST /v1/events/{event_id}/postpone": Guarded(
+        "event",
+        frozenset({"operator"}),
+        {"starts_at": "2030-01-15T20:00:00+01:00", "ends_at": "2030-01-15T23:00:00+01:00"},
+        by_role=True,
+    ),
 }
 
 # Operations that name no resource of anyone's: each acts on the caller's own things or
@@ -155,6 +168,7 @@ NO_RESOURCE = {
     "GET /v1/sellers/me/payouts",
     "GET /v1/listings",
     "POST /v1/listings",
+    "POST /v1/events",  # operators create resale events: refused by role, no one's resource
     "GET /v1/orders",
     "POST /v1/orders",
     "GET /v1/tickets",
@@ -165,6 +179,7 @@ NO_RESOURCE = {
     "GET /v1/ops/clock",
     "POST /v1/ops/clock/advance",
     "GET /v1/ops/consumers",
+    "GET /v1/ops/settled",
     "GET /v1/ops/dead-letters",
     "GET /v1/ops/failed-emails",
     "POST /v1/ops/payouts/run",
@@ -267,6 +282,19 @@ def world(operator: Api, gateway_url: str) -> World:
     ok(buyer.post(f"/v1/orders/{returning['id']}/return", {"reason": "Not for me"}))
     ticket = opened_ticket(buyer, awaiting["id"], "When?", "Hello")
     notification = eventually(lambda: ok(buyer.get("/v1/me/notifications"))["items"])[0]
+    starts = now_of(operator) + timedelta(days=30)
+    event = ok(
+        operator.post(
+            "/v1/events",
+            {
+                "name": "Edge gig",
+                "venue": "Hall",
+                "kind": "ticket",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=3)).isoformat(),
+            },
+        )
+    )
     ids = {
         "awaiting order": awaiting["id"],
         "accepted order": accepted["id"],
@@ -281,6 +309,7 @@ def world(operator: Api, gateway_url: str) -> World:
         "seller": seller.id,
         "review": review["id"],
         "dead-letter": "orders.events.payments.dlq:0:0",
+        "event": event["id"],
     }
     # what the platform does on its own after these steps (captures, payouts, the review
     # counted in the seller's standing) has happened before anything is compared
@@ -326,6 +355,7 @@ def snapshot(world: World, resource: str) -> Any:
         },
         "review": lambda: average_rating(operator, ids["seller"]),
         "dead-letter": lambda: None,  # a made-up letter: refused by role, nothing to look at
+        "event": lambda: ok(buyer.get(f"/v1/events/{ids['event']}")),
     }
     return reads[kind(resource)]()
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from contracts.orders import ResaleEventCancelled, ResaleEventPostponed
 from orders import domain
 from orders.db import OrdersUnit
-from orders.domain import EventKind, Listing, NotFound, Order, Outcome, ResaleEvent
+from orders.domain import EventKind, EventStatus, Listing, NotFound, Order, Outcome, ResaleEvent
 from orders.domain.outcome import event_facts
 from orders.handlers.context import OrdersContext, keep, new_id
 
@@ -47,6 +47,8 @@ async def event_with_listings(
         if event is None:
             raise NotFound("event")
         listings = await uow.listings.of_event(event_id, ctx.clock.now().date())
+    if event.status is EventStatus.CANCELLED:
+        return event, []  # nothing of it can be bought any more
     return event, listings
 
 

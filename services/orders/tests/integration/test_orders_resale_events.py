@@ -161,6 +161,8 @@ async def test_an_operator_cancelling_the_event_cancels_every_open_order_of_it(a
         status: await event_order_in(app, ctx, event["id"], status)
         for status in ("awaiting_seller", "accepted", "shipped")
     }
+    unsold = await call(app, SELLER, "POST", "/v1/listings", transfer_listing(event["id"], 100))
+    assert unsold.status_code == 201
     before = len(await outbox_rows(engine))
     refused = await call(app, SELLER, "POST", f"/v1/events/{event['id']}/cancel", {"reason": "x"})
     assert refused.status_code == 403
@@ -182,6 +184,7 @@ async def test_an_operator_cancelling_the_event_cancels_every_open_order_of_it(a
     assert data(emitted[-1])["open_orders"] == 3
     shown = (await call(app, BUYER, "GET", f"/v1/events/{event['id']}")).json()
     assert shown["status"] == "cancelled"
+    assert shown["listings"] == []  # nothing of it can be bought any more
     again = {"reason": "again"}
     twice = await call(app, OPERATOR, "POST", f"/v1/events/{event['id']}/cancel", again)
     assert twice.status_code == 409
