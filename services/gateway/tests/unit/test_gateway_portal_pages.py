@@ -350,7 +350,6 @@ def every_page() -> dict[str, dict[str, Any]]:
             "standings": [HOSTILE],
         },
         "sign_in.html": {"csrf": HOSTILE, "error": HOSTILE, "notice": HOSTILE},
-        "message.html": {"message": HOSTILE, "me": None},
     }
 
 
