@@ -17,10 +17,15 @@ install: uv
 run: install
 	$(UV) run --frozen python -m devstack.stack
 
-# Debian's Chromium for the portal's browser tests (Playwright drives it; it downloads nothing).
+# Debian's Chromium for the portal's browser tests (Playwright drives it; it downloads nothing),
+# and axe-core, the accessibility checker they run in every page, from npm (tests/package.json,
+# pinned by its lock file; Node and npm from Debian when missing).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --prefix tests --no-audit --no-fund --loglevel=error
 
 test: install browser
 	$(UV) run --frozen ruff check .

@@ -62,8 +62,17 @@ def sla_of(ticket: dict[str, Any], now: datetime) -> dict[str, Countdown | None]
 
 
 def complaint(ticket: dict[str, Any]) -> dict[str, Any] | None:
-    """What the ticket is about in the words of whoever raised it: the first message a buyer
-    or seller wrote (a ticket a rule opened has the system's)."""
+    """What the ticket is about in the words of whoever raised it: the buyer's report that
+    opened it (its `details`, kept in the ticket's context), else the first thing a buyer or
+    seller wrote (a ticket a rule opened may have only the system's)."""
+    details = (ticket.get("context") or {}).get("details")
+    if isinstance(details, str) and details.strip():
+        return {
+            "author_id": ticket.get("buyer_id"),
+            "author_role": "buyer",
+            "body": details,
+            "at": ticket.get("opened_at"),
+        }
     messages = [m for m in ticket.get("messages") or [] if not m.get("internal")]
     first = next((m for m in messages if m.get("author_role") in ("buyer", "seller")), None)
     return first or (messages[0] if messages else None)

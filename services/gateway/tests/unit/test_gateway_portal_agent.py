@@ -80,6 +80,13 @@ def test_the_complaint_is_the_first_thing_a_party_wrote_never_a_note():
     }
     assert agent.complaint(only_system)["body"] == "No tracking"
     assert agent.complaint({"messages": [TICKET["messages"][0]]}) is None
+    reported = TICKET | {"context": {"details": "The lens is scratched."}}
+    assert agent.complaint(reported) == {
+        "author_id": "usr_b",
+        "author_role": "buyer",
+        "body": "The lens is scratched.",
+        "at": TICKET["opened_at"],
+    }
 
 
 def test_what_can_be_refunded_is_what_was_paid_less_what_came_back():
