@@ -522,7 +522,7 @@ def test_an_agent_settles_a_dispute_in_part_and_an_operator_pays_out_and_moves_a
         new.locator(f"[name={name}]").fill(value)
     new.get_by_role("button", name="Create the event").click()
     expect(operator_page.locator(".flash.ok")).to_contain_text("Event created: Cup final")
-    expect(operator_page.locator(".event")).to_contain_text("2027-05-20 19:45:00+01:00")
+    expect(operator_page.locator(".event")).to_contain_text("Thu 20 May 2027, 19:45 UTC+01:00")
     shoot(operator_page, "operator-event")
     postpone = operator_page.locator("form[action$='/postpone']")
     postpone.locator("[name=starts_at]").fill("2027-05-27T19:45")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from contracts.dates import as_moment, format_moment
 from contracts.money import format_money
 
 LOCAL_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
@@ -22,6 +23,13 @@ def venue_moment(local: str, offset: str) -> str | None:
     if not LOCAL_MOMENT.fullmatch(local) or not OFFSET.fullmatch(offset):
         return None
     return f"{local}:00{offset}"
+
+
+def venue_time(value: Any) -> str:
+    """A moment on the venue's own clock, in the platform's one format: "Thu 20 May 2027,
+    19:45 UTC+01:00" (what a ticket says, whatever the operator's zone)."""
+    moment = as_moment(value)
+    return format_moment(moment, moment.tzinfo) if moment and moment.tzinfo else "-"
 
 
 def dates_of(form: dict[str, str]) -> dict[str, str] | str:

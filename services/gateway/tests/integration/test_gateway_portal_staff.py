@@ -261,7 +261,7 @@ async def test_an_event_is_created_and_cancelled_only_once_confirmed(operator_br
         "/portal/ops/events?id=evt_1&notice=Event+created"
     )
     shown = await operator_browser.get("/portal/ops/events", params={"id": "evt_1"})
-    assert "Cup final" in shown.text and "2027-05-20 19:45:00+01:00" in shown.text
+    assert "Cup final" in shown.text and "Thu 20 May 2027, 19:45 UTC+01:00" in shown.text
     review = await operator_browser.post(
         "/portal/ops/events/evt_1/cancel", data=form | {"reason": "Storm"}
     )

@@ -89,3 +89,8 @@ def test_the_confirmation_carries_the_form_again_with_confirmed():
     for name, value in (("reason", "Storm"), ("confirmed", "yes"), ("idempotency_key", "k-1")):
         assert f'name="{name}" value="{value}"' in page
     assert 'action="/portal/ops/events/evt_1/cancel"' in page and "No, go back" in page
+
+
+def test_an_event_reads_on_the_venues_clock_in_the_one_format():
+    assert operator.venue_time("2027-05-20T19:45:00+01:00") == "Thu 20 May 2027, 19:45 UTC+01:00"
+    assert operator.venue_time(None) == "-"

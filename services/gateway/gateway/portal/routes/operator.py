@@ -77,6 +77,11 @@ async def events(request: Request, portal: PortalDep, session: SessionDep) -> Re
         if answer.status_code != 200:
             return api_refusal(answer, "event", session)
         event = answer_json(answer)
+    if event is not None:
+        event |= {
+            "starts": operator.venue_time(event.get("local_starts_at")),
+            "ends": operator.venue_time(event.get("local_ends_at")),
+        }
     return page(request, "ops_events.html", session, event=event, kinds=operator.KINDS)
 
 
