@@ -73,6 +73,11 @@ class OrderPlaced(Event, type="marketplace.order.placed.v1", topic=ORDERS_EVENTS
     recipient_name: str | None = Field(
         None, description="Whose name the ticket or booking is put in (a resale event's order)"
     )
+    replaces: str | None = Field(
+        None,
+        description="Support rebooked the buyer (#20): this order replaces that one, whose "
+        "seller backed out, and is paid from its money (the buyer pays nothing more)",
+    )
 
     def subject(self) -> str:
         return self.order_id
@@ -134,6 +139,14 @@ class OrderSellerBackedOut(
 
     reason: str
     event_date: str | None = Field(None, description="For a transfer: the event's date")
+    event: EventFacts | None = Field(
+        None,
+        description=EVENT_DESCRIPTION + ": support offers the event's other listings and "
+        "payments keeps the hold for a rebooking",
+    )
+    quantity: int | None = Field(
+        None, ge=1, description="How many the buyer bought: an alternative must have as many"
+    )
 
 
 class OrderShippingAddressChanged(
@@ -370,3 +383,38 @@ class ResaleEventPostponed(
     """The event moved to new dates (`event`); each open order has its `order.event_postponed`."""
 
     previous_starts_at: AwareDatetime
+
+
+ListingState = Literal["active", "paused", "sold_out"]
+
+
+class ListingUpdated(Event, type="marketplace.listing.updated.v1", topic=ORDERS_EVENTS):
+    """A listing for a resale event (#20) as it now is, published whenever it is created or
+    changes (price, quantity, status; stock taken by an order or given back). Keyed by the
+    listing id; a consumer keeps the highest `version` (later ones may come first after a
+    replay). Support keeps them to offer a buyer whose seller backed out the alternatives."""
+
+    listing_id: str
+    seller_id: str
+    event_id: str
+    price: Money
+    quantity_available: int = Field(ge=0)
+    status: ListingState
+    version: int = Field(ge=1)
+    occurred_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.listing_id
+
+
+class OrderRebooked(_OrderFact, type="marketplace.order.rebooked.v1", topic=ORDERS_EVENTS):
+    """Support rebooked the buyer of this order, whose seller backed out (#20): `replaced_by`
+    is the new order on another seller's listing of the same event, paid from this order's
+    money. This order stays ended as the backing out ended it (not counted again)."""
+
+    ticket_id: str
+    replaced_by: str
+    new_listing_id: str
+    new_seller_id: str
+    new_total: Money
+    event: EventFacts | None = Field(None, description=EVENT_DESCRIPTION)

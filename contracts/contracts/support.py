@@ -56,6 +56,11 @@ class TicketResolved(Event, type="marketplace.support.ticket_resolved.v1", topic
     note: str
     resolved_by: str
     resolved_at: AwareDatetime
+    listing_id: str | None = Field(
+        None,
+        description="For rebook (#20): the listing of the same event the buyer is rebooked "
+        "on (support checked it is one of the ticket's alternatives); orders places the order",
+    )
 
     def subject(self) -> str:
         return self.order_id

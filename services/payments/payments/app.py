@@ -17,6 +17,7 @@ from payments.cards import CardProcessor, StripeCards
 from payments.context import PaymentsContext
 from payments.db import PaymentsUnit
 from payments.domain.payouts import PayoutPolicy
+from payments.domain.rebooking import RebookCharge
 from payments.domain.waiting_accounts import Chase
 from payments.handlers import event_router, renew_expiring_authorizations
 from payments.payout_run import PayoutRunner
@@ -56,6 +57,7 @@ def create_app(
         renew_before=timedelta(hours=settings.renew_before_hours),
         fee_bps=settings.platform_fee_bps,
         credit_limit_bps=settings.credit_limit_bps,
+        rebook_charge=RebookCharge(settings.rebook_charge_seller, settings.rebook_charge_cap_bps),
         payout_policy=PayoutPolicy(
             minimum_minor=settings.payout_minimum,
             new_seller_hold=timedelta(days=settings.payout_hold_days),

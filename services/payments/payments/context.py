@@ -11,6 +11,7 @@ from payments.cards import CardProcessor
 from payments.db import PaymentsUnit
 from payments.domain import Terms
 from payments.domain.payouts import PayoutPolicy
+from payments.domain.rebooking import RebookCharge
 from payments.payouts import Connect
 from servicekit.domain.clock import Clock
 from servicekit.messaging.uow import Database
@@ -26,6 +27,7 @@ class PaymentsContext:
     renew_before: timedelta = timedelta(days=1)
     fee_bps: int = 500
     credit_limit_bps: int = 10_000
+    rebook_charge: RebookCharge = field(default_factory=RebookCharge)
     batch_size: int = 50
     wake_worker: Callable[[], None] = lambda: None
     payout_policy: PayoutPolicy = field(default_factory=PayoutPolicy)

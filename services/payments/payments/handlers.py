@@ -6,6 +6,7 @@ Each reads the payment once, asks `domain` what the fact does, and stores the `D
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -25,7 +26,7 @@ from contracts.support import TicketResolved
 from payments import domain
 from payments.context import PaymentsContext
 from payments.db import PaymentsUnit
-from payments.domain import Decision, Payment, PaymentState, WaitingRefund
+from payments.domain import Decision, Payment, PaymentState, WaitingRefund, published, rebooking
 from payments.store import has_work_queued, store, store_new
 from servicekit.messaging.events import EventRouter, Received
 
@@ -69,9 +70,32 @@ async def on_order_placed(
         created_at=now,
         correlation_id=received.envelope.correlation_id,
     )
+    if event.replaces is not None:
+        await _rebooked(ctx, uow, payment, event.replaces)
+        return
     decision = domain.place(payment, credit, now)
     if await store_new(uow, decision) and has_work_queued(decision):
         ctx.wake_worker()
+
+
+async def _rebooked(ctx: PaymentsContext, uow: PaymentsUnit, new: Payment, first_id: str) -> None:
+    """Support rebooked the buyer (#20): the new order is paid from the first order's hold,
+    never a new charge. If that hold is gone (voided, lapsed), the new order's authorization
+    fails and orders cancels it: the buyer is never charged again without asking."""
+    now = ctx.clock.now()
+    first = await uow.payments.get(first_id)
+    if first is None or not rebooking.waits_for_rebook(first):
+        failed = replace(
+            new, state=PaymentState.FAILED, failure_reason="the first order's hold is gone"
+        )
+        decision = Decision(failed).publishing(published.authorization_failed(failed, now))
+        await store_new(uow, decision)
+        return
+    moved, funded = rebooking.fund_rebooking(
+        first, new, now, ctx.rebook_charge, ctx.credit_limit_bps
+    )
+    if await store_new(uow, funded):
+        await _stored(ctx, uow, first, moved)
 
 
 async def on_order_ended(ctx: PaymentsContext, received: Received[Any], uow: PaymentsUnit) -> None:
@@ -80,6 +104,13 @@ async def on_order_ended(ctx: PaymentsContext, received: Received[Any], uow: Pay
     payment = await _payment_of(uow, received.event.order_id)
     if payment is None:
         return
+    event = received.event
+    if isinstance(event, OrderSellerBackedOut) and event.event is not None:
+        # a ticket or booking for an event: the hold waits for a rebooking (#20)
+        await _stored(ctx, uow, payment, rebooking.keep_for_rebook(payment))
+        return
+    if rebooking.waits_for_rebook(payment):
+        return  # its order.cancelled: support's resolution decides (`on_ticket_resolved`)
     operations = await uow.operations.of_order(payment.order_id)
     if _captured_or_capturing(payment, operations):
         # Cancelled after its capture (support's `cancel` of a shipped order): the buyer gets
@@ -142,6 +173,8 @@ async def on_ticket_resolved(
     a resolution refused here (an order payments does not know, more than the order holds)
     was forged or is stale: it is dead-lettered with the reason and moves no money."""
     event = received.event
+    if event.action not in ("refund", "rebook"):
+        await _release_kept_hold(ctx, uow, event)
     if event.action not in ("refund", "partial_refund", "credit"):
         return
     payment = await uow.payments.get(event.order_id)
@@ -173,6 +206,19 @@ async def on_ticket_resolved(
             event.note,
             event.ticket_id,
             ctx.clock.now(),
+        )
+        await _stored(ctx, uow, payment, decision)
+
+
+async def _release_kept_hold(
+    ctx: PaymentsContext, uow: PaymentsUnit, event: TicketResolved
+) -> None:
+    """A hold kept for a rebooking that support decided otherwise (credit, no action...) is
+    voided: without a rebooking the buyer's money goes back (#20)."""
+    payment = await uow.payments.get(event.order_id)
+    if payment is not None and rebooking.waits_for_rebook(payment):
+        decision = domain.end_before_capture(
+            payment, None, ctx.clock.now(), f"Support ticket {event.ticket_id}: no rebooking"
         )
         await _stored(ctx, uow, payment, decision)
 
@@ -232,6 +278,14 @@ async def renew_expiring_authorizations(ctx: PaymentsContext, now: datetime) -> 
                 continue
             if await uow.operations.has_open(payment.order_id):
                 continue  # a capture or void is on its way, or a renewal already is
+            if rebooking.waits_for_rebook(payment):
+                # a hold kept for a rebooking that never came is not renewed: voided (#20)
+                decision = domain.end_before_capture(
+                    payment, None, now, "Kept for a rebooking that did not come in time"
+                )
+                await store(uow, payment, decision)
+                fired += 1
+                continue
             if await uow.operations.add_if_new(domain.renew(payment, now)):
                 fired += 1
         await uow.commit()

@@ -17,6 +17,8 @@ sum to zero, so every order's lines do too. An account's balance is the sum of i
 | `buyer_credit:{buyer}` | goodwill credit the buyer can spend |
 | `goodwill` | (negative) what the marketplace gave away as credit |
 | `chargebacks` | taken back by buyers' banks through disputes |
+| `platform_rebooking_cover` | (negative) what the platform paid towards rebooked buyers' dearer
+  tickets, less what backing-out sellers were charged for it (#20) |
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ REFUNDS = "refunds"
 REFUNDS_PENDING = "refunds_pending"
 GOODWILL = "goodwill"
 CHARGEBACKS = "chargebacks"
+PLATFORM_REBOOKING_COVER = "platform_rebooking_cover"
 
 
 def seller_payable(seller_id: str) -> str:

@@ -114,6 +114,20 @@ class PaymentsSettings(KitSettings):
         description="Goodwill credit issued on one order, all tickets together, is at most "
         "this share of the order's total, in basis points (10000 = the total)",
     )
+    rebook_charge_seller: bool = Field(
+        True,
+        validation_alias=AliasChoices("PAYMENTS_REBOOK_CHARGE_SELLER"),
+        description="A seller who backed out is charged what the platform covers of the "
+        "buyer's dearer replacement ticket (#20)",
+    )
+    rebook_charge_cap_bps: int = Field(
+        10_000,
+        ge=0,
+        le=1_000_000,
+        validation_alias=AliasChoices("PAYMENTS_REBOOK_CHARGE_CAP_BPS"),
+        description="That charge is at most this share of the order the seller backed out "
+        "of, in basis points (10000 = its total)",
+    )
 
     def webhook_secret_fault(self) -> str | None:
         """Why payments must not start with this webhook secret, if it must not: anyone who

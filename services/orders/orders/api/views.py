@@ -141,6 +141,9 @@ def order_view(
         "event_date": iso_or_none(order.event_date),
         "event": event_snapshot_view(order.event) if order.event else None,
         "recipient": asdict(order.recipient) if order.recipient else None,
+        # A rebooking (#20): the order this one continues, or the one that continues it.
+        "replaces": order.replaces,
+        "replaced_by": order.replaced_by,
         "placed_at": order.placed_at.isoformat(),
         "accept_by": order.accept_by.isoformat(),
         "ship_by": iso_or_none(order.ship_by),

@@ -34,8 +34,21 @@ def _listing(row: Any) -> Listing:
 class Listings:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Listings written in this unit: their facts are published when it commits (#20).
+        self.touched: set[str] = set()
+
+    async def changed_facts(self) -> list[Listing]:
+        """The listings for a resale event written in this unit, as they now are."""
+        if not self.touched:
+            return []
+        query = select(listings).where(
+            listings.c.id.in_(sorted(self.touched)), listings.c.event_id.is_not(None)
+        )
+        self.touched = set()
+        return [_listing(row) for row in (await self.session.execute(query)).all()]
 
     async def add(self, listing: Listing) -> None:
+        self.touched.add(listing.id)
         await self.session.execute(
             insert(listings).values(
                 id=listing.id,
@@ -63,6 +76,7 @@ class Listings:
     async def reserve(self, listing_id: str, quantity: int) -> bool:
         """Take `quantity` from an active listing's stock in one statement, so concurrent
         orders cannot oversell it; False if there is not enough left."""
+        self.touched.add(listing_id)
         remaining = listings.c.quantity_available - quantity
         result = await self.session.execute(
             update(listings)
@@ -82,6 +96,7 @@ class Listings:
         return result.rowcount == 1
 
     async def give_back(self, listing_id: str, quantity: int) -> None:
+        self.touched.add(listing_id)
         await self.session.execute(
             update(listings)
             .where(listings.c.id == listing_id)
@@ -94,6 +109,7 @@ class Listings:
 
     async def update(self, listing: Listing) -> None:
         """Write `listing` if nobody changed it since it was read."""
+        self.touched.add(listing.id)
         result = await self.session.execute(
             update(listings)
             .where(listings.c.id == listing.id, listings.c.version == listing.version)

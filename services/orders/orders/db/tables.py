@@ -108,6 +108,9 @@ orders = Table(
     Column("return_pickup_date", Date, nullable=True),
     # When someone must have acted in the order's status (orders.domain.deadline_on_entering).
     Column("act_by", UtcDateTime(), nullable=True),
+    # A rebooking (#20): the order this one replaces, and the one that replaced it.
+    Column("replaces", String(40), nullable=True),
+    Column("replaced_by", String(40), nullable=True),
     Column("reviewed", Boolean, nullable=False, default=False),
     Column("updated_at", UtcDateTime(), nullable=True),
     Column("version", Integer, nullable=False),

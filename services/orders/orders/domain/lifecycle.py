@@ -172,6 +172,8 @@ def decline(order: Order, actor: Actor, reason: str, at: datetime) -> Outcome:
         **order_fact(order, at),
         reason=reason,
         event_date=order.event_date.isoformat() if order.event_date else None,
+        event=event_facts(order.event),
+        quantity=order.quantity,
     )
     events = (backed_out, cancelled(order, "seller_backed_out", "seller", at))
     return Outcome(order, events, stock_back=True)

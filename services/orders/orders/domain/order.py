@@ -149,6 +149,10 @@ class Order:
     # deadline job acts on it then (`deadlines.act_on_deadline`).
     act_by: datetime | None = None
     reviewed: bool = False
+    # Support rebooked the buyer after the seller backed out (#20): the order this one
+    # continues (paid from its money), and on the first, the order that continues it.
+    replaces: str | None = None
+    replaced_by: str | None = None
     updated_at: datetime | None = None
     version: int = 1
     timeline: tuple[TimelineEntry, ...] = field(default=())

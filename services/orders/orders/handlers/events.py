@@ -28,6 +28,7 @@ from orders.db import OrdersUnit
 from orders.domain import Order, Outcome, PaymentState, Status, TransitionRefused
 from orders.domain.payment_facts import record_dispute_closed
 from orders.handlers.context import OrdersContext, keep
+from orders.handlers.rebooking import on_rebook
 from servicekit.messaging.events import EventRouter, Received
 
 
@@ -144,6 +145,9 @@ async def on_ticket_resolved(
     (the order moved on meanwhile) is ignored, like any event that no longer fits."""
     event, now = received.event, ctx.clock.now()
     await uow.order_tickets.changed(event.ticket_id, now, status="resolved")
+    if event.action == "rebook":
+        await on_rebook(ctx, event, uow)  # a new order continues the first (#20)
+        return
     decide = _resolution_outcome(ctx, event, now)
     if decide is not None:
         await _on_order(ctx, uow, event.order_id, decide)

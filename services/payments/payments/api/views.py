@@ -52,6 +52,9 @@ def payment_view(
         "refunded": money(payment.refunded_minor).model_dump(),
         "released": money(payment.released_minor).model_dump(),
         "platform_fee": money(payment.fee_minor).model_dump(),
+        # A rebooking (#20): paid from `replaces`'s hold; the platform covers `covered`.
+        "replaces": payment.replaces,
+        "covered_by_platform": money(payment.cover_minor).model_dump(),
         "payment_intent_id": payment.payment_intent_id,
         "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
         "failure_reason": payment.failure_reason if sees_decline else None,

@@ -41,6 +41,12 @@ payments = Table(
     Column("version", Integer, nullable=False),
     Column("customer_id", String(100), nullable=True),  # the Stripe Customer keeping the card
     Column("next_action", Text, nullable=True),  # JSON: what the buyer must do (3-D Secure)
+    # A rebooking (#20): the hold waits for it; the new order's first order, cover and charge.
+    Column("kept_for_rebook", Boolean, nullable=False, default=False),
+    Column("replaces", String(40), nullable=True),
+    Column("cover_minor", BigInteger, nullable=False, default=0),
+    Column("cover_charged_to", String(64), nullable=True),
+    Column("cover_charge_minor", BigInteger, nullable=False, default=0),
 )
 
 # Every call to Stripe, recorded before it is made: the id is the idempotency key.

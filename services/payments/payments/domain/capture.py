@@ -19,6 +19,7 @@ from payments.domain.model import (
     as_captured,
     decided,
 )
+from payments.domain.rebooking import cover_at_capture
 from payments.domain.refunds import WaitingRefund, waiting_refunds_made
 from payments.ledger import move
 
@@ -63,7 +64,9 @@ def record_capture(
                 "Captured into escrow: the order shipped",
                 *move(payment.card_minor, ledger.AUTHORIZATION_HOLD, ledger.ESCROW),
                 *move(payment.credit_applied_minor, ledger.CREDIT_RESERVED, ledger.ESCROW),
-            )
+            ),
+            # a rebooking's dearer ticket: the platform's cover, the backing-out seller's charge
+            *cover_at_capture(payment, operation.id, now),
         ],
     )
     decision = decision.then(waiting_refunds_made(captured, waiting, now))

@@ -24,6 +24,7 @@ class PaymentState(StrEnum):
     RELEASED = "released"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
+    REBOOKED = "rebooked"  # the seller backed out; the hold pays the replacement order (#20)
 
 
 class OperationKind(StrEnum):
@@ -137,10 +138,18 @@ class Payment:
     version: int = 1
     customer_id: str | None = None  # the Stripe Customer the order's card is kept on
     next_action: str | None = None  # JSON for the client while `requires_action`
+    # A rebooking (#20, `rebooking.py`): on the first order, the seller backed out and the
+    # hold waits for support's decision; on the new one, the order whose hold pays it, what
+    # the platform covers of a higher price, and the backing-out seller charged for it.
+    kept_for_rebook: bool = False
+    replaces: str | None = None
+    cover_minor: int = 0
+    cover_charged_to: str | None = None
+    cover_charge_minor: int = 0
 
     @property
     def card_minor(self) -> int:
-        return self.total_minor - self.credit_applied_minor
+        return self.total_minor - self.credit_applied_minor - self.cover_minor
 
     @property
     def paid_out(self) -> bool:

@@ -32,3 +32,9 @@ class ResolutionRequest(BaseModel):
     action: ResolutionAction
     amount: Money | None = None
     note: Paragraphs = Field("", max_length=2_000)
+    listing_id: str | None = Field(
+        None,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="For rebook: one of the ticket's alternatives (#20)",
+    )

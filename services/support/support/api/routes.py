@@ -12,6 +12,7 @@ from support.api.views import STAFF, queue_position, ticket_view
 from support.domain.tickets import Status
 from support.handlers import commands
 from support.handlers.context import SupportContext
+from support.handlers.rebooking import alternatives_shown
 
 router = APIRouter(prefix="/v1")
 
@@ -25,7 +26,8 @@ async def full_view(ctx: SupportContext, ticket_id: str, who: Caller) -> dict[st
             party=None if who.role in STAFF else who.role,
         )
         possible = await commands.possible_now(ctx, uow, ticket)
-    return ticket_view(ticket, messages) | {"possible_resolutions": possible}
+        offered = await alternatives_shown(uow, ticket)
+    return ticket_view(ticket, messages) | {"possible_resolutions": possible} | offered
 
 
 @router.get("/tickets")
@@ -100,6 +102,7 @@ async def resolve(
         action=body.action,
         amount=body.amount,
         note=body.note,
+        listing_id=body.listing_id,
     )
     return await full_view(ctx, ticket_id, who)
 

@@ -365,6 +365,7 @@ def resolve(
     role: str,
     now: datetime,
     buyer_of_order: str | None = None,
+    listing_id: str | None = None,
 ) -> Ticket:
     """An agent decides the ticket. A ticket about an order tells the platform what was decided
     (`TicketResolved`, for payments to act on); `buyer_of_order` names the buyer when the ticket
@@ -382,6 +383,8 @@ def resolve(
         raise InvalidResolution(f"A {action} moves no money; leave the amount out")
     if action == "rebook" and not note.strip():
         raise InvalidResolution("A rebooking names the alternative offered in the note")
+    if listing_id is not None and action != "rebook":
+        raise InvalidResolution("Only a rebooking names a listing_id")
     earlier = ticket.resolution
     if earlier is not None and moves_money(earlier.action) and moves_money(action):
         # payments moves money once per ticket: a second amount would never be paid
@@ -407,6 +410,7 @@ def resolve(
         note=note,
         resolved_by=agent_id,
         resolved_at=now,
+        listing_id=listing_id,
     )
     return replace(resolved, events=(told,))
 

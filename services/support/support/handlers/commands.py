@@ -3,17 +3,21 @@ on it, and (agents) resolve it, with the order's money checked in the same trans
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from contracts import Money
 from contracts.support import ResolutionAction
 from servicekit.hosting.http import not_found
 from servicekit.messaging.failures import ConcurrentUpdate
 from support.db import SupportUnit
 from support.domain import tickets as rules
+from support.domain.alternatives import rebook_case
 from support.domain.errors import NotAllowed, Refused
 from support.domain.order_money import cancellation_counted, decide_money, moves_money
 from support.domain.possible import ACTIONS, check_order, moves_order, possible_resolutions
 from support.domain.tickets import Party, Ticket
 from support.handlers.context import SupportContext, emit_all, new_ticket_id
+from support.handlers.rebooking import rebook_listing
 
 
 async def open_by_customer(
@@ -67,14 +71,14 @@ async def possible_now(ctx: SupportContext, uow: SupportUnit, ticket: Ticket) ->
     if ticket.order_id is None:
         return [a for a in ACTIONS if not (moves_money(a) or moves_order(a))]
     order = await uow.orders.get(ticket.order_id)
-    return list(
-        possible_resolutions(
-            status=order["status"] if order else None,
-            fulfilment=order["fulfilment"] if order else None,
-            money=await uow.order_moneys.get(ticket.order_id),
-            credit_ratio=ctx.credit_limit_ratio,
-        )
+    possible = possible_resolutions(
+        status=order["status"] if order else None,
+        fulfilment=order["fulfilment"] if order else None,
+        money=await uow.order_moneys.get(ticket.order_id),
+        credit_ratio=ctx.credit_limit_ratio,
     )
+    # a rebooking replaces an event's ticket or booking whose seller backed out (#20)
+    return [a for a in possible if a != "rebook" or rebook_case(ticket) is not None]
 
 
 async def post_message(
@@ -111,6 +115,7 @@ async def resolve(
     action: ResolutionAction,
     amount: Money | None,
     note: str,
+    listing_id: str | None = None,
 ) -> Ticket:
     """Decide a ticket. A resolution that moves money is checked against what the order's
     money allows and counted there in the same transaction, so payments is never asked for
@@ -119,6 +124,12 @@ async def resolve(
         ticket = await visible_ticket(uow, ticket_id, principal_id, role)
         order = await uow.orders.get(ticket.order_id) if ticket.order_id else None
         now = ctx.clock.now()
+        if action == "rebook" and ticket.is_open:
+            # the listing must be one of the ticket's alternatives, and the money still held
+            money = await uow.order_moneys.locked(order["order_id"]) if order else None
+            listing_id = await rebook_listing(uow, ticket, listing_id, money)
+            if money is not None:  # the hold now pays the new order: no refund from here
+                await uow.order_moneys.save(replace(money, voided=True))
         decided = rules.resolve(
             ticket,
             action=action,
@@ -128,6 +139,7 @@ async def resolve(
             role=role,
             now=now,
             buyer_of_order=order["buyer_id"] if order else None,
+            listing_id=listing_id,
         )
         moneys = uow.order_moneys
         # only a resolution that moves money or the order, on an order support knows, reads

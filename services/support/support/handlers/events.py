@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from contracts.orders import (
+    ListingUpdated,
     OrderAccepted,
     OrderCancelled,
     OrderCompleted,
@@ -42,6 +43,7 @@ from support.db import SupportUnit
 from support.domain.order_money import PaymentFact, money_seen
 from support.domain.triggers import TRIGGERS, ticket_asked_by
 from support.handlers.context import SupportContext, open_automatic
+from support.handlers.rebooking import on_listing_updated
 
 # Facts about an order's money that support only learns from (no ticket).
 _MONEY_FACTS = (
@@ -156,6 +158,7 @@ def event_router(ctx: SupportContext) -> EventRouter[SupportUnit]:
     router = EventRouter[SupportUnit]()
     router.add(OrderPlaced, partial(on_order_placed, ctx))
     router.add(OrderMessagePosted, partial(on_message_posted, ctx))
+    router.add(ListingUpdated, partial(on_listing_updated, ctx))
     for fact in _MONEY_FACTS:
         router.add(fact, partial(on_money_fact, ctx))
     for trigger in TRIGGERS:

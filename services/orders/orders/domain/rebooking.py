@@ -1,0 +1,99 @@
+"""Support's `rebook` (#20): the seller of a ticket or booking backed out, an agent chose
+another seller's listing of the same event, and the buyer gets it as the continuation of
+their order, paid from that order's money (payments moves the card's hold; the platform
+covers a higher price). The first order stays ended as the backing out ended it: it is not
+cancelled a second time (the seller's cancellation is counted once), it only names the order
+that replaced it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from contracts.orders import OrderRebooked
+from orders.domain.errors import DomainError
+from orders.domain.lifecycle import place_order
+from orders.domain.listings import Listing
+from orders.domain.order import Order, OrderRules, TimelineEntry
+from orders.domain.outcome import Outcome, event_facts, order_fact
+from orders.domain.resale_events import ResaleEvent
+from servicekit.domain.calendar import BusinessCalendar
+
+BACKED_OUT = "seller_backed_out"
+
+
+@dataclass(frozen=True)
+class Rebooking:
+    """What a rebooking decided: the first order (now naming its replacement) and the new
+    order with the events of each."""
+
+    first: Outcome
+    placed: Outcome
+
+
+def rebook(
+    first: Order,
+    listing: Listing,
+    event: ResaleEvent | None,
+    *,
+    new_order_id: str,
+    ticket_id: str,
+    now: datetime,
+    calendar: BusinessCalendar,
+    rules: OrderRules,
+) -> Rebooking:
+    """A new order for the first order's buyer and recipient, of the same quantity, on
+    `listing` (another seller's, same event). Refused (`DomainError`) when the first order is
+    not a ticket or booking whose seller backed out, was rebooked already, or the listing is
+    not one of its event's (support checked all of this; a stale or replayed decision ends
+    here)."""
+    if first.cancel_reason != BACKED_OUT or first.event is None:
+        raise DomainError("not-rebookable", "Only an order whose seller backed out is rebooked")
+    if first.replaced_by is not None:
+        raise DomainError("already-rebooked", f"Already rebooked as {first.replaced_by}")
+    if listing.event_id != first.event.id or listing.seller_id == first.seller_id:
+        raise DomainError("not-comparable", "The listing is not another seller's of the event")
+    placed = place_order(
+        order_id=new_order_id,
+        listing=listing,
+        buyer_id=first.buyer_id,
+        quantity=first.quantity,
+        shipping_address=None,
+        payment_method=first.payment_method,
+        now=now,
+        calendar=calendar,
+        rules=rules,
+        event=event,
+        recipient=first.recipient,
+    )
+    name = first.event.name
+    new = replace(
+        placed.order,
+        replaces=first.id,
+        timeline=(
+            TimelineEntry(
+                now,
+                "placed",
+                f"We found you another ticket for {name}: this order continues order "
+                f"{first.id}, whose seller backed out. It is paid from that order's money: "
+                "you pay nothing more",
+            ),
+        ),
+    )
+    announced = tuple(e.model_copy(update={"replaces": first.id}) for e in placed.events)
+    ended = replace(first, replaced_by=new.id).noting(
+        now,
+        "rebooked",
+        f"We found you another ticket for {name}: order {new.id} continues this one, paid "
+        "from its money (you pay nothing more)",
+    )
+    rebooked = OrderRebooked(
+        **order_fact(ended, now),
+        ticket_id=ticket_id,
+        replaced_by=new.id,
+        new_listing_id=listing.id,
+        new_seller_id=listing.seller_id,
+        new_total=new.total,
+        event=event_facts(first.event),
+    )
+    return Rebooking(first=Outcome(ended, (rebooked,)), placed=Outcome(new, announced))
