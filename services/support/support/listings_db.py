@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, select, update
+from sqlalchemy import BigInteger, Column, Integer, String, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Money
-from servicekit.messaging.db import NAMING_CONVENTION, insert_ignoring_duplicates
+from servicekit.messaging.db import insert_ignoring_duplicates
+from support.db import metadata
 from support.domain.alternatives import ListingFact
 
-# The table is created by migration 0005; its own metadata keeps `db.py` unaware of it.
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
+# Created by migration 0005 (migrations/env.py imports this module so the table is declared).
 
 event_listings = Table(
     "event_listings",
