@@ -142,6 +142,8 @@ CATALOGUE: dict[str, Audience] = {
     "marketplace.order.declined.v1": _to("buyer", "order_declined", must=True),
     "marketplace.order.cancelled.v1": _cancelled_or_event,
     "marketplace.order.seller_backed_out.v1": _to("buyer", "seller_backed_out", must=True),
+    # Support rebooked the buyer on another seller's ticket (#20): the order goes on.
+    "marketplace.order.rebooked.v1": _to("buyer", "order_rebooked", must=True),
     "marketplace.order.shipped.v1": _for_event(
         _to("buyer", "transfer_done"), _to("buyer", "order_shipped")
     ),
