@@ -2,7 +2,7 @@
 sends a disputed order back to the seller (shipped again, captured once), `no_action` ends a
 dispute and pays the seller, `cancel` before shipment cancels the order and voids the hold;
 an agent sees what is possible on a ticket and is refused (409) the rest; a resolved ticket
-closes by itself after three quiet days."""
+closes by itself after three quiet days (and the order's view shows it closed)."""
 
 import uuid
 from datetime import datetime
@@ -109,6 +109,13 @@ def test_a_dispute_closed_with_no_action_pays_the_seller_and_the_ticket_closes_l
         lambda: (t := ok(buyer.get(f"/v1/tickets/{ticket['id']}")))["status"] == "closed" and t
     )
     assert closed["resolution"]["action"] == "no_action"
+    # the order's view follows (support.ticket_closed), no longer showing it resolved
+    eventually(
+        lambda: (
+            [t["status"] for t in ok(buyer.get(f"/v1/orders/{order['id']}"))["tickets"]]
+            == ["closed"]
+        )
+    )
 
 
 def test_an_agent_sees_what_is_possible_is_refused_the_rest_and_cancel_voids_the_hold(

@@ -106,6 +106,23 @@ class TicketEscalated(Event, type="marketplace.support.ticket_escalated.v1", top
         return self.order_id or self.seller_id
 
 
+class TicketClosed(Event, type="marketplace.support.ticket_closed.v1", topic=SUPPORT_EVENTS):
+    """A resolved ticket closed by itself: nobody wrote on it for the quiet period after its
+    resolution (a party's message before that would have reopened it). Nothing more happens
+    on it; a new problem needs a new ticket."""
+
+    ticket_id: str
+    order_id: str | None = Field(None, description="None for a ticket about a seller")
+    buyer_id: str | None = None
+    seller_id: str
+    reason: TicketReason
+    resolved_at: AwareDatetime = Field(description="When it was last resolved")
+    closed_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.order_id or self.seller_id
+
+
 class TicketReplied(Event, type="marketplace.support.ticket_replied.v1", topic=SUPPORT_EVENTS):
     """An agent replied on a ticket where its buyer and seller see it: they are told.
 

@@ -243,10 +243,15 @@ class Tickets:
         return [_ticket(row) for row in (await self.session.execute(query)).all()]
 
     async def quiet_since(self, before: datetime, limit: int) -> list[Ticket]:
-        """Resolved tickets resolved at or before `before` (a party's message reopens one)."""
+        """Resolved tickets resolved at or before `before` (a party's message reopens one),
+        and those resolved before migration 0003, whose `resolved_at` column is empty (their
+        resolution says when; closing one fills it in)."""
         query = (
             select(tickets)
-            .where(tickets.c.status == Status.RESOLVED.value, tickets.c.resolved_at <= before)
+            .where(
+                tickets.c.status == Status.RESOLVED.value,
+                or_(tickets.c.resolved_at <= before, tickets.c.resolved_at.is_(None)),
+            )
             .order_by(tickets.c.resolved_at)
             .limit(limit)
         )

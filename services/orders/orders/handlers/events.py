@@ -22,7 +22,7 @@ from contracts.payments import (
     PaymentVoided,
 )
 from contracts.seller_standards import SellerStandingChanged
-from contracts.support import TicketEscalated, TicketOpened, TicketResolved
+from contracts.support import TicketClosed, TicketEscalated, TicketOpened, TicketResolved
 from orders import domain
 from orders.db import OrdersUnit
 from orders.domain import Order, Outcome, PaymentState, Status, TransitionRefused
@@ -153,6 +153,13 @@ async def on_ticket_resolved(
         await _on_order(ctx, uow, event.order_id, decide)
 
 
+async def on_ticket_closed(
+    ctx: OrdersContext, received: Received[TicketClosed], uow: OrdersUnit
+) -> None:
+    """A resolved ticket left quiet closed: the order's view shows it closed."""
+    await uow.order_tickets.changed(received.event.ticket_id, ctx.clock.now(), status="closed")
+
+
 def _resolution_outcome(
     ctx: OrdersContext, event: TicketResolved, now: datetime
 ) -> Callable[[Order], Outcome] | None:
@@ -185,4 +192,5 @@ def event_router(ctx: OrdersContext) -> EventRouter[OrdersUnit]:
     router.add(TicketOpened, partial(on_ticket_opened, ctx))
     router.add(TicketEscalated, partial(on_ticket_escalated, ctx))
     router.add(TicketResolved, partial(on_ticket_resolved, ctx))
+    router.add(TicketClosed, partial(on_ticket_closed, ctx))
     return router

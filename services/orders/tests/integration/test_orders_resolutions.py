@@ -1,13 +1,14 @@
 """Support's resolutions move the order (`support.ticket_resolved`): reship, return, cancel,
 and the end of a dispute (no_action, a partial refund). One that no longer fits the order's
-status is refused by the domain and ignored by the handler."""
+status is refused by the domain and ignored by the handler. The order's view follows the
+ticket to `closed` (`support.ticket_closed`)."""
 
 from datetime import timedelta
 
 import pytest
 
 from contracts import Money
-from contracts.support import TicketResolved
+from contracts.support import TicketClosed, TicketOpened, TicketResolved
 from orders import domain, handlers
 from orders.domain import Actor, Status, TransitionRefused
 from orders.domain.state_machine import CANCELLABLE, RESHIPPABLE, RETURNABLE
@@ -191,3 +192,39 @@ async def test_a_resolution_that_no_longer_fits_is_ignored(ctx, engine, action):
 
     assert (await stored_order(ctx, order.id)).status is Status.ACCEPTED
     assert rows == []
+
+
+async def test_the_orders_view_follows_its_ticket_from_open_to_resolved_to_closed(ctx):
+    order = await disputed(ctx)
+    opened = TicketOpened(
+        ticket_id="tkt_1",
+        order_id=order.id,
+        buyer_id=order.buyer_id,
+        seller_id=order.seller_id,
+        reason="damaged",
+        priority="high",
+        title="The item arrived damaged",
+        opened_by="system",
+        first_response_due=AT + timedelta(hours=4),
+        resolution_due=AT + timedelta(hours=16),
+        opened_at=AT,
+    )
+    closed = TicketClosed(
+        ticket_id="tkt_1",
+        order_id=order.id,
+        buyer_id=order.buyer_id,
+        seller_id=order.seller_id,
+        reason="damaged",
+        resolved_at=AT,
+        closed_at=AT + timedelta(days=3),
+    )
+    router = handlers.event_router(ctx)
+    shown = []
+    for event in (opened, resolution(order, "no_action"), closed):
+        async with ctx.db.unit_of_work() as uow:
+            await router.route(event.type).handle([received(event)], uow)
+            await uow.commit()
+        async with ctx.db.unit_of_work() as uow:
+            shown += [ticket["status"] for ticket in await uow.order_tickets.of_order(order.id)]
+
+    assert shown == ["open", "resolved", "closed"]

@@ -413,14 +413,3 @@ def resolve(
         listing_id=listing_id,
     )
     return replace(resolved, events=(told,))
-
-
-def close_if_quiet(ticket: Ticket, now: datetime, quiet: timedelta) -> Ticket | None:
-    """A resolved ticket nobody wrote on for `quiet` since its resolution closes (a party's
-    message would have reopened it); None if it does not close now."""
-    resolution = ticket.resolution
-    if ticket.status is not Status.RESOLVED or resolution is None:
-        return None
-    if resolution.resolved_at + quiet > now:
-        return None
-    return replace(ticket, status=Status.CLOSED, events=())

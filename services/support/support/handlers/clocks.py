@@ -8,6 +8,7 @@ from datetime import datetime
 
 from servicekit.messaging.failures import ConcurrentUpdate
 from support.domain import tickets as rules
+from support.domain.closing import close_if_quiet
 from support.domain.triggers import message_unanswered
 from support.handlers.context import SupportContext, emit_all, open_automatic
 
@@ -52,12 +53,13 @@ async def close_quiet(ctx: SupportContext, now: datetime) -> int:
         quiet = await uow.tickets.quiet_since(now - ctx.close_after, ctx.batch_size)
     closed = 0
     for ticket in quiet:
-        shut = rules.close_if_quiet(ticket, now, ctx.close_after)
+        shut = close_if_quiet(ticket, now, ctx.close_after)
         if shut is None:
             continue
         try:
             async with ctx.db.unit_of_work() as uow:
                 await uow.tickets.save(shut)
+                emit_all(uow, shut)
                 await uow.commit()
             closed += 1
         except ConcurrentUpdate:

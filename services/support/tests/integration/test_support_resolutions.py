@@ -2,9 +2,10 @@
 the order's status (409 with what is possible), shows agents what is possible now, counts a
 cancellation's money, and closes resolved tickets left quiet."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from contracts.orders import (
     OrderAccepted,
@@ -13,6 +14,7 @@ from contracts.orders import (
     OrderShipped,
 )
 from contracts.payments import PaymentRefunded
+from support.db import tickets
 from support.domain.errors import NotYetKnown, ResolutionImpossible
 from support.domain.possible import check_order, possible_resolutions
 from support.domain.tickets import Status
@@ -167,19 +169,45 @@ async def test_a_reship_and_a_full_refund_are_followed(ctx):
         assert (await uow.orders.get(order_id))["status"] == "refunded"
 
 
-async def test_a_resolved_ticket_closes_when_quiet_and_a_partys_message_reopens_it(ctx, clock):
-    _, first = await disputed_ticket(ctx)
+async def test_a_resolved_ticket_closes_when_quiet_and_a_partys_message_reopens_it(
+    ctx, clock, engine
+):
+    first_order, first = await disputed_ticket(ctx)
     _, second = await disputed_ticket(ctx)
     await resolve(ctx, first.id, "no_action")
+    resolved_at = clock.now()
     await resolve(ctx, second.id, "no_action")
     clock.advance(timedelta(days=2).total_seconds())
     await commands.post_message(
         ctx, second.id, principal_id=BUYER, role="buyer", body="still broken", internal=False
     )
     clock.advance(timedelta(days=1).total_seconds())
+    before = len(await published(engine))
 
     assert await close_quiet(ctx, clock.now()) == 1
 
     async with ctx.db.unit_of_work() as uow:
         assert (await uow.tickets.get(first.id)).status is Status.CLOSED
         assert (await uow.tickets.get(second.id)).status is Status.OPEN
+    # orders hears of it, so the order's view shows the ticket closed
+    [(kind, closed)] = (await published(engine))[before:]
+    assert kind == "ticket_closed.v1"
+    assert (closed["ticket_id"], closed["order_id"]) == (first.id, first_order)
+    assert datetime.fromisoformat(closed["resolved_at"]) == resolved_at
+    assert datetime.fromisoformat(closed["closed_at"]) == clock.now()
+
+
+async def test_a_ticket_resolved_before_its_resolution_time_was_kept_closes_too(ctx, clock, engine):
+    _, ticket = await disputed_ticket(ctx)
+    await resolve(ctx, ticket.id, "no_action")
+    async with engine.begin() as connection:  # resolved before migration 0003 added the column
+        await connection.execute(
+            update(tickets).where(tickets.c.id == ticket.id).values(resolved_at=None)
+        )
+    clock.advance(timedelta(days=3).total_seconds())
+
+    assert await close_quiet(ctx, clock.now()) == 1
+
+    async with ctx.db.unit_of_work() as uow:
+        assert (await uow.tickets.get(ticket.id)).status is Status.CLOSED
+    assert (await published(engine))[-1][0] == "ticket_closed.v1"

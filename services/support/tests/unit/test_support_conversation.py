@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+from support.domain.closing import close_if_quiet
 from support.domain.errors import InvalidResolution, NotAllowed, Refused
 from support.domain.tickets import (
     Resolution,
     Status,
-    close_if_quiet,
     escalate,
     post_message,
     resolve,
