@@ -110,3 +110,15 @@ async def test_a_hold_support_does_not_rebook_is_voided_and_cannot_pay_a_rebooki
     await deliver(ctx, late)
     assert (await stored_payment(ctx, late_id)).state is PaymentState.FAILED
     assert [kind for kind, _ in await events_of(engine, late_id)] == ["authorization_failed.v1"]
+
+
+async def test_when_nothing_suits_supports_refund_releases_the_kept_hold(ctx, stripe_cards):
+    first_id = await backed_out(ctx)
+    await deliver(ctx, resolved(first_id, "refund"))
+    await settle(ctx)
+
+    first = await stored_payment(ctx, first_id)
+    assert first.state is PaymentState.VOIDED
+    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(first.payment_intent_id)
+    assert intent.status == "canceled"
+    assert await balances(ctx, first_id) == {}
