@@ -141,8 +141,9 @@ RESOLUTIONS = {
         ),
         Resolution(
             "rebook",
-            "Rebook",
-            "Recorded with your note naming the alternative offered to the buyer.",
+            "Rebook on another listing",
+            "The buyer gets a new order on {listing} for the same event, paid from this "
+            "order's money (the platform covers a higher price); the buyer pays nothing more.",
         ),
         Resolution(
             "cancel",
@@ -165,7 +166,11 @@ def choices(possible: list[str]) -> list[Resolution]:
 
 
 def resolution_body(
-    form: dict[str, str], possible: list[str], currency: str, cap: int | None
+    form: dict[str, str],
+    possible: list[str],
+    currency: str,
+    cap: int | None,
+    alternatives: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any] | str:
     """The resolve form as the API's body, or what is wrong with it. There is no default
     action, and only those that fit the ticket; an amount is typed in the currency's units
@@ -184,6 +189,11 @@ def resolution_body(
         if action == "partial_refund" and cap is not None and minor > cap:
             return f"At most {format_money(cap, currency)} can be refunded."
         body["amount"] = {"amount_minor": minor, "currency": currency}
+    if action == "rebook":  # on one of the ticket's alternatives (support's, cheapest first)
+        offered = {str(a.get("listing_id")) for a in alternatives or []}
+        if form.get("listing_id") not in offered:
+            return "Choose one of the alternatives to rebook on."
+        body["listing_id"] = form["listing_id"]
     return body
 
 
@@ -193,4 +203,5 @@ def consequence(body: dict[str, Any], currency: str, cap: int | None) -> str:
     return RESOLUTIONS[body["action"]].consequence.format(
         amount=format_money(amount["amount_minor"], currency) if amount else "",
         cap=format_money(cap, currency) if cap is not None else "what is left",
+        listing=body.get("listing_id", "the listing chosen"),
     )

@@ -221,3 +221,21 @@ def test_the_confirmation_step_sends_what_was_reviewed():
     ):
         assert f'name="{name}" value="{value}"' in page
     assert 'href="/portal/tickets/tkt_1"' in page
+
+
+def test_a_rebook_is_on_one_of_the_tickets_alternatives():
+    offered = [
+        {
+            "listing_id": "lst_2",
+            "seller_id": "usr_x",
+            "price": {"amount_minor": 1, "currency": "EUR"},
+        }
+    ]
+    assert agent.resolution_body(
+        {"action": "rebook", "listing_id": "lst_9"}, ["rebook"], "EUR", 1, offered
+    ) == ("Choose one of the alternatives to rebook on.")
+    body = agent.resolution_body(
+        {"action": "rebook", "listing_id": "lst_2"}, ["rebook"], "EUR", 1, offered
+    )
+    assert body == {"action": "rebook", "note": "", "listing_id": "lst_2"}
+    assert "a new order on lst_2" in agent.consequence(body, "EUR", 1)

@@ -244,7 +244,18 @@ def every_page() -> dict[str, dict[str, Any]]:
         "error.html": common | {"title": HOSTILE, "message": HOSTILE, "back_to": HOSTILE},
         "ticket.html": common
         | {
-            "ticket": ticket | {"buyer_id": "usr_b", "seller_id": "usr_s"},
+            "ticket": ticket
+            | {
+                "buyer_id": "usr_b",
+                "seller_id": "usr_s",
+                "alternatives": [
+                    {
+                        "listing_id": HOSTILE,
+                        "seller_id": "usr_s",
+                        "price": {"amount_minor": 1, "currency": "EUR"},
+                    }
+                ],
+            },
             "order": hostile_order(),
             "names": {"usr_b": HOSTILE, "usr_s": HOSTILE},
             "complaint": ticket["messages"][0],

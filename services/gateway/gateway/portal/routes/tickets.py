@@ -89,7 +89,7 @@ async def ticket_page(
         session,
         ticket=ticket,
         order=order,
-        names=await party_names(portal, [ticket]),
+        names=await party_names(portal, [ticket, *(ticket.get("alternatives") or [])]),
         complaint=agent.complaint(ticket),
         sla=agent.sla_of(ticket, business_now(request)),
         choices=agent.choices(ticket.get("possible_resolutions") or []),
@@ -131,7 +131,13 @@ async def resolve(
         return api_refusal(answer, "ticket", session)
     ticket = answer_json(answer)
     currency, cap = currency_of(order), agent.refundable(order)
-    body = agent.resolution_body(form, ticket.get("possible_resolutions") or [], currency, cap)
+    body = agent.resolution_body(
+        form,
+        ticket.get("possible_resolutions") or [],
+        currency,
+        cap,
+        ticket.get("alternatives") or [],
+    )
     if isinstance(body, str):
         return refused(session, to, body)
     if form.get("confirmed") != "yes":  # the confirmation step: what it will do, then send
