@@ -180,9 +180,10 @@ HELD = frozenset(
 def unsettled(order: Order, payments: Payments) -> str | None:
     """Why `order`'s money is not settled, once payments has answered everything about it:
     an order that ended (or completed) holds nothing (a hold voided, escrow released or
-    refunded), a refunded one was refunded, a returned one was refunded (and so ended) or
-    had nothing to refund (its hold voided before any capture; a capture that failed is
-    support's)."""
+    refunded), a refunded one was refunded, a returned one has its refund (or had nothing
+    captured to refund; a capture that failed is support's). A return started on an order
+    refunded in full already ends `returned` with the money refunded: settled, though its
+    status never reads `refunded` (a limit in the README)."""
     if payments.pending(order.id):
         return None  # payments has not answered yet
     if payments.ledger(order.id).capture_failed:
@@ -192,7 +193,7 @@ def unsettled(order: Order, payments: Payments) -> str | None:
         return f"{order.status.value} with the payment still {state.value}"
     if order.status is Status.REFUNDED and state is not PaymentState.REFUNDED:
         return f"refunded with the payment {state.value}"
-    if order.status is Status.RETURNED and state is not PaymentState.VOIDED:
-        # the refund it waits for has come (or none will come): it should have ended refunded
-        return f"returned with the payment {state.value}, and no refund to end it"
+    if order.status is Status.RETURNED and state in (*HELD, PaymentState.RELEASED):
+        # the money is still in escrow or with the seller, and no refund is coming
+        return f"returned with the payment {state.value}, and no refund to come"
     return None
