@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from orders_payments_model_test_helpers import Payments, unsettled
 
 from contracts.orders import OrderProblemReported, OrderReturnedToSender
 from orders import domain
@@ -25,6 +24,7 @@ from orders.domain import (
     TransitionRefused,
 )
 
+from orders_payments_model_test_helpers import Payments, unsettled
 from orders_test_helpers import (
     ADDRESS,
     CALENDAR,

@@ -5,7 +5,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from orders_resale_test_helpers import event_order, resale_event
 
 from contracts import Money
 from orders import domain
@@ -26,6 +25,7 @@ from orders.domain import (
 )
 from servicekit.domain.calendar import BusinessCalendar
 
+from orders_resale_test_helpers import event_order, resale_event
 from orders_test_helpers import (
     ADDRESS,
     CALENDAR,

@@ -30,7 +30,6 @@ from datetime import timedelta
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from orders_payments_model_test_helpers import Payments
 
 from orders import domain
 from orders.domain import (
@@ -54,6 +53,7 @@ from orders_model_test_helpers import (
     Marketplace,
     _ways_on,
 )
+from orders_payments_model_test_helpers import Payments
 from orders_test_helpers import (
     CALENDAR,
     NEW_ADDRESS,

@@ -5,12 +5,12 @@ is not cancelled again; what does not fit is refused."""
 from datetime import timedelta
 
 import pytest
-from orders_resale_test_helpers import RECIPIENT, event_listing, event_order, kept, resale_event
 
 from orders import domain
 from orders.domain import DomainError, Status
 from orders.domain.rebooking import rebook
 
+from orders_resale_test_helpers import RECIPIENT, event_listing, event_order, kept, resale_event
 from orders_test_helpers import CALENDAR, NOW, RULES
 
 LATER = NOW + timedelta(hours=3)

@@ -7,16 +7,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from orders_resale_test_helpers import (
-    ENDS,
-    RECIPIENT,
-    RELEASE,
-    STARTS,
-    event_listing,
-    event_order,
-    kept,
-    resale_event,
-)
 
 from contracts.orders import OrderCancelled, OrderEventPostponed, OrderTransferConfirmed
 from orders import domain
@@ -31,6 +21,16 @@ from orders.domain import (
     TransitionRefused,
 )
 
+from orders_resale_test_helpers import (
+    ENDS,
+    RECIPIENT,
+    RELEASE,
+    STARTS,
+    event_listing,
+    event_order,
+    kept,
+    resale_event,
+)
 from orders_test_helpers import CALENDAR, NOW, RULES, order_in
 
 START_UTC = STARTS.astimezone(UTC)
