@@ -27,11 +27,14 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
 	npm ci --prefix tests --no-audit --no-fund --loglevel=error
 
+# Tests run in parallel (pytest-xdist, one worker per core): every test on the platform runs in
+# one worker, which takes them first (tests/ leads), while the others take the package tests.
 test: install browser
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen lint-imports
-	$(UV) run --frozen pytest -m "not reliability"
+	$(UV) run --frozen pytest -m "not reliability" -n auto --dist loadgroup \
+		tests contracts/tests servicekit/tests services devstack/tests
 
 # The load and fault suite (tests/reliability/, about 7 minutes): real service processes
 # killed, paused and starved while orders flow, each followed by an audit that nothing was

@@ -18,6 +18,14 @@ from servicekit.messaging.db import make_engine
 from e2e_helpers import Api
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n` (pytest-xdist, `--dist loadgroup`) every test on the platform runs in
+    one worker, so the session starts one stack; the package tests share the other workers."""
+    for item in items:
+        if "platform" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("platform"))
+
+
 @pytest.fixture(scope="session")
 def platform(
     kafka_bootstrap, stripe_api_base, smtp_server, postgres_server, port_plan, tmp_path_factory
