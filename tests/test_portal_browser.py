@@ -68,6 +68,8 @@ def browser():
 def signed_in(browser: Browser, gateway_url: str, token: str, viewport=DESKTOP, **options) -> Page:
     page = browser.new_context(base_url=gateway_url, viewport=viewport, **options).new_page()
     page.goto("/portal/sign-in")
+    if options.get("java_script_enabled", True):  # the sign-in page too, at this width
+        assert axe_violations(page) == [], f"sign-in at {viewport['width']} px"
     page.fill("input[name=token]", token)
     page.click("button[type=submit]")
     return page
