@@ -77,7 +77,12 @@ async def possible_now(ctx: SupportContext, uow: SupportUnit, ticket: Ticket) ->
         money=await uow.order_moneys.get(ticket.order_id),
         credit_ratio=ctx.credit_limit_ratio,
     )
-    # a rebooking replaces an event's ticket or booking whose seller backed out (#20)
+    return offered_on(ticket, possible)
+
+
+def offered_on(ticket: Ticket, possible: list[ResolutionAction]) -> list[ResolutionAction]:
+    """A rebooking replaces an event's ticket or booking whose seller backed out (#20): it
+    is offered on that ticket only, whatever the order's status would allow."""
     return [a for a in possible if a != "rebook" or rebook_case(ticket) is not None]
 
 
@@ -153,11 +158,14 @@ async def resolve(
                 status=order["status"] if order else None,
                 fulfilment=order["fulfilment"] if order else None,
                 money=money,
-                possible=possible_resolutions(
-                    status=order["status"] if order else None,
-                    fulfilment=order["fulfilment"] if order else None,
-                    money=money,
-                    credit_ratio=ctx.credit_limit_ratio,
+                possible=offered_on(
+                    ticket,
+                    possible_resolutions(
+                        status=order["status"] if order else None,
+                        fulfilment=order["fulfilment"] if order else None,
+                        money=money,
+                        credit_ratio=ctx.credit_limit_ratio,
+                    ),
                 ),
             )
         counted = decide_money(
