@@ -71,7 +71,8 @@ def test_a_reshipped_dispute_goes_back_to_the_seller_who_ships_again_captured_on
 
     reshipped = eventually(order_status(seller, order["id"], "accepted"))
     ship_by = datetime.fromisoformat(reshipped["ship_by"])
-    assert ship_by > now_of(operator) and ship_by > first_ship_by
+    # a fresh window from now (on a calendar with holidays it may end where the first did)
+    assert ship_by > now_of(operator) and ship_by >= first_ship_by
     assert "reship_requested" in kinds(reshipped)
     assert "ship" in reshipped["allowed_actions"]
     number = tracking_number()

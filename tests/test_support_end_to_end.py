@@ -11,6 +11,7 @@ from e2e_helpers import (
     eventually,
     every_item,
     ok,
+    order_status,
     resolve_when_known,
     settled,
 )
@@ -127,6 +128,18 @@ def test_a_dispute_resolved_with_a_partial_refund_and_a_credit_moves_the_money(
         )
     )
     assert payment["refunded"] == {"amount_minor": 2500, "currency": EUR}
+    # the partial refund ends the dispute: the rest of the escrow is the seller's
+    eventually(order_status(buyer, order["id"], "completed"))
+    rest = order["total"]["amount_minor"] - 2500
+    # the rest released from escrow: the seller's part and the platform's fee
+    paid = eventually(
+        lambda: (
+            (p := ok(buyer.get(f"/v1/orders/{order['id']}/payment")))["state"] == "released" and p
+        )
+    )
+    assert paid["released"]["amount_minor"] + paid["platform_fee"]["amount_minor"] == rest
+    ledger = ok(operator.get(f"/v1/ledger/orders/{order['id']}"))
+    assert ledger["balanced"] and ledger["balances"][EUR].get("escrow", 0) == 0, ledger
 
     # a second ticket about the same order, resolved with goodwill credit
     question = ok(

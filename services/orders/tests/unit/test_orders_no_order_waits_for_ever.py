@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -368,6 +369,11 @@ class NoOrderWaitsForEver(RuleBasedStateMachine):
         stuck = market.stuck()
         assert not stuck, stuck
 
+
+# In a parallel run (pytest-xdist) the walks missed exchange_requested twice when this ran in
+# the worker that takes the package tests, never alone, in its package, or after the platform's
+# tests; the cause is not found yet (the closing note of #17 says so). It runs beside them.
+pytestmark = pytest.mark.xdist_group("platform")
 
 WALKS = settings(
     max_examples=300,
