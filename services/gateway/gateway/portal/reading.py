@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from contracts.dates import as_moment
+from contracts.dates import as_moment, format_day
 from gateway.portal.views import money
 
 # How long a refund takes to reach a card (Stripe: 5-10 business days).
@@ -187,6 +187,12 @@ def money_sentences(
     captured, refunded = money(pay.get("captured")), money(pay.get("refunded"))
     detail = detail or {}
     lines: list[str] = []
+    # a resale event's money waits for the event to be over, whatever the buyer confirmed
+    until = (
+        f"held until {format_day(pay['held_until'])}, after the event"
+        if pay.get("held_until")
+        else None
+    )
     if reader == "seller":
         fee, released = detail.get("platform_fee"), pay.get("released")
         lines += {
@@ -194,7 +200,10 @@ def money_sentences(
             "authorized": [f"{held} is on hold on the buyer's card; it is charged when you ship."],
             "hold_lapsed": ["The hold on the buyer's card lapsed; nothing is charged."],
             "captured": [
-                f"{captured} charged and held in escrow until the buyer confirms; "
+                f"{captured} charged and {until}; then it is released to you, less the "
+                "platform fee."
+                if until
+                else f"{captured} charged and held in escrow until the buyer confirms; "
                 "then it is released to you, less the platform fee."
             ],
             "released": [
@@ -219,7 +228,11 @@ def money_sentences(
         "hold_lapsed": [
             "The hold on your card lapsed: nothing is charged. Give another card to keep the order."
         ],
-        "captured": [f"Charged {captured}, held until you confirm."],
+        "captured": [
+            f"Charged {captured}, {until}: the seller is paid only once it has gone well."
+            if until
+            else f"Charged {captured}, held until you confirm."
+        ],
         "released": [f"Charged {captured}; paid to the seller."],
         "refunded": [f"Refunded {refunded} to your card; {REFUND_ARRIVES}."],
         "partially_refunded": [

@@ -127,6 +127,18 @@ def test_money_reads_as_sentences_in_the_readers_terms():
     assert money_sentences(yen, "buyer")[0].startswith("5,000 JPY on hold")
 
 
+def test_a_resale_events_money_is_told_as_held_until_after_the_event():
+    payment = {"state": "captured", "captured": eur(6500), "held_until": "2027-03-15T20:00:00Z"}
+    transferred = an_order(fulfilment="transfer", payment=payment)
+    assert money_sentences(transferred, "buyer") == [
+        "Charged 65.00 EUR, held until Mon 15 Mar 2027, after the event: the seller is paid "
+        "only once it has gone well."
+    ]
+    assert (
+        "held until Mon 15 Mar 2027, after the event" in money_sentences(transferred, "seller")[0]
+    )
+
+
 def test_fees_and_the_net_are_the_sellers_alone():
     released = an_order(
         status="completed",
