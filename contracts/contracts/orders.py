@@ -418,3 +418,17 @@ class OrderRebooked(_OrderFact, type="marketplace.order.rebooked.v1", topic=ORDE
     new_seller_id: str
     new_total: Money
     event: EventFacts | None = Field(None, description=EVENT_DESCRIPTION)
+
+
+class OrderRebookFailed(_OrderFact, type="marketplace.order.rebook_failed.v1", topic=ORDERS_EVENTS):
+    """Support resolved a backed-out ticket with `rebook` on `new_listing_id` but orders could
+    not place the replacement (#20): the listing sold out or changed, its seller is away or
+    suspended, the event is no longer scheduled. Nothing was placed; the first order's kept
+    hold stays for the agent's next decision. Support reopens the ticket; the buyer is told."""
+
+    ticket_id: str
+    new_listing_id: str
+    reason: str = Field(
+        min_length=1, max_length=500, description="Plain words: why orders refused it"
+    )
+    event: EventFacts | None = Field(None, description=EVENT_DESCRIPTION)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from contracts.orders import OrderRebooked
+from contracts.orders import OrderRebooked, OrderRebookFailed
 from orders.domain.errors import DomainError
 from orders.domain.lifecycle import place_order
 from orders.domain.listings import Listing
@@ -20,6 +20,10 @@ from orders.domain.resale_events import ResaleEvent
 from servicekit.domain.calendar import BusinessCalendar
 
 BACKED_OUT = "seller_backed_out"
+# Refusals that mean the decision is stale or replayed, not that the buyer is stranded: the
+# ticket is not reopened for them (the order was rebooked already, or never backed out).
+NOT_A_FAILURE = frozenset({"already-rebooked", "not-rebookable"})
+REASON_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,63 @@ def rebook(
         event=event_facts(first.event),
     )
     return Rebooking(first=Outcome(ended, (rebooked,)), placed=Outcome(new, announced))
+
+
+def rebook_or_fail(
+    first: Order,
+    listing: Listing | None,
+    event: ResaleEvent | None,
+    *,
+    listing_id: str,
+    new_order_id: str,
+    ticket_id: str,
+    now: datetime,
+    calendar: BusinessCalendar,
+    rules: OrderRules,
+) -> Rebooking | Outcome:
+    """`rebook`, or when orders' own checks refuse the listing (gone, sold out, paused, its
+    seller away or suspended, the event no longer scheduled) the failure support reopens the
+    ticket on (`rebook_failed`). A stale or replayed decision is still refused."""
+    if listing is None:
+        return rebook_failed(
+            first, ticket_id=ticket_id, listing_id=listing_id, reason="The listing is gone", now=now
+        )
+    try:
+        return rebook(
+            first,
+            listing,
+            event,
+            new_order_id=new_order_id,
+            ticket_id=ticket_id,
+            now=now,
+            calendar=calendar,
+            rules=rules,
+        )
+    except DomainError as refused:
+        if refused.slug in NOT_A_FAILURE:
+            raise
+        return rebook_failed(
+            first, ticket_id=ticket_id, listing_id=listing.id, reason=refused.detail, now=now
+        )
+
+
+def rebook_failed(
+    first: Order, *, ticket_id: str, listing_id: str, reason: str, now: datetime
+) -> Outcome:
+    """Nothing placed: the first order notes it and `order.rebook_failed` tells support (which
+    reopens the ticket) and the buyer. The first order's kept hold is not touched: it waits for
+    the agent's next decision (another rebook or a refund)."""
+    reason = reason.strip()[:REASON_MAX] or "The listing cannot be bought"
+    noted = first.noting(
+        now,
+        "rebook_failed",
+        "The other ticket we found was gone: a specialist is finding you another or refunding you",
+    )
+    failed = OrderRebookFailed(
+        **order_fact(noted, now),
+        ticket_id=ticket_id,
+        new_listing_id=listing_id,
+        reason=reason,
+        event=event_facts(first.event),
+    )
+    return Outcome(noted, (failed,))

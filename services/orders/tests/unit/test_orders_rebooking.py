@@ -8,7 +8,7 @@ import pytest
 
 from orders import domain
 from orders.domain import DomainError, Status
-from orders.domain.rebooking import rebook
+from orders.domain.rebooking import Rebooking, rebook, rebook_or_fail
 
 from orders_resale_test_helpers import RECIPIENT, event_listing, event_order, kept, resale_event
 from orders_test_helpers import CALENDAR, NOW, RULES
@@ -80,3 +80,51 @@ def test_an_order_is_rebooked_once():
     done = rebooked(first, event_listing(id="lst_2", seller_id="usr_other"))
     with pytest.raises(DomainError):
         rebooked(done.first.order, event_listing(id="lst_3", seller_id="usr_third"))
+
+
+def rebooked_or_failed(first, listing, listing_id="lst_2"):
+    return rebook_or_fail(
+        first,
+        listing,
+        resale_event(),
+        listing_id=listing_id,
+        new_order_id="ord_2",
+        ticket_id="tkt_1",
+        now=LATER,
+        calendar=CALENDAR,
+        rules=RULES,
+    )
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        event_listing(id="lst_2", seller_id="usr_other", quantity_available=0),  # sold out
+        event_listing(id="lst_2", seller_id="usr_other", event_id="evt_9"),  # not the event's
+        None,  # gone
+    ],
+)
+def test_a_rebook_orders_cannot_place_tells_support_and_the_buyer(listing):
+    first = backed_out()
+
+    done = rebooked_or_failed(first, listing)
+
+    assert not isinstance(done, Rebooking)
+    (failed,) = done.events
+    assert failed.type == "marketplace.order.rebook_failed.v1"
+    assert (failed.order_id, failed.ticket_id, failed.new_listing_id) == (
+        first.id,
+        "tkt_1",
+        "lst_2",
+    )
+    assert failed.reason and failed.event.name == "Nils Frahm live"
+    assert done.order.replaced_by is None and done.order.status is first.status
+    assert "a specialist is finding you another or refunding you" in done.order.timeline[-1].detail
+
+
+def test_a_replayed_rebook_is_not_a_failure():
+    first = backed_out()
+    done = rebooked_or_failed(first, event_listing(id="lst_2", seller_id="usr_other"))
+    assert isinstance(done, Rebooking)
+    with pytest.raises(DomainError):
+        rebooked_or_failed(done.first.order, event_listing(id="lst_3", seller_id="usr_third"))
