@@ -2,10 +2,14 @@
 transfer listings name them, anyone signed in reads one with its listings, cheapest first."""
 
 from contracts import Money
+from contracts.support import TicketResolved
+from orders import handlers
 
 from orders_service_test_helpers import (
     BUYER,
     OPERATOR,
+    OTHER_BUYER,
+    OTHER_SELLER,
     SELLER,
     authorized,
     call,
@@ -13,6 +17,7 @@ from orders_service_test_helpers import (
     event_types,
     handle,
     outbox_rows,
+    received,
 )
 
 EVENT = {
@@ -209,3 +214,55 @@ async def test_a_postponed_event_moves_its_orders_and_their_buyers_may_cancel(ap
     )
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
+
+
+async def test_a_rebook_on_a_listing_sold_out_meanwhile_tells_support_and_places_nothing(
+    app, ctx, engine
+):
+    event = await new_event(app)
+    first = await event_order_in(app, ctx, event["id"], "accepted")
+    other = await call(
+        app, OTHER_SELLER, "POST", "/v1/listings", transfer_listing(event["id"], 9500, "Row 2")
+    )
+    bought = {"listing_id": other.json()["id"], "payment_method": "pm_card_visa"}
+    sold = await call(app, OTHER_BUYER, "POST", "/v1/orders", bought | {"recipient": RECIPIENT})
+    assert sold.status_code == 201, sold.text  # the last one: sold out
+    declined = await call(
+        app, SELLER, "POST", f"/v1/orders/{first['id']}/decline", {"reason": "Lost it"}
+    )
+    assert declined.status_code == 200, declined.text
+    decided = TicketResolved(
+        ticket_id="tkt_r",
+        order_id=first["id"],
+        buyer_id=first["buyer_id"],
+        seller_id=first["seller_id"],
+        action="rebook",
+        note="Row 2 instead",
+        resolved_by="usr_agent",
+        resolved_at=ctx.clock.now(),
+        listing_id=other.json()["id"],
+    )
+
+    before = len(await outbox_rows(engine))
+    await handle_resolution(ctx, decided)
+    await handle_resolution(ctx, decided)  # once more: still nothing placed, told again
+
+    rows = (await outbox_rows(engine))[before:]
+    assert [row.event_type for row in rows] == ["marketplace.order.rebook_failed.v1"] * 2
+    told = data(rows[0])
+    assert (told["order_id"], told["ticket_id"], told["new_listing_id"]) == (
+        first["id"],
+        "tkt_r",
+        other.json()["id"],
+    )
+    assert told["reason"] == "This listing is not available to order"
+    assert told["event"]["name"] == EVENT["name"]
+    view = (await call(app, BUYER, "GET", f"/v1/orders/{first['id']}")).json()
+    assert view["status"] == "cancelled" and view.get("replaced_by") is None
+    assert "a specialist is finding you another or refunding you" in view["timeline"][-1]["detail"]
+
+
+async def handle_resolution(ctx, decided: TicketResolved) -> None:
+    async with ctx.db.unit_of_work() as uow:
+        await handlers.on_ticket_resolved(ctx, received(decided), uow)
+        await uow.commit()

@@ -19,6 +19,7 @@ from contracts.orders import (
     OrderMessagePosted,
     OrderPlaced,
     OrderProblemReported,
+    OrderRebookFailed,
     OrderRedeliveryRequested,
     OrderReshipRequested,
     OrderReturned,
@@ -43,7 +44,7 @@ from support.db import SupportUnit
 from support.domain.order_money import PaymentFact, money_seen
 from support.domain.triggers import TRIGGERS, ticket_asked_by
 from support.handlers.context import SupportContext, open_automatic
-from support.handlers.rebooking import on_listing_updated
+from support.handlers.rebooking import on_listing_updated, on_rebook_failed
 
 # Facts about an order's money that support only learns from (no ticket).
 _MONEY_FACTS = (
@@ -159,6 +160,7 @@ def event_router(ctx: SupportContext) -> EventRouter[SupportUnit]:
     router.add(OrderPlaced, partial(on_order_placed, ctx))
     router.add(OrderMessagePosted, partial(on_message_posted, ctx))
     router.add(ListingUpdated, partial(on_listing_updated, ctx))
+    router.add(OrderRebookFailed, partial(on_rebook_failed, ctx))
     for fact in _MONEY_FACTS:
         router.add(fact, partial(on_money_fact, ctx))
     for trigger in TRIGGERS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.orders import ListingUpdated
+from contracts.orders import ListingUpdated, OrderRebookFailed
 from servicekit.messaging.events import Received
 from support.db import SupportUnit
 from support.domain.alternatives import (
@@ -18,7 +18,12 @@ from support.domain.alternatives import (
     rebook_case,
 )
 from support.domain.order_money import OrderMoney
-from support.domain.tickets import Ticket
+from support.domain.rebook_failed import (
+    failed_rebook_note,
+    hold_kept_again,
+    reopen_after_failed_rebook,
+)
+from support.domain.tickets import SYSTEM, Ticket
 from support.handlers.context import SupportContext
 from support.listings_db import EventListings
 
@@ -38,6 +43,32 @@ async def on_listing_updated(
             version=event.version,
         )
     )
+
+
+async def on_rebook_failed(
+    ctx: SupportContext, received: Received[OrderRebookFailed], uow: SupportUnit
+) -> None:
+    """Orders could not place the rebooking the agent decided: the ticket opens again, urgent,
+    with a system note saying why, and its alternatives (computed now) or a refund to choose."""
+    event = received.event
+    ticket = await uow.tickets.get(event.ticket_id)
+    if ticket is None or ticket.order_id != event.order_id:
+        return
+    now = ctx.clock.now()
+    reopened = reopen_after_failed_rebook(
+        ticket,
+        listing_id=event.new_listing_id,
+        now=now,
+        calendar=ctx.calendar,
+        targets=ctx.targets,
+    )
+    if reopened is None:
+        return
+    await uow.tickets.save(reopened)
+    moneys = uow.order_moneys
+    await moneys.save(hold_kept_again(await moneys.locked(event.order_id)))
+    note = failed_rebook_note(event.new_listing_id, event.reason)
+    await uow.messages.add(ticket.id, SYSTEM, SYSTEM, note, True, now)
 
 
 async def _found(uow: SupportUnit, ticket: Ticket) -> list[ListingFact]:

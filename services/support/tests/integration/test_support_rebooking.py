@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from contracts.orders import EventFacts, ListingUpdated, OrderSellerBackedOut
+from contracts.orders import EventFacts, ListingUpdated, OrderRebookFailed, OrderSellerBackedOut
 from support.domain.errors import ResolutionImpossible
 from support.handlers import commands
 from support.handlers.rebooking import alternatives_shown
@@ -128,3 +128,46 @@ async def test_a_ticket_that_is_not_a_seller_backing_out_of_an_event_is_not_rebo
     with pytest.raises(ResolutionImpossible) as refused:
         await rebook(ctx, ticket, "lst_dear")
     assert refused.value.extra["alternatives"] == []
+
+
+async def test_a_rebook_orders_could_not_place_reopens_the_ticket_for_another_or_a_refund(
+    ctx, engine
+):
+    await deliver(ctx, listing("lst_dear", 7000))
+    await deliver(ctx, listing("lst_cheap", 6000))
+    ticket = await backed_out_ticket(ctx)
+    await rebook(ctx, ticket, "lst_cheap")
+    await deliver(ctx, listing("lst_cheap", 6000, left=0, status="sold_out", version=2))
+    failed = OrderRebookFailed(
+        **fact(ticket.order_id, fulfilment="transfer"),
+        ticket_id=ticket.id,
+        new_listing_id="lst_cheap",
+        reason="The listing sold out meanwhile",
+        event=EVENT,
+    )
+
+    await deliver(ctx, failed)
+    await deliver(ctx, failed)  # a replay changes nothing more
+
+    (reopened,) = await tickets_of(ctx, ticket.order_id)
+    assert (reopened.status, reopened.priority, reopened.resolution) == ("open", "urgent", None)
+    async with ctx.db.unit_of_work() as uow:
+        notes = await uow.messages.of_ticket(ticket.id, with_internal=True)
+        shown = await alternatives_shown(uow, reopened)
+        possible = await commands.possible_now(ctx, uow, reopened)
+    (note,) = [n for n in notes if n.author_role == "system"]
+    assert note.internal and "lst_cheap: The listing sold out meanwhile" in note.body
+    assert [a["listing_id"] for a in shown["alternatives"]] == ["lst_dear"]
+    assert "rebook" in possible
+
+    await commands.resolve(
+        ctx,
+        ticket.id,
+        principal_id=AGENT,
+        role="agent",
+        action="refund",
+        amount=None,
+        note="Nothing else suits",
+    )
+    kind, resolved = (await published(engine))[-1]
+    assert (kind, resolved["action"]) == ("ticket_resolved.v1", "refund")
