@@ -144,6 +144,8 @@ CATALOGUE: dict[str, Audience] = {
     "marketplace.order.seller_backed_out.v1": _to("buyer", "seller_backed_out", must=True),
     # Support rebooked the buyer on another seller's ticket (#20): the order goes on.
     "marketplace.order.rebooked.v1": _to("buyer", "order_rebooked", must=True),
+    # Orders could not place that rebooking (#20): the ticket is open again, nothing is lost.
+    "marketplace.order.rebook_failed.v1": _to("buyer", "order_rebook_failed", must=True),
     "marketplace.order.shipped.v1": _for_event(
         _to("buyer", "transfer_done"), _to("buyer", "order_shipped")
     ),
