@@ -122,3 +122,21 @@ async def test_when_nothing_suits_supports_refund_releases_the_kept_hold(ctx, st
     intent = await stripe_cards.client.v1.payment_intents.retrieve_async(first.payment_intent_id)
     assert intent.status == "canceled"
     assert await balances(ctx, first_id) == {}
+
+
+async def test_a_rebook_orders_could_not_place_keeps_the_hold_until_the_refund_voids_it(
+    ctx, stripe_cards
+):
+    first_id = await backed_out(ctx)
+    await deliver(ctx, resolved(first_id, "rebook"))  # orders placed nothing (rebook_failed)
+    await settle(ctx)
+    kept = await stored_payment(ctx, first_id)
+    assert kept.state is PaymentState.AUTHORIZED and kept.kept_for_rebook
+
+    await deliver(ctx, resolved(first_id, "refund"))  # the reopened ticket's next decision
+    await settle(ctx)
+
+    first = await stored_payment(ctx, first_id)
+    assert first.state is PaymentState.VOIDED
+    intent = await stripe_cards.client.v1.payment_intents.retrieve_async(first.payment_intent_id)
+    assert intent.status == "canceled"
