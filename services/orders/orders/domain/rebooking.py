@@ -13,7 +13,7 @@ from datetime import datetime
 from contracts.orders import OrderRebooked, OrderRebookFailed
 from orders.domain.errors import DomainError
 from orders.domain.lifecycle import place_order
-from orders.domain.listings import Listing
+from orders.domain.listings import Listing, Seller
 from orders.domain.order import Order, OrderRules, TimelineEntry
 from orders.domain.outcome import Outcome, event_facts, order_fact
 from orders.domain.resale_events import ResaleEvent
@@ -114,6 +114,7 @@ def rebook_or_fail(
     now: datetime,
     calendar: BusinessCalendar,
     rules: OrderRules,
+    seller: Seller | None = None,
 ) -> Rebooking | Outcome:
     """`rebook`, or when orders' own checks refuse the listing (gone, sold out, paused, its
     seller away or suspended, the event no longer scheduled) the failure support reopens the
@@ -123,6 +124,8 @@ def rebook_or_fail(
             first, ticket_id=ticket_id, listing_id=listing_id, reason="The listing is gone", now=now
         )
     try:
+        if seller is not None:
+            seller.check_can_sell(now.date())
         return rebook(
             first,
             listing,

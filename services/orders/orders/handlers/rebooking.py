@@ -26,6 +26,7 @@ async def on_rebook(ctx: OrdersContext, event: TicketResolved, uow: OrdersUnit) 
         return
     listing = await uow.listings.get(event.listing_id)
     resale_event = await uow.events.get(listing.event_id) if listing and listing.event_id else None
+    seller = await uow.sellers.get(listing.seller_id) if listing else None
     now = ctx.clock.now()
     try:
         decided = rebook_or_fail(
@@ -38,6 +39,7 @@ async def on_rebook(ctx: OrdersContext, event: TicketResolved, uow: OrdersUnit) 
             now=now,
             calendar=ctx.calendar,
             rules=ctx.rules,
+            seller=seller,
         )
     except DomainError as refused:
         log.warning("rebook refused", order_id=first.id, reason=str(refused))

@@ -8,6 +8,7 @@ import pytest
 
 from orders import domain
 from orders.domain import DomainError, Status
+from orders.domain.listings import Seller
 from orders.domain.rebooking import Rebooking, rebook, rebook_or_fail
 
 from orders_resale_test_helpers import RECIPIENT, event_listing, event_order, kept, resale_event
@@ -82,7 +83,7 @@ def test_an_order_is_rebooked_once():
         rebooked(done.first.order, event_listing(id="lst_3", seller_id="usr_third"))
 
 
-def rebooked_or_failed(first, listing, listing_id="lst_2"):
+def rebooked_or_failed(first, listing, listing_id="lst_2", seller=None):
     return rebook_or_fail(
         first,
         listing,
@@ -93,7 +94,25 @@ def rebooked_or_failed(first, listing, listing_id="lst_2"):
         now=LATER,
         calendar=CALENDAR,
         rules=RULES,
+        seller=seller,
     )
+
+
+@pytest.mark.parametrize(
+    "seller",
+    [
+        Seller("usr_other", vacation_until=LATER.date() + timedelta(days=3)),
+        Seller("usr_other", standing="suspended"),
+    ],
+)
+def test_a_rebook_on_a_seller_away_or_suspended_fails_with_the_reason(seller):
+    other = event_listing(id="lst_2", seller_id="usr_other")
+
+    done = rebooked_or_failed(backed_out(), other, seller=seller)
+
+    assert not isinstance(done, Rebooking)
+    (failed,) = done.events
+    assert failed.reason.startswith(("The seller is away until", "This seller cannot take"))
 
 
 @pytest.mark.parametrize(
