@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import select
 
 from devstack.pytest_plugin import drop_postgres_database, fresh_postgres_database
@@ -16,6 +17,7 @@ from payments.db import payments
 from servicekit.messaging.db import make_engine
 
 from e2e_helpers import Api
+from portal_browser_helpers import CHROMIUM, FLAGS
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -99,6 +101,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if report.when == "call":
         item.report_call = report  # type: ignore[attr-defined]
     return report
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright, one per browser test module
+    (tests/test_portal_browser_*.py; what they share is in portal_browser_helpers.py)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

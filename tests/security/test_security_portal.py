@@ -3,7 +3,7 @@ every page, a link cannot put words on a page, every page carries a strict
 Content-Security-Policy and the other security headers, and a portal session is not the API
 token: a random id, new at every sign-in, ended by sign-out and by the token's revocation or
 expiry, with CSRF checked on sign-in and sign-out. The stored-XSS chain that granted credit is
-replayed in Chromium in tests/test_portal_browser.py."""
+replayed in Chromium in tests/test_portal_browser_security.py."""
 
 import re
 import uuid

@@ -1,7 +1,7 @@
 """The portal on the gateway in-process: sessions (random ids, expiry, revocation, rotation),
 CSRF on sign-in and sign-out, the secure cookie behind TLS, no unsigned words on a page, and
 the security headers. (The pages' parts are in unit/test_gateway_portal_pages.py, the pages in a
-real browser in tests/test_portal_browser.py.)"""
+real browser in tests/test_portal_browser_*.py.)"""
 
 import re
 

@@ -1,7 +1,8 @@
 """The portal's pages without a server: forms become the API's bodies, money and metrics read
 as people expect, lag adds up per topic, each page says what it should, and every template
 escapes whatever text it is given. (Sessions, CSRF and headers are in
-integration/test_gateway_portal.py; the pages in a real browser in tests/test_portal_browser.py.)"""
+integration/test_gateway_portal.py; the pages in a real browser in
+tests/test_portal_browser_*.py.)"""
 
 from typing import Any
 
