@@ -274,19 +274,29 @@ async def carrier_event(
     action = domain.CARRIER_ACTIONS[status]
     key = domain.reporting_carrier_key(carrier)
     domain.check_report_time(occurred_at, ctx.clock.now())
-    async with ctx.db.unit_of_work() as uow:
-        repository = uow.orders
-        candidates = await repository.parcel_orders(key, tracking_number, shipped_by=occurred_at)
-        found = domain.parcel_order(candidates, occurred_at)
-        if found is None:
-            raise NotFound("shipment")
-        order = await repository.with_timeline(found)
-        if domain.already_reported(order, action, occurred_at):
-            return order
-        updated = domain.carrier_update(order, action, occurred_at, ctx.rules)
-        saved = await keep(ctx, uow, order, updated)
-        await uow.commit()
-    return saved
+    # decided again, as a party's command is, when the order changed meanwhile (payments'
+    # capture landing with the scan is no reason to refuse the carrier)
+    for attempt in range(1, DECIDE_AGAIN + 1):
+        try:
+            async with ctx.db.unit_of_work() as uow:
+                repository = uow.orders
+                candidates = await repository.parcel_orders(
+                    key, tracking_number, shipped_by=occurred_at
+                )
+                found = domain.parcel_order(candidates, occurred_at)
+                if found is None:
+                    raise NotFound("shipment")
+                order = await repository.with_timeline(found)
+                if domain.already_reported(order, action, occurred_at):
+                    return order
+                updated = domain.carrier_update(order, action, occurred_at, ctx.rules)
+                saved = await keep(ctx, uow, order, updated)
+                await uow.commit()
+            return saved
+        except ConcurrentUpdate:
+            if attempt == DECIDE_AGAIN:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def carrier_requests(

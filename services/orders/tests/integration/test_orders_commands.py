@@ -28,6 +28,7 @@ from orders_service_test_helpers import (
     emitting,
     event_types,
     order_through,
+    report,
     stored_listing,
     stored_order,
     when,
@@ -337,11 +338,9 @@ async def test_a_return_after_the_window_is_refused(ctx, engine, clock):
 # --- an order that changed meanwhile ------------------------------------------------------------
 
 
-async def test_a_command_that_loses_a_race_to_an_event_is_decided_again_on_the_new_order(
-    ctx, engine, monkeypatch
-):
-    """Between the seller's read and write, something else (an event handler) writes the
-    order: the seller's accept is decided again on the order as it now is, not refused."""
+def someone_writes_first(engine, monkeypatch) -> list[str]:
+    """Between a command's read and its write, something else (an event handler) writes the
+    order, once: the ids of the orders so raced."""
     from sqlalchemy import update
 
     from orders.db import orders
@@ -349,7 +348,6 @@ async def test_a_command_that_loses_a_race_to_an_event_is_decided_again_on_the_n
 
     if engine.dialect.name == "sqlite":
         pytest.skip("SQLite has one writer at a time: a write cannot land between these two")
-    _, order = await order_through(ctx, Status.AWAITING_SELLER)
     real_keep = commands.keep
     raced: list[str] = []
 
@@ -365,9 +363,32 @@ async def test_a_command_that_loses_a_race_to_an_event_is_decided_again_on_the_n
         return await real_keep(ctx_, uow, before, outcome)
 
     monkeypatch.setattr(commands, "keep", keep_after_someone_else_wrote)
+    return raced
+
+
+async def test_a_command_that_loses_a_race_to_an_event_is_decided_again_on_the_new_order(
+    ctx, engine, monkeypatch
+):
+    """The seller's accept is decided again on the order as it now is, not refused."""
+    _, order = await order_through(ctx, Status.AWAITING_SELLER)
+    raced = someone_writes_first(engine, monkeypatch)
 
     saved = await handlers.accept(ctx, order.id, SELLER)
 
     assert raced == [order.id]
     assert saved.status is Status.ACCEPTED
     assert (await stored_order(ctx, order.id)).status is Status.ACCEPTED
+
+
+async def test_a_carriers_scan_that_loses_a_race_to_an_event_is_decided_again(
+    ctx, engine, monkeypatch
+):
+    """Payments' capture landing with the scan is no reason to answer the carrier 409."""
+    _, order = await order_through(ctx, Status.SHIPPED)
+    raced = someone_writes_first(engine, monkeypatch)
+
+    saved = await report(ctx, order.id, "delivered")
+
+    assert raced == [order.id]
+    assert saved.status is Status.DELIVERED
+    assert (await stored_order(ctx, order.id)).status is Status.DELIVERED

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -189,7 +188,10 @@ LATE_STEPS = {
     "carrier: delivered": 18,
     "carrier: delivery_failed": 12,
     "carrier: returned_to_sender": 12,
-    "buyer asks for an exchange": 18,
+    # Reached by few walks, and the walks differ with what else the test process has imported
+    # (a full `make test` collection made them miss it at 18; the varying order is not found
+    # yet): it weighs more than the other late steps.
+    "buyer asks for an exchange": 40,
 }
 
 
@@ -369,11 +371,6 @@ class NoOrderWaitsForEver(RuleBasedStateMachine):
         stuck = market.stuck()
         assert not stuck, stuck
 
-
-# In a parallel run (pytest-xdist) the walks missed exchange_requested twice when this ran in
-# the worker that takes the package tests, never alone, in its package, or after the platform's
-# tests; the cause is not found yet (the closing note of #17 says so). It runs beside them.
-pytestmark = pytest.mark.xdist_group("platform")
 
 WALKS = settings(
     max_examples=300,
