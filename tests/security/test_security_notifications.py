@@ -18,7 +18,7 @@ from contracts.principals import PrincipalRegistered
 from contracts.seller_standards import SellerStandingChanged
 from servicekit.testing import publish
 
-from e2e_helpers import Api, authorized_order, eventually, ok
+from e2e_helpers import Api, advance, authorized_order, eventually, ok
 
 INJECTED = "everyone@example.com"
 
@@ -67,6 +67,19 @@ async def tell_standing_at_risk(platform, seller_id: str) -> None:
     await publish(platform.bootstrap, event, source="seller_standards", time=event.changed_at)
 
 
+def while_the_clock_moves(operator: Api, check):
+    """`check`, tried while the platform's manual clock moves a minute at a time: an e-mail that
+    overtook its recipient's record waits for the address, retried 30 s later on that clock."""
+
+    def moved_until_true():
+        found = check()
+        if not found:
+            advance(operator, hours=1 / 60)
+        return found
+
+    return eventually(moved_until_true, interval=0.5)
+
+
 def assert_problem(answer: httpx.Response, status: int) -> dict:
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
@@ -96,7 +109,9 @@ async def test_a_name_or_address_with_cr_lf_stops_no_one_elses_email(
 
     # The name could not add a header: the seller whose name held CR/LF gets their e-mail,
     # to their address alone.
-    told = eventually(arrived_for(platform, nameless_address, "Your seller standing is at risk"))
+    told = while_the_clock_moves(
+        operator, arrived_for(platform, nameless_address, "Your seller standing is at risk")
+    )
     assert told["X-RcptTo"].strip() == nameless_address
     assert told["Bcc"] is None
     assert not any(INJECTED in (m["X-RcptTo"] or "") for m in mailbox_messages(platform))
@@ -106,7 +121,7 @@ async def test_a_name_or_address_with_cr_lf_stops_no_one_elses_email(
         failed = ok(operator.get("/v1/ops/failed-emails", params={"limit": 200}))["items"]
         return next((item for item in failed if item["recipient_id"] == poisoned), None)
 
-    failed = eventually(set_aside)
+    failed = while_the_clock_moves(operator, set_aside)
     assert failed["kind"] == "standing_at_risk.seller"
     assert failed["reason"].startswith("undeliverable: the recipient's e-mail address")
     assert "U+000D" in failed["reason"]
